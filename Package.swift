@@ -1,0 +1,32 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "TraceLab",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tracelab", targets: ["tracelab"]),
+        .library(name: "TraceModel", targets: ["TraceModel"]),
+        .library(name: "TraceReaders", targets: ["TraceReaders"]),
+        .library(name: "FalcoRules", targets: ["FalcoRules"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .target(name: "TraceModel"),
+        .target(name: "TraceReaders", dependencies: ["TraceModel"]),
+        .target(name: "FalcoRules", dependencies: ["TraceModel", .product(name: "Yams", package: "Yams")]),
+        .executableTarget(
+            name: "tracelab",
+            dependencies: [
+                "TraceModel", "TraceReaders", "FalcoRules",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "FalcoRulesTests", dependencies: ["FalcoRules", "TraceModel", "TraceReaders"]),
+        .testTarget(name: "TraceReadersTests", dependencies: ["TraceReaders", "TraceModel"]),
+        .testTarget(name: "TracelabCLITests", dependencies: ["tracelab"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

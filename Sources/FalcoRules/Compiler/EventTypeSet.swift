@@ -1,0 +1,78 @@
+import TraceModel
+
+/// The event types a condition can match, computed the way libsinsp's `ppm_codes` resolver does:
+/// `and` intersects, `or` unites, `not` complements (De Morgan), an `evt.type` check names types,
+/// every other check is neutral (all types).
+public struct EventTypeSet: Sendable, Equatable {
+    /// When `complement` is true the set is every type except `names`.
+    public var names: Set<String>
+    public var complement: Bool
+
+    public static let all = EventTypeSet(names: [], complement: true)
+    public static let none = EventTypeSet(names: [], complement: false)
+
+    public init(names: Set<String>, complement: Bool) {
+        self.names = names
+        self.complement = complement
+    }
+
+    public func contains(_ name: String) -> Bool { complement != names.contains(name) }
+
+    public var isAll: Bool { complement && names.isEmpty }
+    public var isEmpty: Bool { !complement && names.isEmpty }
+
+    public func intersection(_ other: EventTypeSet) -> EventTypeSet {
+        switch (complement, other.complement) {
+        case (false, false): EventTypeSet(names: names.intersection(other.names), complement: false)
+        case (false, true): EventTypeSet(names: names.subtracting(other.names), complement: false)
+        case (true, false): EventTypeSet(names: other.names.subtracting(names), complement: false)
+        case (true, true): EventTypeSet(names: names.union(other.names), complement: true)
+        }
+    }
+
+    public func union(_ other: EventTypeSet) -> EventTypeSet {
+        inverted.intersection(other.inverted).inverted
+    }
+
+    public var inverted: EventTypeSet { EventTypeSet(names: names, complement: !complement) }
+
+    /// The known type names in the set, sorted (the universe is `EventTypes.known`).
+    public var knownNames: [String] {
+        EventTypes.known.filter(contains).sorted()
+    }
+
+    /// How many libsinsp event codes the set stands for: each syscall has an enter and an exit event.
+    /// Falco warns (LOAD_NO_EVTTYPE) above 100 codes.
+    public var codeCount: Int { knownNames.count * 2 }
+
+    /// Computes the set of a condition whose macros are expanded.
+    public static func of(_ node: ConditionNode) -> EventTypeSet {
+        switch node {
+        case .and(let children, _):
+            return children.reduce(EventTypeSet.all) { $0.intersection(of($1)) }
+        case .or(let children, _):
+            return children.reduce(EventTypeSet.none) { $0.union(of($1)) }
+        case .not(let child, _):
+            return of(child).inverted
+        case .identifier:
+            return .all
+        case .unary:
+            return .all
+        case .binary(let operand, let op, let modifier, let value, _):
+            guard modifier == nil, case .field(let name, nil, _) = operand, name == "evt.type" || name == "syscall.type" else {
+                return .all
+            }
+            var names: Set<String>
+            switch value {
+            case .literal(let text, _, _): names = [text]
+            case .list(let items, _): names = Set(items.map(\.text))
+            default: return .all
+            }
+            switch op {
+            case "=", "==", "in": return EventTypeSet(names: names, complement: false)
+            case "!=": return EventTypeSet(names: names, complement: true)
+            default: return .all
+            }
+        }
+    }
+}

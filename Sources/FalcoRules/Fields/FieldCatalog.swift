@@ -1,0 +1,622 @@
+import TraceModel
+
+/// The catalog of every field TraceLab evaluates, with Falco's names, types and meanings. Fields that
+/// Falco 5.x takes from the container plugin (`container.*`, `k8s.*`) are built in.
+public struct FieldCatalog: Sendable {
+    public let definitions: [FieldDefinition]
+    private let byName: [String: Int]
+
+    /// The catalog with every built-in field.
+    public static let standard = FieldCatalog(definitions: FieldCatalog.builtins())
+
+    init(definitions: [FieldDefinition]) {
+        self.definitions = definitions
+        var byName: [String: Int] = [:]
+        for (index, definition) in definitions.enumerated() { byName[definition.name] = index }
+        self.byName = byName
+    }
+
+    /// The definition of a field name (without argument), including the dot forms `evt.arg.NAME`,
+    /// `evt.rawarg.NAME` and `proc.env.NAME`.
+    public func definition(named name: String) -> FieldDefinition? {
+        if let index = byName[name] { return definitions[index] }
+        return nil
+    }
+
+    /// Resolves `name[argument]` to its type and extractor. Throws Falco's messages for unknown fields and
+    /// bad arguments.
+    public func resolve(_ name: String, argument: String?) throws(FieldError) -> (FieldType, Extractor) {
+        for prefix in ["evt.arg.", "evt.rawarg."] where name.hasPrefix(prefix) && name.count > prefix.count {
+            guard argument == nil else { throw FieldError("filter_check called with nonexistent field \(name)") }
+            let base = String(prefix.dropLast())
+            guard let definition = definition(named: base) else { break }
+            return (definition.type, try definition.make(String(name.dropFirst(prefix.count))))
+        }
+        guard let definition = definition(named: name) else {
+            throw FieldError("filter_check called with nonexistent field \(name)")
+        }
+        switch definition.argument {
+        case .none:
+            if argument != nil { throw FieldError("field '\(name)' does not support arguments") }
+        case .index, .key:
+            if argument == nil { throw FieldError("field '\(name)' requires an argument") }
+        case .optionalIndex, .optionalKey:
+            break
+        }
+        if let argument, definition.argument == .index || definition.argument == .optionalIndex {
+            guard Int(argument) != nil else { throw FieldError("invalid index '\(argument)' for field '\(name)'") }
+        }
+        return (definition.type, try definition.make(argument))
+    }
+}
+
+// MARK: - Building blocks
+
+private func field(_ name: String, _ type: FieldType, _ description: String,
+                   _ extractor: Extractor) -> FieldDefinition {
+    FieldDefinition(name: name, fieldClass: String(name.prefix { $0 != "." }), type: type, argument: .none,
+                    description: description, make: { _ in extractor })
+}
+
+private func fieldWithArgument(_ name: String, _ type: FieldType, _ argument: FieldArgument, _ description: String,
+                               _ make: @escaping @Sendable (String?) throws(FieldError) -> Extractor) -> FieldDefinition {
+    FieldDefinition(name: name, fieldClass: String(name.prefix { $0 != "." }), type: type, argument: argument,
+                    description: description, make: make)
+}
+
+private func text(_ get: @escaping @Sendable (Event) -> String?) -> Extractor { .string(get) }
+private func number(_ get: @escaping @Sendable (Event) -> Int64?) -> Extractor { .number(get) }
+private func flag(_ get: @escaping @Sendable (Event) -> Bool?) -> Extractor { .bool(get) }
+
+/// The open-family syscalls whose `flags` decide `evt.is_open_*`.
+let openEventTypes: Set<String> = ["open", "openat", "openat2", "open_by_handle_at", "creat"]
+
+/// Falco's open flag names, with the bit each has in TraceLab's flag encoding (libsinsp's PPM_O_*).
+public enum OpenFlags {
+    public static let bits: [(name: String, bit: Int64)] = [
+        ("O_RDONLY", 1 << 0), ("O_WRONLY", 1 << 1), ("O_CREAT", 1 << 2), ("O_APPEND", 1 << 3),
+        ("O_DSYNC", 1 << 4), ("O_EXCL", 1 << 5), ("O_NONBLOCK", 1 << 6), ("O_SYNC", 1 << 7),
+        ("O_TRUNC", 1 << 8), ("O_DIRECT", 1 << 9), ("O_DIRECTORY", 1 << 10), ("O_LARGEFILE", 1 << 11),
+        ("O_CLOEXEC", 1 << 12), ("O_TMPFILE", 1 << 13), ("O_NOFOLLOW", 1 << 14), ("O_NOATIME", 1 << 15),
+        ("O_PATH", 1 << 16), ("O_F_CREATED", 1 << 17), ("FD_UPPER_LAYER", 1 << 18), ("FD_LOWER_LAYER", 1 << 19),
+    ]
+
+    /// Flag bits of an open event: the raw value when the reader gave one, else parsed from the text.
+    public static func value(of param: Param) -> Int64 {
+        if let raw = param.raw { return raw }
+        var result: Int64 = 0
+        for token in param.text.split(separator: "|") {
+            let name = token.split(separator: "(").first.map(String.init) ?? String(token)
+            if name == "O_RDWR" { result |= 3; continue }
+            if let bit = bits.first(where: { $0.name == name })?.bit { result |= bit }
+        }
+        return result
+    }
+
+    /// Renders bits as Falco does: `O_RDWR|O_CREAT`.
+    public static func render(_ value: Int64) -> String {
+        var names: [String] = []
+        if value & 3 == 3 { names.append("O_RDWR") }
+        for (name, bit) in bits where value & bit != 0 {
+            if (bit == 1 || bit == 2) && value & 3 == 3 { continue }
+            names.append(name)
+        }
+        return names.isEmpty ? "O_NONE" : names.joined(separator: "|")
+    }
+}
+
+private func openFlags(_ event: Event) -> Int64? {
+    guard openEventTypes.contains(event.type), event.direction == .exit, let param = event.param("flags") else { return nil }
+    return OpenFlags.value(of: param)
+}
+
+/// Linux errno names, for `evt.res`.
+let errnoNames: [Int64: String] = [
+    1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 8: "ENOEXEC", 9: "EBADF",
+    10: "ECHILD", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 18: "EXDEV",
+    19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 23: "ENFILE", 24: "EMFILE", 25: "ENOTTY",
+    26: "ETXTBSY", 27: "EFBIG", 28: "ENOSPC", 29: "ESPIPE", 30: "EROFS", 31: "EMLINK", 32: "EPIPE", 36: "ENAMETOOLONG",
+    38: "ENOSYS", 39: "ENOTEMPTY", 40: "ELOOP", 61: "ENODATA", 88: "ENOTSOCK", 95: "EOPNOTSUPP", 97: "EAFNOSUPPORT",
+    98: "EADDRINUSE", 99: "EADDRNOTAVAIL", 101: "ENETUNREACH", 103: "ECONNABORTED", 104: "ECONNRESET",
+    106: "EISCONN", 107: "ENOTCONN", 110: "ETIMEDOUT", 111: "ECONNREFUSED", 113: "EHOSTUNREACH", 115: "EINPROGRESS",
+]
+
+/// `evt.res` text: `SUCCESS`, or the errno name of a failure.
+func resultText(_ value: Int64) -> String {
+    value >= 0 ? "SUCCESS" : errnoNames[-value] ?? "E\(-value)"
+}
+
+private func ancestorIndex(_ argument: String?) -> Int? { argument.flatMap { Int($0) } }
+
+/// Formats nanoseconds since the epoch as Falco's `evt.time` (UTC here: replay is machine-independent).
+public func formatEventTime(_ ns: UInt64) -> String {
+    let (date, seconds) = civilTime(ns)
+    _ = date
+    return String(format2(seconds.hour)) + ":" + format2(seconds.minute) + ":" + format2(seconds.second) + "." + format9(ns % 1_000_000_000)
+}
+
+/// ISO 8601 time with nanoseconds, Falco's JSON `time` form: `2016-08-04T16:17:57.881781397Z`.
+public func formatISOTime(_ ns: UInt64) -> String {
+    let (date, time) = civilTime(ns)
+    return "\(date.year)-\(format2(date.month))-\(format2(date.day))T\(format2(time.hour)):\(format2(time.minute)):\(format2(time.second)).\(format9(ns % 1_000_000_000))Z"
+}
+
+/// `%evt.time.iso8601` in outputs: `2016-08-04T16:17:57.881781397+0000`.
+public func formatISOTimeWithOffset(_ ns: UInt64) -> String {
+    String(formatISOTime(ns).dropLast()) + "+0000"
+}
+
+private func format2(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
+private func format9(_ value: UInt64) -> String {
+    let digits = String(value)
+    return String(repeating: "0", count: max(0, 9 - digits.count)) + digits
+}
+
+/// Converts ns since the epoch to a UTC civil date and time (Howard Hinnant's days-from-civil inverse).
+private func civilTime(_ ns: UInt64) -> ((year: Int, month: Int, day: Int), (hour: Int, minute: Int, second: Int)) {
+    let totalSeconds = Int(ns / 1_000_000_000)
+    let days = totalSeconds / 86_400
+    let secondsOfDay = totalSeconds % 86_400
+    let z = days + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let dayOfEra = z - era * 146_097
+    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+    let monthPrime = (5 * dayOfYear + 2) / 153
+    let day = dayOfYear - (153 * monthPrime + 2) / 5 + 1
+    let month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
+    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    return ((year, month, day), (secondsOfDay / 3600, secondsOfDay % 3600 / 60, secondsOfDay % 60))
+}
+
+// MARK: - The fields
+
+extension FieldCatalog {
+    static func builtins() -> [FieldDefinition] {
+        eventFields() + processFields() + userFields() + fdFields() + containerFields()
+    }
+
+    private static func eventFields() -> [FieldDefinition] {
+        [
+            field("evt.num", .uint64, "event number", number { Int64(bitPattern: $0.number) }),
+            field("evt.time", .string, "event timestamp as a time string with nanoseconds (UTC)", text { formatEventTime($0.timestamp) }),
+            field("evt.time.s", .string, "event timestamp as a time string without nanoseconds", text { String(formatEventTime($0.timestamp).prefix(8)) }),
+            field("evt.time.iso8601", .string, "event timestamp in ISO 8601 with nanoseconds and time zone", text { formatISOTimeWithOffset($0.timestamp) }),
+            field("evt.datetime", .string, "event timestamp as a date and time string with nanoseconds", text {
+                let iso = formatISOTime($0.timestamp)
+                return String(iso.prefix(10)) + " " + String(iso.dropFirst(11).dropLast())
+            }),
+            field("evt.datetime.s", .string, "event timestamp as a date and time string without nanoseconds", text {
+                let iso = formatISOTime($0.timestamp)
+                return String(iso.prefix(10)) + " " + String(iso.dropFirst(11).prefix(8))
+            }),
+            field("evt.rawtime", .absTime, "absolute event timestamp, nanoseconds from epoch", number { Int64(bitPattern: $0.timestamp) }),
+            field("evt.rawtime.s", .absTime, "integer part of the event timestamp (seconds)", number { Int64($0.timestamp / 1_000_000_000) }),
+            field("evt.rawtime.ns", .absTime, "fractional part of the event timestamp (nanoseconds)", number { Int64($0.timestamp % 1_000_000_000) }),
+            field("evt.type", .string, "name of the event (e.g. open)", text { $0.type }),
+            fieldWithArgument("evt.type.is", .uint32, .key, "1 if the event type equals the argument") { argument in
+                let wanted = argument ?? ""
+                return number { $0.type == wanted ? 1 : 0 }
+            },
+            field("syscall.type", .string, "for system call events, the name of the system call", text { $0.type }),
+            field("evt.dir", .string, "event direction: '>' for enter events, '<' for exit events", text { $0.direction.rawValue }),
+            field("evt.cpu", .int64, "number of the CPU where the event occurred", number { Int64($0.cpu) }),
+            field("evt.count", .uint32, "always 1; useful in aggregations", number { _ in 1 }),
+            field("evt.source", .string, "name of the source producing the event", text { _ in "syscall" }),
+            field("evt.hostname", .string, "hostname of the underlying host", text { $0.hostname }),
+            field("evt.args", .string, "all the event arguments, as one string", text { event in
+                event.params.map { "\($0.name)=\($0.text)" }.joined(separator: " ")
+            }),
+            fieldWithArgument("evt.arg", .string, .key, "one argument, by name or by number: evt.arg.fd or evt.arg[0]") { argument in
+                let key = argument ?? ""
+                if let index = Int(key) {
+                    return .string { event in index >= 0 && index < event.params.count ? event.params[index].text : nil }
+                }
+                return .string { event in event.param(key)?.text }
+            },
+            fieldWithArgument("evt.rawarg", .int64, .key, "one argument, by name, as its raw value: evt.rawarg.res") { argument in
+                let key = argument ?? ""
+                if let index = Int(key) {
+                    return .number { event in index >= 0 && index < event.params.count ? event.params[index].raw : nil }
+                }
+                return .number { event in event.param(key)?.raw }
+            },
+            field("evt.info", .string, "the event arguments, or a description for some events", text { event in
+                event.params.map { "\($0.name)=\($0.text)" }.joined(separator: " ")
+            }),
+            field("evt.buffer", .byteBuffer, "the binary data buffer of I/O events", .bytes { event in
+                guard let data = event.param("data") else { return nil }
+                return data.bytes ?? Array(data.text.utf8)
+            }),
+            field("evt.buflen", .uint64, "the length of the binary data buffer", number { event in
+                guard let data = event.param("data") else { return nil }
+                return Int64(data.bytes?.count ?? data.text.utf8.count)
+            }),
+            field("evt.res", .string, "event return value as a string: SUCCESS or the error code (ENOENT...)", text { event in
+                event.direction == .exit ? event.returnValue.map(resultText) : nil
+            }),
+            field("evt.rawres", .int64, "event return value, as a number", number { event in
+                event.direction == .exit ? event.returnValue : nil
+            }),
+            field("evt.failed", .bool, "true for events that returned an error", flag { event in
+                event.direction == .exit ? event.returnValue.map { $0 < 0 } : nil
+            }),
+            field("evt.is_io", .bool, "true for events that read or write to FDs", flag { ioDirection($0) != nil }),
+            field("evt.is_io_read", .bool, "true for events that read from FDs", flag { ioDirection($0) == "r" }),
+            field("evt.is_io_write", .bool, "true for events that write to FDs", flag { ioDirection($0) == "w" }),
+            field("evt.io_dir", .string, "'r' for events that read, 'w' for events that write", text { ioDirection($0) }),
+            field("evt.is_wait", .bool, "true for events that make the thread wait", flag { ["nanosleep", "select", "poll", "epoll_wait", "wait4", "futex"].contains($0.type) }),
+            field("evt.is_syslog", .bool, "true for events that write to /dev/log", flag { $0.fd?.name == "/dev/log" && ioDirection($0) == "w" }),
+            field("evt.is_open_read", .bool, "true for open/openat/openat2/open_by_handle_at events opened for reading", flag { event in
+                openFlags(event).map { $0 & 1 != 0 } ?? false
+            }),
+            field("evt.is_open_write", .bool, "true for open-family events opened for writing", flag { event in
+                openFlags(event).map { $0 & 2 != 0 } ?? false
+            }),
+            field("evt.is_open_exec", .bool, "true for open-family events that create a file with execute permissions", flag { event in
+                guard let flags = openFlags(event), flags & (1 << 2) != 0, let mode = event.param("mode") else { return false }
+                let value = mode.raw ?? Int64(mode.text.drop { $0 == "0" }, radix: 8) ?? 0
+                return value & 0o111 != 0
+            }),
+            field("evt.is_open_create", .bool, "true for open-family events that created the file", flag { event in
+                openFlags(event).map { $0 & (1 << 17) != 0 } ?? false
+            }),
+            field("evt.abspath", .path, "absolute path of the file the event acts on, resolved against dirfd", text { event in
+                event.param("name")?.text ?? event.param("path")?.text ?? event.fd?.name
+            }),
+            fieldWithArgument("evt.around", .uint64, .index, "events around the given timestamp (not supported in replay)") { _ throws(FieldError) in
+                throw FieldError("filter error: evt.around is not supported in filters")
+            },
+            field("fs.path.name", .path, "path name of the file system call (open, mkdir, unlink...)", text { fsPath($0) }),
+            field("fs.path.nameraw", .path, "path name as passed to the call, not made absolute", text { fsPath($0) }),
+            field("fs.path.source", .path, "source path of rename/link calls", text { event in
+                event.param("oldpath")?.text ?? event.param("source")?.text
+            }),
+            field("fs.path.sourceraw", .path, "source path as passed, for rename/link calls", text { event in
+                event.param("oldpath")?.text ?? event.param("source")?.text
+            }),
+            field("fs.path.target", .path, "target path of rename/link calls", text { event in
+                event.param("newpath")?.text ?? event.param("target")?.text
+            }),
+            field("fs.path.targetraw", .path, "target path as passed, for rename/link calls", text { event in
+                event.param("newpath")?.text ?? event.param("target")?.text
+            }),
+        ]
+    }
+
+    private static func processFields() -> [FieldDefinition] {
+        [
+            field("proc.pid", .int64, "id of the process generating the event", number { $0.thread?.pid }),
+            field("proc.exe", .string, "first command-line argument (argv[0])", text { $0.thread?.exe }),
+            field("proc.name", .string, "name of the executable generating the event (comm)", text { $0.thread?.name }),
+            field("proc.args", .string, "command-line arguments passed on the command line", text { $0.thread?.args.joined(separator: " ") }),
+            fieldWithArgument("proc.env", .string, .optionalKey, "environment variables; proc.env[NAME] for one variable") { argument in
+                guard let argument else { return text { $0.thread?.env.joined(separator: " ") } }
+                let prefix = argument + "="
+                return text { event in
+                    event.thread?.env.first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+                }
+            },
+            field("proc.cmdline", .string, "full process command line: proc.name + proc.args", text { $0.thread?.cmdline }),
+            field("proc.exeline", .string, "full process command line, with exe as first argument", text { event in
+                guard let thread = event.thread else { return nil }
+                return ([thread.exe] + thread.args).joined(separator: " ")
+            }),
+            field("proc.cmdnargs", .uint64, "number of command-line arguments", number { $0.thread.map { Int64($0.args.count) } }),
+            field("proc.cmdlenargs", .uint64, "total length of the command-line arguments, spaces excluded", number { event in
+                event.thread.map { Int64($0.args.reduce(0) { $0 + $1.utf8.count }) }
+            }),
+            field("proc.cwd", .path, "current working directory of the event", text { $0.thread?.cwd }),
+            field("proc.ppid", .int64, "pid of the parent process", number { $0.thread?.parent?.pid ?? $0.thread.map(\.ptid) }),
+            field("proc.pname", .string, "name of the parent process", text { $0.thread?.parent?.name }),
+            field("proc.pcmdline", .string, "full command line of the parent process", text { $0.thread?.parent?.cmdline }),
+            field("proc.pexe", .string, "argv[0] of the parent process", text { $0.thread?.parent?.exe }),
+            field("proc.pexepath", .path, "full executable path of the parent process", text { $0.thread?.parent?.exepath }),
+            field("proc.exepath", .path, "full executable path of the process", text { $0.thread?.exepath }),
+            ancestorField("proc.aname", "name of an ancestor: proc.aname[1] is the parent; without index, any ancestor") { $0.name },
+            ancestorField("proc.aexe", "argv[0] of an ancestor (proc.aexe[N])") { $0.exe },
+            ancestorField("proc.aexepath", "executable path of an ancestor (proc.aexepath[N])") { $0.exepath },
+            ancestorField("proc.acmdline", "command line of an ancestor (proc.acmdline[N])") { $0.cmdline },
+            fieldWithArgument("proc.apid", .int64, .optionalIndex, "pid of an ancestor (proc.apid[N])") { argument in
+                guard let level = ancestorIndex(argument) else {
+                    return .anyNumber { event in ancestors(event).map { $0.map(\.pid) } }
+                }
+                return number { $0.thread?.ancestor(level)?.pid }
+            },
+            field("proc.duration", .relTime, "ns since the process started", number { event in
+                guard let start = event.thread?.startTimestamp, event.timestamp >= start else { return nil }
+                return Int64(event.timestamp - start)
+            }),
+            field("proc.ppid.duration", .relTime, "ns since the parent process started", number { event in
+                guard let start = event.thread?.parent?.startTimestamp, event.timestamp >= start else { return nil }
+                return Int64(event.timestamp - start)
+            }),
+            field("proc.pid.ts", .absTime, "start of the process as epoch timestamp in ns", number { event in
+                event.thread?.startTimestamp.map { Int64(bitPattern: $0) }
+            }),
+            field("proc.ppid.ts", .absTime, "start of the parent process as epoch timestamp in ns", number { event in
+                event.thread?.parent?.startTimestamp.map { Int64(bitPattern: $0) }
+            }),
+            field("proc.tty", .uint32, "controlling terminal of the process; 0 for processes without a terminal", number { $0.thread?.tty }),
+            field("proc.sid", .int64, "session id of the process", number { $0.thread?.sid }),
+            field("proc.sname", .string, "name of the session leader of the process", text { sessionLeader($0)?.name }),
+            field("proc.sid.exe", .string, "argv[0] of the session leader", text { sessionLeader($0)?.exe }),
+            field("proc.sid.exepath", .path, "executable path of the session leader", text { sessionLeader($0)?.exepath }),
+            field("proc.is_sid_leader", .bool, "true if the process is the leader of its session", flag { event in
+                guard let thread = event.thread, let sid = thread.sid else { return nil }
+                return sid == thread.pid
+            }),
+            field("proc.vpgid", .int64, "process group id of the process, as seen from its pid namespace", number { $0.thread?.vpgid }),
+            field("proc.vpgid.name", .string, "name of the process group leader", text { groupLeader($0)?.name }),
+            field("proc.vpgid.exe", .string, "argv[0] of the process group leader", text { groupLeader($0)?.exe }),
+            field("proc.vpgid.exepath", .path, "executable path of the process group leader", text { groupLeader($0)?.exepath }),
+            field("proc.is_vpgid_leader", .bool, "true if the process is the leader of its process group", flag { event in
+                guard let thread = event.thread, let vpgid = thread.vpgid else { return nil }
+                return vpgid == (thread.vpid ?? thread.pid)
+            }),
+            field("proc.pgid", .int64, "process group id of the process", number { $0.thread?.pgid ?? $0.thread?.vpgid }),
+            field("proc.vpid", .int64, "id of the process as seen from its pid namespace", number { $0.thread.map { $0.vpid ?? $0.pid } }),
+            field("proc.pvpid", .int64, "id of the parent process as seen from its pid namespace", number { $0.thread?.parent.map { $0.vpid ?? $0.pid } }),
+            field("proc.is_container_healthcheck", .bool, "true if the process runs a container health check", flag { _ in false }),
+            field("proc.is_container_liveness_probe", .bool, "true if the process runs a liveness probe", flag { _ in false }),
+            field("proc.is_container_readiness_probe", .bool, "true if the process runs a readiness probe", flag { _ in false }),
+            field("proc.is_exe_writable", .bool, "true if the executable is writable by the process's user", flag { $0.thread?.isExeWritable }),
+            field("proc.is_exe_upper_layer", .bool, "true if the executable is in the upper layer of an overlayfs", flag { $0.thread?.isExeUpperLayer }),
+            field("proc.is_exe_lower_layer", .bool, "true if the executable is in a lower layer of an overlayfs", flag { $0.thread.map { !$0.isExeUpperLayer } }),
+            field("proc.is_exe_from_memfd", .bool, "true if the executable is a memfd (fileless execution)", flag { $0.thread?.isExeFromMemfd }),
+            field("proc.exe_ino.mtime", .absTime, "last modification time of the executable's inode (ns)", number { event in
+                event.thread?.exeInodeMtime.map { Int64(bitPattern: $0) }
+            }),
+            field("proc.exe_ino.ctime", .absTime, "last status change time of the executable's inode (ns)", number { event in
+                event.thread?.exeInodeCtime.map { Int64(bitPattern: $0) }
+            }),
+            field("proc.exe_ino.ctime_duration_proc_start", .relTime, "ns between the executable's ctime and the process start", number { event in
+                guard let thread = event.thread, let ctime = thread.exeInodeCtime, let start = thread.startTimestamp, start >= ctime else { return nil }
+                return Int64(start - ctime)
+            }),
+            field("thread.tid", .int64, "id of the thread generating the event", number { $0.thread?.tid }),
+            field("thread.vtid", .int64, "id of the thread as seen from its pid namespace", number { $0.thread.map { $0.vtid ?? $0.tid } }),
+            field("thread.ismain", .bool, "true if the thread is the main thread of its process", flag { $0.thread.map { $0.tid == $0.pid } }),
+            field("thread.cpu", .uint64, "CPU time used by the thread (not recorded in traces)", number { _ in nil }),
+            field("thread.cap_permitted", .string, "permitted capabilities set", text { $0.thread?.capPermitted }),
+            field("thread.cap_effective", .string, "effective capabilities set", text { $0.thread?.capEffective }),
+            field("thread.cap_inheritable", .string, "inheritable capabilities set", text { $0.thread?.capInheritable }),
+        ]
+    }
+
+    private static func userFields() -> [FieldDefinition] {
+        [
+            field("user.uid", .uint32, "user id", number { $0.thread?.uid }),
+            field("user.name", .string, "user name", text { $0.thread?.userName }),
+            field("user.homedir", .path, "home directory of the user", text { $0.thread?.homedir }),
+            field("user.shell", .string, "user's shell", text { $0.thread?.shell }),
+            field("user.loginuid", .int64, "audit user id (auid); -1 when not set", number { $0.thread?.loginuid }),
+            field("user.loginname", .string, "audit user name (auid)", text { event in
+                guard let thread = event.thread else { return nil }
+                if let name = thread.loginName { return name }
+                return thread.loginuid == -1 || thread.loginuid == nil ? nil : (thread.loginuid == thread.uid ? thread.userName : nil)
+            }),
+            field("group.gid", .uint32, "group id", number { $0.thread?.gid }),
+            field("group.name", .string, "group name", text { $0.thread?.groupName }),
+        ]
+    }
+
+    private static func fdFields() -> [FieldDefinition] {
+        [
+            field("fd.num", .int64, "the unique number identifying the file descriptor", number { $0.fd?.number }),
+            field("fd.type", .string, "type of FD: file, directory, ipv4, ipv6, unix, pipe, event, signalfd, eventpoll, inotify, signalfd, memfd", text { event in
+                event.fd.flatMap { $0.type == .unknown ? nil : $0.type.rawValue }
+            }),
+            field("fd.typechar", .string, "type of FD as a single character: f, 4, 6, u, p, e, s, l, i, b, m...", text { $0.fd?.type.typeChar }),
+            field("fd.name", .path, "FD full name: the absolute path for files, the connection tuple for sockets", text { $0.fd?.name }),
+            field("fd.nameraw", .path, "FD name as passed by the program, not made absolute", text { $0.fd.map { $0.nameRaw ?? $0.name } }),
+            field("fd.directory", .path, "directory of the file the FD refers to", text { $0.fd?.directory }),
+            field("fd.filename", .string, "file name of the file the FD refers to, without the directory", text { $0.fd?.filename }),
+            field("fd.ip", .ipAddress, "IP address (client or server) of a socket; matches either", .anyIP { event in
+                guard let fd = event.fd else { return nil }
+                let values = [fd.clientIP, fd.serverIP].compactMap { $0 }
+                return values.isEmpty ? nil : values
+            }),
+            field("fd.cip", .ipAddress, "client IP address", .ip { $0.fd?.clientIP }),
+            field("fd.sip", .ipAddress, "server IP address", .ip { $0.fd?.serverIP }),
+            field("fd.lip", .ipAddress, "local IP address", .ip { event in
+                guard let fd = event.fd else { return nil }
+                return fd.isServer == true ? fd.serverIP : fd.clientIP
+            }),
+            field("fd.rip", .ipAddress, "remote IP address", .ip { event in
+                guard let fd = event.fd else { return nil }
+                return fd.isServer == true ? fd.clientIP : fd.serverIP
+            }),
+            field("fd.port", .port, "port (client or server) of a socket; matches either", .anyNumber { event in
+                guard let fd = event.fd else { return nil }
+                let values = [fd.clientPort, fd.serverPort].compactMap { $0 }
+                return values.isEmpty ? nil : values
+            }),
+            field("fd.cport", .port, "client port", number { $0.fd?.clientPort }),
+            field("fd.sport", .port, "server port", number { $0.fd?.serverPort }),
+            field("fd.lport", .port, "local port", number { event in
+                guard let fd = event.fd else { return nil }
+                return fd.isServer == true ? fd.serverPort : fd.clientPort
+            }),
+            field("fd.rport", .port, "remote port", number { event in
+                guard let fd = event.fd else { return nil }
+                return fd.isServer == true ? fd.clientPort : fd.serverPort
+            }),
+            field("fd.l4proto", .string, "IP protocol of a socket: tcp, udp, icmp or raw", text { $0.fd?.l4proto?.rawValue }),
+            field("fd.sockfamily", .string, "socket family: ip or unix", text { $0.fd?.socketFamily }),
+            field("fd.is_server", .bool, "true if the process is the server side of the connection", flag { $0.fd?.isServer }),
+            field("fd.net", .ipNetwork, "IP network (client or server); matches either", .anyIP { event in
+                guard let fd = event.fd else { return nil }
+                let values = [fd.clientIP, fd.serverIP].compactMap { $0 }
+                return values.isEmpty ? nil : values
+            }),
+            field("fd.cnet", .ipNetwork, "client IP network", .ip { $0.fd?.clientIP }),
+            field("fd.snet", .ipNetwork, "server IP network", .ip { $0.fd?.serverIP }),
+            field("fd.lnet", .ipNetwork, "local IP network", .ip { event in
+                guard let fd = event.fd else { return nil }
+                return fd.isServer == true ? fd.serverIP : fd.clientIP
+            }),
+            field("fd.rnet", .ipNetwork, "remote IP network", .ip { event in
+                guard let fd = event.fd else { return nil }
+                return fd.isServer == true ? fd.clientIP : fd.serverIP
+            }),
+            field("fd.connected", .bool, "true if the socket is connected", flag { $0.fd?.isConnected }),
+            field("fd.name_changed", .bool, "true when an event changes the name of an FD (connect, bind...)", flag { $0.fd?.nameChanged }),
+            field("fd.cip.name", .string, "domain name of the client IP (not recorded in traces)", text { _ in nil }),
+            field("fd.sip.name", .string, "domain name of the server IP (not recorded in traces)", text { _ in nil }),
+            field("fd.lip.name", .string, "domain name of the local IP (not recorded in traces)", text { _ in nil }),
+            field("fd.rip.name", .string, "domain name of the remote IP (not recorded in traces)", text { _ in nil }),
+            field("fd.dev", .uint32, "device number of the file", number { $0.fd?.device }),
+            field("fd.dev.major", .uint32, "major device number", number { $0.fd?.device.map { ($0 >> 8) & 0xfff } }),
+            field("fd.dev.minor", .uint32, "minor device number", number { $0.fd?.device.map { $0 & 0xff } }),
+            field("fd.ino", .int64, "inode number of the file", number { $0.fd?.inode }),
+            field("fd.uid", .string, "unique identifier of the FD: thread id and FD number", text { event in
+                guard let fd = event.fd, let thread = event.thread else { return nil }
+                return "\(thread.tid)\(fd.number)"
+            }),
+            field("fd.containername", .string, "container name joined with the FD name", text { event in
+                guard let fd = event.fd else { return nil }
+                return (event.thread?.container?.name ?? "host") + ":" + fd.name
+            }),
+            field("fd.containerdirectory", .string, "container name joined with the FD directory", text { event in
+                guard let directory = event.fd?.directory else { return nil }
+                return (event.thread?.container?.name ?? "host") + ":" + directory
+            }),
+            field("fd.is_upper_layer", .bool, "true if the file is in the upper layer of an overlayfs", flag { event in
+                if let upper = event.fd?.isUpperLayer { return upper }
+                return openFlags(event).map { $0 & (1 << 18) != 0 }
+            }),
+            field("fd.is_lower_layer", .bool, "true if the file is in a lower layer of an overlayfs", flag { event in
+                openFlags(event).map { $0 & (1 << 19) != 0 }
+            }),
+            fieldWithArgument("fd.types", .string, .optionalIndex, "list of FD types the event refers to") { _ in
+                .list { event in event.fd.map { [$0.type.rawValue] } }
+            },
+        ]
+    }
+
+    private static func containerFields() -> [FieldDefinition] {
+        [
+            field("container.id", .string, "container id (12 characters), 'host' for host processes", text { $0.thread.map { $0.container?.id ?? "host" } }),
+            field("container.full_id", .string, "full container id, 'host' for host processes", text { event in
+                event.thread.map { $0.container.map { $0.fullID ?? $0.id } ?? "host" }
+            }),
+            field("container.name", .string, "container name, 'host' for host processes", text { $0.thread.map { $0.container?.name ?? "host" } }),
+            field("container.image", .string, "container image name (repository:tag)", text { $0.thread?.container?.image }),
+            field("container.image.id", .string, "container image id", text { $0.thread?.container?.imageDigest }),
+            field("container.image.repository", .string, "container image repository (e.g. docker.io/library/nginx)", text { $0.thread?.container?.imageRepository }),
+            field("container.image.tag", .string, "container image tag", text { $0.thread?.container?.imageTag }),
+            field("container.image.digest", .string, "container image registry digest", text { $0.thread?.container?.imageDigest }),
+            field("container.type", .string, "container type: docker, containerd, cri-o...", text { $0.thread?.container?.type }),
+            field("container.privileged", .bool, "true for containers running as privileged", flag { $0.thread?.container?.privileged }),
+            field("container.mounts", .string, "comma-separated mounts: source:dest:mode:rdrw:propagation", text { event in
+                event.thread?.container.map { $0.mounts.map(\.rendered).joined(separator: ",") }
+            }),
+            mountField("container.mount", "mount by index or destination glob") { $0.rendered },
+            mountField("container.mount.source", "mount source, by index or destination glob") { $0.source },
+            mountField("container.mount.dest", "mount destination, by index or destination glob") { $0.destination },
+            mountField("container.mount.mode", "mount mode, by index or destination glob") { $0.mode },
+            mountField("container.mount.rdwr", "mount read/write flag, by index or destination glob") { String($0.readWrite) },
+            mountField("container.mount.propagation", "mount propagation, by index or destination glob") { $0.propagation },
+            field("container.start_ts", .absTime, "container start as epoch timestamp in ns", number { event in
+                event.thread?.container?.startTimestamp.map { Int64(bitPattern: $0) }
+            }),
+            field("container.duration", .relTime, "ns since the container started", number { event in
+                guard let start = event.thread?.container?.startTimestamp, event.timestamp >= start else { return nil }
+                return Int64(event.timestamp - start)
+            }),
+            field("container.ip", .string, "container's primary IP address", text { $0.thread?.container?.pod?.ip }),
+            field("container.info", .string, "deprecated placeholder; Falco replaces it with nothing", text { _ in "" }),
+            field("k8s.pod.name", .string, "Kubernetes pod name", text { $0.thread?.container?.pod?.name }),
+            field("k8s.pod.id", .string, "Kubernetes pod uid", text { $0.thread?.container?.pod?.uid }),
+            field("k8s.pod.uid", .string, "Kubernetes pod uid", text { $0.thread?.container?.pod?.uid }),
+            field("k8s.pod.ip", .string, "Kubernetes pod IP", text { $0.thread?.container?.pod?.ip }),
+            field("k8s.ns.name", .string, "Kubernetes namespace name", text { $0.thread?.container?.pod?.namespace }),
+            fieldWithArgument("k8s.pod.label", .string, .key, "Kubernetes pod label, e.g. k8s.pod.label[app]") { argument in
+                let key = argument ?? ""
+                return text { event in event.thread?.container?.pod?.labels.first { $0.key == key }?.value }
+            },
+            field("k8s.pod.labels", .string, "Kubernetes pod labels as key:value, comma-separated", text { event in
+                event.thread?.container?.pod.map { $0.labels.map { "\($0.key):\($0.value)" }.joined(separator: ", ") }
+            }),
+        ]
+    }
+}
+
+private func ancestorField(_ name: String, _ description: String,
+                           _ value: @escaping @Sendable (ThreadInfo) -> String) -> FieldDefinition {
+    fieldWithArgument(name, .string, .optionalIndex, description) { argument in
+        guard let level = ancestorIndex(argument) else {
+            return .anyString { event in ancestors(event).map { $0.map(value) } }
+        }
+        return .string { event in event.thread?.ancestor(level).map(value) }
+    }
+}
+
+private func mountField(_ name: String, _ description: String,
+                        _ value: @escaping @Sendable (ContainerInfo.Mount) -> String) -> FieldDefinition {
+    fieldWithArgument(name, .string, .key, description) { argument in
+        let key = argument ?? ""
+        if let index = Int(key) {
+            return .string { event in
+                guard let mounts = event.thread?.container?.mounts, index >= 0, index < mounts.count else { return nil }
+                return value(mounts[index])
+            }
+        }
+        return .string { event in
+            event.thread?.container?.mounts.first { Glob.matches(pattern: key, $0.destination) }.map(value)
+        }
+    }
+}
+
+/// The ancestors of the event's thread, parent first; nil without a thread.
+private func ancestors(_ event: Event) -> [ThreadInfo]? {
+    guard let thread = event.thread else { return nil }
+    var result: [ThreadInfo] = []
+    var current = thread.parent
+    while let ancestor = current, result.count < 64 {
+        result.append(ancestor)
+        current = ancestor.parent
+    }
+    return result
+}
+
+private func sessionLeader(_ event: Event) -> ThreadInfo? {
+    guard let thread = event.thread, let sid = thread.sid else { return nil }
+    var current: ThreadInfo? = thread
+    var steps = 0
+    while let candidate = current, steps < 64 {
+        if candidate.pid == sid { return candidate }
+        current = candidate.parent
+        steps += 1
+    }
+    return nil
+}
+
+private func groupLeader(_ event: Event) -> ThreadInfo? {
+    guard let thread = event.thread, let vpgid = thread.vpgid else { return nil }
+    var current: ThreadInfo? = thread
+    var steps = 0
+    while let candidate = current, steps < 64 {
+        if (candidate.vpid ?? candidate.pid) == vpgid { return candidate }
+        current = candidate.parent
+        steps += 1
+    }
+    return nil
+}
+
+private let readTypes: Set<String> = ["read", "readv", "pread", "pread64", "preadv", "preadv2", "recv", "recvfrom", "recvmsg", "recvmmsg"]
+private let writeTypes: Set<String> = ["write", "writev", "pwrite", "pwrite64", "pwritev", "pwritev2", "send", "sendto", "sendmsg", "sendmmsg", "sendfile"]
+
+private func ioDirection(_ event: Event) -> String? {
+    if readTypes.contains(event.type) { return "r" }
+    if writeTypes.contains(event.type) { return "w" }
+    return nil
+}
+
+private func fsPath(_ event: Event) -> String? {
+    for name in ["name", "path", "pathname", "filename"] {
+        if let param = event.param(name) { return param.text }
+    }
+    return nil
+}
