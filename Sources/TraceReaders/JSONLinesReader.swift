@@ -1,1 +1,341 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TraceModel
+
+/// Reads TraceLab's native trace format (JSON Lines, `docs/trace-format.md`): an optional header,
+/// `container` and `thread` records that the reader keeps in tables, and `event` records that refer to
+/// threads by tid and carry their file descriptor inline. Events stream one at a time; memory holds
+/// only the tables.
+public final class JSONLinesReader {
+    /// The trace-wide header, when the first record is one.
+    public private(set) var header: TraceHeader?
+    public let path: String
+    private let file: UnsafeMutablePointer<FILE>
+    private var line = 0
+    private var lineBuffer: UnsafeMutablePointer<CChar>?
+    private var lineCapacity = 0
+    private var containers: [String: ContainerInfo] = [:]
+    private var threads: [Int64: ThreadInfo] = [:]
+    private var nextNumber: UInt64 = 1
+    private var lastTimestamp: UInt64 = 0
+
+    /// Opens a trace file; throws when it cannot be read.
+    public init(path: String) throws(TraceLabError) {
+        guard let file = fopen(path, "rb") else {
+            throw TraceLabError("cannot open trace: \(String(cString: strerror(errno)))", at: SourceLocation(file: path, line: 0, column: 0))
+        }
+        self.path = path
+        self.file = file
+    }
+
+    deinit {
+        fclose(file)
+        free(lineBuffer)
+    }
+
+    /// Reads every event of a file into memory (for small traces and tests).
+    public static func readAll(path: String) throws(TraceLabError) -> [Event] {
+        let reader = try JSONLinesReader(path: path)
+        var events: [Event] = []
+        while let event = try reader.next() { events.append(event) }
+        return events
+    }
+
+    /// The next event, or nil at the end of the file. Table records are absorbed on the way.
+    public func next() throws(TraceLabError) -> Event? {
+        while true {
+            let length = getline(&lineBuffer, &lineCapacity, file)
+            if length < 0 {
+                if ferror(file) != 0 { throw error("read error: \(String(cString: strerror(errno)))", column: 0) }
+                return nil
+            }
+            line += 1
+            guard let lineBuffer else { return nil }
+            var bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(lineBuffer).assumingMemoryBound(to: UInt8.self), count: length))
+            while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            let value: JSONValue
+            do {
+                value = try JSONParser.parse(bytes)
+            } catch {
+                throw self.error("not valid JSON: \(error.message)", column: error.column)
+            }
+            guard case .object = value else { throw self.error("a record must be a JSON object", column: 1) }
+            let kind = try string(value, "kind") ?? "event"
+            switch kind {
+            case "header":
+                guard line == 1 || header == nil && nextNumber == 1 else { throw error("the header must be the first record", column: 1) }
+                header = try readHeader(value)
+            case "container": try readContainer(value)
+            case "thread": try readThread(value)
+            case "event": return try readEvent(value)
+            default: throw error("unknown record kind '\(kind)' (expected header, container, thread or event)", column: 1)
+            }
+        }
+    }
+
+    // MARK: Records
+
+    private func readHeader(_ value: JSONValue) throws(TraceLabError) -> TraceHeader {
+        TraceHeader(hostname: try string(value, "hostname"), machine: try string(value, "machine"),
+                    startTime: try unsigned(value, "start"), description: try string(value, "description"),
+                    source: try string(value, "source"))
+    }
+
+    private func readContainer(_ value: JSONValue) throws(TraceLabError) {
+        guard let id = try string(value, "id") else { throw error("container record needs an 'id'", column: 1) }
+        let image = try string(value, "image") ?? ""
+        let (defaultRepository, defaultTag) = splitImage(image)
+        let container = ContainerInfo(
+            id: id, name: try string(value, "name") ?? id, image: image,
+            imageRepository: try string(value, "repository") ?? defaultRepository,
+            imageTag: try string(value, "tag") ?? defaultTag,
+            type: try string(value, "runtime") ?? "containerd",
+            privileged: try bool(value, "privileged") ?? false)
+        container.fullID = try string(value, "full_id")
+        container.imageDigest = try string(value, "digest")
+        container.startTimestamp = try unsigned(value, "start")
+        if let mounts = value["mounts"] {
+            guard case .array(let items) = mounts else { throw error("'mounts' must be an array", column: 1) }
+            for item in items {
+                guard let source = try string(item, "source"), let destination = try string(item, "destination") else {
+                    throw error("each mount needs 'source' and 'destination'", column: 1)
+                }
+                container.mounts.append(.init(source: source, destination: destination, mode: try string(item, "mode") ?? "",
+                                              readWrite: try bool(item, "rw") ?? true, propagation: try string(item, "propagation") ?? "rprivate"))
+            }
+        }
+        if let pod = value["pod"] {
+            guard let name = try string(pod, "name"), let namespace = try string(pod, "namespace") else {
+                throw error("'pod' needs 'name' and 'namespace'", column: 1)
+            }
+            var labels: [(key: String, value: String)] = []
+            if case .object(let members)? = pod["labels"] {
+                for (key, labelValue) in members {
+                    guard case .string(let text) = labelValue else { throw error("pod label '\(key)' must be a string", column: 1) }
+                    labels.append((key, text))
+                }
+            }
+            container.pod = PodInfo(name: name, namespace: namespace, uid: try string(pod, "uid"), labels: labels, ip: try string(pod, "ip"))
+        }
+        containers[id] = container
+    }
+
+    private func readThread(_ value: JSONValue) throws(TraceLabError) {
+        guard let tid = try integer(value, "tid") else { throw error("thread record needs a 'tid'", column: 1) }
+        guard let name = try string(value, "name") else { throw error("thread record needs a 'name'", column: 1) }
+        let ptid = try integer(value, "ptid") ?? 0
+        var container: ContainerInfo?
+        if let id = try string(value, "container"), id != "host" {
+            guard let known = containers[id] else { throw error("thread \(tid) refers to unknown container '\(id)'", column: 1) }
+            container = known
+        }
+        let thread = ThreadInfo(
+            tid: tid, pid: try integer(value, "pid"), ptid: ptid, name: name, exe: try string(value, "exe"),
+            exepath: try string(value, "exepath"), args: try strings(value, "args"), cwd: try string(value, "cwd"),
+            env: try strings(value, "env"), uid: try integer(value, "uid"), gid: try integer(value, "gid"),
+            userName: try string(value, "user"), groupName: try string(value, "group"),
+            loginuid: try integer(value, "loginuid"), tty: try integer(value, "tty") ?? 0, container: container,
+            parent: threads[ptid])
+        thread.vtid = try integer(value, "vtid")
+        thread.vpid = try integer(value, "vpid")
+        thread.sid = try integer(value, "sid")
+        thread.pgid = try integer(value, "pgid")
+        thread.vpgid = try integer(value, "vpgid")
+        thread.euid = try integer(value, "euid") ?? thread.uid
+        thread.egid = try integer(value, "egid") ?? thread.gid
+        thread.homedir = try string(value, "home")
+        thread.shell = try string(value, "shell")
+        thread.loginName = try string(value, "loginname")
+        thread.capPermitted = try string(value, "cap_permitted")
+        thread.capEffective = try string(value, "cap_effective")
+        thread.capInheritable = try string(value, "cap_inheritable")
+        thread.startTimestamp = try unsigned(value, "start")
+        thread.isExeWritable = try bool(value, "exe_writable") ?? false
+        thread.isExeUpperLayer = try bool(value, "exe_upper_layer") ?? false
+        thread.isExeFromMemfd = try bool(value, "exe_from_memfd") ?? false
+        thread.exeInodeMtime = try unsigned(value, "exe_mtime")
+        thread.exeInodeCtime = try unsigned(value, "exe_ctime")
+        threads[tid] = thread
+    }
+
+    private func readEvent(_ value: JSONValue) throws(TraceLabError) -> Event {
+        guard let type = try string(value, "type") else { throw error("event record needs a 'type'", column: 1) }
+        guard let timestamp = try unsigned(value, "ts") else { throw error("event record needs a 'ts' (ns since the epoch)", column: 1) }
+        let number = try unsigned(value, "num") ?? nextNumber
+        nextNumber = number + 1
+        lastTimestamp = timestamp
+        let direction: Event.Direction
+        switch try string(value, "dir") ?? "<" {
+        case "<": direction = .exit
+        case ">": direction = .enter
+        case let other: throw error("'dir' must be '<' or '>', not '\(other)'", column: 1)
+        }
+        var thread: ThreadInfo?
+        if let tid = try integer(value, "tid") {
+            guard let known = threads[tid] else { throw error("event refers to tid \(tid), which no thread record defines", column: 1) }
+            thread = known
+        }
+        var params: [Param] = []
+        if let args = value["args"] {
+            guard case .object(let members) = args else { throw error("'args' must be an object", column: 1) }
+            for (name, argument) in members { params.append(try param(name, argument)) }
+        }
+        let event = Event(number: number, timestamp: timestamp, type: type, direction: direction,
+                          cpu: Int(try integer(value, "cpu") ?? 0), params: params, thread: thread,
+                          fd: try fd(value["fd"]), hostname: header?.hostname)
+        return event
+    }
+
+    private func param(_ name: String, _ value: JSONValue) throws(TraceLabError) -> Param {
+        switch value {
+        case .string(let text):
+            if name == "flags" { return Param(name: name, text: text, raw: OpenFlags.value(of: Param(name: name, text: text))) }
+            return Param(name: name, text: text)
+        case .integer(let number): return .number(name, number)
+        case .unsigned(let number): return Param(name: name, text: String(number), raw: Int64(bitPattern: number))
+        case .bool(let flag): return Param(name: name, text: flag ? "true" : "false", raw: flag ? 1 : 0)
+        case .object:
+            var raw: Int64?
+            if case .integer(let number)? = value["raw"] { raw = number }
+            let text = try string(value, "text") ?? raw.map(String.init) ?? ""
+            var bytes: [UInt8]?
+            if let hex = try string(value, "hex") {
+                guard let decoded = decodeHex(hex) else { throw error("argument '\(name)': 'hex' must be an even-length hex string", column: 1) }
+                bytes = decoded
+            }
+            return Param(name: name, text: text, raw: raw, bytes: bytes)
+        case .null: return Param(name: name, text: "<NA>")
+        default: throw error("argument '\(name)' must be a string, a number or an object {raw, text, hex}", column: 1)
+        }
+    }
+
+    private func fd(_ value: JSONValue?) throws(TraceLabError) -> FDInfo? {
+        guard let value else { return nil }
+        guard case .object = value else { throw error("'fd' must be an object", column: 1) }
+        guard let number = try integer(value, "num") else { throw error("'fd' needs 'num'", column: 1) }
+        let typeName = try string(value, "type") ?? "file"
+        guard let type = FDType(rawValue: typeName) else {
+            throw error("unknown fd type '\(typeName)' (expected one of \(FDType.allCases.map(\.rawValue).joined(separator: ", ")))", column: 1)
+        }
+        let fd = FDInfo(number: number, type: type, name: try string(value, "name") ?? "", nameRaw: try string(value, "nameraw"))
+        if let proto = try string(value, "l4proto") {
+            guard let parsed = L4Proto(rawValue: proto) else { throw error("unknown l4proto '\(proto)'", column: 1) }
+            fd.l4proto = parsed
+        }
+        fd.clientIP = try ip(value, "cip")
+        fd.serverIP = try ip(value, "sip")
+        fd.clientPort = try integer(value, "cport")
+        fd.serverPort = try integer(value, "sport")
+        fd.isServer = try bool(value, "server")
+        fd.isConnected = try bool(value, "connected")
+        fd.socketFamily = try string(value, "family") ?? (type == .ipv4 || type == .ipv6 ? "ip" : type == .unix ? "unix" : nil)
+        fd.device = try integer(value, "dev")
+        fd.inode = try integer(value, "ino")
+        fd.isUpperLayer = try bool(value, "upper_layer")
+        fd.nameChanged = try bool(value, "name_changed") ?? false
+        return fd
+    }
+
+    // MARK: Typed access with located errors
+
+    private func error(_ message: String, column: Int) -> TraceLabError {
+        TraceLabError(message, at: SourceLocation(file: path, line: line, column: column))
+    }
+
+    private func string(_ value: JSONValue, _ key: String) throws(TraceLabError) -> String? {
+        guard let member = value[key] else { return nil }
+        switch member {
+        case .string(let text): return text
+        case .null: return nil
+        default: throw error("'\(key)' must be a string", column: 1)
+        }
+    }
+
+    private func strings(_ value: JSONValue, _ key: String) throws(TraceLabError) -> [String] {
+        guard let member = value[key] else { return [] }
+        guard case .array(let items) = member else { throw error("'\(key)' must be an array of strings", column: 1) }
+        var out: [String] = []
+        for item in items {
+            guard case .string(let text) = item else { throw error("'\(key)' must be an array of strings", column: 1) }
+            out.append(text)
+        }
+        return out
+    }
+
+    private func integer(_ value: JSONValue, _ key: String) throws(TraceLabError) -> Int64? {
+        guard let member = value[key] else { return nil }
+        switch member {
+        case .integer(let number): return number
+        case .unsigned(let number): return Int64(bitPattern: number)
+        case .null: return nil
+        default: throw error("'\(key)' must be an integer", column: 1)
+        }
+    }
+
+    private func unsigned(_ value: JSONValue, _ key: String) throws(TraceLabError) -> UInt64? {
+        guard let member = value[key] else { return nil }
+        switch member {
+        case .integer(let number) where number >= 0: return UInt64(number)
+        case .unsigned(let number): return number
+        case .null: return nil
+        default: throw error("'\(key)' must be a non-negative integer", column: 1)
+        }
+    }
+
+    private func bool(_ value: JSONValue, _ key: String) throws(TraceLabError) -> Bool? {
+        guard let member = value[key] else { return nil }
+        switch member {
+        case .bool(let flag): return flag
+        case .null: return nil
+        default: throw error("'\(key)' must be true or false", column: 1)
+        }
+    }
+
+    private func ip(_ value: JSONValue, _ key: String) throws(TraceLabError) -> IPAddress? {
+        guard let text = try string(value, key) else { return nil }
+        guard let address = IPAddress(text) else { throw error("'\(key)' is not an IP address: '\(text)'", column: 1) }
+        return address
+    }
+
+    private func splitImage(_ image: String) -> (String, String) {
+        let withoutDigest = image.split(separator: "@").first.map(String.init) ?? image
+        if let colon = withoutDigest.lastIndex(of: ":"), !withoutDigest[colon...].contains("/") {
+            return (String(withoutDigest[..<colon]), String(withoutDigest[withoutDigest.index(after: colon)...]))
+        }
+        return (withoutDigest, "latest")
+    }
+
+    private func decodeHex(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        func value(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case 0x30...0x39: byte - 0x30
+            case 0x41...0x46: byte - 0x41 + 10
+            case 0x61...0x66: byte - 0x61 + 10
+            default: nil
+            }
+        }
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+        }
+        return out
+    }
+}
+
+/// The optional first record of a native trace.
+public struct TraceHeader: Sendable, Equatable {
+    public var hostname: String?
+    public var machine: String?
+    /// Recording start, ns since the epoch.
+    public var startTime: UInt64?
+    public var description: String?
+    /// How the trace was made (recorder, tool and version).
+    public var source: String?
+}

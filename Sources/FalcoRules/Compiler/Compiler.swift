@@ -23,6 +23,9 @@ public struct ConditionCompiler {
     public let catalog: FieldCatalog
     public var lists: [String: [String]]
     public private(set) var warnings: [ConditionCompileWarning] = []
+    /// Resolves a bare identifier (a macro reference) to its compiled predicate; without it identifiers
+    /// are errors, as in a plain libsinsp filter.
+    public var resolveIdentifier: ((String, ConditionPosition) throws(ConditionCompileError) -> EventPredicate)?
 
     public init(catalog: FieldCatalog = .standard, lists: [String: [String]] = [:]) {
         self.catalog = catalog
@@ -56,6 +59,7 @@ public struct ConditionCompiler {
             let compiled = try compile(child)
             return { !compiled($0) }
         case .identifier(let name, let position):
+            if let resolveIdentifier { return try resolveIdentifier(name, position) }
             throw ConditionCompileError(message: "filter error: unexpected identifier '\(name)'", position: position)
         case .unary(let operand, _, _):
             let (_, extractor) = try resolve(operand)
