@@ -47,15 +47,27 @@ public struct EventTypeSet: Sendable, Equatable {
 
     /// Computes the set of a condition whose macros are expanded.
     public static func of(_ node: ConditionNode) -> EventTypeSet {
+        of(node, negated: false) { _, _ in .all }
+    }
+
+    /// Computes the set with `not` pushed to the leaves (De Morgan): only `evt.type` checks restrict,
+    /// and they flip when negated; every other check is neutral under either polarity.
+    /// `identifier` gives the set of a macro reference for a polarity.
+    static func of(_ node: ConditionNode, negated: Bool,
+                   identifier: (String, Bool) -> EventTypeSet) -> EventTypeSet {
         switch node {
-        case .and(let children, _):
-            return children.reduce(EventTypeSet.all) { $0.intersection(of($1)) }
-        case .or(let children, _):
-            return children.reduce(EventTypeSet.none) { $0.union(of($1)) }
+        case .and(let children, _), .or(let children, _):
+            var isAnd = true
+            if case .or = node { isAnd = false }
+            let intersect = isAnd != negated
+            return children.reduce(intersect ? EventTypeSet.all : EventTypeSet.none) { partial, child in
+                let set = of(child, negated: negated, identifier: identifier)
+                return intersect ? partial.intersection(set) : partial.union(set)
+            }
         case .not(let child, _):
-            return of(child).inverted
-        case .identifier:
-            return .all
+            return of(child, negated: !negated, identifier: identifier)
+        case .identifier(let name, _):
+            return identifier(name, negated)
         case .unary:
             return .all
         case .binary(let operand, let op, let modifier, let value, _):
@@ -68,11 +80,13 @@ public struct EventTypeSet: Sendable, Equatable {
             case .list(let items, _): names = Set(items.map(\.text))
             default: return .all
             }
+            let set: EventTypeSet
             switch op {
-            case "=", "==", "in": return EventTypeSet(names: names, complement: false)
-            case "!=": return EventTypeSet(names: names, complement: true)
+            case "=", "==", "in": set = EventTypeSet(names: names, complement: false)
+            case "!=": set = EventTypeSet(names: names, complement: true)
             default: return .all
             }
+            return negated ? set.inverted : set
         }
     }
 }

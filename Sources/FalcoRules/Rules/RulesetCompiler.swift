@@ -53,13 +53,13 @@ final class MacroTable {
         return predicate
     }
 
-    func eventTypes(_ index: Int) -> EventTypeSet {
-        if let done = types[index] { return done }
+    func eventTypes(_ index: Int, negated: Bool) -> EventTypeSet {
+        if let done = types[index * 2 + (negated ? 1 : 0)] { return done }
         guard !inProgress.contains(index), let node = parsed[index] else { return .all }
         inProgress.insert(index)
         defer { inProgress.remove(index) }
-        let set = eventTypes(of: node, visibility: index)
-        types[index] = set
+        let set = eventTypes(of: node, visibility: index, negated: negated)
+        types[index * 2 + (negated ? 1 : 0)] = set
         return set
     }
 
@@ -76,19 +76,10 @@ final class MacroTable {
     }
 
     /// Event types of a condition, with macro references resolved to their own sets.
-    func eventTypes(of node: ConditionNode, visibility: Int?) -> EventTypeSet {
-        switch node {
-        case .identifier(let name, let position):
-            guard let index = try? macro(name, visibleTo: visibility, position: position), index != visibility else { return .all }
-            return eventTypes(index)
-        case .and(let children, _):
-            return children.reduce(EventTypeSet.all) { $0.intersection(eventTypes(of: $1, visibility: visibility)) }
-        case .or(let children, _):
-            return children.reduce(EventTypeSet.none) { $0.union(eventTypes(of: $1, visibility: visibility)) }
-        case .not(let child, _):
-            return eventTypes(of: child, visibility: visibility).inverted
-        default:
-            return EventTypeSet.of(node)
+    func eventTypes(of node: ConditionNode, visibility: Int?, negated: Bool = false) -> EventTypeSet {
+        EventTypeSet.of(node, negated: negated) { name, negated in
+            guard let index = try? macro(name, visibleTo: visibility, position: ConditionPosition()), index != visibility else { return .all }
+            return eventTypes(index, negated: negated)
         }
     }
 

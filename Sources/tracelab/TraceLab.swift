@@ -1,0 +1,36 @@
+import ArgumentParser
+import FalcoRules
+import TraceModel
+import TraceReaders
+
+@main
+struct TraceLab: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tracelab",
+        abstract: "Offline trace analyzer and grader for Kubernetes runtime-monitoring labs.",
+        discussion: "Replays recorded syscall traces through a Falco-compatible rule engine.",
+        subcommands: [Validate.self, Replay.self, Filter.self, Fields.self, Bench.self])
+}
+
+/// Output format for commands that print alerts or results.
+enum OutputStyle: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// Writes to standard error.
+func printError(_ text: String) {
+    var stderr = StandardError()
+    print(text, to: &stderr)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        _ = string.withCString { Glibc.write(2, $0, strlen($0)) }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
