@@ -71,6 +71,10 @@ public struct EventTypeSet: Sendable, Equatable {
         case .unary:
             return .all
         case .binary(let operand, let op, let modifier, let value, _):
+            if modifier == nil, case .field("evt.num", nil, _) = operand, let constant = eventNumberInvariant(op: op, value: value) {
+                // `evt.num` starts at 1: `evt.num = 0` (Falco's never_true) can match no event.
+                return constant != negated ? .all : .none
+            }
             guard modifier == nil, case .field(let name, nil, _) = operand, name == "evt.type" || name == "syscall.type" else {
                 return .all
             }
@@ -87,6 +91,30 @@ public struct EventTypeSet: Sendable, Equatable {
             default: return .all
             }
             return negated ? set.inverted : set
+        }
+    }
+
+    /// The constant truth value of an `evt.num` check that cannot depend on the event (event numbers
+    /// start at 1), or nil when it depends on the event. Only plain decimal values count, as in libsinsp.
+    private static func eventNumberInvariant(op: String, value: ConditionValue) -> Bool? {
+        func isDecimal(_ text: String) -> Bool { !text.isEmpty && text.utf8.allSatisfy(ConditionLexer.isDigit) }
+        switch value {
+        case .literal(let text, _, _):
+            guard isDecimal(text), let number = UInt64(text) else { return nil }
+            switch op {
+            case "=", "==": return number == 0 ? false : nil
+            case "!=": return number == 0 ? true : nil
+            case ">=": return number <= 1 ? true : nil
+            case ">": return number == 0 ? true : nil
+            case "<=": return number == 0 ? false : nil
+            case "<": return number <= 1 ? false : nil
+            default: return nil
+            }
+        case .list(let items, _):
+            guard op == "in" || op == "intersects" else { return nil }
+            return items.allSatisfy { $0.text == "0" } ? false : nil
+        default:
+            return nil
         }
     }
 }

@@ -69,8 +69,7 @@ public struct ConditionParser {
     /// Parses the whole input; every byte must be consumed.
     public mutating func parse() throws(ConditionSyntaxError) -> ConditionNode {
         index = 0; line = 1; column = 1; depth = 0; lastToken = ""
-        skipBlanks()
-        if index >= bytes.count { throw fail("filter input string is empty") }
+        if bytes.allSatisfy(ConditionLexer.isBlank) { throw fail("filter input string is empty") }
         let result = try parseOr()
         skipBlanks()
         if index < bytes.count {
@@ -89,7 +88,6 @@ public struct ConditionParser {
     private mutating func parseOr() throws(ConditionSyntaxError) -> ConditionNode {
         try enter()
         defer { depth -= 1 }
-        skipBlanks()
         let start = position
         var children = [try parseAnd()]
         while true {
@@ -206,8 +204,9 @@ public struct ConditionParser {
         }
         for op in ConditionParser.stringOperators where matchOperator(op, wordLike: ConditionLexer.isLetter(op.utf8.first ?? 0)) {
             lastToken = op
+            let beforeBlanks = index
             skipBlanks()
-            if let modifier = matchModifier() {
+            if index > beforeBlanks, let modifier = matchModifier() {
                 return .binary(operand, op: op, modifier: modifier, value: try parseListValue(), position: start)
             }
             if let value = try parseTransformerOrVal() { return .binary(operand, op: op, modifier: nil, value: value, position: start) }

@@ -169,6 +169,8 @@ extension FieldCatalog {
             field("evt.cpu", .int64, "number of the CPU where the event occurred", number { Int64($0.cpu) }),
             field("evt.count", .uint32, "always 1; useful in aggregations", number { _ in 1 }),
             field("evt.source", .string, "name of the source producing the event", text { _ in "syscall" }),
+            field("evt.pluginname", .string, "name of the plugin that generated the event (none for syscalls)", text { _ in nil }),
+            field("evt.plugininfo", .string, "summary of a plugin event (none for syscalls)", text { _ in nil }),
             field("evt.hostname", .string, "hostname of the underlying host", text { $0.hostname }),
             field("evt.args", .string, "all the event arguments, as one string", text { event in
                 event.params.map { "\($0.name)=\($0.text)" }.joined(separator: " ")

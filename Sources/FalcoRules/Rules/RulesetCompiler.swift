@@ -358,9 +358,15 @@ extension RulesLoader {
                 result.warnings.append(conditionError(.compileConditionWarning, warning.message, itemType: "rule", name: rule.name,
                                                       origin: rule.origin, condition: conditionText, position: warning.position))
             }
-            if usesField("evt.dir", in: node, table: table) {
-                result.warnings.append(message(.deprecatedItem, "The 'evt.dir' field is deprecated: enter events are no longer captured, so 'evt.dir = <' always evaluates to true",
-                                               itemType: "rule", itemName: rule.name, origin: rule.origin))
+            var budget = 200_000
+            var seenFindings: Set<String> = []
+            for finding in table.expand(node, visibility: nil, budget: &budget).map(ConditionWarnings.findings) ?? []
+            where seenFindings.insert(finding.message).inserted {
+                result.warnings.append(message(finding.code, finding.message, itemType: "rule", itemName: rule.name, origin: rule.origin))
+            }
+            if rule.output.contains("%container.info") {
+                result.warnings.append(message(.deprecatedItem, "%container.info is deprecated and not supported anymore: it is replaced by an empty string",
+                                               itemType: "rule output", itemName: rule.name, origin: rule.outputOrigin))
             }
             let types = table.eventTypes(of: node, visibility: nil)
             if rule.warnEventTypes, types.codeCount > 100 {
@@ -418,21 +424,5 @@ extension RulesLoader {
         case .not(let child, _): collectIdentifiers(child, into: &names)
         default: break
         }
-    }
-
-    private func usesField(_ field: String, in node: ConditionNode, table: MacroTable) -> Bool {
-        var visited: Set<Int> = []
-        func walk(_ node: ConditionNode) -> Bool {
-            switch node {
-            case .identifier(let name, _):
-                guard let index = macroIndex[name], visited.insert(index).inserted, let body = table.parsed[index] else { return false }
-                return walk(body)
-            case .and(let children, _), .or(let children, _): return children.contains(where: walk)
-            case .not(let child, _): return walk(child)
-            case .binary(.field(let name, _, _), _, _, _, _), .unary(.field(let name, _, _), _, _): return name == field
-            default: return false
-            }
-        }
-        return walk(node)
     }
 }
