@@ -170,8 +170,10 @@ public struct ConditionCompiler {
     private mutating func checkConstant(_ text: String, quoted: Bool, position: ConditionPosition) {
         var parser = ConditionParser(text + " exists")
         if let node = try? parser.parse(), case .unary(let operand, _, _) = node, (try? resolve(operand)) != nil {
+            let kind: String
+            if case .transformer = operand { kind = "field transformer" } else { kind = "field" }
             warnings.append(ConditionCompileWarning(
-                message: "'\(text)' may be a valid field misused as a const string value", position: position))
+                message: "'\(text)' may be a valid \(kind) misused as a const string value", position: position))
         }
     }
 

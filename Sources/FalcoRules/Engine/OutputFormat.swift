@@ -38,8 +38,8 @@ public struct OutputFormat: Sendable {
             if !digits.isEmpty { width = Int(digits) }
             let (token, length) = OutputFormat.longestField(characters, from: index, catalog: catalog)
             guard let token else {
-                let rest = String(String.UnicodeScalarView(characters[index..<min(characters.count, index + 40)]))
-                throw ConditionCompileError(message: "unknown filter: invalid formatting token %\(rest)", position: ConditionPosition(index: index))
+                let token = String(String.UnicodeScalarView(characters[index...].prefix { !$0.properties.isWhitespace }.prefix(60)))
+                throw ConditionCompileError(message: "invalid formatting token \(token)", position: ConditionPosition(index: index))
             }
             if !literal.isEmpty { segments.append(.text(literal)); literal = "" }
             segments.append(.field(key: token.key, extractor: token.extractor, width: width))

@@ -47,6 +47,8 @@ struct RuleInfo {
     var name: String
     var condition: String
     var conditionOrigin: ItemOrigin
+    /// The condition as last written in a rules file (Falco's `describe_rule` info.condition).
+    var rawCondition: String
     var output: String
     var outputOrigin: ItemOrigin
     var description: String

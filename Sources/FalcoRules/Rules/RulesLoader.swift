@@ -18,6 +18,8 @@ public final class RulesLoader {
     var macroIndex: [String: Int] = [:]
     var rules: [RuleInfo] = []
     var ruleIndex: [String: Int] = [:]
+    /// Exceptions appended without values during the current item (reported as LOAD_APPEND_NO_VALUES).
+    var appendWarnings: [String] = []
     var requiredPlugins: [(name: String, version: SemanticVersion, alternatives: [(String, SemanticVersion)], origin: ItemOrigin)] = []
     /// The text of every loaded file, for snippets.
     var sources: [String: [Substring]] = [:]
@@ -27,7 +29,15 @@ public final class RulesLoader {
     /// Results of the files loaded so far.
     public private(set) var results: [LoadResult] = []
 
-    public init() {}
+    /// Plugins the rules may require, with their versions; the container plugin's fields are built in.
+    public let availablePlugins: [String: SemanticVersion]
+    /// Whether `required_plugin_versions` is checked after loading (Falco checks it at startup and in -V).
+    public let checkPluginRequirements: Bool
+
+    public init(availablePlugins: [String: SemanticVersion] = RulesLoader.builtinPlugins, checkPluginRequirements: Bool = true) {
+        self.availablePlugins = availablePlugins
+        self.checkPluginRequirements = checkPluginRequirements
+    }
 
     /// Loads a rules file from disk.
     @discardableResult
@@ -146,7 +156,7 @@ public final class RulesLoader {
         } else if let parsed = SemanticVersion(text) {
             required = parsed
         } else {
-            throw ItemProblem(code: .yamlValidate, message: "Unable to parse engine version '\(text)' as a semver string. Expected \"x.y.z\" semver format.")
+            throw ItemProblem(code: .yamlValidate, message: "Unable to parse engine version '\(text)' as a semver string.Expected \"x.y.z\" semver format.")
         }
         let engine = RulesLoader.engineVersion
         guard required.major == engine.major, required <= engine else {
@@ -301,12 +311,10 @@ public final class RulesLoader {
         if legacyAppend && !override.isEmpty {
             throw ItemProblem(code: .validate, message: "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.")
         }
-        let source = try YAMLValue.optionalString(item, "source")
-        if let source, !RulesLoader.knownSources.contains(source) {
-            result.warnings.append(message(.unknownSource, "Unknown source \(source), skipping", itemType: "rule", itemName: name, origin: origin))
-            return
-        }
-        let exceptions = try readExceptions(item, origin: origin, result: &result, ruleName: name)
+        var source = YAMLValue.mappingValue(item, "source").flatMap { YAMLValue.isNull($0) ? nil : $0.string }
+        if source?.isEmpty == true { source = nil }
+        let appending = legacyAppend || override["exceptions"] == "append"
+        let exceptions = try readExceptions(item, origin: origin, result: &result, ruleName: name, appending: appending)
 
         if !override.isEmpty {
             for (key, operation) in override.sorted(by: { $0.key < $1.key }) {
@@ -331,6 +339,7 @@ public final class RulesLoader {
                 throw ItemProblem(code: .validate, message: "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists")
             }
             try applyOverrides(override, item: item, exceptions: exceptions, to: index)
+            reportAppendWarnings(name: name, origin: origin, result: &result)
             return
         }
         if legacyAppend {
@@ -339,8 +348,12 @@ public final class RulesLoader {
             guard let index = ruleIndex[name] else {
                 throw ItemProblem(code: .validate, message: "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists")
             }
+            guard keys.contains("condition") || keys.contains("exceptions") else {
+                throw ItemProblem(code: .validate, message: "Appended rule must have exceptions or condition property")
+            }
             if let condition = try YAMLValue.optionalString(item, "condition") { rules[index].condition += " " + condition }
             try appendExceptions(exceptions, to: index)
+            reportAppendWarnings(name: name, origin: origin, result: &result)
             return
         }
         let definingKeys = ["condition", "output", "desc", "priority"]
@@ -376,7 +389,7 @@ public final class RulesLoader {
         var rule = RuleInfo(
             name: name, condition: condition,
             conditionOrigin: self.origin(of: YAMLValue.mappingValue(item, "condition"), fallback: origin),
-            output: trimmed(output), outputOrigin: self.origin(of: YAMLValue.mappingValue(item, "output"), fallback: origin),
+            rawCondition: condition, output: trimmed(output), outputOrigin: self.origin(of: YAMLValue.mappingValue(item, "output"), fallback: origin),
             description: description, priority: priority, source: source ?? "syscall",
             enabled: try YAMLValue.optionalBool(item, "enabled") ?? true,
             tags: try YAMLValue.stringSequence(item, "tags", required: false) ?? [],
@@ -393,6 +406,19 @@ public final class RulesLoader {
             ruleIndex[name] = rules.count
             rules.append(rule)
         }
+    }
+
+    /// `startswith  oneof` and `startswith oneof` are the same comparison.
+    private func normalizedComparison(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+    }
+
+    private func reportAppendWarnings(name: String, origin: ItemOrigin, result: inout LoadResult) {
+        for exception in appendWarnings {
+            result.warnings.append(message(.appendNoValues, "Overriding/appending exception with no values",
+                                           itemType: "exception", itemName: exception, origin: origin))
+        }
+        appendWarnings = []
     }
 
     private func applyOverrides(_ override: [String: String], item: Node, exceptions: [ExceptionInfo], to index: Int) throws(ItemProblem) {
@@ -430,6 +456,7 @@ public final class RulesLoader {
     private func appendExceptions(_ exceptions: [ExceptionInfo], to index: Int) throws(ItemProblem) {
         for exception in exceptions {
             if let existing = rules[index].exceptions.firstIndex(where: { $0.name == exception.name }) {
+                if exception.values.isEmpty { appendWarnings.append(exception.name) }
                 if exception.fields != nil || exception.comps != nil {
                     throw ItemProblem(code: .validate, message: "Can not append exception fields/comps to existing exception, only values")
                 }
@@ -443,7 +470,8 @@ public final class RulesLoader {
         }
     }
 
-    private func readExceptions(_ item: Node, origin: ItemOrigin, result: inout LoadResult, ruleName: String) throws(ItemProblem) -> [ExceptionInfo] {
+    private func readExceptions(_ item: Node, origin: ItemOrigin, result: inout LoadResult, ruleName: String,
+                                appending: Bool) throws(ItemProblem) -> [ExceptionInfo] {
         guard let node = YAMLValue.mappingValue(item, "exceptions") else { return [] }
         guard case .sequence(let entries) = node else { throw ItemProblem(code: .yamlValidate, message: "Value is not a sequence") }
         var exceptions: [ExceptionInfo] = []
@@ -456,6 +484,10 @@ public final class RulesLoader {
                                                itemType: "exception", itemName: name, origin: entryOrigin))
             }
             var fields: ExceptionInfo.Fields?
+            let exceptionLocation = [location(itemType: "exception", itemName: name, origin: entryOrigin)]
+            if !appending, YAMLValue.mappingValue(entry, "fields") == nil {
+                throw ItemProblem(code: .yamlValidate, message: "Item has no mapping for key 'fields'", extra: exceptionLocation)
+            }
             if let fieldsNode = YAMLValue.mappingValue(entry, "fields") {
                 switch fieldsNode {
                 case .scalar(let scalar): fields = .single(scalar.string)
@@ -467,8 +499,8 @@ public final class RulesLoader {
             var comps: ExceptionInfo.Comparisons?
             if let compsNode = YAMLValue.mappingValue(entry, "comps") {
                 switch compsNode {
-                case .scalar(let scalar): comps = .single(scalar.string)
-                case .sequence: comps = .multiple(try YAMLValue.stringSequence(entry, "comps", required: true) ?? [])
+                case .scalar(let scalar): comps = .single(normalizedComparison(scalar.string))
+                case .sequence: comps = .multiple((try YAMLValue.stringSequence(entry, "comps", required: true) ?? []).map(normalizedComparison))
                 default: throw ItemProblem(code: .yamlValidate, message: "Value is not a scalar value")
                 }
             }

@@ -10,6 +10,12 @@ public struct CompiledRule: Sendable {
     public var enabled: Bool
     /// The condition after list substitution and exceptions, before macro expansion.
     public var conditionText: String
+    /// The condition with appends, as written (before lists, exceptions and macros).
+    public var rawCondition: String
+    /// The output format text.
+    public var outputText: String
+    public var capture: Bool
+    public var captureDuration: Int
     public var output: OutputFormat
     public var predicate: EventPredicate
     public var eventTypes: EventTypeSet
@@ -208,7 +214,8 @@ extension RulesLoader {
                 var clauses: [String] = []
                 for row in exception.values {
                     guard row.count == fields.count else {
-                        throw ItemProblem(code: .validate, message: "Fields and values lists must have equal length")
+                        throw ItemProblem(code: .validate, message: "Fields and values lists must have equal length",
+                                          extra: [location(itemType: "exception", itemName: exception.name, origin: exception.origin)])
                     }
                     let parts = (0..<fields.count).map { index -> String in
                         "\(fields[index]) \(comps[index]) \(exceptionValue(row[index], comp: comps[index]))"
@@ -224,6 +231,16 @@ extension RulesLoader {
     }
 
     private func validate(_ exception: ExceptionInfo, catalog: FieldCatalog) throws(ItemProblem) {
+        do {
+            try validateExceptionItems(exception, catalog: catalog)
+        } catch {
+            var located = error
+            located.extra = [location(itemType: "exception", itemName: exception.name, origin: exception.origin)]
+            throw located
+        }
+    }
+
+    private func validateExceptionItems(_ exception: ExceptionInfo, catalog: FieldCatalog) throws(ItemProblem) {
         func checkField(_ field: String) throws(ItemProblem) {
             var parser = ConditionParser(field + " exists")
             guard let node = try? parser.parse(), case .unary(let operand, _, _) = node,
@@ -306,13 +323,26 @@ extension RulesLoader {
                 return
             }
         }
+        // Every macro reference must name a macro defined before it (macros) or anywhere (rules).
+        for macro in macros {
+            guard let node = table.parsed[macro.index] else { continue }
+            if let undefined = undefinedMacro(in: node, visibility: macro.index) {
+                result.errors.append(message(.validate, "Undefined macro '\(undefined)' used in filter.", itemType: "macro", itemName: macro.name, origin: macro.origin))
+                compiledRules = []
+                return
+            }
+        }
         var compiled: [CompiledRule] = []
         for rule in rules {
+            guard RulesLoader.knownSources.contains(rule.source) else {
+                result.warnings.append(message(.unknownSource, "Unknown source \(rule.source), skipping", itemType: "rule", itemName: rule.name, origin: rule.origin))
+                continue
+            }
             let conditionText: String
             do {
                 conditionText = substituteLists(try conditionWithExceptions(rule, catalog: .standard), lists: expanded, used: &usedLists)
             } catch {
-                result.errors.append(message(error.code, error.message, itemType: "rule", itemName: rule.name, origin: rule.origin))
+                result.errors.append(message(error.code, error.message, itemType: "rule", itemName: rule.name, origin: rule.origin, extra: error.extra))
                 compiledRules = []
                 return
             }
@@ -326,6 +356,11 @@ extension RulesLoader {
                 return
             }
             collectIdentifiers(node, into: &referencedMacros)
+            if let undefined = undefinedMacro(in: node, visibility: nil) {
+                result.errors.append(message(.validate, "Undefined macro '\(undefined)' used in filter.", itemType: "rule", itemName: rule.name, origin: rule.origin))
+                compiledRules = []
+                return
+            }
             var compiler = table.makeCompiler(visibility: nil)
             let predicate: EventPredicate
             let output: OutputFormat
@@ -374,7 +409,9 @@ extension RulesLoader {
                                                itemType: "rule", itemName: rule.name, origin: rule.origin))
             }
             compiled.append(CompiledRule(name: rule.name, description: rule.description, priority: rule.priority, source: rule.source,
-                                         tags: rule.tags, enabled: rule.enabled, conditionText: conditionText, output: output,
+                                         tags: rule.tags, enabled: rule.enabled, conditionText: conditionText,
+                                         rawCondition: rule.condition, outputText: rule.output, capture: rule.capture,
+                                         captureDuration: rule.captureDuration, output: output,
                                          predicate: predicate, eventTypes: types, index: rule.index))
         }
         for macro in macros where !referencedMacros.contains(macro.name) {
@@ -383,13 +420,13 @@ extension RulesLoader {
         for list in lists where !usedLists.contains(list.name) {
             result.warnings.append(message(.unusedList, "List not referred to by any other rule/macro", itemType: "list", itemName: list.name, origin: list.origin))
         }
-        for plugin in requiredPlugins {
+        for plugin in requiredPlugins where checkPluginRequirements {
             let candidates = [(plugin.name, plugin.version)] + plugin.alternatives
             let satisfied = candidates.contains { name, version in
-                RulesLoader.builtinPlugins[name].map { $0.major == version.major && $0 >= version } ?? false
+                availablePlugins[name].map { $0.major == version.major && $0 >= version } ?? false
             }
             if !satisfied {
-                result.errors.append(message(.validate, "Plugin '\(plugin.name)' version '\(plugin.version)' is required by this rule set but is not available (built in: \(RulesLoader.builtinPlugins.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ")))",
+                result.errors.append(message(.validate, "Plugin '\(plugin.name)' version '\(plugin.version)' is required by this rule set but is not available (available: \(availablePlugins.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ")))",
                                              itemType: "required plugin versions", itemName: plugin.name, origin: plugin.origin))
             }
         }
@@ -415,6 +452,17 @@ extension RulesLoader {
         return message(code, text, itemType: itemType, itemName: name, origin: origin,
                        extra: [LoadLocation(itemType: "condition expression", itemName: "", positionName: preview,
                                             line: position.line, column: position.column, offset: position.index)])
+    }
+
+    /// The first macro reference in a condition that names no visible macro.
+    private func undefinedMacro(in node: ConditionNode, visibility: Int?) -> String? {
+        var names: Set<String> = []
+        collectIdentifiers(node, into: &names)
+        for name in names.sorted() {
+            guard let index = macroIndex[name] else { return name }
+            if let visibility, index >= visibility { return name }
+        }
+        return nil
     }
 
     private func collectIdentifiers(_ node: ConditionNode, into names: inout Set<String>) {
