@@ -5,25 +5,25 @@
 /// container is shared by every event that refers to it.
 public final class Event: @unchecked Sendable {
     /// 1-based event number within its trace (Falco's `evt.num`).
-    public var number: UInt64
+    public let number: UInt64
     /// Timestamp in nanoseconds since the Unix epoch (`evt.rawtime`).
-    public var timestamp: UInt64
+    public let timestamp: UInt64
     /// Event type name (`evt.type`), e.g. `openat`, `execve`.
-    public var type: String
+    public let type: String
     /// Interned code of `type` (see `EventTypes`).
-    public var typeCode: Int
+    public let typeCode: Int
     /// `>` for an enter event, `<` for an exit event.
-    public var direction: Direction
+    public let direction: Direction
     /// CPU number (`evt.cpu`).
-    public var cpu: Int
+    public let cpu: Int
     /// Named parameters in the order of the event table (`evt.arg.*`, `evt.arg[N]`).
-    public var params: [Param]
+    public let params: [Param]
     /// The thread that made the call.
-    public var thread: ThreadInfo?
+    public let thread: ThreadInfo?
     /// The file descriptor the event acts on, resolved (`fd.*`).
-    public var fd: FDInfo?
+    public let fd: FDInfo?
     /// Hostname of the machine the event was recorded on (`evt.hostname`).
-    public var hostname: String?
+    public let hostname: String?
 
     public init(number: UInt64, timestamp: UInt64, type: String, direction: Direction = .exit, cpu: Int = 0,
                 params: [Param] = [], thread: ThreadInfo? = nil, fd: FDInfo? = nil, hostname: String? = nil) {
@@ -82,61 +82,74 @@ public struct Param: Sendable, Equatable {
     }
 }
 
-/// A thread (and the process it belongs to) as libsinsp's thread table holds it.
+/// A thread (and the process it belongs to) as libsinsp's thread table holds it. Immutable: a reader
+/// makes a new value when the thread changes (execve), and events keep the state they saw.
 public final class ThreadInfo: @unchecked Sendable {
-    public var tid: Int64
-    public var pid: Int64
-    public var ptid: Int64
-    public var vtid: Int64?
-    public var vpid: Int64?
+    public let tid: Int64
+    public let pid: Int64
+    public let ptid: Int64
+    public let vtid: Int64?
+    public let vpid: Int64?
     /// Session id and process-group id, with the virtual (namespace) process-group id.
-    public var sid: Int64?
-    public var pgid: Int64?
-    public var vpgid: Int64?
+    public let sid: Int64?
+    public let pgid: Int64?
+    public let vpgid: Int64?
     /// Command name (`proc.name`, the kernel's comm).
-    public var name: String
+    public let name: String
     /// `argv[0]` (`proc.exe`).
-    public var exe: String
+    public let exe: String
     /// Full executable path (`proc.exepath`).
-    public var exepath: String
-    public var args: [String]
-    public var cwd: String?
-    public var env: [String]
-    public var uid: Int64?
-    public var gid: Int64?
-    public var euid: Int64?
-    public var egid: Int64?
-    public var userName: String?
-    public var groupName: String?
-    public var homedir: String?
-    public var shell: String?
-    public var loginuid: Int64?
-    public var loginName: String?
+    public let exepath: String
+    public let args: [String]
+    public let cwd: String?
+    public let env: [String]
+    public let uid: Int64?
+    public let gid: Int64?
+    public let euid: Int64?
+    public let egid: Int64?
+    public let userName: String?
+    public let groupName: String?
+    public let homedir: String?
+    public let shell: String?
+    public let loginuid: Int64?
+    public let loginName: String?
     /// Controlling terminal number, 0 when none (`proc.tty`).
-    public var tty: Int64
+    public let tty: Int64
     /// Capabilities as Falco renders them (`CAP_CHOWN CAP_SYS_ADMIN ...`).
-    public var capPermitted: String?
-    public var capEffective: String?
-    public var capInheritable: String?
-    /// Thread start time in ns (`proc.pid.ts`-style fields, `proc.duration`).
-    public var startTimestamp: UInt64?
-    public var isExeWritable: Bool
-    public var isExeUpperLayer: Bool
-    public var isExeFromMemfd: Bool
-    public var exeInodeMtime: UInt64?
-    public var exeInodeCtime: UInt64?
+    public let capPermitted: String?
+    public let capEffective: String?
+    public let capInheritable: String?
+    /// Thread start time in ns (`proc.pid.ts`, `proc.duration`).
+    public let startTimestamp: UInt64?
+    public let isExeWritable: Bool
+    public let isExeUpperLayer: Bool
+    public let isExeFromMemfd: Bool
+    public let exeInodeMtime: UInt64?
+    public let exeInodeCtime: UInt64?
     /// The container this thread runs in; nil means the host.
-    public var container: ContainerInfo?
+    public let container: ContainerInfo?
     /// The parent thread, as the thread table held it when this record was made.
-    public var parent: ThreadInfo?
+    public let parent: ThreadInfo?
+    /// `proc.cmdline`: the command name followed by the arguments.
+    public let cmdline: String
 
-    public init(tid: Int64, pid: Int64? = nil, ptid: Int64 = 0, name: String, exe: String? = nil,
-                exepath: String? = nil, args: [String] = [], cwd: String? = nil, env: [String] = [],
-                uid: Int64? = nil, gid: Int64? = nil, userName: String? = nil, groupName: String? = nil,
-                loginuid: Int64? = nil, tty: Int64 = 0, container: ContainerInfo? = nil, parent: ThreadInfo? = nil) {
+    public init(tid: Int64, pid: Int64? = nil, ptid: Int64 = 0, vtid: Int64? = nil, vpid: Int64? = nil, sid: Int64? = nil,
+                pgid: Int64? = nil, vpgid: Int64? = nil, name: String, exe: String? = nil, exepath: String? = nil,
+                args: [String] = [], cwd: String? = nil, env: [String] = [], uid: Int64? = nil, gid: Int64? = nil,
+                euid: Int64? = nil, egid: Int64? = nil, userName: String? = nil, groupName: String? = nil,
+                homedir: String? = nil, shell: String? = nil, loginuid: Int64? = nil, loginName: String? = nil,
+                tty: Int64 = 0, capPermitted: String? = nil, capEffective: String? = nil, capInheritable: String? = nil,
+                startTimestamp: UInt64? = nil, isExeWritable: Bool = false, isExeUpperLayer: Bool = false,
+                isExeFromMemfd: Bool = false, exeInodeMtime: UInt64? = nil, exeInodeCtime: UInt64? = nil,
+                container: ContainerInfo? = nil, parent: ThreadInfo? = nil) {
         self.tid = tid
         self.pid = pid ?? tid
         self.ptid = ptid
+        self.vtid = vtid
+        self.vpid = vpid
+        self.sid = sid
+        self.pgid = pgid
+        self.vpgid = vpgid
         self.name = name
         self.exe = exe ?? name
         self.exepath = exepath ?? exe ?? name
@@ -145,22 +158,27 @@ public final class ThreadInfo: @unchecked Sendable {
         self.env = env
         self.uid = uid
         self.gid = gid
-        self.euid = uid
-        self.egid = gid
+        self.euid = euid ?? uid
+        self.egid = egid ?? gid
         self.userName = userName
         self.groupName = groupName
+        self.homedir = homedir
+        self.shell = shell
         self.loginuid = loginuid
+        self.loginName = loginName
         self.tty = tty
-        self.isExeWritable = false
-        self.isExeUpperLayer = false
-        self.isExeFromMemfd = false
+        self.capPermitted = capPermitted
+        self.capEffective = capEffective
+        self.capInheritable = capInheritable
+        self.startTimestamp = startTimestamp
+        self.isExeWritable = isExeWritable
+        self.isExeUpperLayer = isExeUpperLayer
+        self.isExeFromMemfd = isExeFromMemfd
+        self.exeInodeMtime = exeInodeMtime
+        self.exeInodeCtime = exeInodeCtime
         self.container = container
         self.parent = parent
-    }
-
-    /// `proc.cmdline`: the command name followed by the arguments.
-    public var cmdline: String {
-        args.isEmpty ? name : name + " " + args.joined(separator: " ")
+        self.cmdline = args.isEmpty ? name : name + " " + args.joined(separator: " ")
     }
 
     /// The ancestor `level` steps up (0 is this thread).
@@ -175,52 +193,75 @@ public final class ThreadInfo: @unchecked Sendable {
     }
 }
 
-/// A file descriptor with what libsinsp derives from it.
+/// A file descriptor with what libsinsp derives from it. Immutable once read.
 public final class FDInfo: @unchecked Sendable {
-    public var number: Int64
-    public var type: FDType
+    public let number: Int64
+    public let type: FDType
     /// Resolved name: absolute path for files, `cip:cport->sip:sport` for connected sockets.
-    public var name: String
+    public let name: String
     /// The path exactly as the program passed it (`fd.nameraw`).
-    public var nameRaw: String?
-    public var l4proto: L4Proto?
-    public var clientIP: IPAddress?
-    public var clientPort: Int64?
-    public var serverIP: IPAddress?
-    public var serverPort: Int64?
+    public let nameRaw: String?
+    public let l4proto: L4Proto?
+    public let clientIP: IPAddress?
+    public let clientPort: Int64?
+    public let serverIP: IPAddress?
+    public let serverPort: Int64?
     /// True when the thread is the server side of the connection (accepted the socket).
-    public var isServer: Bool?
-    public var isConnected: Bool?
-    /// Socket family name as Falco renders it (`ip`, `ip6`, `unix`).
-    public var socketFamily: String?
-    public var openFlags: Int64?
-    public var device: Int64?
-    public var inode: Int64?
-    public var isUpperLayer: Bool?
-    public var nameChanged: Bool
+    public let isServer: Bool?
+    public let isConnected: Bool?
+    /// Socket family name as Falco renders it (`ip`, `unix`).
+    public let socketFamily: String?
+    public let device: Int64?
+    public let inode: Int64?
+    public let isUpperLayer: Bool?
+    public let nameChanged: Bool
+    /// `fd.directory`: the directory part of a file path.
+    public let directory: String?
+    /// `fd.filename`: the last path component of a file.
+    public let filename: String?
 
-    public init(number: Int64, type: FDType, name: String, nameRaw: String? = nil) {
+    public init(number: Int64, type: FDType, name: String, nameRaw: String? = nil, l4proto: L4Proto? = nil,
+                clientIP: IPAddress? = nil, clientPort: Int64? = nil, serverIP: IPAddress? = nil, serverPort: Int64? = nil,
+                isServer: Bool? = nil, isConnected: Bool? = nil, socketFamily: String? = nil, device: Int64? = nil,
+                inode: Int64? = nil, isUpperLayer: Bool? = nil, nameChanged: Bool = false) {
         self.number = number
         self.type = type
         self.name = name
         self.nameRaw = nameRaw
-        self.nameChanged = false
+        self.l4proto = l4proto
+        self.clientIP = clientIP
+        self.clientPort = clientPort
+        self.serverIP = serverIP
+        self.serverPort = serverPort
+        self.isServer = isServer
+        self.isConnected = isConnected
+        self.socketFamily = socketFamily ?? (type == .ipv4 || type == .ipv6 ? "ip" : type == .unix ? "unix" : nil)
+        self.device = device
+        self.inode = inode
+        self.isUpperLayer = isUpperLayer
+        self.nameChanged = nameChanged
+        switch type {
+        case .directory:
+            directory = name
+            filename = FDInfo.lastComponent(name)
+        case .file:
+            directory = FDInfo.parentDirectory(name)
+            filename = FDInfo.lastComponent(name)
+        default:
+            directory = nil
+            filename = nil
+        }
     }
 
-    /// `fd.directory`: the directory part of a file path.
-    public var directory: String? {
-        guard type == .file || type == .directory else { return nil }
-        if type == .directory { return name }
-        guard let slash = name.utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
-        if slash == name.utf8.startIndex { return "/" }
-        return String(name[..<slash])
+    private static func parentDirectory(_ path: String) -> String? {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+        if slash == path.utf8.startIndex { return "/" }
+        return String(path[..<slash])
     }
 
-    /// `fd.filename`: the last path component of a file.
-    public var filename: String? {
-        guard type == .file || type == .directory else { return nil }
-        guard let slash = name.utf8.lastIndex(of: UInt8(ascii: "/")) else { return name }
-        return String(name[name.utf8.index(after: slash)...])
+    private static func lastComponent(_ path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
+        return String(path[path.utf8.index(after: slash)...])
     }
 }
 
@@ -260,34 +301,38 @@ public enum L4Proto: String, Sendable {
     case tcp, udp, icmp, raw
 }
 
-/// A container with the fields Falco's container plugin provides.
+/// A container with the fields Falco's container plugin provides. Immutable once read.
 public final class ContainerInfo: @unchecked Sendable {
-    /// Short (12-character) container id, `host` for the host.
-    public var id: String
-    public var fullID: String?
-    public var name: String
+    /// Short (12-character) container id.
+    public let id: String
+    public let fullID: String?
+    public let name: String
     /// Full image reference, e.g. `docker.io/library/nginx:1.27`.
-    public var image: String
-    public var imageRepository: String
-    public var imageTag: String
-    public var imageDigest: String?
-    public var type: String
-    public var privileged: Bool
-    public var mounts: [Mount]
+    public let image: String
+    public let imageRepository: String
+    public let imageTag: String
+    public let imageDigest: String?
+    public let type: String
+    public let privileged: Bool
+    public let mounts: [Mount]
     /// Container start time in ns.
-    public var startTimestamp: UInt64?
-    public var pod: PodInfo?
+    public let startTimestamp: UInt64?
+    public let pod: PodInfo?
 
-    public init(id: String, name: String, image: String, imageRepository: String, imageTag: String,
-                type: String = "containerd", privileged: Bool = false, mounts: [Mount] = [], pod: PodInfo? = nil) {
+    public init(id: String, fullID: String? = nil, name: String, image: String, imageRepository: String, imageTag: String,
+                imageDigest: String? = nil, type: String = "containerd", privileged: Bool = false, mounts: [Mount] = [],
+                startTimestamp: UInt64? = nil, pod: PodInfo? = nil) {
         self.id = id
+        self.fullID = fullID
         self.name = name
         self.image = image
         self.imageRepository = imageRepository
         self.imageTag = imageTag
+        self.imageDigest = imageDigest
         self.type = type
         self.privileged = privileged
         self.mounts = mounts
+        self.startTimestamp = startTimestamp
         self.pod = pod
     }
 

@@ -71,4 +71,23 @@ public enum EventTypes {
 
     /// How many codes exist now (known plus interned).
     public static var count: Int { table.withLock { $0.names.count } }
+
+    /// A membership test over event-type codes, built once from names: an array lookup per event
+    /// instead of hashing the type name.
+    public struct CodeSet: Sendable {
+        private let members: [Bool]
+
+        public init(_ names: [String]) {
+            let codes = names.map { EventTypes.code(of: $0) }
+            var members = [Bool](repeating: false, count: (codes.max() ?? 0) + 1)
+            for code in codes { members[code] = true }
+            self.members = members
+        }
+
+        @inlinable
+        public func contains(_ code: Int) -> Bool { code < count && isMember(code) }
+
+        @usableFromInline var count: Int { members.count }
+        @usableFromInline func isMember(_ code: Int) -> Bool { members[code] }
+    }
 }

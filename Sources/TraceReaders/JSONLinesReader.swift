@@ -89,25 +89,18 @@ public final class JSONLinesReader {
         guard let id = try string(value, "id") else { throw error("container record needs an 'id'", column: 1) }
         let image = try string(value, "image") ?? ""
         let (defaultRepository, defaultTag) = splitImage(image)
-        let container = ContainerInfo(
-            id: id, name: try string(value, "name") ?? id, image: image,
-            imageRepository: try string(value, "repository") ?? defaultRepository,
-            imageTag: try string(value, "tag") ?? defaultTag,
-            type: try string(value, "runtime") ?? "containerd",
-            privileged: try bool(value, "privileged") ?? false)
-        container.fullID = try string(value, "full_id")
-        container.imageDigest = try string(value, "digest")
-        container.startTimestamp = try unsigned(value, "start")
-        if let mounts = value["mounts"] {
-            guard case .array(let items) = mounts else { throw error("'mounts' must be an array", column: 1) }
+        var mounts: [ContainerInfo.Mount] = []
+        if let mountList = value["mounts"] {
+            guard case .array(let items) = mountList else { throw error("'mounts' must be an array", column: 1) }
             for item in items {
                 guard let source = try string(item, "source"), let destination = try string(item, "destination") else {
                     throw error("each mount needs 'source' and 'destination'", column: 1)
                 }
-                container.mounts.append(.init(source: source, destination: destination, mode: try string(item, "mode") ?? "",
-                                              readWrite: try bool(item, "rw") ?? true, propagation: try string(item, "propagation") ?? "rprivate"))
+                mounts.append(.init(source: source, destination: destination, mode: try string(item, "mode") ?? "",
+                                    readWrite: try bool(item, "rw") ?? true, propagation: try string(item, "propagation") ?? "rprivate"))
             }
         }
+        var podInfo: PodInfo?
         if let pod = value["pod"] {
             guard let name = try string(pod, "name"), let namespace = try string(pod, "namespace") else {
                 throw error("'pod' needs 'name' and 'namespace'", column: 1)
@@ -119,8 +112,14 @@ public final class JSONLinesReader {
                     labels.append((key, text))
                 }
             }
-            container.pod = PodInfo(name: name, namespace: namespace, uid: try string(pod, "uid"), labels: labels, ip: try string(pod, "ip"))
+            podInfo = PodInfo(name: name, namespace: namespace, uid: try string(pod, "uid"), labels: labels, ip: try string(pod, "ip"))
         }
+        let container = ContainerInfo(
+            id: id, fullID: try string(value, "full_id"), name: try string(value, "name") ?? id, image: image,
+            imageRepository: try string(value, "repository") ?? defaultRepository,
+            imageTag: try string(value, "tag") ?? defaultTag, imageDigest: try string(value, "digest"),
+            type: try string(value, "runtime") ?? "containerd", privileged: try bool(value, "privileged") ?? false,
+            mounts: mounts, startTimestamp: try unsigned(value, "start"), pod: podInfo)
         containers[id] = container
     }
 
@@ -134,31 +133,18 @@ public final class JSONLinesReader {
             container = known
         }
         let thread = ThreadInfo(
-            tid: tid, pid: try integer(value, "pid"), ptid: ptid, name: name, exe: try string(value, "exe"),
-            exepath: try string(value, "exepath"), args: try strings(value, "args"), cwd: try string(value, "cwd"),
-            env: try strings(value, "env"), uid: try integer(value, "uid"), gid: try integer(value, "gid"),
-            userName: try string(value, "user"), groupName: try string(value, "group"),
-            loginuid: try integer(value, "loginuid"), tty: try integer(value, "tty") ?? 0, container: container,
-            parent: threads[ptid])
-        thread.vtid = try integer(value, "vtid")
-        thread.vpid = try integer(value, "vpid")
-        thread.sid = try integer(value, "sid")
-        thread.pgid = try integer(value, "pgid")
-        thread.vpgid = try integer(value, "vpgid")
-        thread.euid = try integer(value, "euid") ?? thread.uid
-        thread.egid = try integer(value, "egid") ?? thread.gid
-        thread.homedir = try string(value, "home")
-        thread.shell = try string(value, "shell")
-        thread.loginName = try string(value, "loginname")
-        thread.capPermitted = try string(value, "cap_permitted")
-        thread.capEffective = try string(value, "cap_effective")
-        thread.capInheritable = try string(value, "cap_inheritable")
-        thread.startTimestamp = try unsigned(value, "start")
-        thread.isExeWritable = try bool(value, "exe_writable") ?? false
-        thread.isExeUpperLayer = try bool(value, "exe_upper_layer") ?? false
-        thread.isExeFromMemfd = try bool(value, "exe_from_memfd") ?? false
-        thread.exeInodeMtime = try unsigned(value, "exe_mtime")
-        thread.exeInodeCtime = try unsigned(value, "exe_ctime")
+            tid: tid, pid: try integer(value, "pid"), ptid: ptid, vtid: try integer(value, "vtid"), vpid: try integer(value, "vpid"),
+            sid: try integer(value, "sid"), pgid: try integer(value, "pgid"), vpgid: try integer(value, "vpgid"),
+            name: name, exe: try string(value, "exe"), exepath: try string(value, "exepath"), args: try strings(value, "args"),
+            cwd: try string(value, "cwd"), env: try strings(value, "env"), uid: try integer(value, "uid"), gid: try integer(value, "gid"),
+            euid: try integer(value, "euid"), egid: try integer(value, "egid"), userName: try string(value, "user"),
+            groupName: try string(value, "group"), homedir: try string(value, "home"), shell: try string(value, "shell"),
+            loginuid: try integer(value, "loginuid"), loginName: try string(value, "loginname"), tty: try integer(value, "tty") ?? 0,
+            capPermitted: try string(value, "cap_permitted"), capEffective: try string(value, "cap_effective"),
+            capInheritable: try string(value, "cap_inheritable"), startTimestamp: try unsigned(value, "start"),
+            isExeWritable: try bool(value, "exe_writable") ?? false, isExeUpperLayer: try bool(value, "exe_upper_layer") ?? false,
+            isExeFromMemfd: try bool(value, "exe_from_memfd") ?? false, exeInodeMtime: try unsigned(value, "exe_mtime"),
+            exeInodeCtime: try unsigned(value, "exe_ctime"), container: container, parent: threads[ptid])
         threads[tid] = thread
     }
 
@@ -221,22 +207,17 @@ public final class JSONLinesReader {
         guard let type = FDType(rawValue: typeName) else {
             throw error("unknown fd type '\(typeName)' (expected one of \(FDType.allCases.map(\.rawValue).joined(separator: ", ")))", column: 1)
         }
-        let fd = FDInfo(number: number, type: type, name: try string(value, "name") ?? "", nameRaw: try string(value, "nameraw"))
-        if let proto = try string(value, "l4proto") {
-            guard let parsed = L4Proto(rawValue: proto) else { throw error("unknown l4proto '\(proto)'", column: 1) }
-            fd.l4proto = parsed
+        var proto: L4Proto?
+        if let protoName = try string(value, "l4proto") {
+            guard let parsed = L4Proto(rawValue: protoName) else { throw error("unknown l4proto '\(protoName)'", column: 1) }
+            proto = parsed
         }
-        fd.clientIP = try ip(value, "cip")
-        fd.serverIP = try ip(value, "sip")
-        fd.clientPort = try integer(value, "cport")
-        fd.serverPort = try integer(value, "sport")
-        fd.isServer = try bool(value, "server")
-        fd.isConnected = try bool(value, "connected")
-        fd.socketFamily = try string(value, "family") ?? (type == .ipv4 || type == .ipv6 ? "ip" : type == .unix ? "unix" : nil)
-        fd.device = try integer(value, "dev")
-        fd.inode = try integer(value, "ino")
-        fd.isUpperLayer = try bool(value, "upper_layer")
-        fd.nameChanged = try bool(value, "name_changed") ?? false
+        let fd = FDInfo(number: number, type: type, name: try string(value, "name") ?? "", nameRaw: try string(value, "nameraw"),
+                        l4proto: proto, clientIP: try ip(value, "cip"), clientPort: try integer(value, "cport"),
+                        serverIP: try ip(value, "sip"), serverPort: try integer(value, "sport"), isServer: try bool(value, "server"),
+                        isConnected: try bool(value, "connected"), socketFamily: try string(value, "family"),
+                        device: try integer(value, "dev"), inode: try integer(value, "ino"), isUpperLayer: try bool(value, "upper_layer"),
+                        nameChanged: try bool(value, "name_changed") ?? false)
         return fd
     }
 

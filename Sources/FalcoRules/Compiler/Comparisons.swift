@@ -60,17 +60,17 @@ enum Comparisons {
                 let set = PathPrefixSet(values)
                 return { event in get(event).map { set.matches($0) } ?? false }
             }
-            let set = Set(values)
+            let set = ByteStringSet(values)
             return { event in get(event).map { set.contains($0) } ?? false }
         case .anyString(let get):
             if op == "pmatch" {
                 let set = PathPrefixSet(values)
                 return { event in get(event).map { $0.contains { set.matches($0) } } ?? false }
             }
-            let set = Set(values)
+            let set = ByteStringSet(values)
             return { event in get(event).map { $0.contains { set.contains($0) } } ?? false }
         case .list(let get):
-            let set = Set(values)
+            let set = ByteStringSet(values)
             if op == "intersects" { return { event in get(event).map { $0.contains { set.contains($0) } } ?? false } }
             return { event in get(event).map { $0.allSatisfy { set.contains($0) } } ?? false }
         case .number(let get):

@@ -28,6 +28,7 @@ public enum Glob {
 enum Bytes {
     @inline(__always)
     static func withBytes<R>(_ string: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let result = string.utf8.withContiguousStorageIfAvailable(body) { return result }
         var copy = string
         return copy.withUTF8(body)
     }
@@ -160,5 +161,50 @@ struct PathPrefixSet: Sendable {
             if matched { return true }
         }
         return false
+    }
+}
+
+/// A set of strings compared as UTF-8 bytes with an FNV-1a hash: membership for `in` lists without
+/// Unicode-aware hashing.
+struct ByteStringSet: Sendable {
+    private let slots: [Int32]
+    private let entries: [[UInt8]]
+    private let mask: Int
+
+    init(_ strings: [String]) {
+        let unique = Array(Set(strings.map { Array($0.utf8) }))
+        var capacity = 8
+        while capacity < unique.count * 2 { capacity <<= 1 }
+        var slots = [Int32](repeating: -1, count: capacity)
+        for (index, entry) in unique.enumerated() {
+            var slot = entry.withUnsafeBufferPointer { ByteStringSet.hash($0) } & (capacity - 1)
+            while slots[slot] >= 0 { slot = (slot + 1) & (capacity - 1) }
+            slots[slot] = Int32(index)
+        }
+        self.slots = slots
+        self.entries = unique
+        self.mask = capacity - 1
+    }
+
+    @inline(__always)
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: hash ^ (hash >> 29))
+    }
+
+    func contains(_ string: String) -> Bool {
+        Bytes.withBytes(string) { bytes in
+            var slot = ByteStringSet.hash(bytes) & mask
+            while true {
+                let index = slots[slot]
+                if index < 0 { return false }
+                let entry = entries[Int(index)]
+                if entry.count == bytes.count, entry.withUnsafeBufferPointer({ candidate in
+                    candidate.count == 0 || memcmp(candidate.baseAddress!, bytes.baseAddress!, candidate.count) == 0
+                }) { return true }
+                slot = (slot + 1) & mask
+            }
+        }
     }
 }

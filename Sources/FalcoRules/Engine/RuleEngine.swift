@@ -8,15 +8,25 @@ public enum RuleMatching: String, Sendable {
     case all
 }
 
-/// The rule engine: compiled rules indexed by event type, evaluated in load order.
+/// The rule engine: compiled rules indexed by event type, evaluated in load order. An event meets only
+/// the rules whose event-type set contains its type.
 public final class RuleEngine {
     public private(set) var rules: [CompiledRule]
     public var minimumPriority: Priority { didSet { invalidate() } }
     public var matching: RuleMatching
     public var hostname: String
-    /// Buckets of rule indices per event-type code, built on first use.
-    private var buckets: [[Int]?] = []
-    public private(set) var eventsProcessed: UInt64 = 0
+    /// Rules per event-type code, built on first use of each code.
+    private var buckets: [Bucket?] = []
+
+    /// The rules one event type can meet, in load order: their predicates, and their indices in `rules`.
+    final class Bucket {
+        let predicates: [EventPredicate]
+        let indices: [Int]
+        init(predicates: [EventPredicate], indices: [Int]) {
+            self.predicates = predicates
+            self.indices = indices
+        }
+    }
 
     public init(rules: [CompiledRule], minimumPriority: Priority = .debug, matching: RuleMatching = .first, hostname: String = "tracelab") {
         self.rules = rules
@@ -44,39 +54,35 @@ public final class RuleEngine {
         invalidate()
     }
 
-    /// The rules that can match an event type, in load order (enabled and at or above the minimum priority).
-    public func candidates(forTypeCode code: Int) -> [Int] {
+    /// The rules that can match an event type: enabled, at or above the minimum priority, in load order.
+    public func candidates(forTypeCode code: Int) -> [CompiledRule] { bucket(code).indices.map { rules[$0] } }
+
+    @inline(__always)
+    private func bucket(_ code: Int) -> Bucket {
         if code < buckets.count, let bucket = buckets[code] { return bucket }
+        return makeBucket(code)
+    }
+
+    private func makeBucket(_ code: Int) -> Bucket {
         if code >= buckets.count { buckets += Array(repeating: nil, count: code - buckets.count + 1) }
         let name = EventTypes.name(of: code)
-        let bucket = rules.indices.filter { index in
-            let rule = rules[index]
-            return rule.enabled && rule.priority <= minimumPriority && rule.eventTypes.contains(name)
-        }
+        let indices = rules.indices.filter { rules[$0].enabled && rules[$0].priority <= minimumPriority && rules[$0].eventTypes.contains(name) }
+        let bucket = Bucket(predicates: indices.map { rules[$0].predicate }, indices: indices)
         buckets[code] = bucket
         return bucket
     }
 
     /// Evaluates an event and returns the alerts it raises.
     public func process(_ event: Event) -> [Alert] {
-        eventsProcessed += 1
+        let candidates = bucket(event.typeCode)
         var alerts: [Alert] = []
-        for index in candidates(forTypeCode: event.typeCode) where rules[index].predicate(event) {
-            alerts.append(makeAlert(rules[index], event))
-            if matching == .first { break }
+        candidates.predicates.withUnsafeBufferPointer { predicates in
+            for position in 0..<predicates.count where predicates[position](event) {
+                alerts.append(makeAlert(rules[candidates.indices[position]], event))
+                if matching == .first { break }
+            }
         }
         return alerts
-    }
-
-    /// Evaluates an event and returns the indices of matching rules only (no alert rendering).
-    @inline(__always)
-    public func matches(_ event: Event) -> Int {
-        var count = 0
-        for index in candidates(forTypeCode: event.typeCode) where rules[index].predicate(event) {
-            count += 1
-            if matching == .first { break }
-        }
-        return count
     }
 
     private func makeAlert(_ rule: CompiledRule, _ event: Event) -> Alert {

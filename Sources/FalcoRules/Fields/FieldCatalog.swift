@@ -69,10 +69,10 @@ private func number(_ get: @escaping @Sendable (Event) -> Int64?) -> Extractor {
 private func flag(_ get: @escaping @Sendable (Event) -> Bool?) -> Extractor { .bool(get) }
 
 /// The open-family syscalls whose `flags` decide `evt.is_open_*`.
-let openEventTypes: Set<String> = ["open", "openat", "openat2", "open_by_handle_at", "creat"]
+let openEventTypes = EventTypes.CodeSet(["open", "openat", "openat2", "open_by_handle_at", "creat"])
 
 private func openFlags(_ event: Event) -> Int64? {
-    guard openEventTypes.contains(event.type), event.direction == .exit, let param = event.param("flags") else { return nil }
+    guard openEventTypes.contains(event.typeCode), event.direction == .exit, let param = event.param("flags") else { return nil }
     return OpenFlags.value(of: param)
 }
 
@@ -573,12 +573,12 @@ private func groupLeader(_ event: Event) -> ThreadInfo? {
     return nil
 }
 
-private let readTypes: Set<String> = ["read", "readv", "pread", "pread64", "preadv", "preadv2", "recv", "recvfrom", "recvmsg", "recvmmsg"]
-private let writeTypes: Set<String> = ["write", "writev", "pwrite", "pwrite64", "pwritev", "pwritev2", "send", "sendto", "sendmsg", "sendmmsg", "sendfile"]
+private let readTypes = EventTypes.CodeSet(["read", "readv", "pread", "pread64", "preadv", "preadv2", "recv", "recvfrom", "recvmsg", "recvmmsg"])
+private let writeTypes = EventTypes.CodeSet(["write", "writev", "pwrite", "pwrite64", "pwritev", "pwritev2", "send", "sendto", "sendmsg", "sendmmsg", "sendfile"])
 
 private func ioDirection(_ event: Event) -> String? {
-    if readTypes.contains(event.type) { return "r" }
-    if writeTypes.contains(event.type) { return "w" }
+    if readTypes.contains(event.typeCode) { return "r" }
+    if writeTypes.contains(event.typeCode) { return "w" }
     return nil
 }
 
