@@ -327,7 +327,8 @@ extension RulesLoader {
         for macro in macros {
             guard let node = table.parsed[macro.index] else { continue }
             if let undefined = undefinedMacro(in: node, visibility: macro.index) {
-                result.errors.append(message(.validate, "Undefined macro '\(undefined)' used in filter.", itemType: "macro", itemName: macro.name, origin: macro.origin))
+                let text = undefined == macro.name ? "reference loop in macro '\(undefined)'" : "Undefined macro '\(undefined)' used in filter."
+                result.errors.append(message(.validate, text, itemType: "macro", itemName: macro.name, origin: macro.origin))
                 compiledRules = []
                 return
             }
