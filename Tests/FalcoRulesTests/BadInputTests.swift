@@ -1,0 +1,94 @@
+import Testing
+import FalcoRules
+import TraceModel
+import TraceReaders
+import Foundation
+
+/// Hostile and broken inputs: each gets a located diagnostic, never a crash, hang or unbounded memory.
+@Suite("Bad input")
+struct BadInputTests {
+    @Test("invalid UTF-8 is reported with its byte offset")
+    func invalidUTF8() throws {
+        let loader = RulesLoader()
+        let result = loader.load(bytes: Array("- rule: r\n  desc: ".utf8) + [0xFF, 0xFE] + Array("\n".utf8), name: "binary.yaml")
+        let error = try #require(result.errors.first)
+        #expect(error.code == .yamlParse)
+        #expect(error.message == "invalid UTF-8 byte 0xff at byte offset 18")
+        #expect(error.fileLocation == "binary.yaml:2:9")
+    }
+
+    @Test("a YAML alias bomb is rejected without expanding it")
+    func billionLaughs() throws {
+        var text = "- list: l0\n  items: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        for level in 1...9 {
+            let refs = Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ")
+            text += "- list: l\(level)\n  items: &l\(level) [\(refs)]\n"
+        }
+        let loader = load(text)
+        let error = try #require(loader.results[0].errors.first)
+        #expect(error.message == "sequence value is not scalar")
+        #expect(error.locations.first?.itemName == "l1")
+    }
+
+    @Test("100,000 nested parentheses in a condition hit the depth limit")
+    func deepCondition() throws {
+        let condition = String(repeating: "(", count: 100_000) + "evt.type = openat" + String(repeating: ")", count: 100_000)
+        let loader = load("- rule: deep\n  desc: d\n  condition: \"\(condition)\"\n  output: o\n  priority: INFO\n")
+        let error = try #require(loader.results[0].errors.first)
+        #expect(error.code == .compileCondition)
+        #expect(error.message == "exceeded max depth limit of 1000")
+        #expect(throws: ConditionSyntaxError.self) { try ConditionParser.parse(condition) }
+    }
+
+    @Test("100,000 nested YAML sequences are refused before parsing")
+    func deepYAML() throws {
+        let text = "- list: l\n  items: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "\n"
+        let error = try #require(load(text).results[0].errors.first)
+        #expect(error.code == .yamlParse)
+        #expect(error.message == "YAML nesting is deeper than 512 levels")
+    }
+
+    @Test("a 10 MB condition loads and compiles")
+    func hugeCondition() throws {
+        var items: [String] = []
+        var size = 0
+        var index = 0
+        while size < 10_000_000 {
+            let item = "binary_name_\(index)"
+            items.append(item)
+            size += item.utf8.count + 2
+            index += 1
+        }
+        let condition = "evt.type = execve and proc.name in (" + items.joined(separator: ", ") + ")"
+        let loader = load("- rule: big\n  desc: d\n  condition: \"\(condition)\"\n  output: o\n  priority: INFO\n")
+        #expect(loader.results[0].successful)
+        let event = Event(number: 1, timestamp: 1, type: "execve", thread: ThreadInfo(tid: 1, name: "binary_name_\(index - 1)"))
+        #expect(RuleEngine(loader: loader).process(event).map(\.rule) == ["big"])
+    }
+
+    @Test("trace lines that are not JSON or have wrong types are located errors")
+    func badTraceLines() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-bad-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cases: [(String, String)] = [
+            ("{\"kind\":\"thread\",\"tid\":1,\"name\":\"x\"}\nnot json at all\n", "2:2: not valid JSON: invalid literal, expected 'null'"),
+            ("{\"type\":\"openat\",\"ts\":\"soon\"}\n", "1:1: 'ts' must be a non-negative integer"),
+            ("{\"type\":\"openat\",\"ts\":1,\"tid\":99}\n", "1:1: event refers to tid 99, which no thread record defines"),
+            ("{\"type\":\"openat\",\"ts\":1,\"fd\":{\"num\":3,\"type\":\"disk\"}}\n", "1:1: unknown fd type 'disk'"),
+            ("{\"type\":\"openat\",\"ts\":1,\"args\":{\"name\":\"/x\"}\n", "1:45: not valid JSON: unexpected end of line in object"),
+            ("[1,2]\n", "1:1: a record must be a JSON object"),
+        ]
+        for (index, (content, expected)) in cases.enumerated() {
+            let path = directory.appendingPathComponent("bad\(index).jsonl").path
+            try content.write(toFile: path, atomically: true, encoding: .utf8)
+            do {
+                _ = try JSONLinesReader.readAll(path: path)
+                Issue.record("no error for case \(index)")
+            } catch {
+                #expect(error.description.hasPrefix(path + ":" + expected), "case \(index): \(error.description)")
+            }
+        }
+        #expect(throws: TraceLabError.self) { try JSONLinesReader(path: directory.appendingPathComponent("missing.jsonl").path) }
+    }
+}
