@@ -7,7 +7,7 @@ let package = Package(
     name: "TraceLabBenchmarks",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(path: ".."),
+        .package(name: "TraceLab", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -15,9 +15,9 @@ let package = Package(
             name: "RuleEngineBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "FalcoRules", package: "main"),
-                .product(name: "TraceReaders", package: "main"),
-                .product(name: "TraceModel", package: "main"),
+                .product(name: "FalcoRules", package: "TraceLab"),
+                .product(name: "TraceReaders", package: "TraceLab"),
+                .product(name: "TraceModel", package: "TraceLab"),
             ],
             path: "Benchmarks/RuleEngineBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),

@@ -12,7 +12,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("Replay upstream stable rules (1M generated events)",
               configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal, .peakMemoryResident],
-                                   scalingFactor: .mega, maxDuration: .seconds(60), maxIterations: 5)) { benchmark in
+                                   maxDuration: .seconds(60), maxIterations: 5)) { benchmark in
         let loader = RulesLoader()
         loader.load(path: rulesPath)
         precondition(loader.results.allSatisfy(\.successful), "rules did not load: \(rulesPath)")
