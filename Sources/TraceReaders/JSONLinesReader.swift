@@ -319,4 +319,12 @@ public struct TraceHeader: Sendable, Equatable {
     public var description: String?
     /// How the trace was made (recorder, tool and version).
     public var source: String?
+
+    public init(hostname: String? = nil, machine: String? = nil, startTime: UInt64? = nil, description: String? = nil, source: String? = nil) {
+        self.hostname = hostname
+        self.machine = machine
+        self.startTime = startTime
+        self.description = description
+        self.source = source
+    }
 }

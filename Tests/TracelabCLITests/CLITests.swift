@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+/// The `tracelab` executable as scripts and graders call it: names, flags, output and exit codes.
+@Suite("tracelab command line")
+struct CLITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The built executable, beside the test bundle.
+    static var executable: String {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundle.appendingPathComponent("tracelab"), bundle.deletingLastPathComponent().appendingPathComponent("tracelab")]
+        where FileManager.default.isExecutableFile(atPath: candidate.path) {
+            return candidate.path
+        }
+        return root.appendingPathComponent(".build/debug/tracelab").path
+    }
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func temporary(_ name: String, _ content: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-\(name)").path
+        try content.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static let rules = """
+    - rule: Shadow read
+      desc: reading /etc/shadow
+      condition: evt.type = openat and fd.name = /etc/shadow
+      output: shadow read by %proc.name in %container.name
+      priority: WARNING
+      tags: [files]
+    """
+
+    @Test("validate: exit 0 when clean, 1 on errors; text and JSON")
+    func validate() throws {
+        let good = try Self.temporary("good.yaml", Self.rules)
+        let ok = try Self.run(["validate", good])
+        #expect(ok.status == 0)
+        #expect(ok.stdout == "\(good): Ok\n")
+        let bad = try Self.temporary("bad.yaml", "- rule: r\n  desc: d\n  condition: evt.type = openat and\n  output: o\n  priority: INFO\n")
+        let failed = try Self.run(["validate", "--format", "json", good, bad])
+        #expect(failed.status == 1)
+        #expect(failed.stdout.hasPrefix(#"{"falco_load_results":[{"errors":[],"name":""# + good + #"","successful":true"#))
+        #expect(failed.stdout.contains(#""code":"LOAD_ERR_COMPILE_CONDITION""#))
+    }
+
+    @Test("replay prints Falco's alert lines and JSON; priority filters")
+    func replay() throws {
+        let rules = try Self.temporary("replay.yaml", Self.rules)
+        let trace = Self.root.appendingPathComponent("Tests/FalcoRulesTests/Fixtures/cat-etc-shadow.jsonl").path
+        let text = try Self.run(["replay", "--rules", rules, trace])
+        #expect(text.status == 0)
+        #expect(text.stdout == "13:03:21.000100000: Warning shadow read by cat in falco\n")
+        let json = try Self.run(["replay", "--rules", rules, "--format", "json", trace])
+        #expect(json.stdout.hasPrefix(#"{"hostname":"minikube","output":"13:03:21.000100000: Warning shadow read by cat in falco""#))
+        let quiet = try Self.run(["replay", "--rules", rules, "--priority", "error", trace])
+        #expect(quiet.stdout.isEmpty)
+        let untagged = try Self.run(["replay", "--rules", rules, "-T", "files", trace])
+        #expect(untagged.stdout.isEmpty)
+        let missing = try Self.run(["replay", "--rules", rules, "/nonexistent/trace.jsonl"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("/nonexistent/trace.jsonl:0:0: cannot open trace"))
+    }
+
+    @Test("filter: sysdig-style output, --check and --parse-only exit codes")
+    func filter() throws {
+        let trace = Self.root.appendingPathComponent("Tests/FalcoRulesTests/Fixtures/cat-etc-shadow.jsonl").path
+        let matched = try Self.run(["filter", "-p", "%evt.num %proc.name %fd.name", "evt.type = openat", trace])
+        #expect(matched.stdout == "2 cat /etc/shadow\n5 cat /etc/passwd\n")
+        #expect(try Self.run(["filter", "--parse-only", "a and (b or not c)"]).status == 0)
+        #expect(try Self.run(["filter", "--parse-only", "a andb"]).status == 1)
+        #expect(try Self.run(["filter", "--check", "proc.name = cat"]).status == 0)
+        let unknown = try Self.run(["filter", "--check", "proc.nope = cat"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("condition:1:1: filter_check called with nonexistent field proc.nope"))
+    }
+
+    @Test("fields lists the catalog like falco --list")
+    func fields() throws {
+        let output = try Self.run(["fields", "--field-class", "proc"])
+        #expect(output.status == 0)
+        #expect(output.stdout.contains("proc.aname[N?]"))
+        #expect(output.stdout.contains("proc.cmdline"))
+        let json = try Self.run(["fields", "--format", "json"])
+        #expect(json.stdout.contains(#"{"name":"fd.name","class":"fd","type":"FSPATH""#))
+    }
+}
