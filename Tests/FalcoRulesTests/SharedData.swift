@@ -20,7 +20,7 @@ enum SharedData {
     }
 
     static func fixture(_ name: String) -> String {
-        repositoryRoot.appendingPathComponent("Tests/FalcoRulesTests/Fixtures").appendingPathComponent(name).path
+        repositoryRoot.appendingPathComponent("traces/examples").appendingPathComponent(name).path
     }
 }
 

@@ -60,6 +60,29 @@ struct UpstreamRulesTests {
     }
 }
 
+/// TraceLab's own lab rules (rules/lab_rules.yaml): same rule names and priorities as Falco's for the
+/// lab's actions, with the container and pod in the output.
+@Suite("Lab rules")
+struct LabRulesTests {
+    @Test("the example traces raise Falco's rule names, priorities and the pod context")
+    func labRules() throws {
+        let loader = RulesLoader()
+        let result = loader.load(path: SharedData.repositoryRoot.appendingPathComponent("rules/lab_rules.yaml").path)
+        #expect(result.errors.isEmpty && result.warnings.isEmpty, "\(result.errors.map(\.message)) \(result.warnings.map(\.message))")
+        let engine = RuleEngine(loader: loader)
+        var alerts: [Alert] = []
+        for fixture in ["cat-etc-shadow.jsonl", "shell-in-container.jsonl"] {
+            for event in try JSONLinesReader.readAll(path: SharedData.fixture(fixture)) { alerts += engine.process(event) }
+        }
+        #expect(alerts.map { "\($0.rule)|\($0.priority.name)|\($0.eventNumber)" } == [
+            "Read sensitive file untrusted|Warning|2",
+            "Terminal shell in container|Notice|1",
+        ])
+        #expect(alerts.first?.message.contains("container_name=falco k8s_pod_name=falco-wmmt2") == true)
+        #expect(alerts.last?.message.contains("container_id=9b8c7d6e5f4a container_name=nginx-pod") == true)
+    }
+}
+
 /// Falco's alert forms.
 @Suite("Alert output")
 struct AlertOutputTests {

@@ -68,7 +68,7 @@ struct CLITests {
     @Test("replay prints Falco's alert lines and JSON; priority filters")
     func replay() throws {
         let rules = try Self.temporary("replay.yaml", Self.rules)
-        let trace = Self.root.appendingPathComponent("Tests/FalcoRulesTests/Fixtures/cat-etc-shadow.jsonl").path
+        let trace = Self.root.appendingPathComponent("traces/examples/cat-etc-shadow.jsonl").path
         let text = try Self.run(["replay", "--rules", rules, trace])
         #expect(text.status == 0)
         #expect(text.stdout == "13:03:21.000100000: Warning shadow read by cat in falco\n")
@@ -85,7 +85,7 @@ struct CLITests {
 
     @Test("filter: sysdig-style output, --check and --parse-only exit codes")
     func filter() throws {
-        let trace = Self.root.appendingPathComponent("Tests/FalcoRulesTests/Fixtures/cat-etc-shadow.jsonl").path
+        let trace = Self.root.appendingPathComponent("traces/examples/cat-etc-shadow.jsonl").path
         let matched = try Self.run(["filter", "-p", "%evt.num %proc.name %fd.name", "evt.type = openat", trace])
         #expect(matched.stdout == "2 cat /etc/shadow\n5 cat /etc/passwd\n")
         #expect(try Self.run(["filter", "--parse-only", "a and (b or not c)"]).status == 0)
