@@ -190,7 +190,7 @@ public final class JSONLinesReader {
             let text = try string(value, "text") ?? raw.map(String.init) ?? ""
             var bytes: [UInt8]?
             if let hex = try string(value, "hex") {
-                guard let decoded = decodeHex(hex) else { throw error("argument '\(name)': 'hex' must be an even-length hex string", column: 1) }
+                guard let decoded = Hex.decode(hex) else { throw error("argument '\(name)': 'hex' must be an even-length hex string", column: 1) }
                 bytes = decoded
             }
             return Param(name: name, text: text, raw: raw, bytes: bytes)
@@ -288,25 +288,6 @@ public final class JSONLinesReader {
             return (String(withoutDigest[..<colon]), String(withoutDigest[withoutDigest.index(after: colon)...]))
         }
         return (withoutDigest, "latest")
-    }
-
-    private func decodeHex(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        func value(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case 0x30...0x39: byte - 0x30
-            case 0x41...0x46: byte - 0x41 + 10
-            case 0x61...0x66: byte - 0x61 + 10
-            default: nil
-            }
-        }
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-        }
-        return out
     }
 }
 

@@ -35,7 +35,7 @@ public struct JSONLinesWriter {
                 if param.raw == nil, param.bytes == nil { return (param.name, .string(param.text)) }
                 var fields: [(String, JSONValue)] = [("text", .string(param.text))]
                 if let raw = param.raw { fields.insert(("raw", .integer(raw)), at: 0) }
-                if let bytes = param.bytes { fields.append(("hex", .string(bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()))) }
+                if let bytes = param.bytes { fields.append(("hex", .string(Hex.encode(bytes)))) }
                 return (param.name, .object(fields))
             })))
         }

@@ -3,6 +3,15 @@ import FalcoRules
 import TraceModel
 import TraceReaders
 
+/// Alerts an engine raises on the shipped example traces of the lab's Q1 and Q2.
+func alertsOnExamples(_ engine: RuleEngine) throws -> [Alert] {
+    var alerts: [Alert] = []
+    for example in ["cat-etc-shadow.jsonl", "shell-in-container.jsonl"] {
+        for event in try JSONLinesReader.readAll(path: SharedData.fixture(example)) { alerts += engine.process(event) }
+    }
+    return alerts
+}
+
 /// The upstream rules files load as Falco loads them, and raise Falco's alerts for the lab's actions.
 @Suite("Upstream Falco rules")
 struct UpstreamRulesTests {
@@ -45,10 +54,7 @@ struct UpstreamRulesTests {
         let loader = RulesLoader()
         loader.load(path: path)
         let engine = RuleEngine(loader: loader)
-        var alerts: [Alert] = []
-        for fixture in ["cat-etc-shadow.jsonl", "shell-in-container.jsonl"] {
-            for event in try JSONLinesReader.readAll(path: SharedData.fixture(fixture)) { alerts += engine.process(event) }
-        }
+        let alerts = try alertsOnExamples(engine)
         #expect(alerts.map { "\($0.rule)|\($0.priority.name)|\($0.eventNumber)" } == [
             "Read sensitive file untrusted|Warning|2",
             "Terminal shell in container|Notice|1",
@@ -70,10 +76,7 @@ struct LabRulesTests {
         let result = loader.load(path: SharedData.repositoryRoot.appendingPathComponent("rules/lab_rules.yaml").path)
         #expect(result.errors.isEmpty && result.warnings.isEmpty, "\(result.errors.map(\.message)) \(result.warnings.map(\.message))")
         let engine = RuleEngine(loader: loader)
-        var alerts: [Alert] = []
-        for fixture in ["cat-etc-shadow.jsonl", "shell-in-container.jsonl"] {
-            for event in try JSONLinesReader.readAll(path: SharedData.fixture(fixture)) { alerts += engine.process(event) }
-        }
+        let alerts = try alertsOnExamples(engine)
         #expect(alerts.map { "\($0.rule)|\($0.priority.name)|\($0.eventNumber)" } == [
             "Read sensitive file untrusted|Warning|2",
             "Terminal shell in container|Notice|1",

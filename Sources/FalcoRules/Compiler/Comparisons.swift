@@ -274,7 +274,7 @@ enum Comparisons {
 
     private static func bytesTest(_ op: String, _ text: String, position: ConditionPosition) throws(ConditionCompileError) -> @Sendable ([UInt8]) -> Bool {
         if op == "bcontains" || op == "bstartswith" {
-            guard let pattern = hexBytes(text) else {
+            guard let pattern = Hex.decode(text, allowEmpty: false) else {
                 throw ConditionCompileError(message: "filter error: bcontains and bstartswith operator support hex strings only", position: position)
             }
             if op == "bcontains" { return { Bytes.contains($0, pattern) } }
@@ -291,17 +291,6 @@ enum Comparisons {
         }
     }
 
-    /// Decodes an even-length hex string (`656c6C`), nil otherwise.
-    static func hexBytes(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard !digits.isEmpty, digits.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = ConditionParser.hexValue(digits[index]), let low = ConditionParser.hexValue(digits[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-        }
-        return out
-    }
 }
 
 #if canImport(Glibc)

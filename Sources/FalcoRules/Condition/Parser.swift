@@ -1,3 +1,5 @@
+import TraceModel
+
 /// A syntax error in a condition, with the position where parsing stopped.
 public struct ConditionSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
@@ -425,7 +427,7 @@ public struct ConditionParser {
             case UInt8(ascii: " "): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: " "))
             case quote: out.append(quote)
             case UInt8(ascii: "x"):
-                guard index + 1 < raw.count, let high = hexValue(raw[index]), let low = hexValue(raw[index + 1]) else { return nil }
+                guard index + 1 < raw.count, let high = Hex.digitValue(raw[index]), let low = Hex.digitValue(raw[index + 1]) else { return nil }
                 out.append(high << 4 | low)
                 index += 2
             default: return nil
@@ -433,15 +435,6 @@ public struct ConditionParser {
         }
         // Invalid UTF-8 (`\xff`) is repaired the same way trace readers repair it, so the two still compare equal.
         return String(decoding: out, as: UTF8.self)
-    }
-
-    static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x41 + 10
-        case 0x61...0x66: byte - 0x61 + 10
-        default: nil
-        }
     }
 
     private mutating func parseFieldArgument() throws(ConditionSyntaxError) -> String {
@@ -470,7 +463,7 @@ public struct ConditionParser {
         if peek(UInt8(ascii: "0")), index + 1 < bytes.count, bytes[index + 1] | 0x20 == UInt8(ascii: "x") {
             advance(); advance()
             let digits = index
-            while index < bytes.count, ConditionParser.hexValue(bytes[index]) != nil { advance() }
+            while index < bytes.count, Hex.digitValue(bytes[index]) != nil { advance() }
             if index > digits, !followsWord() { return String(decoding: bytes[begin.0..<index], as: UTF8.self) }
             restore(begin)
             return nil

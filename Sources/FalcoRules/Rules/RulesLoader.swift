@@ -213,6 +213,33 @@ public final class RulesLoader {
         return result
     }
 
+    /// How a list or macro item changes an existing one.
+    private enum UpdateMode { case define, append, replace }
+
+    /// Reads `append:` (deprecated) and `override: {key: append|replace}` of a list or macro, with
+    /// Falco's errors for conflicting or unsupported keys and its deprecation warning.
+    private func updateMode(_ item: Node, key: String, itemType: String, name: String, origin: ItemOrigin,
+                            result: inout LoadResult) throws(ItemProblem) -> UpdateMode {
+        let override = try overrides(item)
+        let legacyAppend = try YAMLValue.optionalBool(item, "append") ?? false
+        if legacyAppend && !override.isEmpty {
+            throw ItemProblem(code: .validate, message: "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. '\(key): append') under 'override' instead.")
+        }
+        for other in override.keys where other != key {
+            throw ItemProblem(code: .validate, message: "Key '\(other)' cannot be appended to or replaced")
+        }
+        if legacyAppend {
+            result.warnings.append(message(.deprecatedItem, "'append' key is deprecated. Add an 'append' entry (e.g. '\(key): append') under 'override' instead.",
+                                           itemType: itemType, itemName: name, origin: origin))
+            return .append
+        }
+        switch override[key] {
+        case "append": return .append
+        case "replace": return .replace
+        default: return .define
+        }
+    }
+
     private func collectList(_ item: Node, origin: ItemOrigin, result: inout LoadResult) throws(ItemProblem) {
         let name = try YAMLValue.requiredString(item, "list")
         if name.contains(where: { $0 == "(" || $0 == ")" || $0 == "\"" || $0 == "'" || $0 == "=" || $0 == "," || $0.isWhitespace }) {
@@ -220,19 +247,8 @@ public final class RulesLoader {
                                            itemType: "list", itemName: name, origin: origin))
         }
         let items = try YAMLValue.stringSequence(item, "items", required: true) ?? []
-        let override = try overrides(item)
-        let legacyAppend = try YAMLValue.optionalBool(item, "append") ?? false
-        if legacyAppend && !override.isEmpty {
-            throw ItemProblem(code: .validate, message: "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'items: append') under 'override' instead.")
-        }
-        for key in override.keys where key != "items" {
-            throw ItemProblem(code: .validate, message: "Key '\(key)' cannot be appended to or replaced")
-        }
-        if legacyAppend {
-            result.warnings.append(message(.deprecatedItem, "'append' key is deprecated. Add an 'append' entry (e.g. 'items: append') under 'override' instead.",
-                                           itemType: "list", itemName: name, origin: origin))
-        }
-        if legacyAppend || override["items"] == "append" {
+        let mode = try updateMode(item, key: "items", itemType: "list", name: name, origin: origin, result: &result)
+        if mode == .append {
             guard let index = listIndex[name] else {
                 throw ItemProblem(code: .validate, message: "List uses 'append' or 'override.items: append' but no list by that name already exists")
             }
@@ -242,7 +258,7 @@ public final class RulesLoader {
             lists[index].items += items
             return
         }
-        if override["items"] == "replace" {
+        if mode == .replace {
             guard let index = listIndex[name] else {
                 throw ItemProblem(code: .validate, message: "An 'override.items: replace' to a list was requested but no list by that name already exists")
             }
@@ -266,26 +282,15 @@ public final class RulesLoader {
         }
         let condition = try YAMLValue.requiredString(item, "condition")
         let conditionOrigin = self.origin(of: YAMLValue.mappingValue(item, "condition"), fallback: origin)
-        let override = try overrides(item)
-        let legacyAppend = try YAMLValue.optionalBool(item, "append") ?? false
-        if legacyAppend && !override.isEmpty {
-            throw ItemProblem(code: .validate, message: "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.")
-        }
-        for key in override.keys where key != "condition" {
-            throw ItemProblem(code: .validate, message: "Key '\(key)' cannot be appended to or replaced")
-        }
-        if legacyAppend {
-            result.warnings.append(message(.deprecatedItem, "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.",
-                                           itemType: "macro", itemName: name, origin: origin))
-        }
-        if legacyAppend || override["condition"] == "append" {
+        let mode = try updateMode(item, key: "condition", itemType: "macro", name: name, origin: origin, result: &result)
+        if mode == .append {
             guard let index = macroIndex[name] else {
                 throw ItemProblem(code: .validate, message: "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists")
             }
             macros[index].condition += " " + condition
             return
         }
-        if override["condition"] == "replace" {
+        if mode == .replace {
             guard let index = macroIndex[name] else {
                 throw ItemProblem(code: .validate, message: "An 'override.condition: replace' to a macro was requested but no macro by that name already exists")
             }
