@@ -6,19 +6,32 @@ import TraceReaders
 /// `tracelab replay`: runs traces through the rules and prints Falco's alerts.
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replay traces through Falco rules and print the alerts, as Falco would.")
+        abstract: "Replay traces through Falco rules and print the alerts, as Falco would.",
+        discussion: """
+        Rules come from --rules (repeatable, loaded in order) or, without it, from the configuration's \
+        rules_files (directories expand to their .yaml/.yml files; missing paths are skipped, as Falco does). \
+        --config reads a falco.yaml or a Helm values.yaml (its falco: section); -o key=value overrides a key \
+        (priority, rule_matching, json_output, json_include_*_property, time_format_iso_8601, \
+        rules[].enable.rule, rules[].disable.tag, ...).
+        """)
 
     @Option(name: .customLong("rules"), help: "A rules file; repeat to load several in order.")
     var rules: [String] = []
 
+    @Option(help: "A falco.yaml or Helm values.yaml whose settings apply.")
+    var config: String?
+
+    @Option(name: .customShort("o"), help: "Override a configuration key: -o priority=warning.")
+    var overrides: [String] = []
+
     @Option(help: "Minimum rule priority (Falco's priority setting), e.g. warning.")
-    var priority: String = "debug"
+    var priority: String?
 
     @Option(help: "text (Falco's alert line) or json (Falco's JSON alert).")
-    var format: OutputStyle = .text
+    var format: OutputStyle?
 
     @Option(name: .customLong("rule-matching"), help: "first (Falco's default) or all.")
-    var ruleMatching: String = "first"
+    var ruleMatching: String?
 
     @Option(name: .customShort("D"), help: "Disable rules whose name matches this pattern (repeatable).")
     var disable: [String] = []
@@ -32,30 +45,26 @@ struct Replay: ParsableCommand {
     @Argument(help: "Trace files (native JSON Lines).")
     var traces: [String]
 
-    func validate() throws {
-        if rules.isEmpty { throw ValidationError("give at least one --rules file") }
-        if Priority(parsing: priority) == nil { throw ValidationError("unknown priority '\(priority)'") }
-        if RuleMatching(rawValue: ruleMatching) == nil { throw ValidationError("--rule-matching must be first or all") }
-    }
-
     func run() throws {
-        let loader = try loadRules(rules)
-        let engine = RuleEngine(loader: loader, minimumPriority: Priority(parsing: priority) ?? .debug,
-                                matching: RuleMatching(rawValue: ruleMatching) ?? .first)
+        let settings = try resolvedConfig()
+        let rulesFiles = rules.isEmpty ? expandRulesFiles(settings.rulesFiles) : rules
+        if rulesFiles.isEmpty { throw ValidationError("no rules: give --rules files or a --config with rules_files") }
+        let loader = try loadRules(rulesFiles)
+        let engine = RuleEngine(loader: loader)
+        settings.configure(engine)
         if !enableTag.isEmpty {
             engine.setEnabled(false, ruleNamePattern: "*")
             for tag in enableTag { engine.setEnabled(true, tag: tag) }
         }
         for tag in disableTag { engine.setEnabled(false, tag: tag) }
         for pattern in disable { engine.setEnabled(false, ruleNamePattern: pattern) }
+        let style = settings.alertStyle
         var failed = false
         for path in traces {
             do {
                 let reader = try JSONLinesReader(path: path)
                 while let event = try reader.next() {
-                    for alert in engine.process(event) {
-                        print(format == .json ? AlertFormatting.json(alert).rendered : AlertFormatting.textLine(alert))
-                    }
+                    for alert in engine.process(event) { print(AlertFormatting.render(alert, style: style)) }
                 }
             } catch {
                 printError("tracelab: \(error)")
@@ -64,4 +73,52 @@ struct Replay: ParsableCommand {
         }
         if failed { throw ExitCode(1) }
     }
+
+    /// The configuration file, then `-o` overrides, then the dedicated flags.
+    private func resolvedConfig() throws -> FalcoConfig {
+        var settings = FalcoConfig()
+        if let config {
+            do { settings = try FalcoConfig.load(path: config) } catch {
+                printError("tracelab: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        var assignments = overrides.map { override -> (String, String) in
+            let parts = override.split(separator: "=", maxSplits: 1).map(String.init)
+            return (parts[0], parts.count > 1 ? parts[1] : "")
+        }
+        if let priority { assignments.append(("priority", priority)) }
+        if let ruleMatching { assignments.append(("rule_matching", ruleMatching)) }
+        if let format { assignments.append(("json_output", format == .json ? "true" : "false")) }
+        for (key, value) in assignments {
+            do { try settings.set(key, value) } catch { throw ValidationError(error.message) }
+        }
+        return settings
+    }
 }
+
+/// Falco's rules_files: directories expand to their .yaml/.yml files in name order; missing paths are skipped.
+func expandRulesFiles(_ paths: [String]) -> [String] {
+    var files: [String] = []
+    for path in paths {
+        var status = stat()
+        guard stat(path, &status) == 0 else { continue }
+        if status.st_mode & S_IFMT == S_IFDIR {
+            guard let directory = opendir(path) else { continue }
+            var names: [String] = []
+            while let entry = readdir(directory) {
+                let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+                if name.hasSuffix(".yaml") || name.hasSuffix(".yml") { names.append(name) }
+            }
+            closedir(directory)
+            files += names.sorted().map { path + "/" + $0 }
+        } else {
+            files.append(path)
+        }
+    }
+    return files
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

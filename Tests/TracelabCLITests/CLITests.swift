@@ -83,6 +83,21 @@ struct CLITests {
         #expect(missing.stderr.contains("/nonexistent/trace.jsonl:0:0: cannot open trace"))
     }
 
+    @Test("replay with a falco.yaml and -o overrides")
+    func replayWithConfig() throws {
+        let rules = try Self.temporary("config-rules.yaml", Self.rules)
+        let config = try Self.temporary("falco.yaml", "rules_files: [\(rules)]\njson_output: true\njson_include_output_fields_property: false\ntime_format_iso_8601: true\n")
+        let trace = Self.root.appendingPathComponent("traces/examples/cat-etc-shadow.jsonl").path
+        let output = try Self.run(["replay", "--config", config, trace])
+        #expect(output.status == 0)
+        #expect(output.stdout == #"{"hostname":"minikube","output":"2025-03-27T13:03:21.000100000+0000: Warning shadow read by cat in falco","priority":"Warning","rule":"Shadow read","source":"syscall","tags":["files"],"time":"2025-03-27T13:03:21.000100000Z"}"# + "\n")
+        let disabled = try Self.run(["replay", "--config", config, "-o", "rules[].disable.tag=files", trace])
+        #expect(disabled.stdout.isEmpty)
+        let bad = try Self.run(["replay", "--config", config, "-o", "priority=loud", trace])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("Unknown priority \"loud\""))
+    }
+
     @Test("filter: sysdig-style output, --check and --parse-only exit codes")
     func filter() throws {
         let trace = Self.root.appendingPathComponent("traces/examples/cat-etc-shadow.jsonl").path

@@ -2,27 +2,53 @@ import TraceModel
 
 /// Falco's two alert forms: the text line and the JSON object.
 public enum AlertFormatting {
-    /// `16:17:57.881781397: Warning message` (UTC time, so replays are machine-independent).
-    public static func textLine(_ alert: Alert) -> String {
-        formatEventTime(alert.time) + ": " + alert.priority.name + " " + alert.message
+    /// Falco's output settings: JSON or text, which JSON properties, which time format.
+    public struct Style: Sendable, Equatable {
+        public var json = false
+        public var includeOutput = true
+        public var includeTags = true
+        public var includeMessage = false
+        public var includeOutputFields = true
+        /// `time_format_iso_8601`: the text prefix is `%evt.time.iso8601` instead of `%evt.time`.
+        public var isoTime = false
+
+        public init(json: Bool = false, includeOutput: Bool = true, includeTags: Bool = true, includeMessage: Bool = false,
+                    includeOutputFields: Bool = true, isoTime: Bool = false) {
+            self.json = json
+            self.includeOutput = includeOutput
+            self.includeTags = includeTags
+            self.includeMessage = includeMessage
+            self.includeOutputFields = includeOutputFields
+            self.isoTime = isoTime
+        }
     }
 
-    /// Falco's JSON alert with sorted keys: hostname, output, output_fields, priority, rule, source, tags, time.
-    /// `output_fields` carries each `%field` with its typed value plus `evt.time` in ns.
-    public static func json(_ alert: Alert) -> JSONValue {
+    /// The alert as Falco prints it under a style.
+    public static func render(_ alert: Alert, style: Style) -> String {
+        style.json ? json(alert, style: style).rendered : textLine(alert, isoTime: style.isoTime)
+    }
+
+    /// `16:17:57.881781397: Warning message` (UTC, so replays are machine-independent), or with
+    /// `isoTime` `2016-08-04T16:17:57.881781397+0000: Warning message`.
+    public static func textLine(_ alert: Alert, isoTime: Bool = false) -> String {
+        (isoTime ? formatISOTimeWithOffset(alert.time) : formatEventTime(alert.time)) + ": " + alert.priority.name + " " + alert.message
+    }
+
+    /// Falco's JSON alert with sorted keys: hostname, (message), output, output_fields, priority, rule, source, tags, time.
+    /// `output_fields` carries each `%field` with its typed value plus the time field of the prefix.
+    public static func json(_ alert: Alert, style: Style = Style()) -> JSONValue {
         var fields = alert.outputFields.map { ($0.key, $0.value.json) }
-        if !fields.contains(where: { $0.0 == "evt.time" }) { fields.append(("evt.time", .unsigned(alert.time))) }
+        let timeKey = style.isoTime ? "evt.time.iso8601" : "evt.time"
+        if !fields.contains(where: { $0.0 == timeKey }) { fields.append((timeKey, .unsigned(alert.time))) }
         fields.sort { $0.0 < $1.0 }
-        return .object([
-            ("hostname", .string(alert.hostname)),
-            ("output", .string(textLine(alert))),
-            ("output_fields", .object(fields)),
-            ("priority", .string(alert.priority.name)),
-            ("rule", .string(alert.rule)),
-            ("source", .string(alert.source)),
-            ("tags", .array(alert.tags.sorted().map { .string($0) })),
-            ("time", .string(formatISOTime(alert.time))),
-        ])
+        var members: [(String, JSONValue)] = [("hostname", .string(alert.hostname))]
+        if style.includeMessage { members.append(("message", .string(alert.message))) }
+        if style.includeOutput { members.append(("output", .string(textLine(alert, isoTime: style.isoTime)))) }
+        if style.includeOutputFields { members.append(("output_fields", .object(fields))) }
+        members += [("priority", .string(alert.priority.name)), ("rule", .string(alert.rule)), ("source", .string(alert.source))]
+        if style.includeTags { members.append(("tags", .array(alert.tags.sorted().map { .string($0) }))) }
+        members.append(("time", .string(formatISOTime(alert.time))))
+        return .object(members)
     }
 }
 

@@ -1,0 +1,256 @@
+import TraceModel
+import Yams
+
+/// The parts of Falco's configuration (`falco.yaml`, or the `falco:` section of the Helm chart's
+/// `values.yaml`) that decide which rules load, which alerts are emitted and how they look.
+/// Values and errors follow Falco's `configuration.cpp`; `-o key=value` overrides apply on top.
+public struct FalcoConfig: Sendable, Equatable {
+    public var rulesFiles: [String] = []
+    /// Set when the file used the pre-0.38 singular key `rules_file`.
+    public var usedDeprecatedRulesFile = false
+    public var priority: Priority = .debug
+    public var ruleMatching: RuleMatching = .first
+    public var jsonOutput = false
+    public var jsonIncludeOutput = true
+    public var jsonIncludeTags = true
+    public var jsonIncludeMessage = false
+    public var jsonIncludeOutputFields = true
+    public var timeFormatISO8601 = false
+    /// `rules[]` selections, applied in order after loading.
+    public var ruleSelections: [RuleSelection] = []
+    public var syscallEventDrops = SyscallEventDrops()
+
+    public init() {}
+
+    /// One `rules[]` entry: enable or disable rules by name glob or tag.
+    public struct RuleSelection: Sendable, Equatable {
+        public var enable: Bool
+        public var rule: String?
+        public var tag: String?
+
+        public init(enable: Bool, rule: String? = nil, tag: String? = nil) {
+            self.enable = enable
+            self.rule = rule
+            self.tag = tag
+        }
+    }
+
+    /// `syscall_event_drops`: what Falco does when the kernel drops events.
+    public struct SyscallEventDrops: Sendable, Equatable {
+        /// The list Falco reads (`actions`); `ignore` when empty.
+        public var actions: [String] = ["ignore"]
+        public var threshold = 0.1
+        public var rate = 0.03333
+        public var maxBurst = 1
+        public var simulateDrops = false
+        /// Set when the file used the singular `action` key, which Falco does not read.
+        public var singularActionKeyIgnored: String?
+    }
+
+    /// A configuration error with the file position and Falco's message.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var message: String
+        public var location: SourceLocation?
+        public var description: String { location.map { "\($0): \(message)" } ?? message }
+    }
+
+    /// Reads a falco.yaml, or a Helm values.yaml (its `falco:` section).
+    public static func load(path: String) throws(Failure) -> FalcoConfig {
+        guard let bytes = readFile(path) else {
+            throw Failure(message: "cannot read configuration file", location: SourceLocation(file: path, line: 0, column: 0))
+        }
+        return try parse(bytes, name: path)
+    }
+
+    public static func parse(_ bytes: [UInt8], name: String) throws(Failure) -> FalcoConfig {
+        if let offset = YAMLGuard.firstInvalidUTF8(bytes) {
+            let (line, column) = YAMLGuard.lineAndColumn(bytes, offset: offset)
+            throw Failure(message: "invalid UTF-8 at byte offset \(offset)", location: SourceLocation(file: name, line: line, column: column, offset: offset))
+        }
+        if let problem = YAMLGuard.check(bytes) {
+            let (line, column) = YAMLGuard.lineAndColumn(bytes, offset: problem.offset)
+            throw Failure(message: problem.message, location: SourceLocation(file: name, line: line, column: column, offset: problem.offset))
+        }
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: String(decoding: bytes, as: UTF8.self))
+        } catch {
+            throw Failure(message: "not valid YAML: \(error)", location: SourceLocation(file: name, line: 1, column: 1))
+        }
+        var config = FalcoConfig()
+        guard let root else { return config }
+        guard case .mapping = root else {
+            throw Failure(message: "configuration must be a YAML mapping", location: location(root, name))
+        }
+        // A Helm values.yaml keeps Falco's settings under `falco:`.
+        let settings = YAMLValue.mappingValue(root, "falco").flatMap { node -> Node? in
+            if case .mapping = node { return node }
+            return nil
+        } ?? root
+        try config.apply(settings, name: name)
+        return config
+    }
+
+    private static func location(_ node: Node?, _ name: String) -> SourceLocation {
+        SourceLocation(file: name, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1)
+    }
+
+    private mutating func apply(_ settings: Node, name: String) throws(Failure) {
+        func scalar(_ path: String...) -> (String, Node)? {
+            var node: Node? = settings
+            for key in path { node = node.flatMap { YAMLValue.mappingValue($0, key) } }
+            guard let node, case .scalar(let value) = node else { return nil }
+            return (value.string, node)
+        }
+        func list(_ key: String) throws(Failure) -> [String]? {
+            guard let node = YAMLValue.mappingValue(settings, key) else { return nil }
+            if case .scalar(let value) = node { return YAMLValue.isNull(node) ? [] : [value.string] }
+            guard case .sequence(let items) = node else { throw Failure(message: "'\(key)' must be a list", location: FalcoConfig.location(node, name)) }
+            var values: [String] = []
+            for item in items {
+                guard case .scalar(let value) = item else { throw Failure(message: "'\(key)' must be a list of strings", location: FalcoConfig.location(item, name)) }
+                values.append(value.string)
+            }
+            return values
+        }
+        let plural = try list("rules_files")
+        let singular = try list("rules_file")
+        if plural != nil && singular != nil {
+            throw Failure(message: "both 'rules_files' and 'rules_file' keys set", location: FalcoConfig.location(settings, name))
+        }
+        if let files = plural ?? singular { rulesFiles = files }
+        usedDeprecatedRulesFile = singular != nil
+        for (key, value, node) in [("priority", scalar("priority")), ("rule_matching", scalar("rule_matching")),
+                                   ("json_output", scalar("json_output")), ("json_include_output_property", scalar("json_include_output_property")),
+                                   ("json_include_tags_property", scalar("json_include_tags_property")),
+                                   ("json_include_message_property", scalar("json_include_message_property")),
+                                   ("json_include_output_fields_property", scalar("json_include_output_fields_property")),
+                                   ("time_format_iso_8601", scalar("time_format_iso_8601"))].compactMap({ entry in entry.1.map { (entry.0, $0.0, $0.1) } }) {
+            do {
+                try set(key, value)
+            } catch {
+                throw Failure(message: error.message, location: FalcoConfig.location(node, name))
+            }
+        }
+        if let drops = YAMLValue.mappingValue(settings, "syscall_event_drops") {
+            if let actions = YAMLValue.mappingValue(drops, "actions") {
+                var values: [String] = []
+                switch actions {
+                case .sequence(let items): values = items.compactMap(\.string)
+                case .scalar(let value): values = [value.string]
+                default: break
+                }
+                do { try set("syscall_event_drops.actions", values.joined(separator: ",")) } catch {
+                    throw Failure(message: error.message, location: FalcoConfig.location(actions, name))
+                }
+            }
+            if let action = YAMLValue.mappingValue(drops, "action")?.string {
+                syscallEventDrops.singularActionKeyIgnored = action
+            }
+            for key in ["threshold", "rate", "max_burst", "simulate_drops"] {
+                guard let node = YAMLValue.mappingValue(drops, key), let value = node.string else { continue }
+                do { try set("syscall_event_drops." + key, value) } catch {
+                    throw Failure(message: error.message, location: FalcoConfig.location(node, name))
+                }
+            }
+        }
+        if let selections = YAMLValue.mappingValue(settings, "rules") {
+            guard case .sequence(let entries) = selections else {
+                throw Failure(message: "'rules' must be a list of enable/disable entries", location: FalcoConfig.location(selections, name))
+            }
+            for entry in entries {
+                for action in ["enable", "disable"] {
+                    guard let target = YAMLValue.mappingValue(entry, action) else { continue }
+                    ruleSelections.append(RuleSelection(enable: action == "enable", rule: YAMLValue.mappingValue(target, "rule")?.string,
+                                                        tag: YAMLValue.mappingValue(target, "tag")?.string))
+                }
+            }
+        }
+    }
+
+    /// A setting error: Falco's message for the key.
+    public struct SettingError: Error, Sendable { public var message: String }
+
+    /// Applies one `key=value` (Falco's `-o`), with Falco's validation messages.
+    public mutating func set(_ key: String, _ value: String) throws(SettingError) {
+        func bool() throws(SettingError) -> Bool {
+            switch value.lowercased() {
+            case "true", "yes", "on": return true
+            case "false", "no", "off": return false
+            default: throw SettingError(message: "'\(key)' must be true or false, not '\(value)'")
+            }
+        }
+        func double() throws(SettingError) -> Double {
+            guard let number = Double(value) else { throw SettingError(message: "'\(key)' must be a number, not '\(value)'") }
+            return number
+        }
+        switch key {
+        case "priority":
+            guard let parsed = Priority(parsing: value) else {
+                throw SettingError(message: "Unknown priority \"\(value)\"--must be one of emergency, alert, critical, error, warning, notice, informational, debug")
+            }
+            priority = parsed
+        case "rule_matching":
+            guard let parsed = RuleMatching(rawValue: value) else {
+                throw SettingError(message: "Unknown rule matching strategy \"\(value)\"--must be one of first, all")
+            }
+            ruleMatching = parsed
+        case "json_output": jsonOutput = try bool()
+        case "json_include_output_property": jsonIncludeOutput = try bool()
+        case "json_include_tags_property": jsonIncludeTags = try bool()
+        case "json_include_message_property": jsonIncludeMessage = try bool()
+        case "json_include_output_fields_property": jsonIncludeOutputFields = try bool()
+        case "time_format_iso_8601": timeFormatISO8601 = try bool()
+        case "rules_files", "rules_file": rulesFiles = value.split(separator: ",").map(String.init)
+        case "rules[].enable.rule": ruleSelections.append(RuleSelection(enable: true, rule: value))
+        case "rules[].disable.rule": ruleSelections.append(RuleSelection(enable: false, rule: value))
+        case "rules[].enable.tag": ruleSelections.append(RuleSelection(enable: true, tag: value))
+        case "rules[].disable.tag": ruleSelections.append(RuleSelection(enable: false, tag: value))
+        case "syscall_event_drops.actions":
+            let actions = value.split(separator: ",").map { String($0).trimmingBlanks }.filter { !$0.isEmpty }
+            for action in actions where !["ignore", "log", "alert", "exit"].contains(action) {
+                throw SettingError(message: "available actions for syscall event drops are \"ignore\", \"log\", \"alert\", and \"exit\"")
+            }
+            if actions.contains("ignore"), let other = actions.first(where: { $0 == "log" || $0 == "alert" }) {
+                throw SettingError(message: "syscall event drop action \"\(other)\" does not make sense with the \"ignore\" action")
+            }
+            syscallEventDrops.actions = actions.isEmpty ? ["ignore"] : actions
+        case "syscall_event_drops.threshold":
+            let threshold = try double()
+            guard (0...1).contains(threshold) else { throw SettingError(message: "syscall event drops threshold must be a double in the range [0, 1]") }
+            syscallEventDrops.threshold = threshold
+        case "syscall_event_drops.rate": syscallEventDrops.rate = try double()
+        case "syscall_event_drops.max_burst":
+            guard let burst = Int(value) else { throw SettingError(message: "'\(key)' must be an integer, not '\(value)'") }
+            syscallEventDrops.maxBurst = burst
+        case "syscall_event_drops.simulate_drops": syscallEventDrops.simulateDrops = try bool()
+        default:
+            throw SettingError(message: "unsupported configuration key '\(key)' (TraceLab reads the keys that select and format alerts)")
+        }
+    }
+
+    /// Applies the rule selections and alert settings to an engine.
+    public func configure(_ engine: RuleEngine) {
+        engine.minimumPriority = priority
+        engine.matching = ruleMatching
+        for selection in ruleSelections {
+            if let rule = selection.rule { engine.setEnabled(selection.enable, ruleNamePattern: rule) }
+            if let tag = selection.tag { engine.setEnabled(selection.enable, tag: tag) }
+        }
+    }
+
+    /// How alerts are printed under this configuration.
+    public var alertStyle: AlertFormatting.Style {
+        AlertFormatting.Style(json: jsonOutput, includeOutput: jsonIncludeOutput, includeTags: jsonIncludeTags,
+                              includeMessage: jsonIncludeMessage, includeOutputFields: jsonIncludeOutputFields, isoTime: timeFormatISO8601)
+    }
+}
+
+extension String {
+    var trimmingBlanks: String {
+        var slice = Substring(self)
+        while slice.first?.isWhitespace == true { slice.removeFirst() }
+        while slice.last?.isWhitespace == true { slice.removeLast() }
+        return String(slice)
+    }
+}
