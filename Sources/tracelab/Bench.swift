@@ -39,15 +39,18 @@ struct Bench: ParsableCommand {
         print("trace: \(trace.count) generated events; mix: " + counts.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         print("rules: \(engine.rules.count) compiled from \(rules.joined(separator: ", "))")
         for event in trace.prefix(10_000) { _ = engine.process(event) }  // warm the per-type buckets
-        var best = Double.infinity
+        var timings: [Double] = []
         var alerts = 0
         for _ in 0..<max(1, repeats) {
             alerts = 0
             let start = monotonicSeconds()
             for event in trace { alerts += engine.process(event).count }
-            best = min(best, monotonicSeconds() - start)
+            timings.append(monotonicSeconds() - start)
         }
-        print(String(format: "in-memory replay: %.0f events/s (%.1f ns/event), %d alerts, best of %d", Double(trace.count) / best, best * 1e9 / Double(trace.count), alerts, max(1, repeats)))
+        let median = timings.sorted()[timings.count / 2]
+        print(String(format: "in-memory replay: %.0f events/s (%.1f ns/event, median of %d runs: %@), %d alerts",
+                     Double(trace.count) / median, median * 1e9 / Double(trace.count), timings.count,
+                     timings.map { String(format: "%.0f ms", $0 * 1000) }.joined(separator: ", "), alerts))
         guard let traceFile else { return }
         var writer = JSONLinesWriter()
         guard let file = fopen(traceFile, "wb") else { throw ValidationError("cannot write \(traceFile)") }
