@@ -1,13 +1,14 @@
 /// A small JSON parser that keeps object member order and reports the column of an error.
 /// Used for trace lines, where order matters (event parameters) and errors must say where.
 public struct JSONParser {
-    private let bytes: [UInt8]
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
     /// Deeper nesting is rejected rather than risking the stack.
     public static let maximumDepth = 256
 
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// A parser over bytes that must outlive it.
+    public init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     /// An error with its 1-based column (byte position + 1).
     public struct Failure: Error, Sendable {
@@ -17,6 +18,14 @@ public struct JSONParser {
 
     /// Parses one complete JSON value.
     public static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
+        let result: Result<JSONValue, Failure> = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(Failure) in try parse(buffer) }
+        }
+        return try result.get()
+    }
+
+    /// Parses one complete JSON value from a buffer.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue()
@@ -104,11 +113,11 @@ public struct JSONParser {
             index += 1
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
-            let text = String(decoding: bytes[start..<index], as: UTF8.self)
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             index += 1
             return text
         }
-        var out = Array(bytes[start..<index])
+        var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while true {
             guard index < bytes.count else { throw fail("unterminated string") }
             let byte = bytes[index]
@@ -156,6 +165,31 @@ public struct JSONParser {
 
     private mutating func parseNumber() throws(Failure) -> JSONValue {
         let start = index
+        // Fast path: a plain integer that fits in Int64.
+        var negative = false
+        var cursor = index
+        if cursor < bytes.count, bytes[cursor] == UInt8(ascii: "-") { negative = true; cursor += 1 }
+        let digitsStart = cursor
+        var magnitude: UInt64 = 0
+        var overflow = false
+        while cursor < bytes.count, bytes[cursor] >= 0x30, bytes[cursor] <= 0x39 {
+            let (times, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times.addingReportingOverflow(UInt64(bytes[cursor] - 0x30))
+            overflow = overflow || o1 || o2
+            magnitude = sum
+            cursor += 1
+        }
+        if cursor > digitsStart, !overflow,
+           cursor == bytes.count || !(bytes[cursor] == UInt8(ascii: ".") || bytes[cursor] | 0x20 == UInt8(ascii: "e")) {
+            if !negative {
+                index = cursor
+                return magnitude <= UInt64(Int64.max) ? .integer(Int64(magnitude)) : .unsigned(magnitude)
+            }
+            if magnitude <= UInt64(Int64.max) + 1 {
+                index = cursor
+                return .integer(magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude))
+            }
+        }
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         var isInteger = true
         while index < bytes.count {
@@ -168,7 +202,7 @@ public struct JSONParser {
             }
             break
         }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard !text.isEmpty, text != "-" else { index = start; throw fail("unexpected character, expected a value") }
         if isInteger {
             if let value = Int64(text) { return .integer(value) }

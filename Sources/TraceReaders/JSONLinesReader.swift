@@ -20,7 +20,6 @@ public final class JSONLinesReader {
     private var containers: [String: ContainerInfo] = [:]
     private var threads: [Int64: ThreadInfo] = [:]
     private var nextNumber: UInt64 = 1
-    private var lastTimestamp: UInt64 = 0
 
     /// Opens a trace file; throws when it cannot be read.
     public init(path: String) throws(TraceLabError) {
@@ -54,8 +53,10 @@ public final class JSONLinesReader {
             }
             line += 1
             guard let lineBuffer else { return nil }
-            var bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(lineBuffer).assumingMemoryBound(to: UInt8.self), count: length))
-            while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+            var count = length
+            let base = UnsafeRawPointer(lineBuffer).assumingMemoryBound(to: UInt8.self)
+            while count > 0, base[count - 1] == 0x0A || base[count - 1] == 0x0D { count -= 1 }
+            let bytes = UnsafeBufferPointer(start: base, count: count)
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             let value: JSONValue
             do {
@@ -149,31 +150,40 @@ public final class JSONLinesReader {
     }
 
     private func readEvent(_ value: JSONValue) throws(TraceLabError) -> Event {
-        guard let type = try string(value, "type") else { throw error("event record needs a 'type'", column: 1) }
-        guard let timestamp = try unsigned(value, "ts") else { throw error("event record needs a 'ts' (ns since the epoch)", column: 1) }
-        let number = try unsigned(value, "num") ?? nextNumber
-        nextNumber = number + 1
-        lastTimestamp = timestamp
-        let direction: Event.Direction
-        switch try string(value, "dir") ?? "<" {
-        case "<": direction = .exit
-        case ">": direction = .enter
-        case let other: throw error("'dir' must be '<' or '>', not '\(other)'", column: 1)
+        guard case .object(let members) = value else { throw error("a record must be a JSON object", column: 1) }
+        var type: String?, timestamp: UInt64?, number: UInt64?, direction = Event.Direction.exit
+        var thread: ThreadInfo?, cpu = 0, params: [Param] = [], fd: FDInfo?
+        for (key, member) in members {
+            switch key {
+            case "kind": break
+            case "type": type = try asString(member, key)
+            case "ts": timestamp = try asUnsigned(member, key)
+            case "num": number = try asUnsigned(member, key)
+            case "dir":
+                switch try asString(member, key) {
+                case "<", nil: direction = .exit
+                case ">": direction = .enter
+                case let other?: throw error("'dir' must be '<' or '>', not '\(other)'", column: 1)
+                }
+            case "tid":
+                guard let tid = try asInteger(member, key) else { break }
+                guard let known = threads[tid] else { throw error("event refers to tid \(tid), which no thread record defines", column: 1) }
+                thread = known
+            case "cpu": cpu = Int(try asInteger(member, key) ?? 0)
+            case "args":
+                guard case .object(let arguments) = member else { throw error("'args' must be an object", column: 1) }
+                params.reserveCapacity(arguments.count)
+                for (name, argument) in arguments { params.append(try param(name, argument)) }
+            case "fd": fd = try self.fd(member)
+            default: break
+            }
         }
-        var thread: ThreadInfo?
-        if let tid = try integer(value, "tid") {
-            guard let known = threads[tid] else { throw error("event refers to tid \(tid), which no thread record defines", column: 1) }
-            thread = known
-        }
-        var params: [Param] = []
-        if let args = value["args"] {
-            guard case .object(let members) = args else { throw error("'args' must be an object", column: 1) }
-            for (name, argument) in members { params.append(try param(name, argument)) }
-        }
-        let event = Event(number: number, timestamp: timestamp, type: type, direction: direction,
-                          cpu: Int(try integer(value, "cpu") ?? 0), params: params, thread: thread,
-                          fd: try fd(value["fd"]), hostname: header?.hostname)
-        return event
+        guard let type else { throw error("event record needs a 'type'", column: 1) }
+        guard let timestamp else { throw error("event record needs a 'ts' (ns since the epoch)", column: 1) }
+        let eventNumber = number ?? nextNumber
+        nextNumber = eventNumber + 1
+        return Event(number: eventNumber, timestamp: timestamp, type: type, direction: direction, cpu: cpu,
+                     params: params, thread: thread, fd: fd, hostname: header?.hostname)
     }
 
     private func param(_ name: String, _ value: JSONValue) throws(TraceLabError) -> Param {
@@ -201,24 +211,44 @@ public final class JSONLinesReader {
 
     private func fd(_ value: JSONValue?) throws(TraceLabError) -> FDInfo? {
         guard let value else { return nil }
-        guard case .object = value else { throw error("'fd' must be an object", column: 1) }
-        guard let number = try integer(value, "num") else { throw error("'fd' needs 'num'", column: 1) }
-        let typeName = try string(value, "type") ?? "file"
-        guard let type = FDType(rawValue: typeName) else {
-            throw error("unknown fd type '\(typeName)' (expected one of \(FDType.allCases.map(\.rawValue).joined(separator: ", ")))", column: 1)
+        guard case .object(let members) = value else { throw error("'fd' must be an object", column: 1) }
+        var number: Int64?, type = FDType.file, name = "", nameRaw: String?, proto: L4Proto?
+        var clientIP: IPAddress?, serverIP: IPAddress?, clientPort: Int64?, serverPort: Int64?
+        var isServer: Bool?, isConnected: Bool?, family: String?, device: Int64?, inode: Int64?, upper: Bool?, changed = false
+        for (key, member) in members {
+            switch key {
+            case "num": number = try asInteger(member, key)
+            case "type":
+                let typeName = try asString(member, key) ?? "file"
+                guard let parsed = FDType(rawValue: typeName) else {
+                    throw error("unknown fd type '\(typeName)' (expected one of \(FDType.allCases.map(\.rawValue).joined(separator: ", ")))", column: 1)
+                }
+                type = parsed
+            case "name": name = try asString(member, key) ?? ""
+            case "nameraw": nameRaw = try asString(member, key)
+            case "l4proto":
+                guard let protoName = try asString(member, key) else { break }
+                guard let parsed = L4Proto(rawValue: protoName) else { throw error("unknown l4proto '\(protoName)'", column: 1) }
+                proto = parsed
+            case "cip": clientIP = try asIP(member, key)
+            case "sip": serverIP = try asIP(member, key)
+            case "cport": clientPort = try asInteger(member, key)
+            case "sport": serverPort = try asInteger(member, key)
+            case "server": isServer = try asBool(member, key)
+            case "connected": isConnected = try asBool(member, key)
+            case "family": family = try asString(member, key)
+            case "dev": device = try asInteger(member, key)
+            case "ino": inode = try asInteger(member, key)
+            case "upper_layer": upper = try asBool(member, key)
+            case "name_changed": changed = try asBool(member, key) ?? false
+            default: break
+            }
         }
-        var proto: L4Proto?
-        if let protoName = try string(value, "l4proto") {
-            guard let parsed = L4Proto(rawValue: protoName) else { throw error("unknown l4proto '\(protoName)'", column: 1) }
-            proto = parsed
-        }
-        let fd = FDInfo(number: number, type: type, name: try string(value, "name") ?? "", nameRaw: try string(value, "nameraw"),
-                        l4proto: proto, clientIP: try ip(value, "cip"), clientPort: try integer(value, "cport"),
-                        serverIP: try ip(value, "sip"), serverPort: try integer(value, "sport"), isServer: try bool(value, "server"),
-                        isConnected: try bool(value, "connected"), socketFamily: try string(value, "family"),
-                        device: try integer(value, "dev"), inode: try integer(value, "ino"), isUpperLayer: try bool(value, "upper_layer"),
-                        nameChanged: try bool(value, "name_changed") ?? false)
-        return fd
+        guard let number else { throw error("'fd' needs 'num'", column: 1) }
+        return FDInfo(number: number, type: type, name: name, nameRaw: nameRaw, l4proto: proto, clientIP: clientIP,
+                      clientPort: clientPort, serverIP: serverIP, serverPort: serverPort, isServer: isServer,
+                      isConnected: isConnected, socketFamily: family, device: device, inode: inode, isUpperLayer: upper,
+                      nameChanged: changed)
     }
 
     // MARK: Typed access with located errors
@@ -229,6 +259,10 @@ public final class JSONLinesReader {
 
     private func string(_ value: JSONValue, _ key: String) throws(TraceLabError) -> String? {
         guard let member = value[key] else { return nil }
+        return try asString(member, key)
+    }
+
+    private func asString(_ member: JSONValue, _ key: String) throws(TraceLabError) -> String? {
         switch member {
         case .string(let text): return text
         case .null: return nil
@@ -249,6 +283,10 @@ public final class JSONLinesReader {
 
     private func integer(_ value: JSONValue, _ key: String) throws(TraceLabError) -> Int64? {
         guard let member = value[key] else { return nil }
+        return try asInteger(member, key)
+    }
+
+    private func asInteger(_ member: JSONValue, _ key: String) throws(TraceLabError) -> Int64? {
         switch member {
         case .integer(let number): return number
         case .unsigned(let number): return Int64(bitPattern: number)
@@ -259,6 +297,10 @@ public final class JSONLinesReader {
 
     private func unsigned(_ value: JSONValue, _ key: String) throws(TraceLabError) -> UInt64? {
         guard let member = value[key] else { return nil }
+        return try asUnsigned(member, key)
+    }
+
+    private func asUnsigned(_ member: JSONValue, _ key: String) throws(TraceLabError) -> UInt64? {
         switch member {
         case .integer(let number) where number >= 0: return UInt64(number)
         case .unsigned(let number): return number
@@ -269,6 +311,10 @@ public final class JSONLinesReader {
 
     private func bool(_ value: JSONValue, _ key: String) throws(TraceLabError) -> Bool? {
         guard let member = value[key] else { return nil }
+        return try asBool(member, key)
+    }
+
+    private func asBool(_ member: JSONValue, _ key: String) throws(TraceLabError) -> Bool? {
         switch member {
         case .bool(let flag): return flag
         case .null: return nil
@@ -276,8 +322,8 @@ public final class JSONLinesReader {
         }
     }
 
-    private func ip(_ value: JSONValue, _ key: String) throws(TraceLabError) -> IPAddress? {
-        guard let text = try string(value, key) else { return nil }
+    private func asIP(_ member: JSONValue, _ key: String) throws(TraceLabError) -> IPAddress? {
+        guard let text = try asString(member, key) else { return nil }
         guard let address = IPAddress(text) else { throw error("'\(key)' is not an IP address: '\(text)'", column: 1) }
         return address
     }
