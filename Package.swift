@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "TraceModel"),
         .target(name: "TraceReaders", dependencies: ["TraceModel"]),
         .target(name: "FalcoRules", dependencies: ["TraceModel", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Store", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .executableTarget(
             name: "tracelab",
             dependencies: [

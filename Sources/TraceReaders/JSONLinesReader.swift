@@ -20,6 +20,12 @@ public final class JSONLinesReader {
     private var containers: [String: ContainerInfo] = [:]
     private var threads: [Int64: ThreadInfo] = [:]
     private var nextNumber: UInt64 = 1
+    /// Bytes of the file read so far (for progress).
+    public private(set) var bytesRead: UInt64 = 0
+    /// Called with every raw line, newline included, in file order (e.g. to hash the content).
+    public var lineObserver: ((UnsafeBufferPointer<UInt8>) -> Void)?
+    /// The line number of the record read last.
+    public var currentLine: Int { line }
 
     /// Opens a trace file; throws when it cannot be read.
     public init(path: String) throws(TraceLabError) {
@@ -55,6 +61,8 @@ public final class JSONLinesReader {
             guard let lineBuffer else { return nil }
             var count = length
             let base = UnsafeRawPointer(lineBuffer).assumingMemoryBound(to: UInt8.self)
+            bytesRead += UInt64(length)
+            lineObserver?(UnsafeBufferPointer(start: base, count: length))
             while count > 0, base[count - 1] == 0x0A || base[count - 1] == 0x0D { count -= 1 }
             let bytes = UnsafeBufferPointer(start: base, count: count)
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }

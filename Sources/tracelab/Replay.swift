@@ -2,6 +2,7 @@ import ArgumentParser
 import FalcoRules
 import TraceModel
 import TraceReaders
+import Store
 
 /// `tracelab replay`: runs traces through the rules and prints Falco's alerts.
 struct Replay: ParsableCommand {
@@ -42,8 +43,13 @@ struct Replay: ParsableCommand {
     @Option(name: .customShort("t"), help: "Enable only rules with this tag (repeatable).")
     var enableTag: [String] = []
 
-    @Argument(help: "Trace files (native JSON Lines).")
-    var traces: [String]
+    @OptionGroup var database: DatabaseOption
+
+    @Option(name: .customLong("trace"), help: "A stored trace to replay: id, content hash (prefix) or ingested file (repeatable; default all).")
+    var storedTraces: [String] = []
+
+    @Argument(help: "Trace files (native JSON Lines). Without them, replays from the database.")
+    var traces: [String] = []
 
     func run() throws {
         let settings = try resolvedConfig()
@@ -59,6 +65,11 @@ struct Replay: ParsableCommand {
         for tag in disableTag { engine.setEnabled(false, tag: tag) }
         for pattern in disable { engine.setEnabled(false, ruleNamePattern: pattern) }
         let style = settings.alertStyle
+        if database.path != nil || !storedTraces.isEmpty || traces.isEmpty {
+            guard traces.isEmpty else { throw ValidationError("give trace files, or replay from the database with --db/--trace, not both") }
+            try replayFromStore(engine: engine, settings: settings, rulesFiles: rulesFiles, style: style)
+            return
+        }
         var failed = false
         for path in traces {
             do {
@@ -72,6 +83,22 @@ struct Replay: ParsableCommand {
             }
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// Replays stored traces, stores the run and its alerts, and prints the alerts.
+    private func replayFromStore(engine: RuleEngine, settings: FalcoConfig, rulesFiles: [String], style: AlertFormatting.Style) throws {
+        let store = try database.open()
+        let traceIDs = try storeCall {
+            storedTraces.isEmpty ? try store.traces().filter { $0.kind == "syscall" }.map(\.id) : try storedTraces.map { try store.resolveTrace($0).id }
+        }
+        if traceIDs.isEmpty { throw ValidationError("the database has no syscall traces; run tracelab ingest first") }
+        let files = rulesFiles.map { ($0, FileBytes.sha256($0) ?? "unreadable") }
+        let run = try storeCall {
+            try store.replay(traceIDs: traceIDs, engine: engine, setup: RunSetup(rulesFiles: files, config: settings.json)) { alert in
+                print(AlertFormatting.render(alert, style: style))
+            }
+        }
+        printError("tracelab: run \(run.id): \(run.eventCount) events from \(traceIDs.count) trace(s), \(run.alertCount) alerts")
     }
 
     /// The configuration file, then `-o` overrides, then the dedicated flags.

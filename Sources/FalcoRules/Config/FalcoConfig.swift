@@ -56,7 +56,7 @@ public struct FalcoConfig: Sendable, Equatable {
 
     /// Reads a falco.yaml, or a Helm values.yaml (its `falco:` section).
     public static func load(path: String) throws(Failure) -> FalcoConfig {
-        guard let bytes = readFile(path) else {
+        guard let bytes = FileBytes.read(path) else {
             throw Failure(message: "cannot read configuration file", location: SourceLocation(file: path, line: 0, column: 0))
         }
         return try parse(bytes, name: path)
@@ -237,6 +237,26 @@ public struct FalcoConfig: Sendable, Equatable {
             if let rule = selection.rule { engine.setEnabled(selection.enable, ruleNamePattern: rule) }
             if let tag = selection.tag { engine.setEnabled(selection.enable, tag: tag) }
         }
+    }
+
+    /// The settings as JSON with sorted keys, recorded with replay runs.
+    public var json: JSONValue {
+        .object([
+            ("json_include_message_property", .bool(jsonIncludeMessage)),
+            ("json_include_output_fields_property", .bool(jsonIncludeOutputFields)),
+            ("json_include_output_property", .bool(jsonIncludeOutput)),
+            ("json_include_tags_property", .bool(jsonIncludeTags)),
+            ("json_output", .bool(jsonOutput)),
+            ("priority", .string(priority.name.lowercased())),
+            ("rule_matching", .string(ruleMatching.rawValue)),
+            ("rules", .array(ruleSelections.map { selection in
+                .object([(selection.enable ? "enable" : "disable",
+                          .object((selection.rule.map { [("rule", JSONValue.string($0))] } ?? []) + (selection.tag.map { [("tag", JSONValue.string($0))] } ?? [])))])
+            })),
+            ("rules_files", .array(rulesFiles.map { .string($0) })),
+            ("syscall_event_drops", .object([("actions", .array(syscallEventDrops.actions.map { .string($0) }))])),
+            ("time_format_iso_8601", .bool(timeFormatISO8601)),
+        ])
     }
 
     /// How alerts are printed under this configuration.

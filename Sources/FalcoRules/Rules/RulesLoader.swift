@@ -42,7 +42,7 @@ public final class RulesLoader {
     /// Loads a rules file from disk.
     @discardableResult
     public func load(path: String) -> LoadResult {
-        guard let bytes = readFile(path) else {
+        guard let bytes = FileBytes.read(path) else {
             var result = LoadResult(name: path)
             result.errors.append(LoadMessage(code: .fileRead, message: "Could not read file '\(path)'",
                                              locations: [], snippet: ""))
@@ -604,23 +604,6 @@ public final class RulesLoader {
         guard let first = bytes.first, ConditionLexer.isLetter(first) else { return false }
         return bytes.allSatisfy(ConditionLexer.isIdentifierBody)
     }
-}
-
-/// Reads a whole file, or nil when it cannot be read.
-func readFile(_ path: String) -> [UInt8]? {
-    guard let file = fopen(path, "rb") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = fread(&buffer, 1, buffer.count, file)
-        if count > 0 { bytes.append(contentsOf: buffer[0..<count]) }
-        if count < buffer.count {
-            if ferror(file) != 0 { return nil }
-            break
-        }
-    }
-    return bytes
 }
 
 #if canImport(Glibc)

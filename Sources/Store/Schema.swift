@@ -1,0 +1,136 @@
+import GRDB
+
+/// The database schema, as versioned migrations. A migration is never edited once released; later
+/// issues add tables (packets, flows, metric series, detections, submissions, grades) as new ones.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 traces, events, runs and alerts") { db in
+            try db.execute(sql: """
+            CREATE TABLE traces (
+                id INTEGER PRIMARY KEY,
+                content_hash TEXT NOT NULL UNIQUE,
+                kind TEXT NOT NULL,
+                format TEXT NOT NULL,
+                source_path TEXT NOT NULL,
+                size_bytes INTEGER NOT NULL,
+                event_count INTEGER NOT NULL,
+                first_ts INTEGER,
+                last_ts INTEGER,
+                hostname TEXT,
+                machine TEXT,
+                start_ts INTEGER,
+                description TEXT,
+                recorded_by TEXT,
+                ingested_at TEXT NOT NULL
+            );
+            CREATE TABLE containers (
+                id INTEGER PRIMARY KEY,
+                trace_id INTEGER NOT NULL REFERENCES traces(id) ON DELETE CASCADE,
+                container_id TEXT NOT NULL,
+                full_id TEXT,
+                name TEXT NOT NULL,
+                image TEXT NOT NULL,
+                repository TEXT NOT NULL,
+                tag TEXT NOT NULL,
+                digest TEXT,
+                runtime TEXT NOT NULL,
+                privileged INTEGER NOT NULL,
+                mounts TEXT NOT NULL,
+                start_ts INTEGER,
+                pod_name TEXT,
+                pod_namespace TEXT,
+                pod_uid TEXT,
+                pod_labels TEXT,
+                pod_ip TEXT
+            );
+            CREATE INDEX containers_trace ON containers(trace_id);
+            CREATE TABLE threads (
+                id INTEGER PRIMARY KEY,
+                trace_id INTEGER NOT NULL REFERENCES traces(id) ON DELETE CASCADE,
+                parent_id INTEGER REFERENCES threads(id),
+                container_ref INTEGER REFERENCES containers(id),
+                tid INTEGER NOT NULL,
+                pid INTEGER NOT NULL,
+                ptid INTEGER NOT NULL,
+                vtid INTEGER, vpid INTEGER, sid INTEGER, pgid INTEGER, vpgid INTEGER,
+                name TEXT NOT NULL,
+                exe TEXT NOT NULL,
+                exepath TEXT NOT NULL,
+                args TEXT NOT NULL,
+                cwd TEXT,
+                env TEXT NOT NULL,
+                uid INTEGER, gid INTEGER, euid INTEGER, egid INTEGER,
+                user_name TEXT, group_name TEXT, home TEXT, shell TEXT,
+                loginuid INTEGER, loginname TEXT,
+                tty INTEGER NOT NULL,
+                cap_permitted TEXT, cap_effective TEXT, cap_inheritable TEXT,
+                start_ts INTEGER,
+                exe_writable INTEGER NOT NULL,
+                exe_upper_layer INTEGER NOT NULL,
+                exe_from_memfd INTEGER NOT NULL,
+                exe_mtime INTEGER,
+                exe_ctime INTEGER
+            );
+            CREATE INDEX threads_trace ON threads(trace_id);
+            CREATE TABLE fds (
+                id INTEGER PRIMARY KEY,
+                trace_id INTEGER NOT NULL REFERENCES traces(id) ON DELETE CASCADE,
+                num INTEGER NOT NULL,
+                type TEXT NOT NULL,
+                name TEXT NOT NULL,
+                nameraw TEXT,
+                l4proto TEXT,
+                cip TEXT, cport INTEGER, sip TEXT, sport INTEGER,
+                is_server INTEGER, connected INTEGER, family TEXT,
+                dev INTEGER, ino INTEGER, upper_layer INTEGER,
+                name_changed INTEGER NOT NULL
+            );
+            CREATE INDEX fds_trace ON fds(trace_id);
+            CREATE TABLE events (
+                trace_id INTEGER NOT NULL REFERENCES traces(id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL,
+                num INTEGER NOT NULL,
+                ts INTEGER NOT NULL,
+                type TEXT NOT NULL,
+                dir TEXT NOT NULL,
+                cpu INTEGER NOT NULL,
+                thread_id INTEGER REFERENCES threads(id),
+                fd_id INTEGER REFERENCES fds(id),
+                params BLOB NOT NULL,
+                PRIMARY KEY (trace_id, seq)
+            ) WITHOUT ROWID;
+            CREATE TABLE runs (
+                id INTEGER PRIMARY KEY,
+                ruleset_hash TEXT NOT NULL,
+                rules_files TEXT NOT NULL,
+                config TEXT NOT NULL,
+                engine_version TEXT NOT NULL,
+                trace_ids TEXT NOT NULL,
+                event_count INTEGER NOT NULL,
+                alert_count INTEGER NOT NULL,
+                started_at TEXT NOT NULL,
+                finished_at TEXT NOT NULL,
+                duration_ms INTEGER NOT NULL
+            );
+            CREATE TABLE alerts (
+                id INTEGER PRIMARY KEY,
+                run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                trace_id INTEGER NOT NULL REFERENCES traces(id),
+                event_seq INTEGER NOT NULL,
+                event_num INTEGER NOT NULL,
+                time INTEGER NOT NULL,
+                rule TEXT NOT NULL,
+                priority TEXT NOT NULL,
+                source TEXT NOT NULL,
+                hostname TEXT NOT NULL,
+                output TEXT NOT NULL,
+                output_fields TEXT NOT NULL,
+                tags TEXT NOT NULL
+            );
+            CREATE INDEX alerts_run ON alerts(run_id, id);
+            """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,269 @@
+import ArgumentParser
+import FalcoRules
+import Store
+import TraceModel
+import TraceReaders
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--db PATH`, else `$TRACELAB_DB`, else `./tracelab.sqlite`.
+struct DatabaseOption: ParsableArguments {
+    @Option(name: .customLong("db"), help: "The SQLite database (default: $TRACELAB_DB or ./tracelab.sqlite).")
+    var path: String?
+
+    var resolvedPath: String {
+        path ?? TraceStore.defaultPath(environment: environment())
+    }
+
+    func open(readOnly: Bool = false) throws -> TraceStore {
+        do {
+            return try TraceStore(path: resolvedPath, readOnly: readOnly) { notice in printError("tracelab: \(notice)") }
+        } catch {
+            printError("tracelab: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// The process environment as a dictionary.
+func environment() -> [String: String] {
+    var result: [String: String] = [:]
+    var pointer = environ
+    while let entry = pointer.pointee {
+        let text = String(cString: entry)
+        if let equals = text.firstIndex(of: "=") { result[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+        pointer += 1
+    }
+    return result
+}
+
+/// `tracelab ingest`: store traces once, by content hash.
+struct Ingest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Ingest trace files into the SQLite store (each file in one transaction; the same content is stored once).")
+
+    @OptionGroup var database: DatabaseOption
+
+    @Argument(help: "Trace files or folders (folders are searched for .jsonl files).")
+    var inputs: [String]
+
+    func run() throws {
+        let store = try database.open()
+        let files = expandInputs(inputs)
+        if files.isEmpty { throw ValidationError("no trace files found in \(inputs.joined(separator: ", "))") }
+        let progress = ProgressLine()
+        var outcomes: [IngestOutcome] = []
+        var failures: [String] = []
+        for file in files {
+            do {
+                let outcome = try store.ingest(path: file) { progress.update($0) }
+                progress.finish(file)
+                outcomes.append(outcome)
+            } catch {
+                progress.finish(file)
+                printError("tracelab: \(error)")
+                failures.append(file)
+            }
+        }
+        var rows: [[String]] = []
+        for outcome in outcomes {
+            let counts = [outcome.events, outcome.threads, outcome.fds, outcome.containers].map { String($0) }
+            rows.append([outcome.path, outcome.status.rawValue, String(outcome.traceID)] + counts + [String(outcome.contentHash.prefix(12))])
+        }
+        for failure in failures { rows.append([failure, "failed", "-", "-", "-", "-", "-", "-"]) }
+        print(table(["file", "status", "trace", "events", "threads", "fds", "containers", "sha256"], rows))
+        if !failures.isEmpty { throw ExitCode(1) }
+    }
+
+    private func expandInputs(_ inputs: [String]) -> [String] {
+        var files: [String] = []
+        for input in inputs {
+            var status = stat()
+            if stat(input, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+                guard let directory = opendir(input) else { continue }
+                var names: [String] = []
+                while let entry = readdir(directory) {
+                    let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+                    if name.hasSuffix(".jsonl") { names.append(name) }
+                }
+                closedir(directory)
+                let folder = input.hasSuffix("/") ? String(input.dropLast()) : input
+                files += names.sorted().map { folder + "/" + $0 }
+            } else {
+                files.append(input)
+            }
+        }
+        return files
+    }
+}
+
+/// A progress bar with rate and ETA on a terminal; plain lines when standard error is not one.
+final class ProgressLine {
+    private let isTerminal = isatty(2) != 0
+    private var started = monotonicSeconds()
+    private var lastPrinted = 0.0
+    private var current = ""
+
+    func update(_ progress: IngestProgress) {
+        if current != progress.path {
+            current = progress.path
+            started = monotonicSeconds()
+            lastPrinted = 0
+        }
+        let elapsed = monotonicSeconds() - started
+        guard elapsed - lastPrinted >= (isTerminal ? 0.1 : 2.0) else { return }
+        lastPrinted = elapsed
+        let fraction = progress.totalBytes > 0 ? min(1, Double(progress.bytesRead) / Double(progress.totalBytes)) : 0
+        let rate = elapsed > 0 ? Double(progress.events) / elapsed : 0
+        let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
+        if isTerminal {
+            let width = 30
+            let filled = Int(fraction * Double(width))
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            let line = String(format: "\r[%@] %3.0f%% %d events %.0fk ev/s ETA %.0fs  ", bar, fraction * 100, progress.events, rate / 1000, eta)
+            _ = line.withCString { write(2, $0, strlen($0)) }
+        } else {
+            printError(String(format: "tracelab: %@: %.0f%% (%d events, %.0fk events/s)", progress.path, fraction * 100, progress.events, rate / 1000))
+        }
+    }
+
+    func finish(_ path: String) {
+        if isTerminal, lastPrinted > 0 { _ = "\r\u{1B}[K".withCString { write(2, $0, strlen($0)) } }
+        current = ""
+    }
+}
+
+/// A plain text table with aligned columns.
+func table(_ header: [String], _ rows: [[String]]) -> String {
+    var widths = header.map(\.count)
+    for row in rows { for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) } }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { index, cell in
+            index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }
+    return ([line(header)] + rows.map(line)).joined(separator: "\n")
+}
+
+/// `tracelab db stats`.
+struct DatabaseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "db", abstract: "Inspect the database.", subcommands: [Stats.self])
+
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Row counts per table and the database size.")
+        @OptionGroup var database: DatabaseOption
+
+        func run() throws {
+            let store = try database.open(readOnly: true)
+            let rows = try storeCall { try store.statistics() }
+            print("database: \(store.path)")
+            print(table(["table", "rows"], rows.map { [$0.0, $0.1] }))
+        }
+    }
+}
+
+/// `tracelab traces`.
+struct Traces: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the stored traces.")
+    @OptionGroup var database: DatabaseOption
+
+    func run() throws {
+        let store = try database.open(readOnly: true)
+        let traces = try storeCall { try store.traces() }
+        var rows: [[String]] = []
+        for trace in traces {
+            let start = trace.firstTimestamp.map { formatISOTime(UInt64(bitPattern: $0)) } ?? "-"
+            let end = trace.lastTimestamp.map { formatISOTime(UInt64(bitPattern: $0)) } ?? "-"
+            rows.append([String(trace.id), String(trace.contentHash.prefix(12)), trace.kind, String(trace.eventCount), start, end,
+                         trace.hostname ?? "-", trace.sourcePath])
+        }
+        print(table(["id", "sha256", "kind", "events", "start", "end", "host", "source"], rows))
+    }
+}
+
+/// `tracelab runs`.
+struct Runs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the stored replay runs.")
+    @OptionGroup var database: DatabaseOption
+
+    func run() throws {
+        let store = try database.open(readOnly: true)
+        let runs = try storeCall { try store.runs() }
+        var rows: [[String]] = []
+        for run in runs {
+            let traces = run.traceIDs.map { String($0) }.joined(separator: ",")
+            rows.append([String(run.id), run.startedAt, traces, String(run.eventCount), String(run.alertCount),
+                         String(run.durationMilliseconds), String(run.rulesetHash.prefix(12))])
+        }
+        print(table(["id", "started", "traces", "events", "alerts", "ms", "ruleset"], rows))
+    }
+}
+
+/// Output formats of `tracelab alerts`.
+enum AlertListFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, csv
+}
+
+/// `tracelab alerts --run N`.
+struct Alerts: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the alerts of a stored run.")
+    @OptionGroup var database: DatabaseOption
+
+    @Option(name: .customLong("run"), help: "The run id (see tracelab runs).")
+    var runID: Int64
+
+    @Option(help: "text (Falco's lines), json (Falco's JSON alerts) or csv.")
+    var format: AlertListFormat = .text
+
+    func run() throws {
+        let store = try database.open(readOnly: true)
+        let alerts = try storeCall { try store.alerts(run: runID) }
+        switch format {
+        case .text: for stored in alerts { print(AlertFormatting.textLine(stored.alert)) }
+        case .json: for stored in alerts { print(AlertFormatting.json(stored.alert).rendered) }
+        case .csv:
+            print("run,trace,event_seq,event_num,time,rule,priority,output")
+            for stored in alerts {
+                let alert = stored.alert
+                let ids = [stored.runID, stored.traceID, stored.eventSequence].map { String($0) } + [String(alert.eventNumber)]
+                let cells = ids + [formatISOTime(alert.time), alert.rule, alert.priority.name, alert.message]
+                print(cells.map(csvField).joined(separator: ","))
+            }
+        }
+    }
+}
+
+/// RFC 4180 quoting.
+func csvField(_ text: String) -> String {
+    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+/// `tracelab diff RUN_A RUN_B`.
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Alerts gained and lost between two runs: what a rule change did.")
+    @OptionGroup var database: DatabaseOption
+
+    @Argument(help: "The earlier run.") var first: Int64
+    @Argument(help: "The later run.") var second: Int64
+
+    func run() throws {
+        let store = try database.open(readOnly: true)
+        let (lost, gained) = try storeCall { try store.diff(first, second) }
+        print("run \(first) -> run \(second): \(lost.count) alerts lost, \(gained.count) gained")
+        for stored in lost { print("- trace \(stored.traceID) event \(stored.alert.eventNumber): \(stored.alert.rule) (\(stored.alert.priority.name)) \(stored.alert.message)") }
+        for stored in gained { print("+ trace \(stored.traceID) event \(stored.alert.eventNumber): \(stored.alert.rule) (\(stored.alert.priority.name)) \(stored.alert.message)") }
+    }
+}
+
+/// Runs a store call, printing its error and exiting 1 on failure.
+func storeCall<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch {
+        printError("tracelab: \(error)")
+        throw ExitCode(1)
+    }
+}
+
+import Foundation
