@@ -29,8 +29,8 @@ let package = Package(
             ]),
         .testTarget(name: "FalcoRulesTests", dependencies: ["FalcoRules", "TraceModel", "TraceReaders"]),
         .testTarget(name: "TraceReadersTests", dependencies: ["TraceReaders", "TraceModel"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "TraceReaders", "TraceModel", "FalcoRules"]),
-        .testTarget(name: "TracelabCLITests", dependencies: ["tracelab"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TraceReaders", "TraceModel", "FalcoRules", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "TracelabCLITests", dependencies: ["tracelab", "TraceReaders", "TraceModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

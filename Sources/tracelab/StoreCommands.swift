@@ -149,7 +149,19 @@ func table(_ header: [String], _ rows: [[String]]) -> String {
 
 /// `tracelab db stats`.
 struct DatabaseCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "db", abstract: "Inspect the database.", subcommands: [Stats.self])
+    static let configuration = CommandConfiguration(commandName: "db", abstract: "Inspect the database.", subcommands: [Stats.self, Check.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run SQLite's integrity check (exit 1 unless it says ok).")
+        @OptionGroup var database: DatabaseOption
+
+        func run() throws {
+            let store = try database.open(readOnly: true)
+            let result = try storeCall { try store.integrityCheck() }
+            print("\(store.path): integrity_check: \(result)")
+            if result != "ok" { throw ExitCode(1) }
+        }
+    }
 
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Row counts per table and the database size.")
