@@ -17,7 +17,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
-        .target(name: "TraceModel"),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "TraceModel", dependencies: ["CLibCrypto"]),
         .target(name: "TraceReaders", dependencies: ["TraceModel"]),
         .target(name: "FalcoRules", dependencies: ["TraceModel", .product(name: "Yams", package: "Yams")]),
         .target(name: "Store", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),

@@ -17,7 +17,7 @@ public enum EventCodec {
             var flags: UInt8 = 0
             if param.raw != nil { flags |= hasRaw }
             if param.bytes != nil { flags |= hasBytes }
-            if let raw = param.raw, param.text == String(raw) { flags |= textIsRaw }
+            if let raw = param.raw, textIsDecimal(param.text, raw) { flags |= textIsRaw }
             out.append(flags)
             if let raw = param.raw { appendVarint(UInt64(bitPattern: (raw << 1) ^ (raw >> 63)), to: &out) }
             if flags & textIsRaw == 0 {
@@ -62,6 +62,31 @@ public enum EventCodec {
             params.append(Param(name: name, text: text, raw: raw, bytes: data))
         }
         return params
+    }
+
+    /// True when `text` is exactly the decimal form of `value` (checked without allocating).
+    static func textIsDecimal(_ text: String, _ value: Int64) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits -> Bool in
+            var count = 0
+            var magnitude = value.magnitude
+            repeat {
+                digits[19 - count] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            let utf8 = text.utf8
+            guard utf8.count == count + (value < 0 ? 1 : 0) else { return false }
+            var index = utf8.startIndex
+            if value < 0 {
+                guard utf8[index] == UInt8(ascii: "-") else { return false }
+                index = utf8.index(after: index)
+            }
+            for position in (20 - count)..<20 {
+                guard utf8[index] == digits[position] else { return false }
+                index = utf8.index(after: index)
+            }
+            return true
+        }
     }
 
     @inline(__always)

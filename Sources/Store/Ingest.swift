@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import GRDB
 import GRDBSQLite
 import TraceModel
@@ -45,26 +47,57 @@ extension TraceStore {
         let totalBytes: UInt64 = stat(path, &status) == 0 ? UInt64(status.st_size) : 0
         let reader: JSONLinesReader
         do { reader = try JSONLinesReader(path: path) } catch { throw StoreError(path: self.path, message: "\(error)") }
-        var hasher = SHA256()
+        let hasher = SHA256()
         reader.lineObserver = { hasher.update($0) }
+        // Two threads: this one writes rows while a reader thread parses (and hashes) the file ahead.
+        let channel = BatchChannel<Event>(capacity: 8)
+        let bytesRead = Atomic<UInt64>(0)
+        let readerThread = Thread {
+            var batch: [Event] = []
+            batch.reserveCapacity(2048)
+            do {
+                while let event = try reader.next() {
+                    batch.append(event)
+                    if batch.count == 2048 {
+                        bytesRead.store(reader.bytesRead, ordering: .relaxed)
+                        channel.releaseConsumed()
+                        guard channel.send(batch) else { return channel.finish(error: nil) }
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                bytesRead.store(reader.bytesRead, ordering: .relaxed)
+                if !batch.isEmpty { _ = channel.send(batch) }
+                channel.finish(error: nil)
+            } catch {
+                channel.finish(error: error)
+            }
+        }
+        readerThread.stackSize = 8 << 20
+        readerThread.start()
+        defer {
+            channel.cancel()
+            channel.waitUntilFinished()
+        }
         do {
             return try pool.write { db -> IngestOutcome in
                 var writer = try TraceWriter(db: db, sourcePath: path, totalBytes: totalBytes)
-                while let event = try reader.next() {
-                    try writer.append(event)
-                    if writer.events % 16_384 == 0 {
-                        progress?(IngestProgress(path: path, bytesRead: reader.bytesRead, totalBytes: totalBytes, events: writer.events))
+                while let batch = channel.receive() {
+                    for event in batch { try writer.append(event) }
+                    channel.recycle(batch)
+                    if writer.events % 16_384 < batch.count {
+                        progress?(IngestProgress(path: path, bytesRead: bytesRead.load(ordering: .relaxed), totalBytes: totalBytes, events: writer.events))
                     }
                 }
+                if let failure = channel.failure { throw failure }
                 let hash = Hex.encode(hasher.finalize())
                 if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM traces WHERE content_hash = ?", arguments: [hash]) {
                     throw DuplicateTrace(traceID: existing, hash: hash)
                 }
                 try writer.finish(hash: hash, header: reader.header)
-                progress?(IngestProgress(path: path, bytesRead: reader.bytesRead, totalBytes: totalBytes, events: writer.events))
+                progress?(IngestProgress(path: path, bytesRead: bytesRead.load(ordering: .relaxed), totalBytes: totalBytes, events: writer.events))
                 return IngestOutcome(path: path, status: .ingested, traceID: writer.traceID, contentHash: hash, format: format,
                                      events: writer.events, threads: writer.threadCount, fds: writer.fdCount,
-                                     containers: writer.containerCount, bytes: reader.bytesRead)
+                                     containers: writer.containerCount, bytes: bytesRead.load(ordering: .relaxed))
             }
         } catch let duplicate as DuplicateTrace {
             let events = (try? read { db in try Int.fetchOne(db, sql: "SELECT event_count FROM traces WHERE id = ?", arguments: [duplicate.traceID]) }) ?? nil
@@ -92,10 +125,14 @@ struct TraceWriter {
     private(set) var events = 0
     private var sequence: Int64 = 0
     private var firstTimestamp: UInt64?
+    private var firstEventID: Int64?
+    private var lastEventID: Int64?
     private var lastTimestamp: UInt64 = 0
     private var threadIDs: [ObjectIdentifier: Int64] = [:]
     private var containerIDs: [ObjectIdentifier: Int64] = [:]
     private var fdIDs: [FDKey: Int64] = [:]
+    private var fdObjectIDs: [ObjectIdentifier: Int64] = [:]
+    private var fdsSeen: [FDInfo] = []
     private var threadsSeen: [ThreadInfo] = []
     private var containersSeen: [ContainerInfo] = []
     private let insertEvent: Statement
@@ -141,6 +178,9 @@ struct TraceWriter {
             _ = sqlite3_bind_blob(statement, 10, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), SQLITE_TRANSIENT_POINTER)
         }
         try step(statement)
+        let eventID = sqlite3_last_insert_rowid(sqlite3_db_handle(statement))
+        if firstEventID == nil { firstEventID = eventID }
+        lastEventID = eventID
         sequence += 1
         events += 1
         if firstTimestamp == nil { firstTimestamp = event.timestamp }
@@ -150,10 +190,10 @@ struct TraceWriter {
     mutating func finish(hash: String, header: TraceHeader?) throws {
         try db.execute(sql: """
             UPDATE traces SET content_hash = ?, event_count = ?, first_ts = ?, last_ts = ?, hostname = ?, machine = ?,
-                start_ts = ?, description = ?, recorded_by = ? WHERE id = ?
+                start_ts = ?, description = ?, recorded_by = ?, first_event_id = ?, last_event_id = ? WHERE id = ?
             """, arguments: [hash, events, firstTimestamp.map { Int64(bitPattern: $0) }, firstTimestamp == nil ? nil : Int64(bitPattern: lastTimestamp),
                              header?.hostname, header?.machine, header?.startTime.map { Int64(bitPattern: $0) }, header?.description,
-                             header?.source, traceID])
+                             header?.source, firstEventID, lastEventID, traceID])
     }
 
     private mutating func id(of thread: ThreadInfo) throws -> Int64 {
@@ -203,8 +243,12 @@ struct TraceWriter {
     }
 
     private mutating func id(of fd: FDInfo) throws -> Int64 {
+        if let known = fdObjectIDs[ObjectIdentifier(fd)] { return known }
         let key = FDKey(fd)
-        if let known = fdIDs[key] { return known }
+        if let known = fdIDs[key] {
+            remember(fd, known)
+            return known
+        }
         let statement = insertFD.sqliteStatement
         sqlite3_reset(statement)
         sqlite3_bind_int64(statement, 1, traceID)
@@ -227,7 +271,18 @@ struct TraceWriter {
         try step(statement)
         let rowID = db.lastInsertedRowID
         fdIDs[key] = rowID
+        remember(fd, rowID)
         return rowID
+    }
+
+    /// Maps a descriptor object to its row; the object is kept alive so its identifier stays unique.
+    private mutating func remember(_ fd: FDInfo, _ rowID: Int64) {
+        if fdsSeen.count >= 65_536 {
+            fdsSeen.removeAll(keepingCapacity: true)
+            fdObjectIDs.removeAll(keepingCapacity: true)
+        }
+        fdObjectIDs[ObjectIdentifier(fd)] = rowID
+        fdsSeen.append(fd)
     }
 
     private func step(_ statement: OpaquePointer) throws {
@@ -261,10 +316,13 @@ let SQLITE_TRANSIENT_POINTER = unsafeBitCast(-1, to: sqlite3_destructor_type.sel
 
 @inline(__always)
 func bindText(_ statement: OpaquePointer, _ index: Int32, _ text: String) {
-    var copy = text
-    copy.withUTF8 { bytes in
-        _ = sqlite3_bind_text(statement, index, UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self),
-                              Int32(bytes.count), SQLITE_TRANSIENT_POINTER)
+    let bind: (UnsafeBufferPointer<UInt8>) -> Void = { bytes in
+        let pointer = UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self)
+        _ = sqlite3_bind_text(statement, index, pointer, Int32(bytes.count), SQLITE_TRANSIENT_POINTER)
+    }
+    if text.utf8.withContiguousStorageIfAvailable(bind) == nil {
+        var copy = text
+        copy.withUTF8(bind)
     }
 }
 

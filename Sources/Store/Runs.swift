@@ -51,14 +51,14 @@ extension TraceStore {
     public func replay(traceIDs: [Int64], engine: RuleEngine, setup: RunSetup,
                        onAlert: (Alert) -> Void) throws(StoreError) -> StoredRun {
         let started = wallClock()
-        var collected: [(traceID: Int64, sequence: Int64, alert: Alert)] = []
+        var collected: [(traceID: Int64, sequence: Int64, eventID: Int64, alert: Alert)] = []
         var events: Int64 = 0
         for traceID in traceIDs {
-            try forEachEvent(traceID: traceID) { event, sequence in
+            try forEachEvent(traceID: traceID) { event, sequence, eventID in
                 events += 1
                 for alert in engine.process(event) {
                     onAlert(alert)
-                    collected.append((traceID, sequence, alert))
+                    collected.append((traceID, sequence, eventID, alert))
                 }
             }
         }
@@ -74,12 +74,12 @@ extension TraceStore {
                                  started.iso, finished.iso, (finished.nanoseconds - started.nanoseconds) / 1_000_000])
             let runID = db.lastInsertedRowID
             let insert = try db.makeStatement(sql: """
-                INSERT INTO alerts (run_id, trace_id, event_seq, event_num, time, rule, priority, source, hostname, output, output_fields, tags)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO alerts (run_id, trace_id, event_id, event_seq, event_num, time, rule, priority, source, hostname, output, output_fields, tags)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            for (traceID, sequence, alert) in collected {
+            for (traceID, sequence, eventID, alert) in collected {
                 try insert.execute(arguments: [
-                    runID, traceID, sequence, Int64(bitPattern: alert.eventNumber), Int64(bitPattern: alert.time), alert.rule,
+                    runID, traceID, eventID, sequence, Int64(bitPattern: alert.eventNumber), Int64(bitPattern: alert.time), alert.rule,
                     alert.priority.name, alert.source, alert.hostname, alert.message,
                     JSONValue.object(alert.outputFields.map { ($0.key, $0.value.json) }).rendered,
                     JSONValue.array(alert.tags.map { .string($0) }).rendered,

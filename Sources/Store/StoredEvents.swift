@@ -52,20 +52,25 @@ extension TraceStore {
         throw StoreError(path: path, message: "no trace '\(reference)' (give a trace id, a content hash or an ingested file)")
     }
 
-    /// Streams a stored trace's events in recorded order through `body`, rebuilding threads, fds and
-    /// containers from their tables. Reads with a forward cursor inside one snapshot.
-    public func forEachEvent(traceID: Int64, _ body: (Event, Int64) throws -> Void) throws(StoreError) {
+    /// Streams a stored trace's events in recorded order through `body` (with the event's position in
+    /// the trace and its row id), rebuilding threads, fds and containers from their tables. Reads with
+    /// a forward cursor inside one snapshot.
+    public func forEachEvent(traceID: Int64, _ body: (Event, Int64, Int64) throws -> Void) throws(StoreError) {
         do {
             try pool.read { db in
-                let hostname = try String.fetchOne(db, sql: "SELECT hostname FROM traces WHERE id = ?", arguments: [traceID])
+                let trace = try Row.fetchOne(db, sql: "SELECT hostname, first_event_id, last_event_id FROM traces WHERE id = ?", arguments: [traceID])
+                let hostname: String? = trace?["hostname"]
+                let firstEventID: Int64 = trace?["first_event_id"] ?? 1
+                let lastEventID: Int64 = trace?["last_event_id"] ?? 0
                 let containers = try loadContainers(db, traceID: traceID)
                 let threads = try loadThreads(db, traceID: traceID, containers: containers)
                 let fds = try loadFDs(db, traceID: traceID)
                 let statement = try db.makeStatement(sql: """
-                    SELECT seq, num, ts, type, dir, cpu, thread_id, fd_id, params FROM events WHERE trace_id = ? ORDER BY seq
+                    SELECT id, num, ts, type, dir, cpu, thread_id, fd_id, params FROM events WHERE id BETWEEN ? AND ? ORDER BY id
                     """)
                 let handle = statement.sqliteStatement
-                sqlite3_bind_int64(handle, 1, traceID)
+                sqlite3_bind_int64(handle, 1, firstEventID)
+                sqlite3_bind_int64(handle, 2, lastEventID)
                 defer { sqlite3_reset(handle) }
                 var typeCache: [Int: String] = [:]
                 while true {
@@ -74,20 +79,20 @@ extension TraceStore {
                     guard code == SQLITE_ROW else {
                         throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))))
                     }
-                    let sequence = sqlite3_column_int64(handle, 0)
+                    let eventID = sqlite3_column_int64(handle, 0)
                     let type = columnText(handle, 3, cache: &typeCache)
                     let thread = sqlite3_column_type(handle, 6) == SQLITE_NULL ? nil : threads[sqlite3_column_int64(handle, 6)]
                     let fd = sqlite3_column_type(handle, 7) == SQLITE_NULL ? nil : fds[sqlite3_column_int64(handle, 7)]
                     let blob = UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, 8), count: Int(sqlite3_column_bytes(handle, 8)))
                     guard let params = EventCodec.decode(blob) else {
-                        throw StoreError(path: path, message: "trace \(traceID) event \(sequence): stored parameters are corrupt")
+                        throw StoreError(path: path, message: "trace \(traceID) event id \(eventID): stored parameters are corrupt")
                     }
                     let direction: Event.Direction = sqlite3_column_text(handle, 4).map { $0.pointee == UInt8(ascii: ">") } == true ? .enter : .exit
                     let event = Event(number: UInt64(bitPattern: sqlite3_column_int64(handle, 1)),
                                       timestamp: UInt64(bitPattern: sqlite3_column_int64(handle, 2)), type: type,
                                       direction: direction, cpu: Int(sqlite3_column_int64(handle, 5)), params: params,
                                       thread: thread, fd: fd, hostname: hostname)
-                    try body(event, sequence)
+                    try body(event, eventID - firstEventID, eventID)
                 }
             }
         } catch {

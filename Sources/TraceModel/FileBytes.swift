@@ -15,7 +15,7 @@ public enum FileBytes {
 
     /// The SHA-256 of a file's content in hex, streamed; nil when it cannot be read.
     public static func sha256(_ path: String) -> String? {
-        var hasher = SHA256()
+        let hasher = SHA256()
         let ok = forEachChunk(path) { hasher.update($0) }
         return ok ? Hex.encode(hasher.finalize()) : nil
     }

@@ -14,6 +14,14 @@ public struct JSONParser {
     public struct Failure: Error, Sendable {
         public var message: String
         public var column: Int
+        /// False for errors about a value's meaning (a wrong type for a key) rather than JSON syntax.
+        public var isSyntax: Bool
+
+        public init(message: String, column: Int, isSyntax: Bool = true) {
+            self.message = message
+            self.column = column
+            self.isSyntax = isSyntax
+        }
     }
 
     /// Parses one complete JSON value.
@@ -34,7 +42,19 @@ public struct JSONParser {
         return value
     }
 
-    private func fail(_ message: String) -> Failure { Failure(message: message, column: index + 1) }
+    private var columnOffset = 0
+
+    private func fail(_ message: String) -> Failure { Failure(message: message, column: columnOffset + index + 1) }
+
+    /// Parses one value at the start of the buffer (which may continue); `offset` is the buffer's
+    /// position in the line, for error columns. `consumed` then tells how far it read.
+    mutating func parseOneValue(offset: Int) throws(Failure) -> JSONValue {
+        columnOffset = offset
+        return try parseValue()
+    }
+
+    /// Bytes read so far.
+    var consumed: Int { index }
 
     private mutating func skipWhitespace() {
         while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D { index += 1 }

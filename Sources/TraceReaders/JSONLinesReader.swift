@@ -8,8 +8,8 @@ import TraceModel
 /// Reads TraceLab's native trace format (JSON Lines, `docs/trace-format.md`): an optional header,
 /// `container` and `thread` records that the reader keeps in tables, and `event` records that refer to
 /// threads by tid and carry their file descriptor inline. Events stream one at a time; memory holds
-/// only the tables.
-public final class JSONLinesReader {
+/// only the tables. A reader may be handed to another thread, but is used by one thread at a time.
+public final class JSONLinesReader: @unchecked Sendable {
     /// The trace-wide header, when the first record is one.
     public private(set) var header: TraceHeader?
     public let path: String
@@ -20,6 +20,8 @@ public final class JSONLinesReader {
     private var containers: [String: ContainerInfo] = [:]
     private var threads: [Int64: ThreadInfo] = [:]
     private var nextNumber: UInt64 = 1
+    /// Recently read file descriptors by the hash of their JSON text.
+    private var descriptorCache: [UInt64: (text: [UInt8], fd: FDInfo)] = [:]
     /// Bytes of the file read so far (for progress).
     public private(set) var bytesRead: UInt64 = 0
     /// Called with every raw line, newline included, in file order (e.g. to hash the content).
@@ -66,6 +68,7 @@ public final class JSONLinesReader {
             while count > 0, base[count - 1] == 0x0A || base[count - 1] == 0x0D { count -= 1 }
             let bytes = UnsafeBufferPointer(start: base, count: count)
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            if let event = try fastEvent(bytes) { return event }
             let value: JSONValue
             do {
                 value = try JSONParser.parse(bytes)
@@ -80,7 +83,6 @@ public final class JSONLinesReader {
                 header = try readHeader(value)
             case "container": try readContainer(value)
             case "thread": try readThread(value)
-            case "event": return try readEvent(value)
             default: throw error("unknown record kind '\(kind)' (expected header, container, thread or event)", column: 1)
             }
         }
@@ -157,34 +159,57 @@ public final class JSONLinesReader {
         threads[tid] = thread
     }
 
-    private func readEvent(_ value: JSONValue) throws(TraceLabError) -> Event {
-        guard case .object(let members) = value else { throw error("a record must be a JSON object", column: 1) }
+    /// Reads an event record in place, without building a tree. Returns nil when the line is not an
+    /// object or is another kind of record, which the general path then reads.
+    private func fastEvent(_ bytes: UnsafeBufferPointer<UInt8>) throws(TraceLabError) -> Event? {
+        var scanner = JSONScanner(bytes)
+        guard scanner.nextKind == .object else { return nil }
         var type: String?, timestamp: UInt64?, number: UInt64?, direction = Event.Direction.exit
         var thread: ThreadInfo?, cpu = 0, params: [Param] = [], fd: FDInfo?
-        for (key, member) in members {
-            switch key {
-            case "kind": break
-            case "type": type = try asString(member, key)
-            case "ts": timestamp = try asUnsigned(member, key)
-            case "num": number = try asUnsigned(member, key)
-            case "dir":
-                switch try asString(member, key) {
-                case "<", nil: direction = .exit
-                case ">": direction = .enter
-                case let other?: throw error("'dir' must be '<' or '>', not '\(other)'", column: 1)
+        do throws(JSONParser.Failure) {
+            try scanner.readObject { (scanner, key) throws(JSONParser.Failure) in
+                if keyIs(key, "kind") {
+                    if try Self.typed(&scanner, "kind", "a string", { try $0.readString() }) != "event" {
+                        throw JSONParser.Failure(message: Self.otherRecord, column: 0, isSyntax: false)
+                    }
+                } else if keyIs(key, "type") {
+                    type = try Self.typed(&scanner, "type", "a string") { try $0.readString() }
+                } else if keyIs(key, "ts") {
+                    timestamp = try Self.unsigned(&scanner, "ts")
+                } else if keyIs(key, "num") {
+                    number = try Self.unsigned(&scanner, "num")
+                } else if keyIs(key, "tid") {
+                    let column = scanner.column
+                    if let tid = try Self.typed(&scanner, "tid", "an integer", { try $0.readInteger() }) {
+                        guard let known = threads[tid] else {
+                            throw JSONParser.Failure(message: "event refers to tid \(tid), which no thread record defines", column: column, isSyntax: false)
+                        }
+                        thread = known
+                    }
+                } else if keyIs(key, "dir") {
+                    let column = scanner.column
+                    switch try Self.typed(&scanner, "dir", "a string", { try $0.readString() }) {
+                    case "<", nil: direction = .exit
+                    case ">": direction = .enter
+                    case let other?: throw JSONParser.Failure(message: "'dir' must be '<' or '>', not '\(other)'", column: column, isSyntax: false)
+                    }
+                } else if keyIs(key, "cpu") {
+                    cpu = Int(try Self.typed(&scanner, "cpu", "an integer") { try $0.readInteger() } ?? 0)
+                } else if keyIs(key, "args") {
+                    params = try Self.arguments(&scanner)
+                } else if keyIs(key, "fd") {
+                    fd = try self.internedDescriptor(&scanner)
+                } else {
+                    _ = try scanner.readValue()
                 }
-            case "tid":
-                guard let tid = try asInteger(member, key) else { break }
-                guard let known = threads[tid] else { throw error("event refers to tid \(tid), which no thread record defines", column: 1) }
-                thread = known
-            case "cpu": cpu = Int(try asInteger(member, key) ?? 0)
-            case "args":
-                guard case .object(let arguments) = member else { throw error("'args' must be an object", column: 1) }
-                params.reserveCapacity(arguments.count)
-                for (name, argument) in arguments { params.append(try param(name, argument)) }
-            case "fd": fd = try self.fd(member)
-            default: break
             }
+            try scanner.expectEnd()
+        } catch {
+            if error.message == Self.otherRecord { return nil }
+            // A record whose `kind` comes after the offending member is read by the general path.
+            if !error.isSyntax, case .object = (try? JSONParser.parse(bytes)) ?? .null,
+               case .string(let kind)? = (try? JSONParser.parse(bytes))?["kind"], kind != "event" { return nil }
+            throw self.error(error.isSyntax ? "not valid JSON: \(error.message)" : error.message, column: error.column)
         }
         guard let type else { throw error("event record needs a 'type'", column: 1) }
         guard let timestamp else { throw error("event record needs a 'ts' (ns since the epoch)", column: 1) }
@@ -192,6 +217,156 @@ public final class JSONLinesReader {
         nextNumber = eventNumber + 1
         return Event(number: eventNumber, timestamp: timestamp, type: type, direction: direction, cpu: cpu,
                      params: params, thread: thread, fd: fd, hostname: header?.hostname)
+    }
+
+    /// Thrown inside the fast path when the record is not an event.
+    private static let otherRecord = "not an event record"
+
+    /// Reads a value of the expected type; a value of another type becomes "'key' must be <what>".
+    private static func typed<T>(_ scanner: inout JSONScanner, _ key: String, _ what: String,
+                                 _ read: (inout JSONScanner) throws -> T) throws(JSONParser.Failure) -> T {
+        do {
+            return try read(&scanner)
+        } catch let failure as JSONParser.Failure {
+            guard failure.message == JSONScanner.TypeMismatch.marker else { throw failure }
+            throw JSONParser.Failure(message: "'\(key)' must be \(what)", column: failure.column, isSyntax: false)
+        } catch {
+            throw JSONParser.Failure(message: "\(error)", column: scanner.column)
+        }
+    }
+
+    private static func unsigned(_ scanner: inout JSONScanner, _ key: String) throws(JSONParser.Failure) -> UInt64? {
+        let column = scanner.column
+        guard let value = try typed(&scanner, key, "a non-negative integer", { try $0.readInteger() }) else { return nil }
+        guard value >= 0 || scanner.column - column > 19 else {
+            throw JSONParser.Failure(message: "'\(key)' must be a non-negative integer", column: column, isSyntax: false)
+        }
+        return UInt64(bitPattern: value)
+    }
+
+    private static func arguments(_ scanner: inout JSONScanner) throws(JSONParser.Failure) -> [Param] {
+        guard scanner.nextKind == .object else {
+            throw JSONParser.Failure(message: "'args' must be an object", column: scanner.column, isSyntax: false)
+        }
+        var params: [Param] = []
+        params.reserveCapacity(6)
+        try scanner.readObject { (scanner, key) throws(JSONParser.Failure) in
+            let name = String(decoding: key, as: UTF8.self)
+            switch scanner.nextKind {
+            case .string:
+                let text = try scanner.readString() ?? ""
+                params.append(name == "flags" ? Param(name: name, text: text, raw: OpenFlags.value(of: Param(name: name, text: text)))
+                                              : Param(name: name, text: text))
+            case .number:
+                let column = scanner.column
+                do {
+                    guard let value = try scanner.readInteger() else { return }
+                    params.append(.number(name, value))
+                } catch {
+                    throw JSONParser.Failure(message: "argument '\(name)' must be a string, an integer or an object {raw, text, hex}", column: column, isSyntax: false)
+                }
+            case .bool:
+                let flag = try scanner.readBool() ?? false
+                params.append(Param(name: name, text: flag ? "true" : "false", raw: flag ? 1 : 0))
+            case .null:
+                _ = try scanner.readValue()
+                params.append(Param(name: name, text: "<NA>"))
+            case .object:
+                var raw: Int64?, text: String?, bytes: [UInt8]?
+                let column = scanner.column
+                try scanner.readObject { (scanner, field) throws(JSONParser.Failure) in
+                    if keyIs(field, "raw") {
+                        raw = try typed(&scanner, "raw", "an integer") { try $0.readInteger() }
+                    } else if keyIs(field, "text") {
+                        text = try typed(&scanner, "text", "a string") { try $0.readString() }
+                    } else if keyIs(field, "hex") {
+                        let hex = try typed(&scanner, "hex", "a string") { try $0.readString() } ?? ""
+                        guard let decoded = Hex.decode(hex) else {
+                            throw JSONParser.Failure(message: "argument '\(name)': 'hex' must be an even-length hex string", column: column, isSyntax: false)
+                        }
+                        bytes = decoded
+                    } else {
+                        _ = try scanner.readValue()
+                    }
+                }
+                params.append(Param(name: name, text: text ?? raw.map(String.init) ?? "", raw: raw, bytes: bytes))
+            default:
+                throw JSONParser.Failure(message: "argument '\(name)' must be a string, a number or an object {raw, text, hex}", column: scanner.column, isSyntax: false)
+            }
+        }
+        return params
+    }
+
+    /// Events on the same descriptor share one FDInfo: a descriptor whose JSON text is byte-identical
+    /// to one seen recently is reused instead of decoded again.
+    private func internedDescriptor(_ scanner: inout JSONScanner) throws(JSONParser.Failure) -> FDInfo? {
+        let start = scanner.offset
+        let decoded = try Self.descriptor(&scanner)
+        guard let decoded else { return nil }
+        let text = scanner.slice(from: start)
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        if let cached = descriptorCache[hash], cached.text.elementsEqual(text) { return cached.fd }
+        if descriptorCache.count >= 8192 { descriptorCache.removeAll(keepingCapacity: true) }
+        descriptorCache[hash] = (Array(text), decoded)
+        return decoded
+    }
+
+    private static func descriptor(_ scanner: inout JSONScanner) throws(JSONParser.Failure) -> FDInfo? {
+        if scanner.nextKind == .null { _ = try scanner.readValue(); return nil }
+        guard scanner.nextKind == .object else {
+            throw JSONParser.Failure(message: "'fd' must be an object", column: scanner.column, isSyntax: false)
+        }
+        let start = scanner.column
+        var number: Int64?, type = FDType.file, name = "", nameRaw: String?, proto: L4Proto?
+        var clientIP: IPAddress?, serverIP: IPAddress?, clientPort: Int64?, serverPort: Int64?
+        var isServer: Bool?, isConnected: Bool?, family: String?, device: Int64?, inode: Int64?, upper: Bool?, changed = false
+        func address(_ scanner: inout JSONScanner, _ key: String) throws(JSONParser.Failure) -> IPAddress? {
+            let column = scanner.column
+            guard let text = try typed(&scanner, key, "a string", { try $0.readString() }) else { return nil }
+            guard let parsed = IPAddress(text) else {
+                throw JSONParser.Failure(message: "'\(key)' is not an IP address: '\(text)'", column: column, isSyntax: false)
+            }
+            return parsed
+        }
+        try scanner.readObject { (scanner, key) throws(JSONParser.Failure) in
+            let column = scanner.column
+            if keyIs(key, "num") { number = try typed(&scanner, "num", "an integer") { try $0.readInteger() } }
+            else if keyIs(key, "type") {
+                let typeName = try typed(&scanner, "type", "a string") { try $0.readString() } ?? "file"
+                guard let parsed = FDType(rawValue: typeName) else {
+                    throw JSONParser.Failure(message: "unknown fd type '\(typeName)' (expected one of \(FDType.allCases.filter { $0 != .unknown }.map(\.rawValue).joined(separator: ", ")))", column: column, isSyntax: false)
+                }
+                type = parsed
+            }
+            else if keyIs(key, "name") { name = try typed(&scanner, "name", "a string") { try $0.readString() } ?? "" }
+            else if keyIs(key, "nameraw") { nameRaw = try typed(&scanner, "nameraw", "a string") { try $0.readString() } }
+            else if keyIs(key, "l4proto") {
+                if let protoName = try typed(&scanner, "l4proto", "a string", { try $0.readString() }) {
+                    guard let parsed = L4Proto(rawValue: protoName) else {
+                        throw JSONParser.Failure(message: "unknown l4proto '\(protoName)'", column: column, isSyntax: false)
+                    }
+                    proto = parsed
+                }
+            }
+            else if keyIs(key, "cip") { clientIP = try address(&scanner, "cip") }
+            else if keyIs(key, "sip") { serverIP = try address(&scanner, "sip") }
+            else if keyIs(key, "cport") { clientPort = try typed(&scanner, "cport", "an integer") { try $0.readInteger() } }
+            else if keyIs(key, "sport") { serverPort = try typed(&scanner, "sport", "an integer") { try $0.readInteger() } }
+            else if keyIs(key, "server") { isServer = try typed(&scanner, "server", "true or false") { try $0.readBool() } }
+            else if keyIs(key, "connected") { isConnected = try typed(&scanner, "connected", "true or false") { try $0.readBool() } }
+            else if keyIs(key, "family") { family = try typed(&scanner, "family", "a string") { try $0.readString() } }
+            else if keyIs(key, "dev") { device = try typed(&scanner, "dev", "an integer") { try $0.readInteger() } }
+            else if keyIs(key, "ino") { inode = try typed(&scanner, "ino", "an integer") { try $0.readInteger() } }
+            else if keyIs(key, "upper_layer") { upper = try typed(&scanner, "upper_layer", "true or false") { try $0.readBool() } }
+            else if keyIs(key, "name_changed") { changed = try typed(&scanner, "name_changed", "true or false") { try $0.readBool() } ?? false }
+            else { _ = try scanner.readValue() }
+        }
+        guard let number else { throw JSONParser.Failure(message: "'fd' needs 'num'", column: start, isSyntax: false) }
+        return FDInfo(number: number, type: type, name: name, nameRaw: nameRaw, l4proto: proto, clientIP: clientIP,
+                      clientPort: clientPort, serverIP: serverIP, serverPort: serverPort, isServer: isServer,
+                      isConnected: isConnected, socketFamily: family, device: device, inode: inode, isUpperLayer: upper,
+                      nameChanged: changed)
     }
 
     private func param(_ name: String, _ value: JSONValue) throws(TraceLabError) -> Param {
@@ -229,7 +404,7 @@ public final class JSONLinesReader {
             case "type":
                 let typeName = try asString(member, key) ?? "file"
                 guard let parsed = FDType(rawValue: typeName) else {
-                    throw error("unknown fd type '\(typeName)' (expected one of \(FDType.allCases.map(\.rawValue).joined(separator: ", ")))", column: 1)
+                    throw error("unknown fd type '\(typeName)' (expected one of \(FDType.allCases.filter { $0 != .unknown }.map(\.rawValue).joined(separator: ", ")))", column: 1)
                 }
                 type = parsed
             case "name": name = try asString(member, key) ?? ""

@@ -73,9 +73,9 @@ struct BadInputTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let cases: [(String, String)] = [
             ("{\"kind\":\"thread\",\"tid\":1,\"name\":\"x\"}\nnot json at all\n", "2:2: not valid JSON: invalid literal, expected 'null'"),
-            ("{\"type\":\"openat\",\"ts\":\"soon\"}\n", "1:1: 'ts' must be a non-negative integer"),
-            ("{\"type\":\"openat\",\"ts\":1,\"tid\":99}\n", "1:1: event refers to tid 99, which no thread record defines"),
-            ("{\"type\":\"openat\",\"ts\":1,\"fd\":{\"num\":3,\"type\":\"disk\"}}\n", "1:1: unknown fd type 'disk'"),
+            ("{\"type\":\"openat\",\"ts\":\"soon\"}\n", "1:23: 'ts' must be a non-negative integer"),
+            ("{\"type\":\"openat\",\"ts\":1,\"tid\":99}\n", "1:31: event refers to tid 99, which no thread record defines"),
+            ("{\"type\":\"openat\",\"ts\":1,\"fd\":{\"num\":3,\"type\":\"disk\"}}\n", "1:46: unknown fd type 'disk' (expected one of file, directory,"),
             ("{\"type\":\"openat\",\"ts\":1,\"args\":{\"name\":\"/x\"}\n", "1:45: not valid JSON: unexpected end of line in object"),
             ("[1,2]\n", "1:1: a record must be a JSON object"),
         ]

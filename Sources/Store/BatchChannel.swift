@@ -1,0 +1,81 @@
+import Foundation
+
+/// A bounded queue of batches between two threads: a producer blocks while the queue is full, a
+/// consumer while it is empty. Either side can stop the other (finish with an error, or cancel).
+final class BatchChannel<Element>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [[Element]] = []
+    private var consumed: [[Element]] = []
+    private var head = 0
+    private var finished = false
+    private var cancelled = false
+    private(set) var failure: Error?
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Queues a batch; false when the consumer cancelled.
+    func send(_ batch: [Element]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count - head >= capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        queue.append(batch)
+        condition.broadcast()
+        return true
+    }
+
+    /// No more batches; `error` is what stopped the producer, if anything.
+    func finish(error: Error?) {
+        condition.lock()
+        finished = true
+        failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch, or nil when the producer finished (check `failure`).
+    func receive() -> [Element]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == queue.count && !finished { condition.wait() }
+        guard head < queue.count else { return nil }
+        let batch = queue[head]
+        head += 1
+        if head > 64 { queue.removeFirst(head); head = 0 }
+        condition.broadcast()
+        return batch
+    }
+
+    /// Hands a consumed batch back so the producer frees it: memory then returns to the thread that
+    /// allocated it, which is cheaper for malloc than freeing it here.
+    func recycle(_ batch: [Element]) {
+        condition.lock()
+        consumed.append(batch)
+        condition.unlock()
+    }
+
+    /// Drops the batches the consumer handed back (on the calling, producing thread).
+    func releaseConsumed() {
+        condition.lock()
+        let batches = consumed
+        consumed.removeAll()
+        condition.unlock()
+        _ = batches
+    }
+
+    /// The consumer stops; the producer's next send returns false.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until the producer has finished.
+    func waitUntilFinished() {
+        condition.lock()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+}
