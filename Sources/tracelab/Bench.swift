@@ -7,9 +7,17 @@ import TraceReaders
 import Glibc
 #endif
 
-/// `tracelab bench`: rule-engine throughput on a generated trace, in memory and from a JSON Lines file.
+/// `tracelab bench`: benchmarks of the rule engine (default) and of the store.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        abstract: "Benchmarks on generated traces (rule engine, store).",
+        subcommands: [BenchEngine.self, BenchStore.self], defaultSubcommand: BenchEngine.self)
+}
+
+/// `tracelab bench engine`: rule-engine throughput on a generated trace, in memory and from a JSON Lines file.
+struct BenchEngine: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
         abstract: "Measure rule-engine throughput on a generated trace with a realistic syscall mix.",
         discussion: """
         Generates N events (reads, writes, opens, closes, execs, connects...) deterministically, then \
