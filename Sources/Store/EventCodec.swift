@@ -17,7 +17,7 @@ public enum EventCodec {
             var flags: UInt8 = 0
             if param.raw != nil { flags |= hasRaw }
             if param.bytes != nil { flags |= hasBytes }
-            if let raw = param.raw, textIsDecimal(param.text, raw) { flags |= textIsRaw }
+            if let raw = param.raw, param.isPlainNumber || textIsDecimal(param.text, raw) { flags |= textIsRaw }
             out.append(flags)
             if let raw = param.raw { appendVarint(UInt64(bitPattern: (raw << 1) ^ (raw >> 63)), to: &out) }
             if flags & textIsRaw == 0 {
@@ -46,10 +46,8 @@ public enum EventCodec {
                 guard let zigzag = readVarint(bytes, &cursor) else { return nil }
                 raw = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
             }
-            let text: String
-            if flags & textIsRaw != 0, let raw {
-                text = String(raw)
-            } else {
+            var text: String?
+            if flags & textIsRaw == 0 || raw == nil {
                 guard let decoded = readString(bytes, &cursor) else { return nil }
                 text = decoded
             }
@@ -59,7 +57,13 @@ public enum EventCodec {
                 data = Array(UnsafeRawBufferPointer(rebasing: bytes[cursor..<(cursor + Int(length))]))
                 cursor += Int(length)
             }
-            params.append(Param(name: name, text: text, raw: raw, bytes: data))
+            if let text {
+                params.append(Param(name: name, text: text, raw: raw, bytes: data))
+            } else if let raw {
+                var param = Param.number(name, raw)
+                param.bytes = data
+                params.append(param)
+            }
         }
         return params
     }

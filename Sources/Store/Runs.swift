@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import FalcoRules
 import TraceModel
@@ -12,9 +13,19 @@ public struct StoredRun: Sendable, Equatable {
     public var traceIDs: [Int64]
     public var eventCount: Int64
     public var alertCount: Int64
+    /// `running` while a replay writes it, `complete` once done, `failed` after an error.
+    public var status: String
     public var startedAt: String
-    public var finishedAt: String
-    public var durationMilliseconds: Int64
+    public var finishedAt: String?
+    public var durationMilliseconds: Int64?
+}
+
+/// An event on its way from the store to the engine, with where it is stored.
+struct StoredEvent: @unchecked Sendable {
+    var event: Event
+    var traceID: Int64
+    var sequence: Int64
+    var eventID: Int64
 }
 
 /// An alert as stored with its run.
@@ -46,48 +57,101 @@ public struct RunSetup: Sendable {
 
 extension TraceStore {
     /// Replays stored traces in recorded order through an engine, stores the run and its alerts, and
-    /// hands each alert to `onAlert` as it is raised. Returns the run.
+    /// hands each alert to `onAlert` as it is raised. A reader thread decodes events while this one
+    /// evaluates them; alerts are written in batches as they come, so memory stays flat however long
+    /// the traces. The run is marked `running` until it completes.
     @discardableResult
     public func replay(traceIDs: [Int64], engine: RuleEngine, setup: RunSetup,
                        onAlert: (Alert) -> Void) throws(StoreError) -> StoredRun {
         let started = wallClock()
-        var collected: [(traceID: Int64, sequence: Int64, eventID: Int64, alert: Alert)] = []
-        var events: Int64 = 0
-        for traceID in traceIDs {
-            try forEachEvent(traceID: traceID) { event, sequence, eventID in
-                events += 1
-                for alert in engine.process(event) {
-                    onAlert(alert)
-                    collected.append((traceID, sequence, eventID, alert))
-                }
-            }
-        }
-        let finished = wallClock()
         let filesJSON = JSONValue.array(setup.rulesFiles.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) }).rendered
         let traceJSON = JSONValue.array(traceIDs.map { .integer($0) }).rendered
         let engineVersion = "TraceLab rule engine \(RulesLoader.engineVersion)"
-        return try write { db -> StoredRun in
+        let runID = try write { db -> Int64 in
             try db.execute(sql: """
-                INSERT INTO runs (ruleset_hash, rules_files, config, engine_version, trace_ids, event_count, alert_count, started_at, finished_at, duration_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [setup.rulesetHash, filesJSON, setup.config.rendered, engineVersion, traceJSON, events, collected.count,
-                                 started.iso, finished.iso, (finished.nanoseconds - started.nanoseconds) / 1_000_000])
-            let runID = db.lastInsertedRowID
-            let insert = try db.makeStatement(sql: """
+                INSERT INTO runs (ruleset_hash, rules_files, config, engine_version, trace_ids, event_count, alert_count, status, started_at)
+                VALUES (?, ?, ?, ?, ?, 0, 0, 'running', ?)
+                """, arguments: [setup.rulesetHash, filesJSON, setup.config.rendered, engineVersion, traceJSON, started.iso])
+            return db.lastInsertedRowID
+        }
+        let channel = BatchChannel<StoredEvent>(capacity: 8)
+        let producer = Thread { [self] in
+            var batch: [StoredEvent] = []
+            batch.reserveCapacity(1024)
+            do {
+                for traceID in traceIDs {
+                    try forEachEvent(traceID: traceID) { event, sequence, eventID in
+                        batch.append(StoredEvent(event: event, traceID: traceID, sequence: sequence, eventID: eventID))
+                        if batch.count == 1024 {
+                            channel.releaseConsumed()
+                            guard channel.send(batch) else { throw StoreError(path: path, message: "replay cancelled") }
+                            batch.removeAll(keepingCapacity: true)
+                        }
+                    }
+                }
+                if !batch.isEmpty { _ = channel.send(batch) }
+                channel.finish(error: nil)
+            } catch {
+                channel.finish(error: error)
+            }
+        }
+        producer.stackSize = 8 << 20
+        producer.start()
+        defer {
+            channel.cancel()
+            channel.waitUntilFinished()
+        }
+        var pending: [(StoredEvent, Alert)] = []
+        var events: Int64 = 0, alerts: Int64 = 0
+        do {
+            while let batch = channel.receive() {
+                for stored in batch {
+                    for alert in engine.process(stored.event) {
+                        onAlert(alert)
+                        pending.append((stored, alert))
+                    }
+                }
+                events += Int64(batch.count)
+                channel.recycle(batch)
+                if pending.count >= 1024 {
+                    try storeAlerts(pending, runID: runID)
+                    alerts += Int64(pending.count)
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+            if let failure = channel.failure { throw failure }
+            try storeAlerts(pending, runID: runID)
+            alerts += Int64(pending.count)
+        } catch {
+            _ = try? write { db in try db.execute(sql: "UPDATE runs SET status = 'failed' WHERE id = ?", arguments: [runID]) }
+            throw StoreError.wrap(error, path: path, doing: "replay")
+        }
+        let finished = wallClock()
+        let duration = (finished.nanoseconds - started.nanoseconds) / 1_000_000
+        try write { db in
+            try db.execute(sql: """
+                UPDATE runs SET event_count = ?, alert_count = ?, status = 'complete', finished_at = ?, duration_ms = ? WHERE id = ?
+                """, arguments: [events, alerts, finished.iso, duration, runID])
+        }
+        return try run(runID)
+    }
+
+    /// Writes a batch of alerts in one transaction.
+    private func storeAlerts(_ alerts: [(StoredEvent, Alert)], runID: Int64) throws(StoreError) {
+        guard !alerts.isEmpty else { return }
+        try write { db in
+            let insert = try db.cachedStatement(sql: """
                 INSERT INTO alerts (run_id, trace_id, event_id, event_seq, event_num, time, rule, priority, source, hostname, output, output_fields, tags)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            for (traceID, sequence, eventID, alert) in collected {
+            for (stored, alert) in alerts {
                 try insert.execute(arguments: [
-                    runID, traceID, eventID, sequence, Int64(bitPattern: alert.eventNumber), Int64(bitPattern: alert.time), alert.rule,
-                    alert.priority.name, alert.source, alert.hostname, alert.message,
+                    runID, stored.traceID, stored.eventID, stored.sequence, Int64(bitPattern: alert.eventNumber),
+                    Int64(bitPattern: alert.time), alert.rule, alert.priority.name, alert.source, alert.hostname, alert.message,
                     JSONValue.object(alert.outputFields.map { ($0.key, $0.value.json) }).rendered,
                     JSONValue.array(alert.tags.map { .string($0) }).rendered,
                 ])
             }
-            return StoredRun(id: runID, rulesetHash: setup.rulesetHash, rulesFiles: filesJSON, config: setup.config.rendered,
-                             engineVersion: engineVersion, traceIDs: traceIDs, eventCount: events, alertCount: Int64(collected.count),
-                             startedAt: started.iso, finishedAt: finished.iso, durationMilliseconds: (finished.nanoseconds - started.nanoseconds) / 1_000_000)
         }
     }
 
@@ -170,7 +234,7 @@ extension StoredRun {
         }
         self.init(id: row["id"], rulesetHash: row["ruleset_hash"], rulesFiles: row["rules_files"], config: row["config"],
                   engineVersion: row["engine_version"], traceIDs: traceIDs, eventCount: row["event_count"], alertCount: row["alert_count"],
-                  startedAt: row["started_at"], finishedAt: row["finished_at"], durationMilliseconds: row["duration_ms"])
+                  status: row["status"], startedAt: row["started_at"], finishedAt: row["finished_at"], durationMilliseconds: row["duration_ms"])
     }
 }
 

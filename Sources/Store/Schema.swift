@@ -114,9 +114,10 @@ enum Schema {
                 trace_ids TEXT NOT NULL,
                 event_count INTEGER NOT NULL,
                 alert_count INTEGER NOT NULL,
+                status TEXT NOT NULL,
                 started_at TEXT NOT NULL,
-                finished_at TEXT NOT NULL,
-                duration_ms INTEGER NOT NULL
+                finished_at TEXT,
+                duration_ms INTEGER
             );
             CREATE TABLE alerts (
                 id INTEGER PRIMARY KEY,

@@ -53,47 +53,56 @@ extension TraceStore {
     }
 
     /// Streams a stored trace's events in recorded order through `body` (with the event's position in
-    /// the trace and its row id), rebuilding threads, fds and containers from their tables. Reads with
-    /// a forward cursor inside one snapshot.
-    public func forEachEvent(traceID: Int64, _ body: (Event, Int64, Int64) throws -> Void) throws(StoreError) {
+    /// the trace and its row id), rebuilding threads, fds and containers from their tables. Reads with a
+    /// forward cursor, `chunk` events per read transaction, so writers are never blocked for long.
+    public func forEachEvent(traceID: Int64, chunk: Int64 = 65_536, _ body: (Event, Int64, Int64) throws -> Void) throws(StoreError) {
         do {
-            try pool.read { db in
+            let (hostname, range, threads, fds) = try pool.read { db in
                 let trace = try Row.fetchOne(db, sql: "SELECT hostname, first_event_id, last_event_id FROM traces WHERE id = ?", arguments: [traceID])
-                let hostname: String? = trace?["hostname"]
-                let firstEventID: Int64 = trace?["first_event_id"] ?? 1
-                let lastEventID: Int64 = trace?["last_event_id"] ?? 0
                 let containers = try loadContainers(db, traceID: traceID)
-                let threads = try loadThreads(db, traceID: traceID, containers: containers)
-                let fds = try loadFDs(db, traceID: traceID)
-                let statement = try db.makeStatement(sql: """
-                    SELECT id, num, ts, type, dir, cpu, thread_id, fd_id, params FROM events WHERE id BETWEEN ? AND ? ORDER BY id
-                    """)
-                let handle = statement.sqliteStatement
-                sqlite3_bind_int64(handle, 1, firstEventID)
-                sqlite3_bind_int64(handle, 2, lastEventID)
-                defer { sqlite3_reset(handle) }
-                var typeCache: [Int: String] = [:]
-                while true {
-                    let code = sqlite3_step(handle)
-                    if code == SQLITE_DONE { break }
-                    guard code == SQLITE_ROW else {
-                        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))))
+                let range: ClosedRange<Int64>? = {
+                    guard let first: Int64 = trace?["first_event_id"], let last: Int64 = trace?["last_event_id"], first <= last else { return nil }
+                    return first...last
+                }()
+                return (trace?["hostname"] as String?, range, try loadThreads(db, traceID: traceID, containers: containers), try loadFDs(db, traceID: traceID))
+            }
+            guard let range else { return }
+            var typeCache = TextCache()
+            let threadTable = IDTable(threads), fdTable = IDTable(fds)
+            var lower = range.lowerBound
+            while lower <= range.upperBound {
+                let upper = min(range.upperBound, lower + chunk - 1)
+                try pool.read { db in
+                    let statement = try db.cachedStatement(sql: """
+                        SELECT id, num, ts, type, dir, cpu, thread_id, fd_id, params FROM events WHERE id BETWEEN ? AND ? ORDER BY id
+                        """)
+                    let handle = statement.sqliteStatement
+                    sqlite3_bind_int64(handle, 1, lower)
+                    sqlite3_bind_int64(handle, 2, upper)
+                    defer { sqlite3_reset(handle) }
+                    while true {
+                        let code = sqlite3_step(handle)
+                        if code == SQLITE_DONE { break }
+                        guard code == SQLITE_ROW else {
+                            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))))
+                        }
+                        let eventID = sqlite3_column_int64(handle, 0)
+                        let type = typeCache.text(handle, 3)
+                        let thread = sqlite3_column_type(handle, 6) == SQLITE_NULL ? nil : threadTable[sqlite3_column_int64(handle, 6)]
+                        let fd = sqlite3_column_type(handle, 7) == SQLITE_NULL ? nil : fdTable[sqlite3_column_int64(handle, 7)]
+                        let blob = UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, 8), count: Int(sqlite3_column_bytes(handle, 8)))
+                        guard let params = EventCodec.decode(blob) else {
+                            throw StoreError(path: path, message: "trace \(traceID) event id \(eventID): stored parameters are corrupt")
+                        }
+                        let direction: Event.Direction = sqlite3_column_text(handle, 4).map { $0.pointee == UInt8(ascii: ">") } == true ? .enter : .exit
+                        let event = Event(number: UInt64(bitPattern: sqlite3_column_int64(handle, 1)),
+                                          timestamp: UInt64(bitPattern: sqlite3_column_int64(handle, 2)), type: type,
+                                          direction: direction, cpu: Int(sqlite3_column_int64(handle, 5)), params: params,
+                                          thread: thread, fd: fd, hostname: hostname)
+                        try body(event, eventID - range.lowerBound, eventID)
                     }
-                    let eventID = sqlite3_column_int64(handle, 0)
-                    let type = columnText(handle, 3, cache: &typeCache)
-                    let thread = sqlite3_column_type(handle, 6) == SQLITE_NULL ? nil : threads[sqlite3_column_int64(handle, 6)]
-                    let fd = sqlite3_column_type(handle, 7) == SQLITE_NULL ? nil : fds[sqlite3_column_int64(handle, 7)]
-                    let blob = UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, 8), count: Int(sqlite3_column_bytes(handle, 8)))
-                    guard let params = EventCodec.decode(blob) else {
-                        throw StoreError(path: path, message: "trace \(traceID) event id \(eventID): stored parameters are corrupt")
-                    }
-                    let direction: Event.Direction = sqlite3_column_text(handle, 4).map { $0.pointee == UInt8(ascii: ">") } == true ? .enter : .exit
-                    let event = Event(number: UInt64(bitPattern: sqlite3_column_int64(handle, 1)),
-                                      timestamp: UInt64(bitPattern: sqlite3_column_int64(handle, 2)), type: type,
-                                      direction: direction, cpu: Int(sqlite3_column_int64(handle, 5)), params: params,
-                                      thread: thread, fd: fd, hostname: hostname)
-                    try body(event, eventID - firstEventID, eventID)
                 }
+                lower = upper + 1
             }
         } catch {
             throw StoreError.wrap(error, path: path, doing: "read trace \(traceID)")
@@ -170,19 +179,41 @@ private func jsonArray(_ text: String?) -> [JSONValue]? {
     return items
 }
 
-/// Text of a column, with a cache for the few distinct short values (event types).
-@inline(__always)
-private func columnText(_ statement: OpaquePointer, _ index: Int32, cache: inout [Int: String]) -> String {
-    let count = Int(sqlite3_column_bytes(statement, index))
-    guard let pointer = sqlite3_column_text(statement, index) else { return "" }
-    let bytes = UnsafeBufferPointer(start: pointer, count: count)
-    // Hash the bytes cheaply; on a collision of different text, fall back to a fresh string.
-    var hash = count
-    for byte in bytes { hash = hash &* 31 &+ Int(byte) }
-    if let cached = cache[hash], cached.utf8.elementsEqual(bytes) { return cached }
-    let text = String(decoding: bytes, as: UTF8.self)
-    if cache.count < 4096 { cache[hash] = text }
-    return text
+/// Objects by row id, in an array: the ids of one trace's rows are close together.
+struct IDTable<Value> {
+    private let base: Int64
+    private let values: [Value?]
+
+    init(_ dictionary: [Int64: Value]) {
+        let low = dictionary.keys.min() ?? 0, high = dictionary.keys.max() ?? -1
+        base = low
+        var values = [Value?](repeating: nil, count: Int(max(0, high - low + 1)))
+        for (id, value) in dictionary { values[Int(id - low)] = value }
+        self.values = values
+    }
+
+    subscript(_ id: Int64) -> Value? {
+        let index = id - base
+        return index >= 0 && index < values.count ? values[Int(index)] : nil
+    }
+}
+
+/// Column text for the few distinct short values of a column (event types): found by comparing
+/// bytes, created once.
+struct TextCache {
+    private var entries: [(bytes: [UInt8], text: String)] = []
+
+    mutating func text(_ statement: OpaquePointer, _ index: Int32) -> String {
+        let count = Int(sqlite3_column_bytes(statement, index))
+        guard count > 0, let pointer = sqlite3_column_text(statement, index) else { return "" }
+        let bytes = UnsafeBufferPointer(start: pointer, count: count)
+        for entry in entries where entry.bytes.count == count && entry.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, pointer, count) == 0 }) {
+            return entry.text
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        if entries.count < 512 { entries.append((Array(bytes), text)) }
+        return text
+    }
 }
 
 #if canImport(Glibc)

@@ -64,21 +64,37 @@ public final class Event: @unchecked Sendable {
 /// parameters, the raw value (`evt.rawarg.x`).
 public struct Param: Sendable, Equatable {
     public var name: String
-    public var text: String
+    /// The rendered text, unless it is just the decimal form of `raw` (made on demand then).
+    private var storedText: String?
     public var raw: Int64?
     /// Raw bytes for buffer parameters (`data`), so `bcontains` sees non-UTF-8 bytes.
     public var bytes: [UInt8]?
 
     public init(name: String, text: String, raw: Int64? = nil, bytes: [UInt8]? = nil) {
         self.name = name
-        self.text = text
+        self.storedText = text
         self.raw = raw
         self.bytes = bytes
     }
 
     /// A numeric parameter rendered as its decimal value.
     public static func number(_ name: String, _ value: Int64) -> Param {
-        Param(name: name, text: String(value), raw: value)
+        var param = Param(name: name, text: "", raw: value)
+        param.storedText = nil
+        return param
+    }
+
+    /// The text as Falco renders it.
+    public var text: String {
+        get { storedText ?? raw.map { String($0) } ?? "" }
+        set { storedText = newValue }
+    }
+
+    /// True when the text is the decimal form of the raw value (no separate text is kept).
+    public var isPlainNumber: Bool { storedText == nil && raw != nil }
+
+    public static func == (lhs: Param, rhs: Param) -> Bool {
+        lhs.name == rhs.name && lhs.text == rhs.text && lhs.raw == rhs.raw && lhs.bytes == rhs.bytes
     }
 }
 

@@ -31,7 +31,7 @@ public struct JSONLinesWriter {
         if event.cpu != 0 { members.append(("cpu", .integer(Int64(event.cpu)))) }
         if !event.params.isEmpty {
             members.append(("args", .object(event.params.map { param in
-                if let raw = param.raw, param.text == String(raw), param.bytes == nil { return (param.name, .integer(raw)) }
+                if let raw = param.raw, param.bytes == nil, param.isPlainNumber || param.text == String(raw) { return (param.name, .integer(raw)) }
                 if param.raw == nil, param.bytes == nil { return (param.name, .string(param.text)) }
                 var fields: [(String, JSONValue)] = [("text", .string(param.text))]
                 if let raw = param.raw { fields.insert(("raw", .integer(raw)), at: 0) }

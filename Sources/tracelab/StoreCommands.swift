@@ -206,10 +206,10 @@ struct Runs: ParsableCommand {
         var rows: [[String]] = []
         for run in runs {
             let traces = run.traceIDs.map { String($0) }.joined(separator: ",")
-            rows.append([String(run.id), run.startedAt, traces, String(run.eventCount), String(run.alertCount),
-                         String(run.durationMilliseconds), String(run.rulesetHash.prefix(12))])
+            rows.append([String(run.id), run.status, run.startedAt, traces, String(run.eventCount), String(run.alertCount),
+                         run.durationMilliseconds.map { String($0) } ?? "-", String(run.rulesetHash.prefix(12))])
         }
-        print(table(["id", "started", "traces", "events", "alerts", "ms", "ruleset"], rows))
+        print(table(["id", "status", "started", "traces", "events", "alerts", "ms", "ruleset"], rows))
     }
 }
 
