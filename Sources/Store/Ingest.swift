@@ -31,24 +31,26 @@ public struct IngestProgress: Sendable {
 extension TraceStore {
     /// Ingests one trace file in one transaction: the whole trace or nothing. Idempotent by content:
     /// a file whose SHA-256 is already stored is reported as already present and not stored again.
-    public func ingest(path: String, progress: ((IngestProgress) -> Void)? = nil) throws(StoreError) -> IngestOutcome {
-        let format: TraceFormat
-        do { format = try TraceFormat.detect(path: path) } catch { throw StoreError(path: self.path, message: "\(error)") }
-        guard format == .jsonLines else {
-            let reason: String = switch format {
-            case .straceLog: "an strace log; the strace importer comes with the recorded-traces issue"
-            case .pcap, .pcapng: "a packet capture; packet ingestion comes with the pcap issue"
-            case .scap, .gzip: "a scap capture (or a gzip file); the scap reader comes with the scap issue"
-            default: "not a trace TraceLab recognises (expected JSON Lines: a '{' first)"
-            }
-            throw StoreError(path: self.path, message: "\(path): \(reason); nothing was written")
+    public func ingest(path: String, sidecar: String? = nil, progress: ((IngestProgress) -> Void)? = nil) throws(StoreError) -> IngestOutcome {
+        let opened: (stream: EventStream, format: TraceFormat)
+        do { opened = try TraceFiles.open(path, sidecar: sidecar) } catch {
+            throw StoreError(path: self.path, message: "\(error); nothing was written")
         }
+        let format = opened.format
+        let reader = opened.stream
         var status = stat()
         let totalBytes: UInt64 = stat(path, &status) == 0 ? UInt64(status.st_size) : 0
-        let reader: JSONLinesReader
-        do { reader = try JSONLinesReader(path: path) } catch { throw StoreError(path: self.path, message: "\(error)") }
+        // The content hash: streamed while reading a JSON Lines trace; for an strace log, the log and the
+        // sidecar that gives it meaning.
         let hasher = SHA256()
-        reader.lineObserver = { hasher.update($0) }
+        if let lines = reader as? JSONLinesReader {
+            lines.lineObserver = { hasher.update($0) }
+        } else {
+            let sidecarPath = sidecar ?? TraceFiles.defaultSidecar(for: path)
+            let logHash = FileBytes.sha256(path) ?? ""
+            let sidecarHash = sidecarPath.flatMap { FileBytes.sha256($0) } ?? ""
+            hasher.update(Array((logHash + "\n" + sidecarHash).utf8))
+        }
         // Two threads: this one writes rows while a reader thread parses (and hashes) the file ahead.
         let channel = BatchChannel<Event>(capacity: 8)
         let bytesRead = Atomic<UInt64>(0)
@@ -80,7 +82,7 @@ extension TraceStore {
         }
         do {
             return try pool.write { db -> IngestOutcome in
-                var writer = try TraceWriter(db: db, sourcePath: path, totalBytes: totalBytes)
+                var writer = try TraceWriter(db: db, sourcePath: path, format: format, totalBytes: totalBytes)
                 while let batch = channel.receive() {
                     for event in batch { try writer.append(event) }
                     channel.recycle(batch)
@@ -93,7 +95,7 @@ extension TraceStore {
                 if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM traces WHERE content_hash = ?", arguments: [hash]) {
                     throw DuplicateTrace(traceID: existing, hash: hash)
                 }
-                try writer.finish(hash: hash, header: reader.header)
+                try writer.finish(hash: hash, header: reader.traceHeader)
                 progress?(IngestProgress(path: path, bytesRead: bytesRead.load(ordering: .relaxed), totalBytes: totalBytes, events: writer.events))
                 return IngestOutcome(path: path, status: .ingested, traceID: writer.traceID, contentHash: hash, format: format,
                                      events: writer.events, threads: writer.threadCount, fds: writer.fdCount,
@@ -143,12 +145,12 @@ struct TraceWriter {
     var fdCount: Int { fdIDs.count }
     var containerCount: Int { containerIDs.count }
 
-    init(db: Database, sourcePath: String, totalBytes: UInt64) throws {
+    init(db: Database, sourcePath: String, format: TraceFormat, totalBytes: UInt64) throws {
         self.db = db
         try db.execute(sql: """
             INSERT INTO traces (content_hash, kind, format, source_path, size_bytes, event_count, ingested_at)
-            VALUES ('pending', 'syscall', 'jsonl', ?, ?, 0, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-            """, arguments: [sourcePath, Int64(totalBytes)])
+            VALUES ('pending', 'syscall', ?, ?, ?, 0, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+            """, arguments: [format.rawValue, sourcePath, Int64(totalBytes)])
         traceID = db.lastInsertedRowID
         insertEvent = try db.makeStatement(sql: """
             INSERT INTO events (trace_id, seq, num, ts, type, dir, cpu, thread_id, fd_id, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

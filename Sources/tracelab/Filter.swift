@@ -24,7 +24,10 @@ struct Filter: ParsableCommand {
     @Argument(help: "The condition.")
     var condition: String
 
-    @Argument(help: "Trace files (native JSON Lines).")
+    @Option(help: "The sidecar of strace logs (default: FILE.sidecar.json next to each log).")
+    var sidecar: String?
+
+    @Argument(help: "Trace files (native JSON Lines, or strace -f -ttt -yy logs).")
     var traces: [String] = []
 
     func run() throws {
@@ -60,10 +63,11 @@ struct Filter: ParsableCommand {
         var failed = false
         for path in traces {
             do {
-                let reader = try JSONLinesReader(path: path)
+                let (reader, _) = try TraceFiles.open(path, sidecar: sidecar)
                 while let event = try reader.next() {
                     if predicate(event) { print(format.render(event)) }
                 }
+                for warning in reader.warnings { printError("tracelab: warning: \(warning)") }
             } catch {
                 printError("tracelab: \(error)")
                 failed = true

@@ -48,7 +48,10 @@ struct Replay: ParsableCommand {
     @Option(name: .customLong("trace"), help: "A stored trace to replay: id, content hash (prefix) or ingested file (repeatable; default all).")
     var storedTraces: [String] = []
 
-    @Argument(help: "Trace files (native JSON Lines). Without them, replays from the database.")
+    @Option(help: "The sidecar of strace logs (default: FILE.sidecar.json next to each log).")
+    var sidecar: String?
+
+    @Argument(help: "Trace files (native JSON Lines, or strace -f -ttt -yy logs). Without them, replays from the database.")
     var traces: [String] = []
 
     func run() throws {
@@ -73,10 +76,11 @@ struct Replay: ParsableCommand {
         var failed = false
         for path in traces {
             do {
-                let reader = try JSONLinesReader(path: path)
+                let (reader, _) = try TraceFiles.open(path, sidecar: sidecar)
                 while let event = try reader.next() {
                     for alert in engine.process(event) { print(AlertFormatting.render(alert, style: style)) }
                 }
+                for warning in reader.warnings { printError("tracelab: warning: \(warning)") }
             } catch {
                 printError("tracelab: \(error)")
                 failed = true

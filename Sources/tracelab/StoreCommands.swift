@@ -46,7 +46,10 @@ struct Ingest: ParsableCommand {
 
     @OptionGroup var database: DatabaseOption
 
-    @Argument(help: "Trace files or folders (folders are searched for .jsonl files).")
+    @Option(help: "The sidecar of strace logs (default: FILE.sidecar.json next to each log).")
+    var sidecar: String?
+
+    @Argument(help: "Trace files or folders (folders give their .jsonl and .strace files).")
     var inputs: [String]
 
     func run() throws {
@@ -58,7 +61,7 @@ struct Ingest: ParsableCommand {
         var failures: [String] = []
         for file in files {
             do {
-                let outcome = try store.ingest(path: file) { progress.update($0) }
+                let outcome = try store.ingest(path: file, sidecar: sidecar) { progress.update($0) }
                 progress.finish(file)
                 outcomes.append(outcome)
             } catch {
@@ -86,7 +89,7 @@ struct Ingest: ParsableCommand {
                 var names: [String] = []
                 while let entry = readdir(directory) {
                     let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-                    if name.hasSuffix(".jsonl") { names.append(name) }
+                    if name.hasSuffix(".jsonl") || name.hasSuffix(".strace") { names.append(name) }
                 }
                 closedir(directory)
                 let folder = input.hasSuffix("/") ? String(input.dropLast()) : input

@@ -1,0 +1,52 @@
+import TraceModel
+
+/// A reader that yields a trace's events one at a time.
+public protocol EventStream: AnyObject, Sendable {
+    /// The next event, or nil at the end.
+    func next() throws(TraceLabError) -> Event?
+    /// What the trace says about itself.
+    var traceHeader: TraceHeader? { get }
+    /// Bytes of the input read so far.
+    var bytesRead: UInt64 { get }
+    /// Problems that did not stop reading, each with its location.
+    var warnings: [TraceLabError] { get }
+}
+
+extension JSONLinesReader: EventStream {
+    public var traceHeader: TraceHeader? { header }
+    public var warnings: [TraceLabError] { [] }
+}
+
+extension StraceReader: EventStream {
+    public var traceHeader: TraceHeader? { header }
+}
+
+/// Opens trace files by their content.
+public enum TraceFiles {
+    /// The sidecar an strace log uses when none is named: `FILE.sidecar.json`, or `FILE` without its
+    /// extension plus `.sidecar.json`.
+    public static func defaultSidecar(for path: String) -> String? {
+        var candidates = [path + ".sidecar.json"]
+        if let dot = path.lastIndex(of: "."), !path[dot...].contains("/") { candidates.append(String(path[..<dot]) + ".sidecar.json") }
+        return candidates.first { FileBytes.read($0) != nil }
+    }
+
+    /// A reader for a JSON Lines trace or an strace log (with its sidecar).
+    public static func open(_ path: String, sidecar: String? = nil) throws(TraceLabError) -> (stream: EventStream, format: TraceFormat) {
+        let format = try TraceFormat.detect(path: path)
+        switch format {
+        case .jsonLines:
+            return (try JSONLinesReader(path: path), format)
+        case .straceLog:
+            let sidecarPath = sidecar ?? defaultSidecar(for: path)
+            let loaded = try sidecarPath.map { (file) throws(TraceLabError) in try StraceSidecar.load(path: file) } ?? StraceSidecar()
+            return (try StraceReader(path: path, sidecar: loaded), format)
+        case .pcap, .pcapng:
+            throw TraceLabError("a packet capture: packet ingestion comes with the pcap issue", at: SourceLocation(file: path, line: 0, column: 0))
+        case .scap, .gzip:
+            throw TraceLabError("a scap capture (or a gzip file): the scap reader comes with the scap issue", at: SourceLocation(file: path, line: 0, column: 0))
+        case .unknown:
+            throw TraceLabError("not a trace TraceLab recognises (JSON Lines records or an strace -f -ttt log)", at: SourceLocation(file: path, line: 0, column: 0))
+        }
+    }
+}

@@ -1,0 +1,365 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TraceModel
+
+/// Imports `strace -f -ttt -yy -s 4096 -v` recordings: rebuilds the thread table (clone, fork, vfork,
+/// execve, exit; fd inheritance, cwd, uids) and the fd table (open*, socket, connect, accept, dup*,
+/// fcntl, pipe, close), and maps each completed call to a Falco exit event with Falco's parameter
+/// names. Unfinished/resumed pairs become one event at the return time; signals and exits become
+/// `signaldeliver` and `procexit`; syscalls Falco does not know keep their own name. Lines that are not
+/// strace output are skipped with a line-numbered warning.
+public final class StraceReader: @unchecked Sendable {
+    public let path: String
+    public let sidecar: StraceSidecar
+    /// Problems that did not stop the import, each with its line.
+    public private(set) var warnings: [TraceLabError] = []
+    private let file: UnsafeMutablePointer<FILE>
+    private var line = 0
+    private var lineBuffer: UnsafeMutablePointer<CChar>?
+    private var lineCapacity = 0
+    private var number: UInt64 = 0
+    private var processes: [Int64: ProcessState] = [:]
+    private var pending: [Int64: (name: String, arguments: String, line: Int)] = [:]
+    private var queued: [Event] = []
+    private var matchedPids: Set<Int64> = []
+    /// Bytes of the log read so far.
+    public private(set) var bytesRead: UInt64 = 0
+
+    public init(path: String, sidecar: StraceSidecar) throws(TraceLabError) {
+        guard let file = fopen(path, "rb") else {
+            throw TraceLabError("cannot open strace log: \(String(cString: strerror(errno)))", at: SourceLocation(file: path, line: 0, column: 0))
+        }
+        self.path = path
+        self.file = file
+        self.sidecar = sidecar
+    }
+
+    deinit {
+        fclose(file)
+        free(lineBuffer)
+    }
+
+    /// The header this recording stands for.
+    public var header: TraceHeader {
+        TraceHeader(hostname: sidecar.hostname, description: sidecar.description, source: "strace -f -ttt -yy -s 4096 -v")
+    }
+
+    /// Reads a whole recording.
+    public static func readAll(path: String, sidecar: StraceSidecar) throws(TraceLabError) -> [Event] {
+        let reader = try StraceReader(path: path, sidecar: sidecar)
+        var events: [Event] = []
+        while let event = try reader.next() { events.append(event) }
+        return events
+    }
+
+    /// The next event, or nil at the end of the log.
+    public func next() throws(TraceLabError) -> Event? {
+        while queued.isEmpty {
+            let length = getline(&lineBuffer, &lineCapacity, file)
+            if length < 0 {
+                if ferror(file) != 0 { throw TraceLabError("read error", at: location(0)) }
+                finish()
+                break
+            }
+            line += 1
+            bytesRead += UInt64(length)
+            guard let lineBuffer else { break }
+            var count = length
+            let base = UnsafeRawPointer(lineBuffer).assumingMemoryBound(to: UInt8.self)
+            while count > 0, base[count - 1] == 0x0A || base[count - 1] == 0x0D { count -= 1 }
+            let text = String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
+            if text.isEmpty { continue }
+            guard let parsed = StraceLine.parse(text[...]) else {
+                warn("not a line of strace -f -ttt output (skipped): \(text.prefix(60))")
+                continue
+            }
+            handle(parsed)
+        }
+        return queued.isEmpty ? nil : queued.removeFirst()
+    }
+
+    // MARK: Lines
+
+    private func handle(_ parsed: StraceLine) {
+        switch parsed {
+        case .unfinished(let pid, _, let name, let arguments):
+            pending[pid] = (name, arguments, line)
+        case .resumed(let pid, let time, let name, let rest):
+            guard let started = pending.removeValue(forKey: pid), started.name == name else {
+                warn("'\(name) resumed' without its unfinished start (skipped)")
+                return
+            }
+            guard let (tail, result) = StraceLine.splitCall(Substring(rest)) else {
+                warn("cannot read the resumed '\(name)' call (skipped)")
+                return
+            }
+            let joined = started.arguments.hasSuffix(" ") || tail.isEmpty ? started.arguments + tail : started.arguments + " " + tail
+            call(pid: pid, time: time, name: name, arguments: joined, result: result)
+        case .call(let pid, let time, let name, let arguments, let result):
+            call(pid: pid, time: time, name: name, arguments: arguments, result: result)
+        case .signal(let pid, let time, let name, _):
+            let process = state(pid)
+            emit(time: time, type: "signaldeliver", params: [.number("spid", 0), .number("dpid", pid), Param(name: "sig", text: name)], process: process)
+        case .exit(let pid, let time, let code, let signal):
+            let process = state(pid)
+            var params: [Param] = [.number("status", code ?? 0)]
+            if let signal { params.append(Param(name: "sig", text: signal)) }
+            emit(time: time, type: "procexit", params: params, process: process)
+            processes[pid] = nil
+        }
+    }
+
+    private func finish() {
+        for (pid, started) in pending.sorted(by: { $0.key < $1.key }) {
+            warnings.append(TraceLabError("pid \(pid): '\(started.name)' never returned (the log ends first)", at: location(started.line)))
+        }
+        pending.removeAll()
+        for rule in sidecar.containers {
+            for pid in rule.pids where !matchedPids.contains(pid) {
+                warnings.append(TraceLabError("the sidecar puts pid \(pid) in container '\(rule.container.name)', but no such process is in the log", at: location(0)))
+            }
+        }
+    }
+
+    private func warn(_ message: String) { warnings.append(TraceLabError(message, at: location(line))) }
+
+    private func location(_ line: Int) -> SourceLocation { SourceLocation(file: path, line: line, column: 1) }
+
+    // MARK: Processes
+
+    /// The state of a pid, created on first sight (a process that was running before the log started).
+    private func state(_ pid: Int64) -> ProcessState {
+        if let known = processes[pid] { return known }
+        let process = ProcessState(tid: pid, pid: pid, parent: nil, uid: sidecar.defaultUID, loginuid: sidecar.defaultLoginUID)
+        assignContainerByPid(process)
+        processes[pid] = process
+        return process
+    }
+
+    private func assignContainerByPid(_ process: ProcessState) {
+        for rule in sidecar.containers where rule.pids.contains(process.tid) {
+            process.container = rule.container
+            matchedPids.insert(process.tid)
+        }
+    }
+
+    private func emit(time: UInt64, type: String, params: [Param], process: ProcessState, fd: FDInfo? = nil) {
+        number += 1
+        queued.append(Event(number: number, timestamp: time, type: type, params: params, thread: process.snapshot(sidecar),
+                            fd: fd, hostname: sidecar.hostname))
+    }
+
+    // MARK: Calls
+
+    private func call(pid: Int64, time: UInt64, name: String, arguments text: String, result resultText: String) {
+        let process = state(pid)
+        let arguments = StraceSyntax.arguments(text)
+        let result = StraceSyntax.result(resultText)
+        let res = result.value ?? 0
+        func argument(_ index: Int) -> Substring? { index < arguments.count ? arguments[index] : nil }
+        func string(_ index: Int) -> String { argument(index).flatMap(StraceSyntax.text) ?? argument(index).map(String.init) ?? "" }
+        func resParam() -> Param {
+            if res < 0, let errno = result.errno { return Param(name: "res", text: errno, raw: res) }
+            return .number("res", res)
+        }
+        func fdParam(_ value: Int64) -> Param { .number("fd", value) }
+        /// The descriptor an argument names, learning its name from the decoration.
+        func descriptor(_ index: Int) -> (Int64, FDInfo?) {
+            guard let raw = argument(index), let parsed = StraceSyntax.descriptor(raw) else { return (-1, nil) }
+            return (parsed.number, process.fds.resolve(parsed.number, decoration: parsed.decoration))
+        }
+
+        switch name {
+        case "execve", "execveat":
+            let pathIndex = name == "execve" ? 0 : 1
+            let path = string(pathIndex)
+            let argv = argument(pathIndex + 1).map(StraceSyntax.stringList) ?? []
+            let env = argument(pathIndex + 2).map(StraceSyntax.stringList) ?? []
+            if res == 0 {
+                process.exec(path: path, argv: argv, env: env)
+                for rule in sidecar.containers where process.container == nil && rule.commands.contains(process.name) {
+                    process.container = rule.container
+                }
+            }
+            emit(time: time, type: name, params: [
+                resParam(), Param(name: "exe", text: argv.first ?? path), Param(name: "args", text: argv.dropFirst().joined(separator: " ")),
+                .number("tid", process.tid), .number("pid", process.pid), .number("ptid", process.parent?.pid ?? 0),
+                Param(name: "cwd", text: process.cwd ?? ""), Param(name: "comm", text: process.name),
+                Param(name: "env", text: env.joined(separator: " ")), .number("tty", process.tty),
+                .number("loginuid", process.loginuid), Param(name: "flags", text: "0", raw: 0),
+                Param(name: "trusted_exepath", text: process.exepath),
+            ], process: process)
+        case "clone", "clone3", "fork", "vfork":
+            let flags = name == "clone3" ? (argument(0).map(String.init) ?? "") : (arguments.first(where: { $0.hasPrefix("flags=") }).map(String.init) ?? "")
+            emit(time: time, type: name, params: [resParam(), Param(name: "exe", text: process.exe), Param(name: "args", text: process.args.joined(separator: " ")),
+                                                  .number("tid", process.tid), .number("pid", process.pid), .number("ptid", process.parent?.pid ?? 0),
+                                                  Param(name: "cwd", text: process.cwd ?? ""), Param(name: "flags", text: flags)],
+                 process: process)
+            if res > 0 {
+                let isThread = flags.contains("CLONE_THREAD")
+                let child = process.spawn(tid: res, thread: isThread, sharesFiles: isThread || flags.contains("CLONE_FILES"))
+                if processes[res] == nil || processes[res]?.hasRun == false {
+                    processes[res] = child
+                    assignContainerByPid(child)
+                }
+            }
+        case "open", "openat", "openat2", "creat", "open_by_handle_at":
+            let base = name == "openat" || name == "openat2" ? 1 : 0
+            let raw = string(base)
+            var flags = name == "creat" ? "O_WRONLY|O_CREAT|O_TRUNC" : (argument(base + 1).map(String.init) ?? "O_RDONLY")
+            if name == "openat2", let how = argument(base + 1) {
+                flags = how.firstMatch(of: /flags=([A-Z_|0-9]+)/).map { String($0.1) } ?? "O_RDONLY"
+            }
+            let decoded = OpenFlags.value(of: Param(name: "flags", text: flags))
+            var fd: FDInfo?
+            if res >= 0 {
+                let resolved = result.decoration.map(StraceSyntax.path(ofDecoration:)) ?? process.absolute(raw)
+                let info = FDInfo(number: res, type: flags.contains("O_DIRECTORY") ? .directory : .file, name: resolved, nameRaw: raw)
+                process.fds.set(res, info)
+                fd = info
+            }
+            var params: [Param] = [fdParam(res >= 0 ? res : res)]
+            if base == 1 {
+                let (dirfd, _) = descriptor(0)
+                params.append(.number("dirfd", dirfd))
+            }
+            params += [Param(name: "name", text: raw), Param(name: "flags", text: OpenFlags.render(decoded), raw: decoded),
+                       .number("mode", Int64(argument(base + 2).flatMap { Int64($0, radix: 8) } ?? 0))]
+            if res < 0, let errno = result.errno { params[0] = Param(name: "fd", text: errno, raw: res) }
+            emit(time: time, type: name, params: params, process: process, fd: fd)
+        case "read", "readv", "pread64", "preadv", "preadv2", "recv", "recvfrom", "recvmsg", "write", "writev", "pwrite64",
+             "pwritev", "pwritev2", "send", "sendto", "sendmsg":
+            let (_, fd) = descriptor(0)
+            var params = [resParam()]
+            if let data = argument(1), let decoded = StraceSyntax.string(data) {
+                params.append(Param(name: "data", text: String(decoding: decoded.bytes, as: UTF8.self), bytes: decoded.bytes))
+            }
+            if name == "sendto" || name == "recvfrom", let address = argument(4).flatMap(StraceSyntax.socketAddress) {
+                params.append(Param(name: "tuple", text: address.description))
+            }
+            emit(time: time, type: name, params: params, process: process, fd: fd)
+        case "close":
+            let (number, fd) = descriptor(0)
+            emit(time: time, type: name, params: [resParam(), fdParam(number)], process: process, fd: fd)
+            if res == 0 { process.fds.remove(number) }
+        case "socket":
+            let domain = string(0), kind = string(1), proto = string(2)
+            var info: FDInfo?
+            if res >= 0 {
+                let socket = FDTable.socket(number: res, domain: domain, kind: kind, protocolName: proto, decoration: result.decoration)
+                process.fds.set(res, socket)
+                info = socket
+            }
+            emit(time: time, type: name, params: [fdParam(res), Param(name: "domain", text: domain), Param(name: "type", text: kind),
+                                                  Param(name: "proto", text: proto)], process: process, fd: info)
+        case "connect", "bind":
+            let (number, known) = descriptor(0)
+            var fd = known
+            if let address = argument(1).flatMap(StraceSyntax.socketAddress), let current = known {
+                fd = name == "connect" ? process.fds.connect(number, current, to: address) : process.fds.bind(number, current, to: address)
+            }
+            var params = [resParam()]
+            params.append(Param(name: name == "connect" ? "tuple" : "addr", text: fd?.name ?? string(1)))
+            params.append(fdParam(number))
+            emit(time: time, type: name, params: params, process: process, fd: fd)
+        case "accept", "accept4":
+            let (listener, _) = descriptor(0)
+            var fd: FDInfo?
+            if res >= 0 {
+                let accepted = FDTable.accepted(number: res, decoration: result.decoration)
+                process.fds.set(res, accepted)
+                fd = accepted
+            }
+            emit(time: time, type: name, params: [fdParam(res), Param(name: "tuple", text: fd?.name ?? ""), .number("queuepct", 0),
+                                                  .number("listener", listener)], process: process, fd: fd)
+        case "listen":
+            let (number, fd) = descriptor(0)
+            emit(time: time, type: name, params: [resParam(), fdParam(number), .number("backlog", Int64(string(1)) ?? 0)], process: process, fd: fd)
+        case "dup", "dup2", "dup3", "fcntl":
+            let (old, fd) = descriptor(0)
+            if name == "fcntl", !(argument(1)?.hasPrefix("F_DUPFD") ?? false) {
+                emit(time: time, type: name, params: [resParam(), fdParam(old), Param(name: "cmd", text: string(1))], process: process, fd: fd)
+                return
+            }
+            if res >= 0, let fd { process.fds.set(res, fd.renumbered(res)) }
+            emit(time: time, type: name, params: [resParam(), .number("oldfd", old), .number("newfd", res)], process: process, fd: fd)
+        case "pipe", "pipe2":
+            if res == 0, let pair = argument(0) {
+                for end in StraceSyntax.arguments(String(pair.dropFirst().dropLast())) {
+                    if let parsed = StraceSyntax.descriptor(end) {
+                        process.fds.set(parsed.number, FDInfo(number: parsed.number, type: .pipe, name: parsed.decoration ?? "pipe"))
+                    }
+                }
+            }
+            emit(time: time, type: name, params: [resParam()], process: process)
+        case "chdir", "fchdir":
+            if res == 0 {
+                if name == "chdir" { process.cwd = process.absolute(string(0)) } else if let fd = descriptor(0).1 { process.cwd = fd.name }
+                process.changed()
+            }
+            emit(time: time, type: name, params: [resParam(), Param(name: "path", text: name == "chdir" ? string(0) : process.cwd ?? "")], process: process)
+        case "setuid", "setgid", "setresuid", "setresgid", "setreuid", "setregid":
+            let value = Int64(string(name.hasPrefix("setre") && !name.hasPrefix("setres") ? 1 : 0)) ?? -1
+            if res == 0 {
+                if name.hasSuffix("uid") { process.uid = value } else { process.gid = value }
+                process.changed()
+            }
+            let key = name.hasSuffix("uid") ? "uid" : "gid"
+            let label = name.hasSuffix("uid") ? sidecar.users[value] : sidecar.groups[value]
+            emit(time: time, type: name, params: [resParam(), Param(name: key, text: label.map { "\(value)(\($0))" } ?? String(value), raw: value)],
+                 process: process)
+        case "unlink", "rmdir", "mkdir", "chmod", "chown", "lchown", "truncate":
+            var params = [resParam(), Param(name: "path", text: string(0))]
+            if name == "mkdir" || name == "chmod" { params.append(.number("mode", Int64(string(1), radix: 8) ?? 0)) }
+            if name == "chown" || name == "lchown" { params += [.number("uid", Int64(string(1)) ?? -1), .number("gid", Int64(string(2)) ?? -1)] }
+            emit(time: time, type: name, params: params, process: process)
+        case "unlinkat", "mkdirat", "fchmodat", "fchownat":
+            let (dirfd, _) = descriptor(0)
+            var params = [resParam(), .number("dirfd", dirfd), Param(name: name == "unlinkat" ? "name" : "path", text: string(1))]
+            if name == "mkdirat" || name == "fchmodat" { params.append(.number("mode", Int64(string(2), radix: 8) ?? 0)) }
+            if name == "unlinkat" { params.append(Param(name: "flags", text: string(2))) }
+            emit(time: time, type: name, params: params, process: process)
+        case "rename", "link", "symlink":
+            let first = name == "symlink" ? "target" : "oldpath", second = name == "symlink" ? "linkpath" : "newpath"
+            emit(time: time, type: name, params: [resParam(), Param(name: first, text: string(0)), Param(name: second, text: string(1))], process: process)
+        case "renameat", "renameat2", "linkat":
+            emit(time: time, type: name, params: [resParam(), .number("olddirfd", descriptor(0).0), Param(name: "oldpath", text: string(1)),
+                                                  .number("newdirfd", descriptor(2).0), Param(name: "newpath", text: string(3))], process: process)
+        case "symlinkat":
+            emit(time: time, type: name, params: [resParam(), Param(name: "target", text: string(0)), .number("linkdirfd", descriptor(1).0),
+                                                  Param(name: "linkpath", text: string(2))], process: process)
+        case "fchmod", "fchown":
+            let (number, fd) = descriptor(0)
+            emit(time: time, type: name, params: [resParam(), fdParam(number), Param(name: "mode", text: string(1))], process: process, fd: fd)
+        case "kill", "tkill", "tgkill":
+            emit(time: time, type: name, params: [resParam(), .number("pid", Int64(string(0)) ?? 0), Param(name: "sig", text: string(arguments.count - 1))],
+                 process: process)
+        case "ptrace":
+            emit(time: time, type: name, params: [resParam(), Param(name: "request", text: string(0)), .number("pid", Int64(string(1)) ?? 0)], process: process)
+        case "setns":
+            let (number, fd) = descriptor(0)
+            emit(time: time, type: name, params: [resParam(), fdParam(number), Param(name: "nstype", text: string(1))], process: process, fd: fd)
+        case "mount", "umount", "umount2":
+            var params = [resParam(), Param(name: "dev", text: string(0))]
+            if arguments.count > 1 { params.append(Param(name: "dir", text: string(1))) }
+            if arguments.count > 2 { params.append(Param(name: "type", text: string(2))) }
+            emit(time: time, type: name, params: params, process: process)
+        case "ioctl":
+            let (number, fd) = descriptor(0)
+            emit(time: time, type: name, params: [resParam(), fdParam(number), Param(name: "request", text: string(1)),
+                                                  Param(name: "argument", text: string(2))], process: process, fd: fd)
+        case "exit", "exit_group":
+            break  // the "+++ exited" line that follows makes the procexit event
+        default:
+            // Unmapped syscalls keep their name and their arguments as strace printed them.
+            var params = [resParam()]
+            for (index, value) in arguments.enumerated() { params.append(Param(name: "arg\(index)", text: String(value))) }
+            let fd = arguments.first.flatMap(StraceSyntax.descriptor).flatMap { parsed in
+                parsed.decoration.flatMap { _ in process.fds.resolve(parsed.number, decoration: parsed.decoration) }
+            }
+            emit(time: time, type: name, params: params, process: process, fd: fd)
+        }
+        process.hasRun = true
+    }
+}
