@@ -84,6 +84,7 @@ enum StraceLine: Equatable {
 
     /// Splits `args) = result` at the closing parenthesis of the call, outside quotes and brackets.
     static func splitCall(_ text: Substring) -> (String, String)? {
+        var previous: Character = " "
         var depth = 0
         var inString = false
         var escaped = false
@@ -96,6 +97,7 @@ enum StraceLine: Equatable {
                 switch character {
                 case "\"": inString = true
                 case "(", "[", "{", "<": depth += 1
+                case ">" where previous == "-" || previous == "=": break  // "->" of a socket tuple, "=>" of an in-out value
                 case "]", "}", ">": depth -= 1
                 case ")":
                     if depth == 0 {
@@ -109,6 +111,7 @@ enum StraceLine: Equatable {
                 default: break
                 }
             }
+            previous = character
             index = text.index(after: index)
         }
         return nil
@@ -119,6 +122,7 @@ enum StraceLine: Equatable {
 enum StraceSyntax {
     /// Top-level comma-separated arguments (quotes, brackets, braces and `<...>` decorations kept whole).
     static func arguments(_ text: String) -> [Substring] {
+        var previous: Character = " "
         var result: [Substring] = []
         var depth = 0
         var inString = false
@@ -133,6 +137,7 @@ enum StraceSyntax {
                 switch character {
                 case "\"": inString = true
                 case "(", "[", "{", "<": depth += 1
+                case ">" where previous == "-" || previous == "=": break
                 case ")", "]", "}", ">": depth -= 1
                 case "," where depth == 0:
                     result.append(text[start..<index].drop { $0 == " " })
@@ -140,6 +145,7 @@ enum StraceSyntax {
                 default: break
                 }
             }
+            previous = character
             index = text.index(after: index)
         }
         let last = text[start...].drop { $0 == " " }
@@ -238,11 +244,13 @@ enum StraceSyntax {
     static func matchingAngle(_ text: Substring, from start: Substring.Index) -> Substring.Index? {
         var depth = 0
         var index = start
+        var previous: Character = " "
         while index < text.endIndex {
-            if text[index] == "<" { depth += 1 } else if text[index] == ">" {
+            if text[index] == "<" { depth += 1 } else if text[index] == ">", previous != "-", previous != "=" {
                 depth -= 1
                 if depth == 0 { return index }
             }
+            previous = text[index]
             index = text.index(after: index)
         }
         return nil

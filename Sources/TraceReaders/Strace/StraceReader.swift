@@ -33,6 +33,42 @@ public final class StraceReader: @unchecked Sendable {
         self.path = path
         self.file = file
         self.sidecar = sidecar
+        standardStreams = StraceReader.scanStandardStreams(path)
+    }
+
+    /// What each pid's standard streams (fds 0, 1, 2) are, from the first decoration the log shows for
+    /// them. strace only names a descriptor when a call uses it, but a process's terminal must be known
+    /// when it starts (`proc.tty` of its execve), so the log is scanned once ahead.
+    private let standardStreams: [Int64: [Int64: String]]
+
+    private static func scanStandardStreams(_ path: String) -> [Int64: [Int64: String]] {
+        guard let file = fopen(path, "rb") else { return [:] }
+        defer { fclose(file) }
+        var result: [Int64: [Int64: String]] = [:]
+        var buffer: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(buffer) }
+        while getline(&buffer, &capacity, file) >= 0, let buffer {
+            let line = String(cString: buffer)
+            for stream in ["0", "1", "2"] {
+                guard let range = line.firstRange(of: "(" + stream + "<") else { continue }
+                let pid = Int64(line.prefix { $0.isNumber }) ?? 0
+                guard let fd = Int64(stream), result[pid]?[fd] == nil else { continue }
+                let text = Substring(line)
+                let open = text.index(range.lowerBound, offsetBy: 2)
+                if let close = StraceSyntax.matchingAngle(text, from: open) {
+                    result[pid, default: [:]][fd] = String(text[text.index(after: open)..<close])
+                }
+            }
+        }
+        return result
+    }
+
+    /// Gives a new process the standard streams the log shows for it, where it has none yet.
+    private func learnStandardStreams(_ process: ProcessState) {
+        for (fd, decoration) in standardStreams[process.tid] ?? [:] where process.fds.entry(fd) == nil {
+            _ = process.fds.resolve(fd, decoration: decoration)
+        }
     }
 
     deinit {
@@ -128,11 +164,21 @@ public final class StraceReader: @unchecked Sendable {
 
     // MARK: Processes
 
-    /// The state of a pid, created on first sight (a process that was running before the log started).
+    /// The state of a pid, created on first sight. With -f a child's first lines often come before its
+    /// parent's clone returns: a new pid is then the child of the process whose clone is still pending
+    /// (the latest one). A pid with no pending clone was running before the log started.
     private func state(_ pid: Int64) -> ProcessState {
         if let known = processes[pid] { return known }
-        let process = ProcessState(tid: pid, pid: pid, parent: nil, uid: sidecar.defaultUID, loginuid: sidecar.defaultLoginUID)
+        let process: ProcessState
+        if let (parentPid, started) = pending.filter({ ["clone", "clone3", "fork", "vfork"].contains($0.value.name) })
+            .max(by: { $0.value.line < $1.value.line }), let parent = processes[parentPid] {
+            let isThread = started.arguments.contains("CLONE_THREAD")
+            process = parent.spawn(tid: pid, thread: isThread, sharesFiles: isThread || started.arguments.contains("CLONE_FILES"))
+        } else {
+            process = ProcessState(tid: pid, pid: pid, parent: nil, uid: sidecar.defaultUID, loginuid: sidecar.defaultLoginUID)
+        }
         assignContainerByPid(process)
+        learnStandardStreams(process)
         processes[pid] = process
         return process
     }
@@ -202,6 +248,7 @@ public final class StraceReader: @unchecked Sendable {
                 if processes[res] == nil || processes[res]?.hasRun == false {
                     processes[res] = child
                     assignContainerByPid(child)
+                    learnStandardStreams(child)
                 }
             }
         case "open", "openat", "openat2", "creat", "open_by_handle_at":
