@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "TraceReaders", targets: ["TraceReaders"]),
         .library(name: "FalcoRules", targets: ["FalcoRules"]),
         .library(name: "Store", targets: ["Store"]),
+        .library(name: "Scenarios", targets: ["Scenarios"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,15 +23,17 @@ let package = Package(
         .target(name: "TraceReaders", dependencies: ["TraceModel"]),
         .target(name: "FalcoRules", dependencies: ["TraceModel", .product(name: "Yams", package: "Yams")]),
         .target(name: "Store", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
+        .target(name: "Scenarios", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "tracelab",
             dependencies: [
-                "TraceModel", "TraceReaders", "FalcoRules", "Store",
+                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Scenarios",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "FalcoRulesTests", dependencies: ["FalcoRules", "TraceModel", "TraceReaders"]),
         .testTarget(name: "TraceReadersTests", dependencies: ["TraceReaders", "TraceModel"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TraceReaders", "TraceModel", "FalcoRules", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "FalcoRules", "TraceReaders", "TraceModel", "Store"]),
         .testTarget(name: "TracelabCLITests", dependencies: ["tracelab", "TraceReaders", "TraceModel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,86 @@
+import FalcoRules
+import TraceModel
+import TraceReaders
+
+/// The outcome of replaying a scenario: which expected alerts were missing and which alerts were not
+/// expected.
+public struct ScenarioResult: Sendable {
+    public var scenario: String
+    public var ruleSet: String
+    public var events: Int
+    public var alerts: [Alert]
+    public var missing: [String]
+    public var unexpected: [String]
+    public var warnings: [String]
+    public var passed: Bool { missing.isEmpty && unexpected.isEmpty }
+
+    /// A readable report: PASS, or FAIL with what is missing and what is unexpected.
+    public var report: String {
+        var out = "\(passed ? "PASS" : "FAIL") \(scenario) [\(ruleSet)]: \(events) events, \(alerts.count) alerts"
+        for line in missing { out += "\n  - missing: \(line)" }
+        for line in unexpected { out += "\n  + unexpected: \(line)" }
+        return out
+    }
+}
+
+extension Scenario {
+    /// Replays the scenario's traces through an engine and compares the alerts with the expectations
+    /// that apply to the rule set (named by its rules files' base names).
+    public func check(engine: RuleEngine, ruleSet: String) throws(TraceLabError) -> ScenarioResult {
+        var raised: [(Event, Alert)] = []
+        var events = 0
+        var warnings: [String] = []
+        for path in tracePaths {
+            let (stream, _) = try TraceFiles.open(path)
+            while let event = try stream.next() {
+                events += 1
+                for alert in engine.process(event) { raised.append((event, alert)) }
+            }
+            warnings += stream.warnings.map(\.description)
+        }
+        var unmatched = Array(raised.indices)
+        var missing: [String] = []
+        for expectation in expectedAlerts where expectation.ruleSets.isEmpty || expectation.ruleSets.contains(where: { name in ruleSet.split(separator: "+").contains { $0 == name } }) {
+            var selector = ConditionCompiler()
+            guard let node = try? ConditionParser.parse(expectation.on, maxDepth: 1000), let predicate = try? selector.compile(node) else {
+                missing.append("\(expectation.rule): the 'on' condition does not compile: \(expectation.on)")
+                continue
+            }
+            let renderers = expectation.fields.map { field in
+                (field, (try? ConditionParser.parse(field.field + " exists")).flatMap { node -> Extractor? in
+                    guard case .unary(let operand, _, _) = node else { return nil }
+                    return try? ConditionCompiler().resolve(operand).1
+                })
+            }
+            var found = 0
+            var near: String?
+            for index in unmatched {
+                let (event, alert) = raised[index]
+                guard alert.rule == expectation.rule, predicate(event) else { continue }
+                let mismatches = renderers.compactMap { field, extractor -> String? in
+                    let actual = extractor?.render(event) ?? "<NA>"
+                    return actual == field.value ? nil : "\(field.field)=\(actual) (expected \(field.value))"
+                }
+                if alert.priority != expectation.priority {
+                    near = "priority \(alert.priority.name) (expected \(expectation.priority.name))"
+                    continue
+                }
+                if !mismatches.isEmpty {
+                    near = mismatches.joined(separator: ", ")
+                    continue
+                }
+                unmatched.removeAll { $0 == index }
+                found += 1
+            }
+            if found < expectation.atLeast {
+                missing.append("\(expectation.rule) (\(expectation.priority.name)) on \(expectation.on)" + (near.map { ": an alert differs: \($0)" } ?? ": not raised"))
+            }
+        }
+        let unexpected = silent ? unmatched.map { index -> String in
+            let (event, alert) = raised[index]
+            return "\(alert.rule) (\(alert.priority.name)) on event \(event.number) \(event.type) by \(event.thread?.name ?? "<NA>")"
+        } : []
+        return ScenarioResult(scenario: name, ruleSet: ruleSet, events: events, alerts: raised.map(\.1), missing: missing,
+                              unexpected: unexpected, warnings: warnings)
+    }
+}

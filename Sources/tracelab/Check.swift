@@ -1,0 +1,68 @@
+import ArgumentParser
+import FalcoRules
+import Scenarios
+import TraceModel
+
+/// `tracelab check`: replays scenarios and compares the alerts with what each scenario expects.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay scenarios and check the expected alerts fire and nothing else does.",
+        discussion: "Without --rules, uses TraceLab's lab rules (rules/lab_rules.yaml). Exit 1 when any scenario fails.")
+
+    @Option(name: .customLong("rules"), help: "Rules files, loaded in order (default: rules/lab_rules.yaml).")
+    var rules: [String] = []
+
+    @Argument(help: "Scenario files or folders (default: scenarios/).")
+    var inputs: [String] = []
+
+    func run() throws {
+        let rulesFiles = rules.isEmpty ? ["rules/lab_rules.yaml"] : rules
+        let loader = try loadRules(rulesFiles)
+        let ruleSet = rulesFiles.map { path -> String in
+            let file = path.split(separator: "/").last.map(String.init) ?? path
+            return file.hasSuffix(".yaml") ? String(file.dropLast(5)) : file
+        }.joined(separator: "+")
+        let files = scenarioFiles(inputs.isEmpty ? ["scenarios"] : inputs)
+        if files.isEmpty { throw ValidationError("no scenario files found") }
+        var failures = 0
+        for file in files {
+            do {
+                let scenario = try Scenario.load(path: file)
+                let result = try scenario.check(engine: RuleEngine(loader: loader), ruleSet: ruleSet)
+                print(result.report)
+                for warning in result.warnings { printError("tracelab: warning: \(warning)") }
+                if !result.passed { failures += 1 }
+            } catch {
+                printError("tracelab: \(error)")
+                failures += 1
+            }
+        }
+        print("\(files.count - failures) passed, \(failures) failed")
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    private func scenarioFiles(_ inputs: [String]) -> [String] {
+        var files: [String] = []
+        for input in inputs {
+            var status = stat()
+            if stat(input, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+                guard let directory = opendir(input) else { continue }
+                var names: [String] = []
+                while let entry = readdir(directory) {
+                    let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+                    if name.hasSuffix(".yaml") { names.append(name) }
+                }
+                closedir(directory)
+                let folder = input.hasSuffix("/") ? String(input.dropLast()) : input
+                files += names.sorted().map { folder + "/" + $0 }
+            } else {
+                files.append(input)
+            }
+        }
+        return files
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
