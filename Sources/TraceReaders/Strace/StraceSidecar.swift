@@ -21,6 +21,12 @@ public struct StraceSidecar: Sendable {
         public var pids: [Int64]
         /// Subtree roots by the command name a process takes when it executes (e.g. a launcher).
         public var commands: [String]
+
+        public init(container: ContainerInfo, pids: [Int64], commands: [String]) {
+            self.container = container
+            self.pids = pids
+            self.commands = commands
+        }
     }
 
     /// Reads a sidecar file; errors carry the file and position.
