@@ -15,40 +15,58 @@ enum StraceLine: Equatable {
 
     /// Parses a line; nil when it is not strace output (another tool's line, a cut line).
     static func parse(_ text: Substring) -> StraceLine? {
-        var rest = text[...]
-        func takeInteger() -> Int64? {
-            let digits = rest.prefix { $0.isASCII && $0.isNumber }
-            guard !digits.isEmpty, let value = Int64(digits) else { return nil }
-            rest = rest.dropFirst(digits.count)
-            return value
+        let bytes = text.utf8
+        var cursor = bytes.startIndex
+        func peek(_ offset: Int = 0) -> UInt8? {
+            guard let index = bytes.index(cursor, offsetBy: offset, limitedBy: bytes.endIndex), index < bytes.endIndex else { return nil }
+            return bytes[index]
         }
-        func skipSpaces() { rest = rest.drop { $0 == " " } }
-        // Optional "[pid  123] " prefix (strace without -o FILE) or "123  " (strace -f -o FILE).
+        func skipSpaces() { while peek() == 0x20 { cursor = bytes.index(after: cursor) } }
+        func number() -> (value: UInt64, digits: Int)? {
+            var value: UInt64 = 0, digits = 0
+            while let byte = peek(), byte >= 0x30, byte <= 0x39 {
+                value = value &* 10 &+ UInt64(byte - 0x30)
+                digits += 1
+                cursor = bytes.index(after: cursor)
+            }
+            return digits > 0 ? (value, digits) : nil
+        }
+        func startsWith(_ literal: StaticString) -> Bool {
+            var index = cursor
+            for offset in 0..<literal.utf8CodeUnitCount {
+                guard index < bytes.endIndex, bytes[index] == literal.utf8Start[offset] else { return false }
+                index = bytes.index(after: index)
+            }
+            return true
+        }
+        func advance(_ count: Int) { cursor = bytes.index(cursor, offsetBy: count) }
         var pid: Int64 = 0
-        if rest.hasPrefix("[pid") {
-            rest = rest.dropFirst(4)
+        if startsWith("[pid") {
+            advance(4)
             skipSpaces()
-            guard let value = takeInteger(), rest.hasPrefix("]") else { return nil }
-            pid = value
-            rest = rest.dropFirst()
-            skipSpaces()
-        }
-        // pid (with -f) then the -ttt timestamp; a line with only a timestamp has pid 0.
-        let first = rest.prefix { $0 != " " }
-        if !first.contains("."), let value = Int64(first) {
-            pid = value
-            rest = rest.dropFirst(first.count)
+            guard let value = number(), peek() == UInt8(ascii: "]") else { return nil }
+            pid = Int64(value.value)
+            advance(1)
             skipSpaces()
         }
-        let stamp = rest.prefix { $0 != " " }
-        let parts = stamp.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let seconds = UInt64(parts[0]), parts[1].count <= 9, !parts[1].isEmpty,
-              let fraction = UInt64(parts[1]) else { return nil }
+        // "PID  SECONDS.MICROS" (strace -f -o FILE) or just "SECONDS.MICROS".
+        guard let first = number() else { return nil }
+        var seconds = first.value
+        if peek() == 0x20 {
+            pid = Int64(first.value)
+            skipSpaces()
+            guard let stamp = number() else { return nil }
+            seconds = stamp.value
+        }
+        guard peek() == UInt8(ascii: ".") else { return nil }
+        advance(1)
+        guard let fraction = number(), fraction.digits <= 9 else { return nil }
         var scale: UInt64 = 1
-        for _ in 0..<(9 - parts[1].count) { scale *= 10 }
-        let time = seconds * 1_000_000_000 + fraction * scale
-        rest = rest.dropFirst(stamp.count)
+        for _ in 0..<(9 - fraction.digits) { scale *= 10 }
+        let time = seconds &* 1_000_000_000 &+ fraction.value &* scale
+        guard peek() == 0x20 else { return nil }
         skipSpaces()
+        let rest = text[cursor...]
         if rest.hasPrefix("--- ") {
             let body = rest.dropFirst(4)
             let name = body.prefix { $0 != " " }
@@ -72,49 +90,32 @@ enum StraceLine: Equatable {
             guard let close = body.firstRange(of: " resumed>") else { return nil }
             return .resumed(pid: pid, time: time, name: String(name), rest: String(body[close.upperBound...]))
         }
-        let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
-        guard !name.isEmpty, rest.dropFirst(name.count).hasPrefix("(") else { return nil }
-        let afterName = rest.dropFirst(name.count + 1)
+        var nameEnd = cursor
+        while nameEnd < bytes.endIndex {
+            let byte = bytes[nameEnd]
+            guard (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5F || (byte >= 0x41 && byte <= 0x5A) else { break }
+            nameEnd = bytes.index(after: nameEnd)
+        }
+        guard nameEnd > cursor, nameEnd < bytes.endIndex, bytes[nameEnd] == UInt8(ascii: "(") else { return nil }
+        let name = String(text[cursor..<nameEnd])
+        let afterName = text[bytes.index(after: nameEnd)...]
         if afterName.hasSuffix(" <unfinished ...>") {
-            return .unfinished(pid: pid, time: time, name: String(name), arguments: String(afterName.dropLast(17)))
+            return .unfinished(pid: pid, time: time, name: name, arguments: String(afterName.dropLast(17)))
         }
         guard let (arguments, result) = splitCall(afterName) else { return nil }
-        return .call(pid: pid, time: time, name: String(name), arguments: arguments, result: result)
+        return .call(pid: pid, time: time, name: name, arguments: arguments, result: result)
     }
 
     /// Splits `args) = result` at the closing parenthesis of the call, outside quotes and brackets.
     static func splitCall(_ text: Substring) -> (String, String)? {
-        var previous: Character = " "
-        var depth = 0
-        var inString = false
-        var escaped = false
-        var index = text.startIndex
-        while index < text.endIndex {
-            let character = text[index]
-            if inString {
-                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
-            } else {
-                switch character {
-                case "\"": inString = true
-                case "(", "[", "{", "<": depth += 1
-                case ">" where previous == "-" || previous == "=": break  // "->" of a socket tuple, "=>" of an in-out value
-                case "]", "}", ">": depth -= 1
-                case ")":
-                    if depth == 0 {
-                        let arguments = String(text[text.startIndex..<index])
-                        var after = text[text.index(after: index)...]
-                        after = after.drop { $0 == " " }
-                        guard after.hasPrefix("=") else { return nil }
-                        return (arguments, String(after.dropFirst().drop { $0 == " " }))
-                    }
-                    depth -= 1
-                default: break
-                }
-            }
-            previous = character
-            index = text.index(after: index)
-        }
-        return nil
+        guard let close = StraceSyntax.scan(text.utf8, stopAtCloseParen: true).first else { return nil }
+        let arguments = String(text[text.startIndex..<close])
+        var after = text.utf8[text.utf8.index(after: close)...]
+        while after.first == UInt8(ascii: " ") { after = after.dropFirst() }
+        guard after.first == UInt8(ascii: "=") else { return nil }
+        after = after.dropFirst()
+        while after.first == UInt8(ascii: " ") { after = after.dropFirst() }
+        return (arguments, String(Substring(after)))
     }
 }
 
@@ -122,35 +123,58 @@ enum StraceLine: Equatable {
 enum StraceSyntax {
     /// Top-level comma-separated arguments (quotes, brackets, braces and `<...>` decorations kept whole).
     static func arguments(_ text: String) -> [Substring] {
-        var previous: Character = " "
+        let commas = scan(text[...].utf8, stopAtCloseParen: false)
         var result: [Substring] = []
+        var start = text.startIndex
+        for comma in commas {
+            result.append(trimLeadingSpaces(text[start..<comma]))
+            start = text.utf8.index(after: comma)
+        }
+        let last = trimLeadingSpaces(text[start...])
+        if !last.isEmpty || !result.isEmpty { result.append(last) }
+        return result
+    }
+
+    private static func trimLeadingSpaces(_ text: Substring) -> Substring {
+        var index = text.startIndex
+        while index < text.endIndex, text.utf8[index] == UInt8(ascii: " ") { index = text.utf8.index(after: index) }
+        return text[index...]
+    }
+
+    /// Walks bytes outside quoted strings and nested brackets: with `stopAtCloseParen`, returns the index of
+    /// the `)` that closes the call; otherwise the indices of top-level commas. `->` and `=>` are arrows,
+    /// not closing angles.
+    static func scan(_ bytes: Substring.UTF8View, stopAtCloseParen: Bool) -> [Substring.Index] {
+        let offsets: [Int]? = bytes.withContiguousStorageIfAvailable { buffer in scanOffsets(buffer, stopAtCloseParen: stopAtCloseParen) }
+        let found = offsets ?? Array(bytes).withUnsafeBufferPointer { scanOffsets($0, stopAtCloseParen: stopAtCloseParen) }
+        return found.map { bytes.index(bytes.startIndex, offsetBy: $0) }
+    }
+
+    private static func scanOffsets(_ buffer: UnsafeBufferPointer<UInt8>, stopAtCloseParen: Bool) -> [Int] {
+        var found: [Int] = []
         var depth = 0
         var inString = false
         var escaped = false
-        var start = text.startIndex
-        var index = text.startIndex
-        while index < text.endIndex {
-            let character = text[index]
+        var previous: UInt8 = 0
+        for index in 0..<buffer.count {
+            let byte = buffer[index]
             if inString {
-                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
-            } else {
-                switch character {
-                case "\"": inString = true
-                case "(", "[", "{", "<": depth += 1
-                case ">" where previous == "-" || previous == "=": break
-                case ")", "]", "}", ">": depth -= 1
-                case "," where depth == 0:
-                    result.append(text[start..<index].drop { $0 == " " })
-                    start = text.index(after: index)
-                default: break
-                }
+                if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false }
+                previous = byte
+                continue
             }
-            previous = character
-            index = text.index(after: index)
+            switch byte {
+            case 0x22: inString = true
+            case 0x28, 0x5B, 0x7B, 0x3C: depth += 1  // ( [ { <
+            case 0x3E where previous == 0x2D || previous == 0x3D: break  // -> =>
+            case 0x29 where depth == 0 && stopAtCloseParen: return [index]
+            case 0x29, 0x5D, 0x7D, 0x3E: depth -= 1  // ) ] } >
+            case 0x2C where depth == 0 && !stopAtCloseParen: found.append(index)
+            default: break
+            }
+            previous = byte
         }
-        let last = text[start...].drop { $0 == " " }
-        if !last.isEmpty || !result.isEmpty { result.append(last) }
-        return result
+        return stopAtCloseParen ? [] : found
     }
 
     /// A C string literal `"..."` (possibly followed by `...` when truncated): its bytes and whether it was cut.
@@ -243,15 +267,17 @@ enum StraceSyntax {
     /// The index of the `>` closing the `<` at `start` (decorations nest: `</dev/pts/1<char 136:1>>`).
     static func matchingAngle(_ text: Substring, from start: Substring.Index) -> Substring.Index? {
         var depth = 0
+        var previous: UInt8 = 0
+        let bytes = text.utf8
         var index = start
-        var previous: Character = " "
-        while index < text.endIndex {
-            if text[index] == "<" { depth += 1 } else if text[index] == ">", previous != "-", previous != "=" {
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "<") { depth += 1 } else if byte == UInt8(ascii: ">"), previous != UInt8(ascii: "-"), previous != UInt8(ascii: "=") {
                 depth -= 1
                 if depth == 0 { return index }
             }
-            previous = text[index]
-            index = text.index(after: index)
+            previous = byte
+            index = bytes.index(after: index)
         }
         return nil
     }

@@ -48,17 +48,19 @@ public final class StraceReader: @unchecked Sendable {
         var buffer: UnsafeMutablePointer<CChar>?
         var capacity = 0
         defer { free(buffer) }
-        while getline(&buffer, &capacity, file) >= 0, let buffer {
-            let line = String(cString: buffer)
-            for stream in ["0", "1", "2"] {
-                guard let range = line.firstRange(of: "(" + stream + "<") else { continue }
-                let pid = Int64(line.prefix { $0.isNumber }) ?? 0
-                guard let fd = Int64(stream), result[pid]?[fd] == nil else { continue }
-                let text = Substring(line)
-                let open = text.index(range.lowerBound, offsetBy: 2)
-                if let close = StraceSyntax.matchingAngle(text, from: open) {
-                    result[pid, default: [:]][fd] = String(text[text.index(after: open)..<close])
-                }
+        while case let length = getline(&buffer, &capacity, file), length >= 0, let buffer {
+            let bytes = UnsafeRawBufferPointer(start: buffer, count: length).bindMemory(to: UInt8.self)
+            // The first argument of a call: "(0<", "(1<" or "(2<".
+            guard let open = bytes.firstIndex(of: UInt8(ascii: "(")), open + 2 < bytes.count,
+                  (0x30...0x32).contains(bytes[open + 1]), bytes[open + 2] == UInt8(ascii: "<") else { continue }
+            var pid: Int64 = 0
+            for byte in bytes.prefix(while: { $0 >= 0x30 && $0 <= 0x39 }) { pid = pid * 10 + Int64(byte - 0x30) }
+            let fd = Int64(bytes[open + 1] - 0x30)
+            guard result[pid]?[fd] == nil else { continue }
+            let text = String(decoding: bytes, as: UTF8.self)[...]
+            let angle = text.utf8.index(text.startIndex, offsetBy: open + 2)
+            if let close = StraceSyntax.matchingAngle(text, from: angle) {
+                result[pid, default: [:]][fd] = String(text[text.utf8.index(after: angle)..<close])
             }
         }
         return result

@@ -114,19 +114,20 @@ final class FDTable {
     static func info(number: Int64, decoration: String, known: FDInfo?) -> FDInfo {
         if decoration.hasPrefix("/") {
             var device: Int64?
-            if let match = decoration.firstMatch(of: /<(char|block) (\d+):(\d+)>$/), let major = Int64(match.2), let minor = Int64(match.3) {
-                device = major << 8 | minor
+            if decoration.hasSuffix(">"), let open = decoration.lastIndex(of: "<") {
+                // `/dev/pts/1<char 136:1>`: the device number after the kind.
+                let numbers = decoration[decoration.index(after: open)...].dropLast().split(separator: " ").last?.split(separator: ":")
+                if let numbers, numbers.count == 2, let major = Int64(numbers[0]), let minor = Int64(numbers[1]) { device = major << 8 | minor }
             }
             let type: FDType = known?.type == .directory ? .directory : .file
             return FDInfo(number: number, type: type, name: StraceSyntax.path(ofDecoration: decoration), nameRaw: known?.nameRaw, device: device)
         }
-        if let match = decoration.firstMatch(of: /^(TCP|UDP|TCPv6|UDPv6):\[(.*)->(.*)\]$/),
-           let local = StraceSyntax.endpoint(String(match.2)), let remote = StraceSyntax.endpoint(String(match.3)) {
+        if let tuple = socketTuple(decoration), let local = StraceSyntax.endpoint(tuple.local), let remote = StraceSyntax.endpoint(tuple.remote) {
             let isServer = known?.isServer ?? false
             let (client, server) = isServer ? (remote, local) : (local, remote)
-            let v6 = match.1.hasSuffix("v6")
+            let v6 = tuple.protocolName.hasSuffix("v6")
             return FDInfo(number: number, type: v6 ? .ipv6 : .ipv4, name: "\(client.address):\(client.port)->\(server.address):\(server.port)",
-                          l4proto: match.1.hasPrefix("TCP") ? .tcp : .udp, clientIP: client.address, clientPort: client.port,
+                          l4proto: tuple.protocolName.hasPrefix("TCP") ? .tcp : .udp, clientIP: client.address, clientPort: client.port,
                           serverIP: server.address, serverPort: server.port, isServer: isServer, isConnected: true)
         }
         if decoration.hasPrefix("TCP") || decoration.hasPrefix("UDP") {
@@ -149,6 +150,16 @@ final class FDTable {
         default: type = known?.type ?? .unknown
         }
         return FDInfo(number: number, type: type, name: decoration, l4proto: known?.l4proto)
+    }
+
+    /// `TCP:[local->remote]` (also UDP, TCPv6, UDPv6) split into its parts.
+    private static func socketTuple(_ decoration: String) -> (protocolName: Substring, local: String, remote: String)? {
+        guard let colon = decoration.firstIndex(of: ":"), decoration.hasSuffix("]") else { return nil }
+        let protocolName = decoration[..<colon]
+        guard ["TCP", "UDP", "TCPv6", "UDPv6"].contains(protocolName) else { return nil }
+        let body = decoration[decoration.index(after: colon)...].dropFirst().dropLast()
+        guard let arrow = body.firstRange(of: "->") else { return nil }
+        return (protocolName, String(body[..<arrow.lowerBound]), String(body[arrow.upperBound...]))
     }
 
     /// A new socket from `socket(domain, type, proto)`.
@@ -233,14 +244,20 @@ extension StraceSyntax {
     }
 
     static func socketAddress(_ text: Substring) -> SocketAddress? {
+        func value(after marker: String, until end: Character) -> Substring? {
+            guard let range = text.firstRange(of: marker) else { return nil }
+            let rest = text[range.upperBound...]
+            return rest.prefix { $0 != end }
+        }
         if text.contains("AF_UNIX") || text.contains("AF_LOCAL") {
-            return text.firstMatch(of: /sun_path=(@?"(?:[^"\\]|\\.)*")/).map { .unix(String($0.1).replacingQuotes()) }
+            guard let range = text.firstRange(of: "sun_path=") else { return nil }
+            var path = text[range.upperBound...]
+            if path.hasPrefix("@") { path = path.dropFirst() }
+            return StraceSyntax.text(path).map { .unix($0) }
         }
-        let port = text.firstMatch(of: /sin6?_port=htons\((\d+)\)/).flatMap { Int64($0.1) }
-        if let match = text.firstMatch(of: /inet_addr\("([0-9.]+)"\)/), let ip = IPAddress(String(match.1)), let port { return .ip(ip, port) }
-        if let match = text.firstMatch(of: /inet_pton\(AF_INET6, "([0-9a-fA-F:.]+)"/), let ip = IPAddress(String(match.1)), let port {
-            return .ip(ip, port)
-        }
+        guard let port = (value(after: "sin_port=htons(", until: ")") ?? value(after: "sin6_port=htons(", until: ")")).flatMap({ Int64($0) }) else { return nil }
+        if let address = value(after: "inet_addr(\"", until: "\""), let ip = IPAddress(String(address)) { return .ip(ip, port) }
+        if let address = value(after: "inet_pton(AF_INET6, \"", until: "\""), let ip = IPAddress(String(address)) { return .ip(ip, port) }
         return nil
     }
 
