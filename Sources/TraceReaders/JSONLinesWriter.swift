@@ -4,7 +4,8 @@ import TraceModel
 /// records before the first event that needs them, and again whenever a thread changes (after execve).
 public struct JSONLinesWriter {
     private var writtenContainers: Set<String> = []
-    private var writtenThreads: [Int64: ObjectIdentifier] = [:]
+    /// The thread record last written for each tid (kept, so identity comparisons stay valid).
+    private var writtenThreads: [Int64: ThreadInfo] = [:]
 
     public init() {}
 
@@ -45,13 +46,13 @@ public struct JSONLinesWriter {
 
     private mutating func tableRecords(for thread: ThreadInfo) -> String {
         var out = ""
-        if let parent = thread.parent, writtenThreads[parent.tid] != ObjectIdentifier(parent) { out += tableRecords(for: parent) }
+        if let parent = thread.parent, writtenThreads[parent.tid] !== parent { out += tableRecords(for: parent) }
         if let container = thread.container, !writtenContainers.contains(container.id) {
             writtenContainers.insert(container.id)
             out += containerRecord(container)
         }
-        if writtenThreads[thread.tid] != ObjectIdentifier(thread) {
-            writtenThreads[thread.tid] = ObjectIdentifier(thread)
+        if writtenThreads[thread.tid] !== thread {
+            writtenThreads[thread.tid] = thread
             out += threadRecord(thread)
         }
         return out

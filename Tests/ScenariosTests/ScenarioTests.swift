@@ -70,6 +70,30 @@ struct ScenarioTests {
         #expect { _ = try Scenario.load(path: "/nonexistent.yaml") } throws: { "\($0)".contains("/nonexistent.yaml") }
     }
 
+    @Test("an strace recording exported to JSON Lines replays into the same alerts")
+    func exportRoundTrip() throws {
+        let rules = Self.root.appendingPathComponent("rules/lab_rules.yaml").path
+        for name in ["q1-cat-shadow", "q2-shell-in-nginx", "nmap-scan"] {
+            let trace = Self.root.appendingPathComponent("traces/syscalls/\(name).strace").path
+            let (stream, _) = try TraceFiles.open(trace)
+            var writer = JSONLinesWriter()
+            var text = writer.header(stream.traceHeader ?? TraceHeader())
+            var direct: [String] = []
+            let engine = Self.engine([rules])
+            while let event = try stream.next() {
+                text += writer.lines(for: event)
+                direct += engine.process(event).map { AlertFormatting.json($0).rendered }
+            }
+            let exported = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-export-\(getpid())-\(name).jsonl").path
+            try text.write(toFile: exported, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: exported) }
+            let replayEngine = Self.engine([rules])
+            let replayed = try JSONLinesReader.readAll(path: exported).flatMap { replayEngine.process($0).map { AlertFormatting.json($0).rendered } }
+            #expect(!direct.isEmpty)
+            #expect(replayed == direct, "\(name)")
+        }
+    }
+
     @Test("replaying a recording from the file and from the store gives identical alerts")
     func fileAndStore() throws {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-scenarios-\(getpid()).sqlite").path

@@ -80,7 +80,7 @@ struct CLITests {
         #expect(untagged.stdout.isEmpty)
         let missing = try Self.run(["replay", "--rules", rules, "/nonexistent/trace.jsonl"])
         #expect(missing.status == 1)
-        #expect(missing.stderr.contains("/nonexistent/trace.jsonl:0:0: cannot open trace"))
+        #expect(missing.stderr.contains("/nonexistent/trace.jsonl:0:0: cannot open"))
     }
 
     @Test("replay with a falco.yaml and -o overrides")
