@@ -2,8 +2,8 @@ import TraceModel
 
 /// One line of `strace -f -ttt -yy -s N -v` output, split into its parts.
 enum StraceLine: Equatable {
-    /// `name(args) = result` (or a resumed call completed with its saved arguments).
-    case call(pid: Int64, time: UInt64, name: String, arguments: String, result: String)
+    /// `name(args) = result` (or a resumed call completed with its saved arguments), the arguments split.
+    case call(pid: Int64, time: UInt64, name: String, arguments: [Substring], result: String)
     /// `name(args <unfinished ...>`
     case unfinished(pid: Int64, time: UInt64, name: String, arguments: String)
     /// `<... name resumed>rest) = result`
@@ -102,8 +102,34 @@ enum StraceLine: Equatable {
         if afterName.hasSuffix(" <unfinished ...>") {
             return .unfinished(pid: pid, time: time, name: name, arguments: String(afterName.dropLast(17)))
         }
-        guard let (arguments, result) = splitCall(afterName) else { return nil }
+        guard let (arguments, result) = splitCallArguments(afterName) else { return nil }
         return .call(pid: pid, time: time, name: name, arguments: arguments, result: result)
+    }
+
+    /// Splits `args) = result` into the arguments and the result in one pass over the bytes.
+    static func splitCallArguments(_ text: Substring) -> ([Substring], String)? {
+        let bytes = text.utf8
+        let marks: (close: Int, commas: [Int])? = bytes.withContiguousStorageIfAvailable { StraceSyntax.scanCall($0) } ?? nil
+        guard let marks else { return nil }
+        var arguments: [Substring] = []
+        var start = 0
+        func slice(_ from: Int, _ to: Int) -> Substring {
+            var lower = from
+            while lower < to, bytes[bytes.index(bytes.startIndex, offsetBy: lower)] == 0x20 { lower += 1 }
+            return text[bytes.index(bytes.startIndex, offsetBy: lower)..<bytes.index(bytes.startIndex, offsetBy: to)]
+        }
+        for comma in marks.commas {
+            arguments.append(slice(start, comma))
+            start = comma + 1
+        }
+        let last = slice(start, marks.close)
+        if !last.isEmpty || !arguments.isEmpty { arguments.append(last) }
+        var after = bytes[bytes.index(bytes.startIndex, offsetBy: marks.close + 1)...]
+        while after.first == UInt8(ascii: " ") { after = after.dropFirst() }
+        guard after.first == UInt8(ascii: "=") else { return nil }
+        after = after.dropFirst()
+        while after.first == UInt8(ascii: " ") { after = after.dropFirst() }
+        return (arguments, String(Substring(after)))
     }
 
     /// Splits `args) = result` at the closing parenthesis of the call, outside quotes and brackets.
@@ -150,17 +176,39 @@ enum StraceSyntax {
         return found.map { bytes.index(bytes.startIndex, offsetBy: $0) }
     }
 
+    /// The closing parenthesis of a call and the top-level commas before it, in one pass.
+    static func scanCall(_ buffer: UnsafeBufferPointer<UInt8>) -> (close: Int, commas: [Int])? {
+        var commas: [Int] = []
+        let offsets = scanOffsets(buffer, stopAtCloseParen: true, commas: &commas)
+        return offsets.first.map { ($0, commas) }
+    }
+
     private static func scanOffsets(_ buffer: UnsafeBufferPointer<UInt8>, stopAtCloseParen: Bool) -> [Int] {
+        var unused: [Int] = []
+        return scanOffsets(buffer, stopAtCloseParen: stopAtCloseParen, commas: &unused)
+    }
+
+    private static func scanOffsets(_ buffer: UnsafeBufferPointer<UInt8>, stopAtCloseParen: Bool, commas: inout [Int]) -> [Int] {
         var found: [Int] = []
         var depth = 0
         var inString = false
         var escaped = false
         var previous: UInt8 = 0
-        for index in 0..<buffer.count {
+        var index = 0
+        let count = buffer.count
+        while index < count {
             let byte = buffer[index]
             if inString {
-                if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false }
-                previous = byte
+                if escaped {
+                    escaped = false
+                } else {
+                    // Skip the plain run of the string at once.
+                    while index < count, buffer[index] != 0x5C, buffer[index] != 0x22 { index += 1 }
+                    guard index < count else { break }
+                    if buffer[index] == 0x5C { escaped = true } else { inString = false }
+                }
+                previous = buffer[index]
+                index += 1
                 continue
             }
             switch byte {
@@ -169,10 +217,12 @@ enum StraceSyntax {
             case 0x3E where previous == 0x2D || previous == 0x3D: break  // -> =>
             case 0x29 where depth == 0 && stopAtCloseParen: return [index]
             case 0x29, 0x5D, 0x7D, 0x3E: depth -= 1  // ) ] } >
-            case 0x2C where depth == 0 && !stopAtCloseParen: found.append(index)
+            case 0x2C where depth == 0:
+                if stopAtCloseParen { commas.append(index) } else { found.append(index) }
             default: break
             }
             previous = byte
+            index += 1
         }
         return stopAtCloseParen ? [] : found
     }
@@ -180,15 +230,30 @@ enum StraceSyntax {
     /// A C string literal `"..."` (possibly followed by `...` when truncated): its bytes and whether it was cut.
     static func string(_ text: Substring) -> (bytes: [UInt8], truncated: Bool)? {
         guard text.hasPrefix("\"") else { return nil }
+        let decoded: (bytes: [UInt8], truncated: Bool)?? = text.utf8.withContiguousStorageIfAvailable { buffer in decodeString(buffer) }
+        if let decoded { return decoded }
+        return Array(text.utf8).withUnsafeBufferPointer { decodeString($0) }
+    }
+
+    private static func decodeString(_ buffer: UnsafeBufferPointer<UInt8>) -> (bytes: [UInt8], truncated: Bool)? {
         var bytes: [UInt8] = []
-        var iterator = text.utf8.dropFirst().makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "\"") {
-                var tail: [UInt8] = []
-                while let more = iterator.next() { tail.append(more) }
-                return (bytes, tail.starts(with: Array("...".utf8)))
+        bytes.reserveCapacity(buffer.count)
+        var index = 1
+        let count = buffer.count
+        while index < count {
+            // Copy the plain run up to the next quote or backslash at once.
+            let runStart = index
+            while index < count, buffer[index] != 0x22, buffer[index] != 0x5C { index += 1 }
+            if index > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart..<index])) }
+            guard index < count else { return nil }
+            if buffer[index] == 0x22 {
+                let tail = UnsafeBufferPointer(rebasing: buffer[(index + 1)...])
+                return (bytes, tail.starts(with: [0x2E, 0x2E, 0x2E]))
             }
-            guard byte == UInt8(ascii: "\\"), let escape = iterator.next() else { bytes.append(byte); continue }
+            index += 1
+            guard index < count else { return nil }
+            let escape = buffer[index]
+            index += 1
             switch escape {
             case UInt8(ascii: "n"): bytes.append(0x0A)
             case UInt8(ascii: "t"): bytes.append(0x09)
@@ -196,20 +261,16 @@ enum StraceSyntax {
             case UInt8(ascii: "v"): bytes.append(0x0B)
             case UInt8(ascii: "f"): bytes.append(0x0C)
             case UInt8(ascii: "x"):
-                var value: UInt8 = 0
-                for _ in 0..<2 {
-                    guard let digit = iterator.next(), let number = Hex.digitValue(digit) else { return nil }
-                    value = value << 4 | number
-                }
-                bytes.append(value)
+                guard index + 1 < count, let high = Hex.digitValue(buffer[index]), let low = Hex.digitValue(buffer[index + 1]) else { return nil }
+                bytes.append(high << 4 | low)
+                index += 2
             case UInt8(ascii: "0")...UInt8(ascii: "7"):
                 // Up to three octal digits; strace writes as few as needed unless a digit follows.
                 var value = UInt32(escape - 0x30)
-                var lookahead = iterator
                 for _ in 0..<2 {
-                    guard let digit = lookahead.next(), digit >= 0x30, digit <= 0x37 else { break }
-                    value = value * 8 + UInt32(digit - 0x30)
-                    iterator = lookahead
+                    guard index < count, buffer[index] >= 0x30, buffer[index] <= 0x37 else { break }
+                    value = value * 8 + UInt32(buffer[index] - 0x30)
+                    index += 1
                 }
                 bytes.append(UInt8(truncatingIfNeeded: value))
             default: bytes.append(escape)

@@ -133,7 +133,7 @@ public final class StraceReader: @unchecked Sendable {
                 return
             }
             let joined = started.arguments.hasSuffix(" ") || tail.isEmpty ? started.arguments + tail : started.arguments + " " + tail
-            call(pid: pid, time: time, name: name, arguments: joined, result: result)
+            call(pid: pid, time: time, name: name, arguments: StraceSyntax.arguments(joined), result: result)
         case .call(let pid, let time, let name, let arguments, let result):
             call(pid: pid, time: time, name: name, arguments: arguments, result: result)
         case .signal(let pid, let time, let name, _):
@@ -200,9 +200,9 @@ public final class StraceReader: @unchecked Sendable {
 
     // MARK: Calls
 
-    private func call(pid: Int64, time: UInt64, name: String, arguments text: String, result resultText: String) {
+
+    private func call(pid: Int64, time: UInt64, name: String, arguments: [Substring], result resultText: String) {
         let process = state(pid)
-        let arguments = StraceSyntax.arguments(text)
         let result = StraceSyntax.result(resultText)
         let res = result.value ?? 0
         func argument(_ index: Int) -> Substring? { index < arguments.count ? arguments[index] : nil }
@@ -212,6 +212,16 @@ public final class StraceReader: @unchecked Sendable {
             return .number("res", res)
         }
         func fdParam(_ value: Int64) -> Param { .number("fd", value) }
+        /// Syscalls Falco does not map keep their name and their arguments as strace printed them.
+        func unmapped() {
+            var params = [resParam()]
+            for (index, value) in arguments.enumerated() { params.append(Param(name: "arg\(index)", text: String(value))) }
+            let fd = arguments.first.flatMap(StraceSyntax.descriptor).flatMap { parsed in
+                parsed.decoration.flatMap { _ in process.fds.resolve(parsed.number, decoration: parsed.decoration) }
+            }
+            emit(time: time, type: name, params: params, process: process, fd: fd)
+        }
+
         /// The descriptor an argument names, learning its name from the decoration.
         func descriptor(_ index: Int) -> (Int64, FDInfo?) {
             guard let raw = argument(index), let parsed = StraceSyntax.descriptor(raw) else { return (-1, nil) }
@@ -401,13 +411,7 @@ public final class StraceReader: @unchecked Sendable {
         case "exit", "exit_group":
             break  // the "+++ exited" line that follows makes the procexit event
         default:
-            // Unmapped syscalls keep their name and their arguments as strace printed them.
-            var params = [resParam()]
-            for (index, value) in arguments.enumerated() { params.append(Param(name: "arg\(index)", text: String(value))) }
-            let fd = arguments.first.flatMap(StraceSyntax.descriptor).flatMap { parsed in
-                parsed.decoration.flatMap { _ in process.fds.resolve(parsed.number, decoration: parsed.decoration) }
-            }
-            emit(time: time, type: name, params: params, process: process, fd: fd)
+            unmapped()
         }
         process.hasRun = true
     }

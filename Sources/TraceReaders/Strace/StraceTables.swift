@@ -88,23 +88,35 @@ final class ProcessState {
 /// The file descriptors of a process (shared by threads and by CLONE_FILES children).
 final class FDTable {
     private var entries: [Int64: FDInfo] = [:]
+    /// The decoration each entry was last built from, to skip rebuilding it when it repeats.
+    private var decorations: [Int64: String] = [:]
 
     func copy() -> FDTable {
         let table = FDTable()
         table.entries = entries
+        table.decorations = decorations
         return table
     }
 
     func entry(_ number: Int64) -> FDInfo? { entries[number] }
-    func set(_ number: Int64, _ info: FDInfo) { entries[number] = info }
-    func remove(_ number: Int64) { entries[number] = nil }
+    func set(_ number: Int64, _ info: FDInfo) {
+        entries[number] = info
+        decorations[number] = nil
+    }
+
+    func remove(_ number: Int64) {
+        entries[number] = nil
+        decorations[number] = nil
+    }
 
     /// The descriptor `number`, updated from strace's `-yy` decoration when the line has one. The known
     /// entry is kept (same object) while the decoration agrees with it.
     func resolve(_ number: Int64, decoration: String?) -> FDInfo? {
         let known = entries[number]
         guard let decoration else { return known }
+        if let known, decorations[number] == decoration { return known }
         let fresh = FDTable.info(number: number, decoration: decoration, known: known)
+        decorations[number] = decoration
         if let known, known.name == fresh.name, known.type == fresh.type { return known }
         entries[number] = fresh
         return fresh
