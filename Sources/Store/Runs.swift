@@ -1,3 +1,4 @@
+import TraceReaders
 import Foundation
 import GRDB
 import FalcoRules

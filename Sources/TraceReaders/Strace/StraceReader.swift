@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import TraceModel
 
 /// Imports `strace -f -ttt -yy -s 4096 -v` recordings: rebuilds the thread table (clone, fork, vfork,
@@ -16,8 +17,7 @@ public final class StraceReader: @unchecked Sendable {
     public private(set) var warnings: [TraceLabError] = []
     private let file: UnsafeMutablePointer<FILE>
     private var line = 0
-    private var lineBuffer: UnsafeMutablePointer<CChar>?
-    private var lineCapacity = 0
+    private var finished = false
     private var number: UInt64 = 0
     private var processes: [Int64: ProcessState] = [:]
     private var pending: [Int64: (name: String, arguments: String, line: Int)] = [:]
@@ -74,8 +74,11 @@ public final class StraceReader: @unchecked Sendable {
     }
 
     deinit {
+        if let channel {
+            channel.cancel()
+            channel.waitUntilFinished()
+        }
         fclose(file)
-        free(lineBuffer)
     }
 
     /// The header this recording stands for.
@@ -91,25 +94,80 @@ public final class StraceReader: @unchecked Sendable {
         return events
     }
 
+    /// The log's FILE, handed to the reading thread (only that thread reads it).
+    private struct OpenFile: @unchecked Sendable { let pointer: UnsafeMutablePointer<FILE> }
+
+    /// A line read and split by the reading thread.
+    private struct ParsedLine: @unchecked Sendable {
+        var number: Int
+        var length: Int
+        var parsed: StraceLine?
+        var preview: String
+    }
+
+    /// Lines parsed ahead by a second thread; the state machine runs on the caller's thread.
+    private var channel: BatchChannel<ParsedLine>?
+    private var batch: [ParsedLine] = []
+    private var batchIndex = 0
+
+    private func startReading() -> BatchChannel<ParsedLine> {
+        let channel = BatchChannel<ParsedLine>(capacity: 8)
+        let handle = OpenFile(pointer: self.file)
+        let thread = Thread {
+            let file = handle.pointer
+            var buffer: UnsafeMutablePointer<CChar>?
+            var capacity = 0
+            defer { free(buffer) }
+            var lines: [ParsedLine] = []
+            lines.reserveCapacity(1024)
+            var number = 0
+            while case let length = getline(&buffer, &capacity, file), length >= 0, let buffer {
+                number += 1
+                var count = length
+                let base = UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self)
+                while count > 0, base[count - 1] == 0x0A || base[count - 1] == 0x0D { count -= 1 }
+                let text = String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
+                if text.isEmpty {
+                    lines.append(ParsedLine(number: number, length: length, parsed: nil, preview: ""))
+                } else {
+                    let parsed = StraceLine.parse(text[...])
+                    lines.append(ParsedLine(number: number, length: length, parsed: parsed, preview: parsed == nil ? String(text.prefix(60)) : ""))
+                }
+                if lines.count == 1024 {
+                    channel.releaseConsumed()
+                    guard channel.send(lines) else { return channel.finish(error: nil) }
+                    lines.removeAll(keepingCapacity: true)
+                }
+            }
+            if !lines.isEmpty { _ = channel.send(lines) }
+            channel.finish(error: ferror(file) != 0 ? TraceLabError("read error") : nil)
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+        return channel
+    }
+
     /// The next event, or nil at the end of the log.
     public func next() throws(TraceLabError) -> Event? {
+        let channel = self.channel ?? startReading()
+        self.channel = channel
         while queued.isEmpty {
-            let length = getline(&lineBuffer, &lineCapacity, file)
-            if length < 0 {
-                if ferror(file) != 0 { throw TraceLabError("read error", at: location(0)) }
-                finish()
-                break
+            if batchIndex == batch.count {
+                channel.recycle(batch)
+                guard let next = channel.receive() else {
+                    if let failure = channel.failure { throw TraceLabError("\(failure)", at: location(line)) }
+                    if !finished { finish() }
+                    break
+                }
+                batch = next
+                batchIndex = 0
             }
-            line += 1
-            bytesRead += UInt64(length)
-            guard let lineBuffer else { break }
-            var count = length
-            let base = UnsafeRawPointer(lineBuffer).assumingMemoryBound(to: UInt8.self)
-            while count > 0, base[count - 1] == 0x0A || base[count - 1] == 0x0D { count -= 1 }
-            let text = String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
-            if text.isEmpty { continue }
-            guard let parsed = StraceLine.parse(text[...]) else {
-                warn("not a line of strace -f -ttt output (skipped): \(text.prefix(60))")
+            let item = batch[batchIndex]
+            batchIndex += 1
+            line = item.number
+            bytesRead += UInt64(item.length)
+            guard let parsed = item.parsed else {
+                if !item.preview.isEmpty { warn("not a line of strace -f -ttt output (skipped): \(item.preview)") }
                 continue
             }
             handle(parsed)
@@ -149,6 +207,7 @@ public final class StraceReader: @unchecked Sendable {
     }
 
     private func finish() {
+        finished = true
         for (pid, started) in pending.sorted(by: { $0.key < $1.key }) {
             warnings.append(TraceLabError("pid \(pid): '\(started.name)' never returned (the log ends first)", at: location(started.line)))
         }

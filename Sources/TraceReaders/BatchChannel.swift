@@ -2,20 +2,20 @@ import Foundation
 
 /// A bounded queue of batches between two threads: a producer blocks while the queue is full, a
 /// consumer while it is empty. Either side can stop the other (finish with an error, or cancel).
-final class BatchChannel<Element>: @unchecked Sendable {
+public final class BatchChannel<Element>: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [[Element]] = []
     private var consumed: [[Element]] = []
     private var head = 0
     private var finished = false
     private var cancelled = false
-    private(set) var failure: Error?
+    public private(set) var failure: Error?
     private let capacity: Int
 
-    init(capacity: Int) { self.capacity = capacity }
+    public init(capacity: Int) { self.capacity = capacity }
 
     /// Queues a batch; false when the consumer cancelled.
-    func send(_ batch: [Element]) -> Bool {
+    public func send(_ batch: [Element]) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while queue.count - head >= capacity && !cancelled { condition.wait() }
@@ -26,7 +26,7 @@ final class BatchChannel<Element>: @unchecked Sendable {
     }
 
     /// No more batches; `error` is what stopped the producer, if anything.
-    func finish(error: Error?) {
+    public func finish(error: Error?) {
         condition.lock()
         finished = true
         failure = error
@@ -35,7 +35,7 @@ final class BatchChannel<Element>: @unchecked Sendable {
     }
 
     /// The next batch, or nil when the producer finished (check `failure`).
-    func receive() -> [Element]? {
+    public func receive() -> [Element]? {
         condition.lock()
         defer { condition.unlock() }
         while head == queue.count && !finished { condition.wait() }
@@ -49,14 +49,14 @@ final class BatchChannel<Element>: @unchecked Sendable {
 
     /// Hands a consumed batch back so the producer frees it: memory then returns to the thread that
     /// allocated it, which is cheaper for malloc than freeing it here.
-    func recycle(_ batch: [Element]) {
+    public func recycle(_ batch: [Element]) {
         condition.lock()
         consumed.append(batch)
         condition.unlock()
     }
 
     /// Drops the batches the consumer handed back (on the calling, producing thread).
-    func releaseConsumed() {
+    public func releaseConsumed() {
         condition.lock()
         let batches = consumed
         consumed.removeAll()
@@ -65,7 +65,7 @@ final class BatchChannel<Element>: @unchecked Sendable {
     }
 
     /// The consumer stops; the producer's next send returns false.
-    func cancel() {
+    public func cancel() {
         condition.lock()
         cancelled = true
         condition.broadcast()
@@ -73,7 +73,7 @@ final class BatchChannel<Element>: @unchecked Sendable {
     }
 
     /// Waits until the producer has finished.
-    func waitUntilFinished() {
+    public func waitUntilFinished() {
         condition.lock()
         while !finished { condition.wait() }
         condition.unlock()
