@@ -20,7 +20,7 @@ struct BenchStrace: ParsableCommand {
     var work: String = "/tmp/tracelab-bench"
 
     func run() throws {
-        let inputs = logs.isEmpty ? try FileManager.default.contentsOfDirectory(atPath: "traces/syscalls").filter { $0.hasSuffix(".strace") }.sorted().map { "traces/syscalls/" + $0 } : logs
+        let inputs = logs.isEmpty ? expandDirectories(["traces/syscalls"], suffixes: [".strace"]) : logs
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let path = work + "/bench.strace"
         FileManager.default.createFile(atPath: path, contents: nil)

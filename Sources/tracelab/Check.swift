@@ -22,7 +22,7 @@ struct Check: ParsableCommand {
             let file = path.split(separator: "/").last.map(String.init) ?? path
             return file.hasSuffix(".yaml") ? String(file.dropLast(5)) : file
         }.joined(separator: "+")
-        let files = scenarioFiles(inputs.isEmpty ? ["scenarios"] : inputs)
+        let files = expandDirectories(inputs.isEmpty ? ["scenarios"] : inputs, suffixes: [".yaml"])
         if files.isEmpty { throw ValidationError("no scenario files found") }
         var failures = 0
         for file in files {
@@ -40,29 +40,5 @@ struct Check: ParsableCommand {
         print("\(files.count - failures) passed, \(failures) failed")
         if failures > 0 { throw ExitCode(1) }
     }
-
-    private func scenarioFiles(_ inputs: [String]) -> [String] {
-        var files: [String] = []
-        for input in inputs {
-            var status = stat()
-            if stat(input, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
-                guard let directory = opendir(input) else { continue }
-                var names: [String] = []
-                while let entry = readdir(directory) {
-                    let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-                    if name.hasSuffix(".yaml") { names.append(name) }
-                }
-                closedir(directory)
-                let folder = input.hasSuffix("/") ? String(input.dropLast()) : input
-                files += names.sorted().map { folder + "/" + $0 }
-            } else {
-                files.append(input)
-            }
-        }
-        return files
-    }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -56,7 +56,7 @@ struct Replay: ParsableCommand {
 
     func run() throws {
         let settings = try resolvedConfig()
-        let rulesFiles = rules.isEmpty ? expandRulesFiles(settings.rulesFiles) : rules
+        let rulesFiles = rules.isEmpty ? expandDirectories(settings.rulesFiles, suffixes: [".yaml", ".yml"], keepMissing: false) : rules
         if rulesFiles.isEmpty { throw ValidationError("no rules: give --rules files or a --config with rules_files") }
         let loader = try loadRules(rulesFiles)
         let engine = RuleEngine(loader: loader)
@@ -128,28 +128,3 @@ struct Replay: ParsableCommand {
     }
 }
 
-/// Falco's rules_files: directories expand to their .yaml/.yml files in name order; missing paths are skipped.
-func expandRulesFiles(_ paths: [String]) -> [String] {
-    var files: [String] = []
-    for path in paths {
-        var status = stat()
-        guard stat(path, &status) == 0 else { continue }
-        if status.st_mode & S_IFMT == S_IFDIR {
-            guard let directory = opendir(path) else { continue }
-            var names: [String] = []
-            while let entry = readdir(directory) {
-                let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-                if name.hasSuffix(".yaml") || name.hasSuffix(".yml") { names.append(name) }
-            }
-            closedir(directory)
-            files += names.sorted().map { path + "/" + $0 }
-        } else {
-            files.append(path)
-        }
-    }
-    return files
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -54,7 +54,7 @@ struct Ingest: ParsableCommand {
 
     func run() throws {
         let store = try database.open()
-        let files = expandInputs(inputs)
+        let files = expandDirectories(inputs, suffixes: [".jsonl", ".strace"])
         if files.isEmpty { throw ValidationError("no trace files found in \(inputs.joined(separator: ", "))") }
         let progress = ProgressLine()
         var outcomes: [IngestOutcome] = []
@@ -78,27 +78,6 @@ struct Ingest: ParsableCommand {
         for failure in failures { rows.append([failure, "failed", "-", "-", "-", "-", "-", "-"]) }
         print(table(["file", "status", "trace", "events", "threads", "fds", "containers", "sha256"], rows))
         if !failures.isEmpty { throw ExitCode(1) }
-    }
-
-    private func expandInputs(_ inputs: [String]) -> [String] {
-        var files: [String] = []
-        for input in inputs {
-            var status = stat()
-            if stat(input, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
-                guard let directory = opendir(input) else { continue }
-                var names: [String] = []
-                while let entry = readdir(directory) {
-                    let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-                    if name.hasSuffix(".jsonl") || name.hasSuffix(".strace") { names.append(name) }
-                }
-                closedir(directory)
-                let folder = input.hasSuffix("/") ? String(input.dropLast()) : input
-                files += names.sorted().map { folder + "/" + $0 }
-            } else {
-                files.append(input)
-            }
-        }
-        return files
     }
 }
 
