@@ -109,6 +109,36 @@ struct StraceImporterTests {
         #expect(events[6].thread?.userName == "nobody" && events[6].type == "getpid")
     }
 
+    @Test("file metadata, mounts, namespaces and ptrace: libscap's parameter names")
+    func metadataMountsNamespacesPtrace() throws {
+        // Recorded with strace -f -ttt -yy -s 4096 -v: mkdir, chmod, chown and rmdir from sh; mount and
+        // umount2 under unshare -m; ip netns exec into a namespace made for it; a ptrace(PTRACE_ATTACH)
+        // refused because strace already traces the target.
+        let (events, warnings) = try Self.importLines([
+            #"[pid 15327] 1795771095.221902 mkdir("/tmp/frag/d", 0777) = 0"#,
+            #"[pid 15328] 1795771095.231506 fchmodat(AT_FDCWD</tmp/frag>, "/tmp/frag/d", 0600) = 0"#,
+            #"[pid 15329] 1795771095.246221 fchownat(AT_FDCWD</tmp/frag>, "/tmp/frag/d", 1, 1, 0) = 0"#,
+            #"[pid 15330] 1795771095.256336 rmdir("/tmp/frag/d") = 0"#,
+            #"1795771095.269480 unshare(CLONE_NEWNS)  = 0"#,
+            #"[pid 15336] 1795771095.292413 mount("tracelab", "/mnt", "tmpfs", 0, NULL) = 0"#,
+            #"[pid 15337] 1795771095.309248 umount2("/mnt", 0) = 0"#,
+            #"1795771099.067981 openat(AT_FDCWD</tmp/frag>, "/run/netns/tlfrag", O_RDONLY|O_CLOEXEC) = 5</run/netns/tlfrag>"#,
+            #"1795771099.068114 setns(5</run/netns/tlfrag>, CLONE_NEWNET) = 0"#,
+            #"[pid 15413] 1795771098.838899 ptrace(PTRACE_ATTACH, 15454) = -1 EPERM (Operation not permitted)"#,
+        ])
+        #expect(warnings.isEmpty)
+        #expect(events.map(\.type) == ["mkdir", "fchmodat", "fchownat", "rmdir", "unshare", "mount", "umount2", "openat", "setns", "ptrace"])
+        #expect(events[0].param("path")?.text == "/tmp/frag/d" && events[0].param("mode")?.raw == 0o777)
+        #expect(events[1].param("filename")?.text == "/tmp/frag/d" && events[1].param("mode")?.raw == 0o600 && events[1].param("dirfd")?.raw == -100)
+        #expect(events[2].param("pathname")?.text == "/tmp/frag/d" && events[2].param("uid")?.raw == 1 && events[2].param("gid")?.raw == 1)
+        #expect(events[4].param("flags")?.text == "CLONE_NEWNS")
+        #expect(events[5].param("dev")?.text == "tracelab" && events[5].param("dir")?.text == "/mnt" && events[5].param("type")?.text == "tmpfs")
+        #expect(events[6].param("name")?.text == "/mnt" && events[6].param("flags")?.text == "0")
+        #expect(events[8].fd?.name == "/run/netns/tlfrag" && events[8].param("nstype")?.text == "CLONE_NEWNET")
+        #expect(events[9].param("request")?.text == "PTRACE_ATTACH" && events[9].param("pid")?.raw == 15454)
+        #expect(events[9].param("res")?.text == "EPERM" && events[9].returnValue == -1)
+    }
+
     @Test("quirks: strings with octal and hex escapes and truncation; [pid N] prefixes; unknown syscalls keep their name")
     func quirks() throws {
         let (events, warnings) = try Self.importLines([

@@ -428,28 +428,38 @@ public final class StraceReader: @unchecked Sendable {
             emit(time: time, type: name, params: [resParam(), Param(name: key, text: label.map { "\(value)(\($0))" } ?? String(value), raw: value)],
                  process: process)
         case "unlink", "rmdir", "mkdir", "chmod", "chown", "lchown", "truncate":
-            var params = [resParam(), Param(name: "path", text: string(0))]
+            // Parameter names as in libscap's event table (chmod's path is "filename").
+            var params = [resParam(), Param(name: name == "chmod" ? "filename" : "path", text: string(0))]
             if name == "mkdir" || name == "chmod" { params.append(.number("mode", Int64(string(1), radix: 8) ?? 0)) }
             if name == "chown" || name == "lchown" { params += [.number("uid", Int64(string(1)) ?? -1), .number("gid", Int64(string(2)) ?? -1)] }
             emit(time: time, type: name, params: params, process: process)
         case "unlinkat", "mkdirat", "fchmodat", "fchownat":
             let (dirfd, _) = descriptor(0)
-            var params = [resParam(), .number("dirfd", dirfd), Param(name: name == "unlinkat" ? "name" : "path", text: string(1))]
+            let pathName = ["unlinkat": "name", "fchmodat": "filename", "fchownat": "pathname"][name] ?? "path"
+            var params = [resParam(), .number("dirfd", dirfd), Param(name: pathName, text: string(1))]
             if name == "mkdirat" || name == "fchmodat" { params.append(.number("mode", Int64(string(2), radix: 8) ?? 0)) }
+            if name == "fchownat" {
+                params += [.number("uid", Int64(string(2)) ?? -1), .number("gid", Int64(string(3)) ?? -1), Param(name: "flags", text: string(4))]
+            }
             if name == "unlinkat" { params.append(Param(name: "flags", text: string(2))) }
             emit(time: time, type: name, params: params, process: process)
         case "rename", "link", "symlink":
             let first = name == "symlink" ? "target" : "oldpath", second = name == "symlink" ? "linkpath" : "newpath"
             emit(time: time, type: name, params: [resParam(), Param(name: first, text: string(0)), Param(name: second, text: string(1))], process: process)
         case "renameat", "renameat2", "linkat":
-            emit(time: time, type: name, params: [resParam(), .number("olddirfd", descriptor(0).0), Param(name: "oldpath", text: string(1)),
-                                                  .number("newdirfd", descriptor(2).0), Param(name: "newpath", text: string(3))], process: process)
+            let (oldDirectory, newDirectory) = name == "linkat" ? ("olddir", "newdir") : ("olddirfd", "newdirfd")
+            emit(time: time, type: name, params: [resParam(), .number(oldDirectory, descriptor(0).0), Param(name: "oldpath", text: string(1)),
+                                                  .number(newDirectory, descriptor(2).0), Param(name: "newpath", text: string(3))], process: process)
         case "symlinkat":
             emit(time: time, type: name, params: [resParam(), Param(name: "target", text: string(0)), .number("linkdirfd", descriptor(1).0),
                                                   Param(name: "linkpath", text: string(2))], process: process)
-        case "fchmod", "fchown":
+        case "fchmod":
             let (number, fd) = descriptor(0)
-            emit(time: time, type: name, params: [resParam(), fdParam(number), Param(name: "mode", text: string(1))], process: process, fd: fd)
+            emit(time: time, type: name, params: [resParam(), fdParam(number), .number("mode", Int64(string(1), radix: 8) ?? 0)], process: process, fd: fd)
+        case "fchown":
+            let (number, fd) = descriptor(0)
+            emit(time: time, type: name, params: [resParam(), fdParam(number), .number("uid", Int64(string(1)) ?? -1), .number("gid", Int64(string(2)) ?? -1)],
+                 process: process, fd: fd)
         case "kill", "tkill", "tgkill":
             emit(time: time, type: name, params: [resParam(), .number("pid", Int64(string(0)) ?? 0), Param(name: "sig", text: string(arguments.count - 1))],
                  process: process)
@@ -458,11 +468,15 @@ public final class StraceReader: @unchecked Sendable {
         case "setns":
             let (number, fd) = descriptor(0)
             emit(time: time, type: name, params: [resParam(), fdParam(number), Param(name: "nstype", text: string(1))], process: process, fd: fd)
-        case "mount", "umount", "umount2":
-            var params = [resParam(), Param(name: "dev", text: string(0))]
-            if arguments.count > 1 { params.append(Param(name: "dir", text: string(1))) }
-            if arguments.count > 2 { params.append(Param(name: "type", text: string(2))) }
-            emit(time: time, type: name, params: params, process: process)
+        case "mount":
+            emit(time: time, type: name, params: [Param(name: "flags", text: string(3)), resParam(), Param(name: "dev", text: string(0)),
+                                                  Param(name: "dir", text: string(1)), Param(name: "type", text: string(2))], process: process)
+        case "umount", "umount2":
+            // As libscap's umount2 event: the result, the mount point ("name") and the flags.
+            emit(time: time, type: name, params: [resParam(), Param(name: "name", text: string(0)),
+                                                  Param(name: "flags", text: arguments.count > 1 ? string(1) : "0")], process: process)
+        case "unshare":
+            emit(time: time, type: name, params: [Param(name: "flags", text: string(0)), resParam()], process: process)
         case "ioctl":
             let (number, fd) = descriptor(0)
             emit(time: time, type: name, params: [resParam(), fdParam(number), Param(name: "request", text: string(1)),
