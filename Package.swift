@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "FalcoRules", targets: ["FalcoRules"]),
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
+        .library(name: "Grading", targets: ["Grading"]),
+        .library(name: "Reports", targets: ["Reports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,10 +26,12 @@ let package = Package(
         .target(name: "FalcoRules", dependencies: ["TraceModel", .product(name: "Yams", package: "Yams")]),
         .target(name: "Store", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "Scenarios", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Grading", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Scenarios", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Reports", dependencies: ["Grading", "TraceModel"]),
         .executableTarget(
             name: "tracelab",
             dependencies: [
-                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Scenarios",
+                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Scenarios", "Grading", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "FalcoRulesTests", dependencies: ["FalcoRules", "TraceModel", "TraceReaders"]),

@@ -88,18 +88,42 @@ enum YAMLValue {
 
 /// Guards against YAML that would exhaust the stack or memory before it reaches the YAML parser:
 /// nesting deeper than `maximumDepth`, and inputs that are not UTF-8.
-enum YAMLGuard {
+public enum YAMLGuard {
     static let maximumDepth = 512
+    /// More alias uses than this are refused: a few aliases that each repeat the last ("billion laughs")
+    /// expand exponentially when a tree is walked.
+    static let maximumAliases = 64
+
+    /// Parses YAML that may be hostile: checked for UTF-8, nesting depth and alias count first, then
+    /// composed. Errors carry the file, line and column.
+    public static func compose(_ bytes: [UInt8], name: String) throws(TraceLabError) -> Node? {
+        if let offset = firstInvalidUTF8(bytes) {
+            let (line, column) = lineAndColumn(bytes, offset: offset)
+            throw TraceLabError("invalid UTF-8 at byte offset \(offset)", at: SourceLocation(file: name, line: line, column: column, offset: offset))
+        }
+        if let problem = check(bytes) {
+            let (line, column) = lineAndColumn(bytes, offset: problem.offset)
+            throw TraceLabError(problem.message, at: SourceLocation(file: name, line: line, column: column, offset: problem.offset))
+        }
+        do {
+            return try Yams.compose(yaml: String(decoding: bytes, as: UTF8.self))
+        } catch {
+            throw TraceLabError("not valid YAML: \(error)", at: SourceLocation(file: name, line: 1, column: 1))
+        }
+    }
 
     /// Returns a problem with its byte offset, or nil when the text is safe to parse.
     static func check(_ bytes: [UInt8]) -> (message: String, offset: Int)? {
         var depth = 0
+        var aliases = 0
+        var previous: UInt8 = 0x0A
         var quote: UInt8 = 0
         var lineStart = true
         var indentation = 0
         var inComment = false
         for (offset, byte) in bytes.enumerated() {
             if byte == 0x0A {
+                previous = byte
                 lineStart = true
                 indentation = 0
                 inComment = false
@@ -110,6 +134,7 @@ enum YAMLGuard {
             if lineStart {
                 if byte == 0x20 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: ":") {
                     indentation += 1
+                    previous = byte
                     if indentation > maximumDepth * 4 {
                         return ("YAML nesting is deeper than \(maximumDepth) levels", offset)
                     }
@@ -121,7 +146,11 @@ enum YAMLGuard {
                 if byte == quote { quote = 0 }
                 continue
             }
+            defer { previous = byte }
             switch byte {
+            case UInt8(ascii: "*") where [0x20, 0x0A, 0x09, UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: ","), UInt8(ascii: "-"), UInt8(ascii: ":")].contains(previous):
+                aliases += 1
+                if aliases > maximumAliases { return ("more than \(maximumAliases) YAML aliases (an alias bomb?)", offset) }
             case UInt8(ascii: "#"): inComment = true
             case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = byte
             case UInt8(ascii: "["), UInt8(ascii: "{"):

@@ -1,0 +1,147 @@
+import FalcoRules
+import TraceModel
+import Yams
+
+/// The instructor's key (`answers/key.yaml`): the lab's gradable items, how each is checked, its points,
+/// and the rules the students' rules load beside. Paths in the key are relative to the key's folder.
+public struct AnswerKey: Sendable {
+    public var name: String
+    public var version: Int
+    /// Rules files the submission's rules load after, like Falco's default rules in the lab's cluster.
+    public var defaultRules: [String]
+    public var items: [Item]
+    /// The key file's path.
+    public var path: String
+
+    /// One gradable item: a question (or part of the lab) with its check and points.
+    public struct Item: Sendable {
+        public var id: String
+        /// The lab question it grades, as the lab numbers it (`Q1`, `curl rule`, ...).
+        public var question: String
+        public var title: String
+        public var points: Double
+        public var check: Check
+    }
+
+    /// How an item is checked; the parameters come from the key, so a new item needs no code.
+    public enum Check: Sendable {
+        /// The submission's rules load with the default rules (errors cost everything, warnings nothing).
+        case rulesLoad
+        /// One of the submission's rules fires on the events `fireOn` selects in `fireTraces` (for each
+        /// distinct value of `per`, when given) and stays silent on `silentTraces`; with `usesMacro` the rule
+        /// must use that macro; with `outputFields`, its output must carry those fields.
+        case ruleFires(RuleFires)
+        /// The output of the rule found by another item carries `fields`, and rendered shows the trace's values.
+        case ruleOutput(ruleOf: String, fields: [String])
+        /// A macro exists and, on the events `probe` selects in `traces`, is true exactly where `expect` is.
+        case macroProbe(macro: String, traces: [String], probe: String, expect: String)
+        /// Written answers about the alerts a scenario raises with the default rules.
+        case writtenAlert(WrittenAlert)
+        /// Written answer marked against a rubric of categories, each recognised by keywords.
+        case rubric(categories: [RubricCategory], required: Int)
+        /// falco.yaml / values.yaml settings, and their effect on a replay of `traces`.
+        case config(priority: Priority?, dropActions: [String], traces: [String])
+    }
+
+    public struct RuleFires: Sendable {
+        public var fireTraces: [String]
+        public var fireOn: String
+        public var per: String?
+        public var silentTraces: [String]
+        public var usesMacro: String?
+        public var outputFields: [String]
+    }
+
+    public struct WrittenAlert: Sendable {
+        public var scenario: String
+        /// Words a student may use for a process or action (`cat: [read, reading]`).
+        public var synonyms: [String: [String]]
+    }
+
+    public struct RubricCategory: Sendable {
+        public var name: String
+        public var keywords: [String]
+    }
+
+    /// The total of the items' points.
+    public var maximum: Double { items.reduce(0) { $0 + $1.points } }
+
+    /// Reads a key file; errors give the file, line and column.
+    public static func load(path: String) throws(TraceLabError) -> AnswerKey {
+        guard let bytes = FileBytes.read(path) else { throw TraceLabError("cannot read the answer key", at: SourceLocation(file: path, line: 0, column: 0)) }
+        let folder = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        func resolve(_ relative: String) -> String { relative.hasPrefix("/") || folder.isEmpty ? relative : folder + "/" + relative }
+        func fail(_ message: String, _ node: Node?) -> TraceLabError {
+            TraceLabError(message, at: SourceLocation(file: path, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1))
+        }
+        guard let root = try YAMLGuard.compose(bytes, name: path), case .mapping = root else { throw fail("an answer key is a YAML mapping", nil) }
+        func string(_ node: Node, _ key: String) throws(TraceLabError) -> String {
+            guard let value = node[key] else { throw fail("missing '\(key)'", node) }
+            guard let text = value.string else { throw fail("'\(key)' must be a string", value) }
+            return text
+        }
+        func strings(_ node: Node, _ key: String) throws(TraceLabError) -> [String] {
+            guard let value = node[key] else { return [] }
+            guard case .sequence(let items) = value else { throw fail("'\(key)' must be a list", value) }
+            var out: [String] = []
+            for item in items {
+                guard let text = item.string else { throw fail("'\(key)' must be a list of strings", item) }
+                out.append(text)
+            }
+            return out
+        }
+        var items: [Item] = []
+        guard case .sequence(let itemNodes)? = root["items"] else { throw fail("'items' must be a list", root["items"]) }
+        for node in itemNodes {
+            let id = try string(node, "id")
+            guard let points = Double(try string(node, "points")), points >= 0 else { throw fail("'points' must be a non-negative number", node["points"]) }
+            let kind = try string(node, "check")
+            let check: Check
+            switch kind {
+            case "rules_load":
+                check = .rulesLoad
+            case "rule_fires":
+                guard let fires = node["fires_on"] else { throw fail("missing 'fires_on'", node) }
+                check = .ruleFires(RuleFires(fireTraces: try strings(fires, "traces").map(resolve), fireOn: try string(fires, "on"),
+                                             per: fires["per"]?.string, silentTraces: try strings(node, "silent_on").map(resolve),
+                                             usesMacro: node["uses_macro"]?.string, outputFields: try strings(node, "output_fields")))
+            case "rule_output":
+                check = .ruleOutput(ruleOf: try string(node, "rule_of"), fields: try strings(node, "fields"))
+            case "macro_probe":
+                check = .macroProbe(macro: try string(node, "macro"), traces: try strings(node, "traces").map(resolve),
+                                    probe: try string(node, "probe"), expect: try string(node, "expect"))
+            case "written_alert":
+                var synonyms: [String: [String]] = [:]
+                if let map = node["synonyms"] {
+                    guard case .mapping(let pairs) = map else { throw fail("'synonyms' must map words to lists of words", map) }
+                    for (word, _) in pairs {
+                        guard let key = word.string else { continue }
+                        synonyms[key.lowercased()] = try strings(map, key).map { $0.lowercased() }
+                    }
+                }
+                check = .writtenAlert(WrittenAlert(scenario: resolve(try string(node, "scenario")), synonyms: synonyms))
+            case "rubric":
+                guard case .sequence(let categoryNodes)? = node["categories"] else { throw fail("'categories' must be a list", node) }
+                var categories: [RubricCategory] = []
+                for category in categoryNodes {
+                    categories.append(RubricCategory(name: try string(category, "name"), keywords: try strings(category, "keywords").map { $0.lowercased() }))
+                }
+                let required = Int(node["required"]?.string ?? "") ?? categories.count
+                check = .rubric(categories: categories, required: max(1, required))
+            case "config":
+                let priority = try node["priority"].map { value throws(TraceLabError) -> Priority in
+                    guard let text = value.string, let priority = Priority(parsing: text) else { throw fail("unknown priority", value) }
+                    return priority
+                }
+                check = .config(priority: priority, dropActions: try strings(node, "drop_actions"), traces: try strings(node, "traces").map(resolve))
+            default:
+                throw fail("unknown check '\(kind)' (rules_load, rule_fires, rule_output, macro_probe, written_alert, rubric, config)", node["check"])
+            }
+            items.append(Item(id: id, question: node["question"]?.string ?? id, title: try string(node, "title"), points: points, check: check))
+        }
+        var seen: Set<String> = []
+        for item in items where !seen.insert(item.id).inserted { throw fail("item id '\(item.id)' is used twice", root["items"]) }
+        return AnswerKey(name: try string(root, "key"), version: Int(root["version"]?.string ?? "1") ?? 1,
+                         defaultRules: try strings(root, "default_rules").map(resolve), items: items, path: path)
+    }
+}

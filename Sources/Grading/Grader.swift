@@ -1,0 +1,418 @@
+import FalcoRules
+import Scenarios
+import TraceModel
+import TraceReaders
+import Yams
+
+/// The outcome of one item for one submission.
+public struct CheckResult: Sendable {
+    public enum Status: String, Sendable {
+        case passed, partial, failed
+        case needsReview = "needs review"
+    }
+
+    public var itemID: String
+    public var question: String
+    public var title: String
+    public var score: Double
+    public var maximum: Double
+    public var status: Status
+    /// What the student can act on, one sentence a line.
+    public var feedback: [String]
+    /// What the verdict rests on: alerts, events, diagnostics.
+    public var evidence: [String]
+}
+
+/// A submission's grade: every item's result, what was found in it, and the total.
+public struct GradeReport: Sendable {
+    public var submission: String
+    public var keyName: String
+    public var keyVersion: Int
+    public var checks: [CheckResult]
+    public var found: [String]
+    public var problems: [String]
+    /// Set when the submission could not be graded at all (unreadable, refused); its score is then 0.
+    public var error: String?
+
+    public var score: Double { (checks.reduce(0) { $0 + $1.score } * 100).rounded() / 100 }
+    public var maximum: Double { checks.reduce(0) { $0 + $1.maximum } }
+}
+
+/// Grades submissions against an answer key: loads the submission's rules beside the default rules,
+/// replays the key's recordings through them, and marks written answers against the alerts the default
+/// rules raise on the scenarios. Recordings are read once per grader. A grader is used by one thread.
+public final class Grader {
+    public let key: AnswerKey
+    private var traces: [String: [Event]] = [:]
+    private let defaultRuleNames: Set<String>
+    private let defaultLoader: RulesLoader
+    /// Ground truth of written_alert items: the alerts the default rules raise, with their events.
+    private var truths: [String: [(Alert, Event, CompiledRule)]] = [:]
+
+    public init(key: AnswerKey) throws(TraceLabError) {
+        self.key = key
+        let loader = RulesLoader()
+        for path in key.defaultRules {
+            let result = loader.load(path: path)
+            if !result.successful { throw TraceLabError("the default rules do not load: \(LoadResultFormatting.text([result]))", at: SourceLocation(file: path, line: 0, column: 0)) }
+        }
+        defaultLoader = loader
+        defaultRuleNames = Set(loader.compiledRules.map(\.name))
+        for item in key.items {
+            guard case .writtenAlert(let written) = item.check else { continue }
+            let scenario = try Scenario.load(path: written.scenario)
+            let engine = RuleEngine(loader: loader)
+            let byName = Dictionary(loader.compiledRules.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            var raised: [(Alert, Event, CompiledRule)] = []
+            var seen: Set<String> = []
+            for path in scenario.tracePaths {
+                for event in try events(path) {
+                    for alert in engine.process(event) where seen.insert(alert.rule).inserted {
+                        if let rule = byName[alert.rule] { raised.append((alert, event, rule)) }
+                    }
+                }
+            }
+            if raised.isEmpty { throw TraceLabError("item \(item.id): the default rules raise no alert on \(written.scenario)", at: SourceLocation(file: key.path, line: 0, column: 0)) }
+            truths[item.id] = raised
+        }
+    }
+
+    /// A recording's events, read once.
+    private func events(_ path: String) throws(TraceLabError) -> [Event] {
+        if let cached = traces[path] { return cached }
+        let (stream, _) = try TraceFiles.open(path)
+        var events: [Event] = []
+        while let event = try stream.next() { events.append(event) }
+        traces[path] = events
+        return events
+    }
+
+    /// The report of a submission that could not be read at all: every item at zero, with the reason.
+    public func ungraded(_ name: String, reason: String) -> GradeReport {
+        GradeReport(submission: name, keyName: key.name, keyVersion: key.version,
+                    checks: key.items.map { item in
+                        CheckResult(itemID: item.id, question: item.question, title: item.title, score: 0, maximum: item.points,
+                                    status: .failed, feedback: ["not graded"], evidence: [])
+                    }, found: [], problems: [], error: reason)
+    }
+
+    /// Grades one submission; never throws: problems become failed checks with their reasons.
+    public func grade(_ submission: Submission) -> GradeReport {
+        var report = GradeReport(submission: submission.name, keyName: key.name, keyVersion: key.version, checks: [],
+                                 found: submission.found, problems: submission.problems)
+        let context = SubmissionContext(submission: submission, grader: self)
+        for item in key.items {
+            var result: CheckResult
+            do {
+                result = try check(item, context)
+            } catch {
+                result = CheckResult(itemID: item.id, question: item.question, title: item.title, score: 0, maximum: item.points, status: .failed,
+                                     feedback: ["could not be checked: \(error.message)"], evidence: error.location.map { ["\($0)"] } ?? [])
+            }
+            result.score = (min(result.score, item.points) * 100).rounded() / 100
+            report.checks.append(result)
+        }
+        return report
+    }
+
+    /// The submission's rules loaded after the default rules, and what the checks found so far.
+    final class SubmissionContext {
+        let submission: Submission
+        let loader: RulesLoader
+        let results: [LoadResult]
+        /// Rules the submission adds (not the default rules).
+        let rules: [CompiledRule]
+        /// The rule each rule_fires item settled on.
+        var chosenRules: [String: (rule: CompiledRule, targets: [Event])] = [:]
+
+        init(submission: Submission, grader: Grader) {
+            self.submission = submission
+            let loader = RulesLoader()
+            for path in grader.key.defaultRules { loader.load(path: path) }
+            let results = submission.rulesFiles.map { loader.load(bytes: $0.bytes, name: $0.name) }
+            self.loader = loader
+            self.results = results
+            rules = results.contains(where: { !$0.successful }) ? [] : loader.compiledRules.filter { !grader.defaultRuleNames.contains($0.name) }
+        }
+    }
+
+    private func result(_ item: AnswerKey.Item, fraction: Double, feedback: [String], evidence: [String], review: Bool = false) -> CheckResult {
+        let score = item.points * max(0, min(1, fraction))
+        let status: CheckResult.Status = review ? .needsReview : fraction >= 1 ? .passed : fraction > 0 ? .partial : .failed
+        return CheckResult(itemID: item.id, question: item.question, title: item.title, score: score, maximum: item.points, status: status,
+                           feedback: feedback, evidence: evidence)
+    }
+
+    private func check(_ item: AnswerKey.Item, _ context: SubmissionContext) throws(TraceLabError) -> CheckResult {
+        switch item.check {
+        case .rulesLoad: return rulesLoad(item, context)
+        case .ruleFires(let spec): return try ruleFires(item, spec, context)
+        case .ruleOutput(let ruleOf, let fields): return ruleOutput(item, ruleOf: ruleOf, fields: fields, context)
+        case .macroProbe(let macro, let traces, let probe, let expect): return try macroProbe(item, macro: macro, traces: traces, probe: probe, expect: expect, context)
+        case .writtenAlert(let spec): return writtenAlert(item, spec, context)
+        case .rubric(let categories, let required): return rubric(item, categories: categories, required: required, context)
+        case .config(let priority, let actions, let traces): return try config(item, priority: priority, dropActions: actions, traces: traces, context)
+        }
+    }
+
+    // MARK: Checks
+
+    private func rulesLoad(_ item: AnswerKey.Item, _ context: SubmissionContext) -> CheckResult {
+        if context.submission.rulesFiles.isEmpty {
+            return result(item, fraction: 0, feedback: ["No rules were found: put them in values.yaml under customRules, or in a rules file (a YAML list of rule, macro and list items)."], evidence: [])
+        }
+        let failed = context.results.filter { !$0.successful }
+        let warnings = context.results.flatMap { result in result.warnings.map { "\(result.name): warning: \($0.code.rawValue): \($0.message)" } }
+        if !failed.isEmpty {
+            return result(item, fraction: 0, feedback: ["Your rules do not load with the default rules; Falco would refuse to start. Fix the errors below."],
+                          evidence: LoadResultFormatting.text(failed).split(separator: "\n").map(String.init))
+        }
+        let names = context.rules.map(\.name)
+        return result(item, fraction: 1, feedback: ["Your rules load with the default rules: \(names.isEmpty ? "no new rules" : names.map { "\"\($0)\"" }.joined(separator: ", "))."],
+                      evidence: warnings)
+    }
+
+    private func compileCondition(_ text: String) throws(TraceLabError) -> EventPredicate {
+        do {
+            var compiler = ConditionCompiler()
+            return try compiler.compile(try ConditionParser.parse(text, maxDepth: 1000))
+        } catch {
+            throw TraceLabError("the key's condition does not compile: \(text): \(error)", at: SourceLocation(file: key.path, line: 0, column: 0))
+        }
+    }
+
+    private func extractor(_ field: String) -> Extractor? {
+        guard let node = try? ConditionParser.parse(field + " exists"), case .unary(let operand, _, _) = node else { return nil }
+        return try? ConditionCompiler().resolve(operand).1
+    }
+
+    private static func describe(_ event: Event) -> String {
+        let process = event.thread.map { "\($0.name)[\($0.pid)]" } ?? "?"
+        return "event \(event.number) \(event.type) by \(process)" + (event.fd.map { " on \($0.name)" } ?? "")
+    }
+
+    /// True when an output format refers to the field, or to one of `a|b` alternatives.
+    private static func formatMentions(_ rule: CompiledRule, _ field: String) -> Bool {
+        field.split(separator: "|").contains { alternative in rule.output.fieldKeys.contains(String(alternative)) }
+    }
+
+    private func ruleFires(_ item: AnswerKey.Item, _ spec: AnswerKey.RuleFires, _ context: SubmissionContext) throws(TraceLabError) -> CheckResult {
+        let selector = try compileCondition(spec.fireOn)
+        var targets: [Event] = []
+        for path in spec.fireTraces { targets += try events(path).filter(selector) }
+        if targets.isEmpty { throw TraceLabError("item \(item.id): no event of the recordings matches '\(spec.fireOn)'", at: SourceLocation(file: key.path, line: 0, column: 0)) }
+        let taken = Set(context.chosenRules.values.map(\.rule.name))
+        var candidates = context.rules.filter { !taken.contains($0.name) }
+        if let macro = spec.usesMacro {
+            let using = candidates.filter { rule in WrittenAnswers.words(rule.rawCondition).contains(macro.lowercased()) }
+            if using.isEmpty {
+                return result(item, fraction: 0, feedback: ["No rule of yours uses the macro \(macro) in its condition."], evidence: candidates.map { "rule \"\($0.name)\": \($0.rawCondition)" })
+            }
+            candidates = using
+        }
+        // The rule that fires on the most target events is the one this item is about.
+        let per = spec.per.flatMap(extractor)
+        var best: (rule: CompiledRule, fired: [Event])?
+        for rule in candidates.sorted(by: { $0.name < $1.name }) {
+            let fired = targets.filter { rule.eventTypes.contains($0.type) && rule.predicate($0) }
+            if fired.count > (best?.fired.count ?? 0) { best = (rule, fired) }
+        }
+        guard let best else {
+            return result(item, fraction: 0, feedback: ["None of your rules fires on \(spec.fireOn) in \(spec.fireTraces.map(Self.fileName).joined(separator: ", "))."],
+                          evidence: Array(targets.prefix(3).map { "expected an alert on \(Self.describe($0))" }))
+        }
+        context.chosenRules[item.id] = (best.rule, best.fired)
+        var feedback: [String] = []
+        var evidence: [String] = best.fired.prefix(3).map { "\"\(best.rule.name)\" fires on \(Self.describe($0))" }
+        // Coverage: each distinct `per` value (a process, say) needs an alert.
+        var coverage = 1.0
+        if let per {
+            let groups = Set(targets.map { per.render($0) ?? "<NA>" })
+            let covered = Set(best.fired.map { per.render($0) ?? "<NA>" })
+            coverage = Double(covered.count) / Double(groups.count)
+            let missed = groups.subtracting(covered).sorted()
+            if !missed.isEmpty {
+                feedback.append("\"\(best.rule.name)\" misses \(missed.count) of \(groups.count) cases (\(spec.per ?? "")): \(missed.prefix(5).joined(separator: ", ")).")
+                for value in missed.prefix(3) {
+                    if let event = targets.first(where: { per.render($0) == value }) { evidence.append("no alert on \(Self.describe(event))") }
+                }
+            }
+        }
+        // Silence elsewhere.
+        var falseAlerts: [Event] = []
+        for path in spec.silentTraces {
+            falseAlerts += try events(path).filter { best.rule.eventTypes.contains($0.type) && best.rule.predicate($0) }
+        }
+        if !falseAlerts.isEmpty {
+            feedback.append("\"\(best.rule.name)\" also fires where it should not: \(falseAlerts.count) alert\(falseAlerts.count == 1 ? "" : "s") on \(spec.silentTraces.map(Self.fileName).joined(separator: ", ")).")
+            evidence += falseAlerts.prefix(3).map { "unexpected alert on \(Self.describe($0))" }
+        }
+        let silence = falseAlerts.isEmpty ? 1.0 : 0.0
+        var parts = [(coverage, 1.0), (silence, 1.0)]
+        if !spec.outputFields.isEmpty {
+            let missing = spec.outputFields.filter { !Self.formatMentions(best.rule, $0) }
+            parts.append((Double(spec.outputFields.count - missing.count) / Double(spec.outputFields.count), 1.0))
+            if !missing.isEmpty { feedback.append("The output of \"\(best.rule.name)\" lacks \(missing.map(Self.placeholder).joined(separator: ", ")).") }
+        }
+        let fraction = parts.reduce(0) { $0 + $1.0 * $1.1 } / parts.reduce(0) { $0 + $1.1 }
+        if fraction >= 1 { feedback.insert("\"\(best.rule.name)\" fires where expected and nowhere else.", at: 0) }
+        return result(item, fraction: fraction, feedback: feedback, evidence: evidence)
+    }
+
+    private func ruleOutput(_ item: AnswerKey.Item, ruleOf: String, fields: [String], _ context: SubmissionContext) -> CheckResult {
+        guard let chosen = context.chosenRules[ruleOf] else {
+            return result(item, fraction: 0, feedback: ["No rule of yours was found for \(ruleOf), so its output cannot be checked."], evidence: [])
+        }
+        let rule = chosen.rule
+        let mentioned = fields.filter { Self.formatMentions(rule, $0) }
+        var feedback: [String] = []
+        var evidence = ["output format: \(rule.outputText)"]
+        var rendered = 0
+        for field in fields {
+            guard let extractor = extractor(String(Self.placeholder(field).dropFirst())), let event = chosen.targets.first else { continue }
+            let value = extractor.render(event) ?? "<NA>"
+            let message = rule.output.render(event)
+            if message.contains(value) { rendered += 1 } else { feedback.append("The alert does not show \(field) (\(value)).") }
+            evidence.append("\(field) of \(Self.describe(event)) = \(value)")
+        }
+        if let event = chosen.targets.first { evidence.append("alert: \(rule.output.render(event))") }
+        let missing = fields.filter { !mentioned.contains($0) }
+        if !missing.isEmpty { feedback.insert("Add \(missing.map(Self.placeholder).joined(separator: " and ")) to the rule's output.", at: 0) }
+        let fraction = (Double(mentioned.count) + Double(rendered)) / Double(2 * max(1, fields.count))
+        if fraction >= 1 { feedback.insert("The output of \"\(rule.name)\" carries \(fields.joined(separator: ", ")) and shows the trace's values.", at: 0) }
+        return result(item, fraction: fraction, feedback: feedback, evidence: evidence)
+    }
+
+    private func macroProbe(_ item: AnswerKey.Item, macro: String, traces: [String], probe: String, expect: String, _ context: SubmissionContext) throws(TraceLabError) -> CheckResult {
+        let defined = context.submission.rulesFiles.contains { file in Self.definesMacro(file.bytes, name: file.name, macro: macro) }
+        if !defined {
+            return result(item, fraction: 0, feedback: ["No macro named \(macro) is defined in your rules."], evidence: [])
+        }
+        guard context.results.allSatisfy(\.successful) else {
+            return result(item, fraction: 0, feedback: ["Your rules do not load, so the macro \(macro) cannot be tried."], evidence: [])
+        }
+        // A probe rule evaluates the macro as Falco would after the submission's rules are loaded.
+        let probeName = "TraceLab probe of \(macro)"
+        let probeText = "- rule: \(probeName)\n  desc: probe\n  condition: (\(macro))\n  output: probe\n  priority: DEBUG\n"
+        let loader = RulesLoader()
+        for path in key.defaultRules { loader.load(path: path) }
+        for file in context.submission.rulesFiles { loader.load(bytes: file.bytes, name: file.name) }
+        let probeResult = loader.load(bytes: Array(probeText.utf8), name: "probe")
+        guard probeResult.successful, let rule = loader.compiledRules.first(where: { $0.name == probeName }) else {
+            return result(item, fraction: 0, feedback: ["The macro \(macro) cannot be used as a condition."], evidence: LoadResultFormatting.text([probeResult]).split(separator: "\n").map(String.init))
+        }
+        let selector = try compileCondition(probe), expectation = try compileCondition(expect)
+        var total = 0
+        var wrong: [(Event, Bool)] = []
+        for path in traces {
+            for event in try events(path) where selector(event) {
+                total += 1
+                let expected = expectation(event)
+                if rule.predicate(event) != expected { wrong.append((event, expected)) }
+            }
+        }
+        let fraction = total == 0 ? 0 : Double(total - wrong.count) / Double(total)
+        let missed = wrong.filter { $0.1 }.count, extra = wrong.count - missed
+        var feedback: [String] = []
+        if wrong.isEmpty { feedback.append("\(macro) is true exactly where expected (\(total) events tried).") }
+        if missed > 0 { feedback.append("\(macro) misses \(missed) access\(missed == 1 ? "" : "es") it should match.") }
+        if extra > 0 { feedback.append("\(macro) also matches \(extra) event\(extra == 1 ? "" : "s") it should not.") }
+        let evidence = wrong.prefix(5).map { "\(Self.describe($0.0)): expected \($0.1 ? "a match" : "no match")" }
+        return result(item, fraction: fraction, feedback: feedback, evidence: evidence)
+    }
+
+    /// True when a rules text defines a macro by that name (top-level item `macro: NAME`).
+    static func definesMacro(_ bytes: [UInt8], name: String, macro: String) -> Bool {
+        guard let node = try? YAMLGuard.compose(bytes, name: name), case .sequence(let items) = node else { return false }
+        return items.contains { $0["macro"]?.string == macro }
+    }
+
+    /// `%field` for the first of `a|b` alternatives.
+    private static func placeholder(_ field: String) -> String { "%" + (field.split(separator: "|").first.map(String.init) ?? field) }
+
+    private static func fileName(_ path: String) -> String { path.split(separator: "/").last.map(String.init) ?? path }
+
+    private func writtenAlert(_ item: AnswerKey.Item, _ spec: AnswerKey.WrittenAlert, _ context: SubmissionContext) -> CheckResult {
+        guard let truth = truths[item.id] else { return result(item, fraction: 0, feedback: ["no ground truth"], evidence: []) }
+        guard let answer = context.submission.answers[item.question], !answer.isEmpty else {
+            return result(item, fraction: 0, feedback: ["No answer to \(item.question) was found (a heading such as \"## \(item.question)\" in answers.md, or a key \(item.question) in answers.yaml)."], evidence: [])
+        }
+        var marks: [(String, WrittenAnswers.Mark, String)] = []
+        for (alert, event, rule) in truth {
+            let pod = extractor("k8s.pod.name")?.render(event) ?? ""
+            let container = extractor("container.name")?.render(event) ?? ""
+            let process = event.thread?.name ?? ""
+            let file = event.fd.flatMap { $0.type == .file ? $0.name : nil }
+            marks.append(("priority", WrittenAnswers.markPriority(answer, expected: alert.priority).0, WrittenAnswers.markPriority(answer, expected: alert.priority).1))
+            let description = WrittenAnswers.markDescription(answer, rule: alert.rule, description: rule.description)
+            marks.append(("description", description.0, description.1))
+            let podMark = WrittenAnswers.markName(answer, expected: pod, what: "pod")
+            marks.append(("pod", podMark.0, podMark.1))
+            let containerMark = WrittenAnswers.markName(answer, expected: container, what: "container")
+            marks.append(("container", containerMark.0, containerMark.1))
+            let action = WrittenAnswers.markAction(answer, process: process, file: file, synonyms: spec.synonyms)
+            marks.append(("action", action.0, action.1))
+        }
+        let right = marks.filter { $0.1 == .right }.count
+        let review = marks.contains { $0.1 == .needsReview }
+        let feedback = marks.map { "\($0.0): \($0.1.rawValue) — \($0.2)" }
+        let evidence = truth.map { alert, event, _ in "\(alert.priority.name) \(alert.rule) on \(Self.describe(event)): \(alert.message)" }
+        return result(item, fraction: Double(right) / Double(marks.count), feedback: feedback, evidence: evidence, review: review)
+    }
+
+    private func rubric(_ item: AnswerKey.Item, categories: [AnswerKey.RubricCategory], required: Int, _ context: SubmissionContext) -> CheckResult {
+        guard let answer = context.submission.answers[item.question], !answer.isEmpty else {
+            return result(item, fraction: 0, feedback: ["No answer to \(item.question) was found."], evidence: [])
+        }
+        let text = " " + WrittenAnswers.words(answer).joined(separator: " ") + " "
+        let named = categories.filter { category in category.keywords.contains { text.contains(" " + $0) } }
+        let missing = categories.filter { category in !named.contains { $0.name == category.name } }
+        var feedback = ["Names \(named.count) categor\(named.count == 1 ? "y" : "ies") (\(required) asked for)\(named.isEmpty ? "" : ": " + named.map(\.name).joined(separator: ", "))."]
+        if !missing.isEmpty && named.count < required { feedback.append("Not found: \(missing.map(\.name).joined(separator: ", ")).") }
+        return result(item, fraction: Double(named.count) / Double(required), feedback: feedback, evidence: [])
+    }
+
+    private func config(_ item: AnswerKey.Item, priority: Priority?, dropActions: [String], traces: [String], _ context: SubmissionContext) throws(TraceLabError) -> CheckResult {
+        guard let file = context.submission.configFile else {
+            return result(item, fraction: 0, feedback: ["No Falco settings were found (values.yaml with a falco: section, or falco.yaml)."], evidence: [])
+        }
+        let settings: FalcoConfig
+        do { settings = try FalcoConfig.parse(file.bytes, name: file.name) } catch {
+            return result(item, fraction: 0, feedback: ["\(file.name) cannot be read as Falco settings."], evidence: ["\(error)"])
+        }
+        var parts: [Double] = []
+        var feedback: [String] = []
+        var evidence: [String] = []
+        if let priority {
+            parts.append(settings.priority == priority ? 1 : 0)
+            feedback.append(settings.priority == priority ? "priority is \(priority.name)." : "priority is \(settings.priority.name); the lab asks for \(priority.name).")
+        }
+        for action in dropActions {
+            if settings.syscallEventDrops.actions.contains(action) {
+                parts.append(1)
+                feedback.append("syscall_event_drops.actions includes \(action).")
+            } else if settings.syscallEventDrops.singularActionKeyIgnored == action {
+                parts.append(0.5)
+                feedback.append("You set syscall_event_drops.action: \(action) as the lab words it, but Falco reads the list syscall_event_drops.actions; write actions: [\(action)].")
+            } else {
+                parts.append(0)
+                feedback.append("syscall_event_drops.actions is [\(settings.syscallEventDrops.actions.joined(separator: ", "))]; the lab asks for \(action).")
+            }
+        }
+        // The effect, shown by replay: alerts below the priority disappear.
+        if !traces.isEmpty, context.results.allSatisfy(\.successful) {
+            let all = RuleEngine(loader: context.loader, minimumPriority: .debug)
+            let filtered = RuleEngine(loader: context.loader, minimumPriority: settings.priority)
+            var before = 0, after = 0
+            for path in traces {
+                for event in try events(path) {
+                    before += all.process(event).count
+                    after += filtered.process(event).count
+                }
+            }
+            evidence.append("replay of \(traces.map(Self.fileName).joined(separator: ", ")): \(before) alerts at any priority, \(after) at \(settings.priority.name) or above")
+        }
+        let fraction = parts.isEmpty ? 1 : parts.reduce(0, +) / Double(parts.count)
+        return result(item, fraction: fraction, feedback: feedback, evidence: evidence)
+    }
+}

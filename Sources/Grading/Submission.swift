@@ -1,0 +1,165 @@
+import FalcoRules
+import TraceModel
+import Yams
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a student handed in, recognised by content as well as by name: rules files (plain, or the
+/// `customRules` of a Helm values.yaml), Falco settings (falco.yaml or the values.yaml `falco:` section),
+/// written answers (answers.md or answers.yaml) and Grafana dashboards.
+public struct Submission: Sendable {
+    public var name: String
+    public var path: String
+    /// Rules files in the order Falco loads them (by name, as in rules.d), each with a display name.
+    public var rulesFiles: [(name: String, bytes: [UInt8])]
+    /// The file that carries Falco's settings, if any.
+    public var configFile: (name: String, bytes: [UInt8])?
+    /// Written answers by question (`Q1`, `Q2`, ...).
+    public var answers: [String: String]
+    public var dashboards: [String]
+    /// What was recognised, one line per file, in path order.
+    public var found: [String]
+    /// Files skipped or refused, with the reason.
+    public var problems: [String]
+
+    /// Limits on what a submission may hold; beyond them files are skipped with a message.
+    public struct Limits: Sendable {
+        public var maximumFileBytes = 1 << 20
+        public var maximumFiles = 200
+        public var maximumDepth = 8
+        public init() {}
+    }
+
+    /// Reads a submission folder. Symbolic links are never followed; large files and deep trees are refused.
+    public static func load(directory: String, name: String? = nil, limits: Limits = Limits()) throws(TraceLabError) -> Submission {
+        var status = stat()
+        guard lstat(directory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+            throw TraceLabError("not a folder (or a symbolic link, which is not followed)", at: SourceLocation(file: directory, line: 0, column: 0))
+        }
+        let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        var submission = Submission(name: name ?? (base.split(separator: "/").last.map(String.init) ?? base), path: base, rulesFiles: [], configFile: nil,
+                                    answers: [:], dashboards: [], found: [], problems: [])
+        var files: [String] = []
+        collect(base, relative: "", depth: 0, limits: limits, files: &files, problems: &submission.problems)
+        for relative in files.sorted() {
+            let fullPath = base + "/" + relative
+            guard let bytes = FileBytes.read(fullPath) else {
+                submission.problems.append("\(relative): cannot be read")
+                continue
+            }
+            if bytes.count > limits.maximumFileBytes {
+                submission.problems.append("\(relative): \(bytes.count) bytes, over the \(limits.maximumFileBytes)-byte limit; not read")
+                continue
+            }
+            submission.recognise(relative, bytes)
+        }
+        submission.rulesFiles.sort { $0.name < $1.name }
+        return submission
+    }
+
+    private static func collect(_ folder: String, relative: String, depth: Int, limits: Limits, files: inout [String], problems: inout [String]) {
+        guard depth <= limits.maximumDepth else {
+            problems.append("\(relative): nested deeper than \(limits.maximumDepth) folders; not read")
+            return
+        }
+        guard let directory = opendir(folder) else {
+            problems.append("\(relative.isEmpty ? "." : relative): cannot be listed")
+            return
+        }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(directory)
+        for name in names.sorted() {
+            let path = folder + "/" + name
+            let child = relative.isEmpty ? name : relative + "/" + name
+            var status = stat()
+            guard lstat(path, &status) == 0 else { continue }
+            switch status.st_mode & S_IFMT {
+            case S_IFLNK: problems.append("\(child): a symbolic link; not followed")
+            case S_IFDIR:
+                if !name.hasPrefix(".") && name != "__MACOSX" { collect(path, relative: child, depth: depth + 1, limits: limits, files: &files, problems: &problems) }
+            case S_IFREG:
+                if files.count >= limits.maximumFiles {
+                    let message = "more than \(limits.maximumFiles) files; the rest are not read"
+                    if !problems.contains(message) { problems.append(message) }
+                    continue
+                }
+                files.append(child)
+            default: problems.append("\(child): not a regular file; not read")
+            }
+        }
+    }
+
+    private mutating func recognise(_ relative: String, _ bytes: [UInt8]) {
+        let lower = relative.lowercased()
+        if lower.hasSuffix(".md") || lower.hasSuffix(".txt") || lower.hasSuffix(".markdown") {
+            let parsed = WrittenAnswers.parseMarkdown(String(decoding: bytes, as: UTF8.self))
+            if parsed.isEmpty {
+                found.append("\(relative): text without question headings; not used")
+            } else {
+                for (question, text) in parsed where answers[question] == nil { answers[question] = text }
+                found.append("\(relative): written answers to \(parsed.keys.sorted(by: WrittenAnswers.questionOrder).joined(separator: ", "))")
+            }
+            return
+        }
+        if lower.hasSuffix(".json") {
+            if let value = try? JSONParser.parse(bytes), case .object(let members) = value, members.contains(where: { $0.0 == "panels" || $0.0 == "dashboard" }) {
+                dashboards.append(relative)
+                found.append("\(relative): a Grafana dashboard")
+            } else {
+                found.append("\(relative): JSON that is not a Grafana dashboard; not used")
+            }
+            return
+        }
+        guard lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") else {
+            found.append("\(relative): not a file the lab asks for; not used")
+            return
+        }
+        let node: Node?
+        do { node = try YAMLGuard.compose(bytes, name: relative) } catch {
+            problems.append("\(error)")
+            return
+        }
+        switch node {
+        case .sequence?:
+            rulesFiles.append((relative, bytes))
+            found.append("\(relative): a Falco rules file")
+        case .mapping(let pairs)?:
+            let keys = pairs.compactMap { $0.key.string }
+            var roles: [String] = []
+            if let custom = node?["customRules"] {
+                if case .mapping(let files) = custom {
+                    for (fileName, content) in files {
+                        guard let fileName = fileName.string, let text = content.string else { continue }
+                        rulesFiles.append(("\(relative) customRules[\(fileName)]", Array(text.utf8)))
+                    }
+                    roles.append("customRules with \(files.count) rules file\(files.count == 1 ? "" : "s")")
+                } else {
+                    problems.append("\(relative):\(custom.mark?.line ?? 1): customRules must map file names to rules text")
+                }
+            }
+            let falcoKeys: Set<String> = ["priority", "rules_files", "rules_file", "syscall_event_drops", "json_output", "rule_matching", "stdout_output", "outputs"]
+            if node?["falco"] != nil || keys.contains(where: falcoKeys.contains) {
+                if configFile == nil {
+                    configFile = (relative, bytes)
+                    roles.append("Falco settings")
+                }
+            }
+            let questionKeys = keys.filter { WrittenAnswers.questionName($0) != nil }
+            if !questionKeys.isEmpty {
+                for key in questionKeys {
+                    guard let question = WrittenAnswers.questionName(key), answers[question] == nil else { continue }
+                    answers[question] = node?[key].map(WrittenAnswers.flatten) ?? ""
+                }
+                roles.append("written answers")
+            }
+            found.append("\(relative): " + (roles.isEmpty ? "YAML the lab does not ask for; not used" : roles.joined(separator: ", ")))
+        default:
+            found.append("\(relative): empty YAML; not used")
+        }
+    }
+}

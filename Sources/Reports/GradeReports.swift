@@ -1,0 +1,139 @@
+import Grading
+import TraceModel
+
+/// Renders grades: per submission Markdown, JSON and Gradescope's `results.json`; per class a gradebook
+/// CSV and a Markdown summary. Every renderer is a pure function of its input, so the same grades give
+/// byte-identical files.
+public enum GradeReports {
+    /// Points as a person writes them: `2`, `1.5`, `0.67`.
+    public static func points(_ value: Double) -> String {
+        let rounded = (value * 100).rounded() / 100
+        if rounded == rounded.rounded() { return String(Int(rounded)) }
+        var text = String(format2: rounded)
+        while text.hasSuffix("0") { text.removeLast() }
+        return text
+    }
+
+    /// The report as JSON (keys in a fixed order), for tools.
+    public static func json(_ report: GradeReport) -> String {
+        let checks: [JSONValue] = report.checks.map { check in
+            .object([("id", .string(check.itemID)), ("question", .string(check.question)), ("title", .string(check.title)),
+                     ("score", .double(check.score)), ("max_score", .double(check.maximum)), ("status", .string(check.status.rawValue)),
+                     ("feedback", .array(check.feedback.map { .string($0) })), ("evidence", .array(check.evidence.map { .string($0) }))])
+        }
+        let value = JSONValue.object([
+            ("submission", .string(report.submission)), ("key", .string(report.keyName)), ("key_version", .integer(Int64(report.keyVersion))),
+            ("score", .double(report.score)), ("max_score", .double(report.maximum)),
+            ("error", report.error.map { .string($0) } ?? .null),
+            ("found", .array(report.found.map { .string($0) })), ("problems", .array(report.problems.map { .string($0) })),
+            ("checks", .array(checks)),
+        ])
+        return value.rendered + "\n"
+    }
+
+    /// Gradescope's `results.json`: one test per item, with the feedback and evidence as its output.
+    public static func gradescope(_ report: GradeReport) -> String {
+        let tests: [JSONValue] = report.checks.map { check in
+            .object([("name", .string("\(check.question): \(check.title)")), ("number", .string(check.itemID)),
+                     ("score", .double(check.score)), ("max_score", .double(check.maximum)),
+                     ("status", .string(check.score >= check.maximum ? "passed" : "failed")),
+                     ("output", .string((check.feedback + (check.evidence.isEmpty ? [] : ["", "Evidence:"] + check.evidence)).joined(separator: "\n"))),
+                     ("visibility", .string("visible"))])
+        }
+        var members: [(String, JSONValue)] = [("score", .double(report.score))]
+        var output = "Files: " + (report.found.isEmpty ? "none recognised" : report.found.joined(separator: "; "))
+        if !report.problems.isEmpty { output += "\nProblems: " + report.problems.joined(separator: "; ") }
+        if let error = report.error { output += "\nNot graded: " + error }
+        members += [("output", .string(output)), ("visibility", .string("visible")), ("tests", .array(tests))]
+        return JSONValue.object(members).rendered + "\n"
+    }
+
+    /// The report as Markdown: the score table, then each item with its feedback and evidence.
+    public static func markdown(_ report: GradeReport) -> String {
+        var out = "# \(report.submission): \(points(report.score)) / \(points(report.maximum))\n\n"
+        out += "Graded with the key `\(report.keyName)` version \(report.keyVersion).\n\n"
+        if let error = report.error { out += "**Not graded:** \(error)\n\n" }
+        out += "| item | question | score | status |\n|---|---|---:|---|\n"
+        for check in report.checks {
+            out += "| \(check.itemID) | \(escape(check.question)) | \(points(check.score)) / \(points(check.maximum)) | \(check.status.rawValue) |\n"
+        }
+        out += "\n## What was found\n\n"
+        out += (report.found.isEmpty ? ["nothing the lab asks for"] : report.found).map { "- \(escape($0))\n" }.joined()
+        if !report.problems.isEmpty {
+            out += "\n## Problems\n\n" + report.problems.map { "- \(escape($0))\n" }.joined()
+        }
+        for check in report.checks {
+            out += "\n## \(check.itemID) — \(escape(check.title))\n\n**\(points(check.score)) / \(points(check.maximum))**, \(check.status.rawValue)\n\n"
+            out += check.feedback.map { "- \(escape($0))\n" }.joined()
+            if !check.evidence.isEmpty {
+                out += "\nEvidence:\n\n```\n" + check.evidence.joined(separator: "\n") + "\n```\n"
+            }
+        }
+        return out
+    }
+
+    /// The class gradebook: a row per submission, a column per item, then the total.
+    public static func gradebook(_ reports: [GradeReport]) -> String {
+        let items = reports.first(where: { !$0.checks.isEmpty })?.checks.map(\.itemID) ?? []
+        var out = (["submission"] + items + ["total", "max", "error"]).map(csvField).joined(separator: ",") + "\n"
+        for report in reports {
+            let scores = items.map { id in report.checks.first { $0.itemID == id }.map { points($0.score) } ?? "0" }
+            out += ([report.submission] + scores + [points(report.score), points(report.maximum), report.error ?? ""]).map(csvField).joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// The class summary in Markdown: scores, per-item pass rates and the most common feedback.
+    public static func classSummary(_ reports: [GradeReport]) -> String {
+        var out = "# Class summary: \(reports.count) submission\(reports.count == 1 ? "" : "s")\n\n"
+        out += "| submission | score |\n|---|---:|\n"
+        for report in reports {
+            out += "| \(escape(report.submission)) | \(report.error == nil ? "\(points(report.score)) / \(points(report.maximum))" : "not graded: \(escape(report.error ?? ""))") |\n"
+        }
+        let graded = reports.filter { $0.error == nil }
+        guard let first = graded.first else { return out }
+        out += "\n| item | full marks | mean |\n|---|---:|---:|\n"
+        for (index, check) in first.checks.enumerated() {
+            let results = graded.compactMap { $0.checks.indices.contains(index) ? $0.checks[index] : nil }
+            let full = results.filter { $0.score >= $0.maximum }.count
+            let mean = results.reduce(0) { $0 + $1.score } / Double(max(1, results.count))
+            out += "| \(check.itemID) | \(full) of \(results.count) | \(points(mean)) / \(points(check.maximum)) |\n"
+        }
+        var counts: [String: Int] = [:]
+        for report in graded {
+            for check in report.checks where check.score < check.maximum {
+                for line in check.feedback { counts["\(check.itemID): \(line)", default: 0] += 1 }
+            }
+        }
+        let common = counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(10)
+        if !common.isEmpty {
+            out += "\n## Most common feedback\n\n" + common.map { "- \($0.value)× \(escape($0.key))\n" }.joined()
+        }
+        return out
+    }
+
+    private static func escape(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+
+    private static func csvField(_ text: String) -> String {
+        // A leading =, +, - or @ would be a formula in a spreadsheet: quote it behind an apostrophe.
+        var value = text
+        if let first = value.first, "=+-@".contains(first) { value = "'" + value }
+        if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return value
+    }
+}
+
+extension String {
+    /// Two decimals, without Foundation's locale.
+    init(format2 value: Double) {
+        let hundredths = Int((abs(value) * 100).rounded())
+        let fraction = hundredths % 100
+        self = (value < 0 ? "-" : "") + String(hundredths / 100) + "." + (fraction < 10 ? "0" : "") + String(fraction)
+    }
+
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
