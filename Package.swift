@@ -38,6 +38,7 @@ let package = Package(
         .testTarget(name: "TraceReadersTests", dependencies: ["TraceReaders", "TraceModel"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TraceReaders", "TraceModel", "FalcoRules", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "FalcoRules", "TraceReaders", "TraceModel", "Store"]),
+        .testTarget(name: "GradingTests", dependencies: ["Grading", "Reports", "TraceModel"]),
         .testTarget(name: "TracelabCLITests", dependencies: ["tracelab", "TraceReaders", "TraceModel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -221,6 +221,17 @@ public final class Grader {
             return result(item, fraction: 0, feedback: ["None of your rules fires on \(spec.fireOn) in \(spec.fireTraces.map(Self.fileName).joined(separator: ", "))."],
                           evidence: Array(targets.prefix(3).map { "expected an alert on \(Self.describe($0))" }))
         }
+        // A rule that fires on nearly every event is not a detection: no credit, and no rule for later items.
+        var eventCount = 0, firedAnywhere = 0
+        for path in spec.fireTraces {
+            let all = try events(path)
+            eventCount += all.count
+            firedAnywhere += all.filter { best.rule.eventTypes.contains($0.type) && best.rule.predicate($0) }.count
+        }
+        if eventCount > 0, Double(firedAnywhere) >= 0.9 * Double(eventCount) {
+            return result(item, fraction: 0, feedback: ["\"\(best.rule.name)\" fires on \(firedAnywhere) of the \(eventCount) events of \(spec.fireTraces.map(Self.fileName).joined(separator: ", ")): it matches (nearly) every event, which detects nothing."],
+                          evidence: [])
+        }
         context.chosenRules[item.id] = (best.rule, best.fired)
         var feedback: [String] = []
         var evidence: [String] = best.fired.prefix(3).map { "\"\(best.rule.name)\" fires on \(Self.describe($0))" }
@@ -311,8 +322,9 @@ public final class Grader {
                 if rule.predicate(event) != expected { wrong.append((event, expected)) }
             }
         }
-        let fraction = total == 0 ? 0 : Double(total - wrong.count) / Double(total)
+        // Half for matching every access it should, half for matching nothing else.
         let missed = wrong.filter { $0.1 }.count, extra = wrong.count - missed
+        let fraction = total == 0 ? 0 : ((missed == 0 ? 0.5 : 0) + (extra == 0 ? 0.5 : 0))
         var feedback: [String] = []
         if wrong.isEmpty { feedback.append("\(macro) is true exactly where expected (\(total) events tried).") }
         if missed > 0 { feedback.append("\(macro) misses \(missed) access\(missed == 1 ? "" : "es") it should match.") }

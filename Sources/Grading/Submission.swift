@@ -44,6 +44,11 @@ public struct Submission: Sendable {
         collect(base, relative: "", depth: 0, limits: limits, files: &files, problems: &submission.problems)
         for relative in files.sorted() {
             let fullPath = base + "/" + relative
+            var size = stat()
+            if lstat(fullPath, &size) == 0, Int(size.st_size) > limits.maximumFileBytes {
+                submission.problems.append("\(relative): \(size.st_size) bytes, over the \(limits.maximumFileBytes)-byte limit; not read")
+                continue
+            }
             guard let bytes = FileBytes.read(fullPath) else {
                 submission.problems.append("\(relative): cannot be read")
                 continue

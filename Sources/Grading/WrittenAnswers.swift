@@ -113,13 +113,27 @@ public enum WrittenAnswers {
         return parts.joined(separator: "-")
     }
 
-    /// Marks a name (pod, container) in an answer: right when the name or its base (without the random
-    /// suffix) appears as a word; needs review otherwise, since students describe pods in many ways.
+    /// Marks a name (pod, container) in an answer: right when the exact name appears, or the name with
+    /// another random suffix, or its base (without the suffix) within three words of the word for what
+    /// it is ("the falco pod", "container falco"), since a bare base such as "falco" is also the tool's
+    /// name; needs review otherwise.
     static func markName(_ text: String, expected: String, what: String) -> (Mark, String) {
         let answerWords = words(text)
+        let name = expected.lowercased()
         let base = baseName(expected).lowercased()
-        if answerWords.contains(expected.lowercased()) { return (.right, "names the \(what) \(expected)") }
-        if answerWords.contains(where: { $0 == base || baseName($0) == base }) { return (.right, "names the \(what) \(base) (the random suffix may differ)") }
+        // A plain word ("falco") may be the tool rather than the pod; a name with a dash or digit is distinctive.
+        let distinctive = name.contains { $0 == "-" || $0.isNumber }
+        if distinctive, answerWords.contains(name) { return (.right, "names the \(what) \(expected)") }
+        if base != name, answerWords.contains(where: { $0 != base && baseName($0) == base }) {
+            return (.right, "names the \(what) \(base) with another random suffix")
+        }
+        for (index, word) in answerWords.enumerated() where word == base {
+            let window = answerWords[max(0, index - 3)..<min(answerWords.count, index + 4)]
+            if window.contains(where: { $0.hasPrefix(what) }) {
+                return (.right, base == name ? "names the \(what) \(expected)" : "names the \(what) \(base) (the random suffix may differ)")
+            }
+        }
+        if answerWords.contains(base) { return (.needsReview, "mentions \(base) but not clearly as the \(what) (\(expected))") }
         return (.needsReview, "the \(what) \(expected) is not named")
     }
 

@@ -1,0 +1,157 @@
+import Foundation
+@testable import Grading
+import Reports
+import Testing
+import TraceModel
+
+/// Grading against the shipped key: the reference solution, the example submissions, hostile input,
+/// and byte-identical reports.
+@Suite("grading", .serialized)
+struct GradingTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    /// The grader over the shipped key. A grader serves one thread, so each test makes its own.
+    static func makeGrader() throws -> Grader {
+        try Grader(key: AnswerKey.load(path: root + "/answers/key.yaml"))
+    }
+
+    static func grade(_ folder: String, with grader: Grader? = nil) throws -> GradeReport {
+        try (grader ?? makeGrader()).grade(try Submission.load(directory: folder))
+    }
+
+    /// A fresh folder under the temporary directory.
+    static func scratch(_ name: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-grading-\(getpid())-\(name)").path
+        try? FileManager.default.removeItem(atPath: path)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test("the reference solution scores full marks")
+    func referenceSolution() throws {
+        let report = try Self.grade(Self.root + "/answers/reference")
+        #expect(report.maximum == 25)
+        #expect(report.score == report.maximum, "\(report.checks.filter { $0.score < $0.maximum }.map { "\($0.itemID): \($0.feedback)" })")
+        #expect(report.checks.allSatisfy { $0.status == .passed })
+    }
+
+    @Test("each example scores what its expected.json says, item by item", arguments: ["full-marks", "typical-partial", "broken", "hostile"])
+    func examples(name: String) throws {
+        let folder = Self.root + "/examples/submissions/"
+        let report = try Self.grade(folder + name)
+        guard case .object(let expected) = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: folder + name + ".expected.json")))),
+              case .object(let checks)? = expected.first(where: { $0.0 == "checks" })?.1 else {
+            Issue.record("\(name).expected.json has no checks")
+            return
+        }
+        for (id, value) in checks {
+            let expectedScore: Double? = switch value { case .double(let d): d; case .integer(let i): Double(i); default: nil }
+            let actual = report.checks.first { $0.itemID == id }
+            #expect(actual?.score == expectedScore, "\(name) \(id): \(actual?.feedback ?? [])")
+        }
+        #expect(checks.count == report.checks.count)
+    }
+
+    @Test("typical mistakes get the feedback that names them")
+    func typicalFeedback() throws {
+        let report = try Self.grade(Self.root + "/examples/submissions/typical-partial")
+        func feedback(_ id: String) -> String { report.checks.first { $0.itemID == id }?.feedback.joined(separator: "\n") ?? "" }
+        #expect(feedback("q3").contains("Add %container.id and %container.name"))
+        #expect(feedback("q4").contains("also matches 1 event"))
+        #expect(feedback("q5").contains("misses 1 of 6") && feedback("q5").contains("lacks %fd.name"))
+        #expect(feedback("q9").contains("Falco reads the list syscall_event_drops.actions"))
+        #expect(feedback("q2").contains("priority: wrong"))
+        #expect(report.checks.first { $0.itemID == "q2" }?.status == .needsReview)
+    }
+
+    @Test("hostile input: symlinks, alias bombs, junk, huge files, macro cycles, deep conditions, a rule matching everything")
+    func hostile() throws {
+        let folder = try Self.scratch("hostile")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createSymbolicLink(atPath: folder + "/answers.md", withDestinationPath: "/etc/passwd")
+        let bomb = (["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"] + (1...9).map { level in
+            let previous = level == 1 ? "a" : "a\(level - 1)"
+            return "a\(level): &a\(level) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ", ") + "]"
+        }).joined(separator: "\n")
+        try bomb.write(toFile: folder + "/bomb.yaml", atomically: true, encoding: .utf8)
+        try Data([0x00, 0xFF, 0xFE, 0x89, 0x50, 0x4E, 0x47]).write(to: URL(fileURLWithPath: folder + "/junk.yaml"))
+        // 200 MB, sparse: the grader must refuse it by size without reading it.
+        let huge = folder + "/huge.yaml"
+        FileManager.default.createFile(atPath: huge, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: huge))
+        try handle.truncate(atOffset: 200 << 20)
+        try handle.close()
+        let submission = try Submission.load(directory: folder)
+        let problems = submission.problems.joined(separator: "\n")
+        #expect(problems.contains("answers.md: a symbolic link; not followed"))
+        #expect(problems.contains("bomb.yaml") && problems.contains("alias"))
+        #expect(problems.contains("junk.yaml:1:2: invalid UTF-8"))
+        #expect(problems.contains("huge.yaml: 209715200 bytes, over the 1048576-byte limit"))
+        #expect(submission.answers.isEmpty)
+
+        // Rules that cannot load: a macro cycle, a condition nested 100,000 deep.
+        for (name, rules) in [("cycle", "- macro: a\n  condition: b\n- macro: b\n  condition: a\n- rule: r\n  desc: d\n  condition: a\n  output: o\n  priority: INFO\n"),
+                              ("deep", "- rule: deep\n  desc: d\n  condition: " + String(repeating: "(", count: 100_000) + "evt.num > 0" + String(repeating: ")", count: 100_000) + "\n  output: o\n  priority: INFO\n")] {
+            let rulesFolder = try Self.scratch(name)
+            defer { try? FileManager.default.removeItem(atPath: rulesFolder) }
+            try rules.write(toFile: rulesFolder + "/rules.yaml", atomically: true, encoding: .utf8)
+            let report = try Self.grade(rulesFolder)
+            let load = report.checks.first { $0.itemID == "rules-load" }
+            #expect(load?.score == 0 && load?.feedback.first?.contains("do not load") == true, "\(name)")
+            #expect(load?.evidence.contains { $0.contains("LOAD_ERR") } == true, "\(name): \(load?.evidence ?? [])")
+        }
+
+        // A rule that matches every event earns nothing for the curl rule, and says why.
+        let everything = try Self.grade(Self.root + "/examples/submissions/hostile")
+        let curl = everything.checks.first { $0.itemID == "curl-rule" }
+        #expect(curl?.score == 0 && curl?.feedback.first?.contains("matches (nearly) every event") == true)
+    }
+
+    @Test("same submission twice: byte-identical reports")
+    func deterministic() throws {
+        let folder = Self.root + "/examples/submissions/typical-partial"
+        let grader = try Self.makeGrader()
+        let first = try Self.grade(folder, with: grader), second = try Self.grade(folder)
+        #expect(GradeReports.json(first) == GradeReports.json(second))
+        #expect(GradeReports.markdown(first) == GradeReports.markdown(second))
+        #expect(GradeReports.gradescope(first) == GradeReports.gradescope(second))
+        #expect(GradeReports.gradebook([first, second]) == GradeReports.gradebook([second, first]))
+        #expect(GradeReports.classSummary([first, second]) == GradeReports.classSummary([first, second]))
+    }
+
+    @Test("written answers: question headings, priority spellings, pod names with random suffixes")
+    func writtenAnswers() {
+        let parsed = WrittenAnswers.parseMarkdown("intro\n# Q1\nWarning\n**Question 2:** Notice, nginx\n### q10) text\nQ1a is not a heading\n")
+        #expect(parsed["Q1"] == "Warning")
+        #expect(parsed["Q2"] == "Notice, nginx")
+        #expect(parsed["Q10"]?.hasPrefix("text") == true)
+        #expect(WrittenAnswers.questionName("Question 9") == "Q9" && WrittenAnswers.questionName("q1a") == nil && WrittenAnswers.questionName("quiz") == nil)
+        #expect(WrittenAnswers.markPriority("severity: WARN", expected: .warning).0 == .right)
+        #expect(WrittenAnswers.markPriority("it is info level", expected: .informational).0 == .right)
+        #expect(WrittenAnswers.markPriority("the alert level is Notice", expected: .notice).0 == .right)
+        #expect(WrittenAnswers.markPriority("Critical", expected: .warning).0 == .wrong)
+        #expect(WrittenAnswers.markPriority("warning or notice?", expected: .warning).0 == .needsReview)
+        #expect(WrittenAnswers.markPriority("no idea", expected: .warning).0 == .needsReview)
+        #expect(WrittenAnswers.markName("pod falco-x7k2p", expected: "falco-wmmt2", what: "pod").0 == .right)
+        #expect(WrittenAnswers.markName("in the falco pod", expected: "falco-wmmt2", what: "pod").0 == .right)
+        #expect(WrittenAnswers.markName("Falco did not start", expected: "falco-wmmt2", what: "pod").0 == .needsReview)
+        #expect(WrittenAnswers.markName("nginx-pod", expected: "nginx-pod", what: "pod").0 == .right)
+        #expect(WrittenAnswers.baseName("web-7d4b9c6f8-x2x9z") == "web")
+    }
+
+    @Test("gradescope results.json has a test per item with score, max_score, status, output and visibility")
+    func gradescopeFormat() throws {
+        let report = try Self.grade(Self.root + "/examples/submissions/typical-partial")
+        guard case .object(let top) = try JSONParser.parse(Array(GradeReports.gradescope(report).utf8)),
+              case .array(let tests)? = top.first(where: { $0.0 == "tests" })?.1 else {
+            Issue.record("results.json is not an object with tests")
+            return
+        }
+        #expect(tests.count == report.checks.count)
+        for test in tests {
+            guard case .object(let members) = test else { continue }
+            #expect(Set(members.map(\.0)) == ["name", "number", "score", "max_score", "status", "output", "visibility"])
+        }
+        #expect(top.first { $0.0 == "score" }?.1 == .double(report.score))
+    }
+}
