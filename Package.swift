@@ -21,12 +21,13 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TraceModel", dependencies: ["CLibCrypto"]),
         .target(name: "TraceReaders", dependencies: ["TraceModel"]),
         .target(name: "FalcoRules", dependencies: ["TraceModel", .product(name: "Yams", package: "Yams")]),
         .target(name: "Store", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "Scenarios", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Grading", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Scenarios", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Grading", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Scenarios", "CZlib", .product(name: "Yams", package: "Yams")]),
         .target(name: "Reports", dependencies: ["Grading", "TraceModel"]),
         .executableTarget(
             name: "tracelab",
@@ -38,7 +39,7 @@ let package = Package(
         .testTarget(name: "TraceReadersTests", dependencies: ["TraceReaders", "TraceModel"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TraceReaders", "TraceModel", "FalcoRules", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "FalcoRules", "TraceReaders", "TraceModel", "Store"]),
-        .testTarget(name: "GradingTests", dependencies: ["Grading", "Reports", "TraceModel"]),
+        .testTarget(name: "GradingTests", dependencies: ["Grading", "Reports", "TraceModel", "CZlib"]),
         .testTarget(name: "TracelabCLITests", dependencies: ["tracelab", "TraceReaders", "TraceModel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -31,6 +31,35 @@ public struct Submission: Sendable {
         public init() {}
     }
 
+    /// Reads a submission: a folder, a `.zip` or a `.tar.gz` (recognised by content). Archives are read in
+    /// memory and never unpacked onto disk.
+    public static func load(path: String, limits: Limits = Limits()) throws(TraceLabError) -> Submission {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { throw TraceLabError("no such file or folder", at: SourceLocation(file: path, line: 0, column: 0)) }
+        if status.st_mode & S_IFMT == S_IFDIR { return try load(directory: path, limits: limits) }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw TraceLabError("not a folder, zip or tar.gz (symbolic links are not followed)", at: SourceLocation(file: path, line: 0, column: 0))
+        }
+        var archiveLimits = SubmissionArchive.Limits()
+        archiveLimits.maximumEntryBytes = limits.maximumFileBytes
+        archiveLimits.maximumEntries = limits.maximumFiles
+        guard Int(status.st_size) <= archiveLimits.maximumTotalBytes else {
+            throw TraceLabError("\(status.st_size) bytes, over the \(archiveLimits.maximumTotalBytes)-byte limit for an archive", at: SourceLocation(file: path, line: 0, column: 0))
+        }
+        guard let bytes = FileBytes.read(path) else { throw TraceLabError("cannot be read", at: SourceLocation(file: path, line: 0, column: 0)) }
+        guard SubmissionArchive.kind(bytes) != nil else { throw TraceLabError("not a folder, zip or tar.gz", at: SourceLocation(file: path, line: 0, column: 0)) }
+        let contents = try SubmissionArchive.read(bytes, name: path, limits: archiveLimits)
+        var name = path.split(separator: "/").last.map(String.init) ?? path
+        for suffix in [".tar.gz", ".tgz", ".zip"] where name.lowercased().hasSuffix(suffix) { name = String(name.dropLast(suffix.count)) }
+        var submission = Submission(name: name, path: path, rulesFiles: [], configFile: nil, answers: [:], dashboards: [], found: [], problems: contents.problems)
+        // Archives often wrap everything in one top folder: paths are kept as they are, only names matter.
+        for entry in contents.entries.sorted(by: { $0.path < $1.path }) where !entry.path.split(separator: "/").contains(where: { $0.hasPrefix(".") || $0 == "__MACOSX" }) {
+            submission.recognise(entry.path, entry.bytes)
+        }
+        submission.rulesFiles.sort { $0.name < $1.name }
+        return submission
+    }
+
     /// Reads a submission folder. Symbolic links are never followed; large files and deep trees are refused.
     public static func load(directory: String, name: String? = nil, limits: Limits = Limits()) throws(TraceLabError) -> Submission {
         var status = stat()

@@ -24,7 +24,7 @@ struct Grade: ParsableCommand {
     @Flag(name: .customLong("self"), help: "Print the grade of one submission for its author; write nothing.")
     var selfCheck = false
 
-    @Argument(help: "Submission folders.")
+    @Argument(help: "Submissions: folders, .zip or .tar.gz files.")
     var submissions: [String]
 
     func validate() throws {
@@ -47,7 +47,7 @@ struct Grade: ParsableCommand {
         for path in submissions {
             var report: GradeReport
             do {
-                report = grader.grade(try Submission.load(directory: path))
+                report = grader.grade(try Submission.load(path: path))
             } catch {
                 report = grader.ungraded(Self.baseName(path), reason: error.description)
             }

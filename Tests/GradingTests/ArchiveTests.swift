@@ -1,0 +1,99 @@
+import CZlib
+import Foundation
+import Grading
+import Testing
+import TraceModel
+
+/// Submissions as archives, built here byte by byte: read in memory, zip slip and links refused, bombs stopped.
+@Suite("submission archives")
+struct ArchiveTests {
+    /// Deflates with zlib: `windowBits` 31 gives gzip, -15 raw deflate (zip's method 8).
+    static func deflate(_ input: [UInt8], windowBits: Int32) -> [UInt8] {
+        var stream = z_stream()
+        guard deflateInit2_(&stream, 9, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return [] }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 64)
+        var input = input
+        let produced = input.withUnsafeMutableBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target -> Int in
+                stream.next_in = source.baseAddress
+                stream.avail_in = UInt32(source.count)
+                stream.next_out = target.baseAddress
+                stream.avail_out = UInt32(target.count)
+                _ = CZlib.deflate(&stream, Z_FINISH)
+                return target.count - Int(stream.avail_out)
+            }
+        }
+        return Array(output.prefix(produced))
+    }
+
+    /// A ustar archive of regular files (type "0") and symbolic links (type "2").
+    static func tar(_ entries: [(path: String, bytes: [UInt8], type: UInt8)]) -> [UInt8] {
+        var out: [UInt8] = []
+        for entry in entries {
+            var header = [UInt8](repeating: 0, count: 512)
+            func put(_ text: String, at offset: Int) { for (index, byte) in text.utf8.enumerated() { header[offset + index] = byte } }
+            put(entry.path, at: 0)
+            put("0000644", at: 100)
+            put(String(repeating: "0", count: 11 - String(entry.bytes.count, radix: 8).count) + String(entry.bytes.count, radix: 8), at: 124)
+            header[156] = entry.type
+            if entry.type == UInt8(ascii: "2") { put("/etc/passwd", at: 157) }
+            put("ustar", at: 257)
+            for offset in 148..<156 { header[offset] = 0x20 }
+            let sum = header.reduce(0) { $0 + Int($1) }
+            put(String(repeating: "0", count: 6 - String(sum, radix: 8).count) + String(sum, radix: 8), at: 148)
+            out += header + entry.bytes + [UInt8](repeating: 0, count: (512 - entry.bytes.count % 512) % 512)
+        }
+        return out + [UInt8](repeating: 0, count: 1024)
+    }
+
+    /// A zip archive; each entry deflated (method 8) with its stated size, or stored.
+    static func zip(_ entries: [(path: String, bytes: [UInt8], statedSize: Int?)]) -> [UInt8] {
+        func u16(_ value: Int) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF)] }
+        func u32(_ value: Int) -> [UInt8] { u16(value & 0xFFFF) + u16(value >> 16 & 0xFFFF) }
+        var out: [UInt8] = [], central: [UInt8] = []
+        for entry in entries {
+            let data = deflate(entry.bytes, windowBits: -15)
+            let name = Array(entry.path.utf8)
+            let size = entry.statedSize ?? entry.bytes.count
+            let offset = out.count
+            out += u32(0x0403_4B50) + u16(20) + u16(0) + u16(8) + u32(0) + u32(0) + u32(data.count) + u32(size) + u16(name.count) + u16(0) + name + data
+            central += u32(0x0201_4B50) + u16(20) + u16(20) + u16(0) + u16(8) + u32(0) + u32(0) + u32(data.count) + u32(size)
+                + u16(name.count) + u16(0) + u16(0) + u16(0) + u16(0) + u32(0o100644 << 16) + u32(offset) + name
+        }
+        return out + central + u32(0x0605_4B50) + u16(0) + u16(0) + u16(entries.count) + u16(entries.count) + u32(central.count) + u32(out.count) + u16(0)
+    }
+
+    static let values = Array("customRules:\n  r.yaml: |-\n    - macro: sensitive_files\n      condition: fd.name = /tmp/sensitive.txt\n".utf8)
+
+    @Test("tar.gz: files read in memory; ../ paths, absolute paths and links refused")
+    func tarGzip() throws {
+        let archive = Self.deflate(Self.tar([("student/values.yaml", Self.values, UInt8(ascii: "0")),
+                                             ("../../escape.yaml", Self.values, UInt8(ascii: "0")),
+                                             ("/etc/cron.d/x", [0x41], UInt8(ascii: "0")),
+                                             ("student/link.md", [], UInt8(ascii: "2"))]), windowBits: 31)
+        let contents = try SubmissionArchive.read(archive, name: "s.tar.gz")
+        #expect(contents.entries.map(\.path) == ["student/values.yaml"])
+        #expect(contents.entries.first?.bytes == Self.values)
+        #expect(contents.problems == ["../../escape.yaml: the path leaves the submission; not read",
+                                      "/etc/cron.d/x: the path leaves the submission; not read",
+                                      "student/link.md: a link or special file in the archive; not read"])
+    }
+
+    @Test("zip: deflated entries read; zip slip refused; a bomb that lies about its size is stopped")
+    func zipArchive() throws {
+        let archive = Self.zip([("values.yaml", Self.values, nil), ("../../../tmp/evil.yaml", Self.values, nil)])
+        let contents = try SubmissionArchive.read(archive, name: "s.zip")
+        #expect(contents.entries.map(\.path) == ["values.yaml"] && contents.entries.first?.bytes == Self.values)
+        #expect(contents.problems == ["../../../tmp/evil.yaml: the path leaves the submission; not read"])
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/evil.yaml"))
+
+        let bomb = Self.zip([("bomb.yaml", [UInt8](repeating: 0x61, count: 8 << 20), 100)])
+        #expect(bomb.count < 100_000)
+        #expect(throws: TraceLabError.self) { try SubmissionArchive.read(bomb, name: "bomb.zip") }
+        do { _ = try SubmissionArchive.read(bomb, name: "bomb.zip") } catch { #expect(error.message.contains("zip bomb")) }
+
+        #expect(throws: TraceLabError.self) { try SubmissionArchive.read(Array(archive.prefix(40)), name: "cut.zip") }
+        #expect(throws: TraceLabError.self) { try SubmissionArchive.read([0x1F, 0x8B, 0x08, 0x00, 0x01, 0x02], name: "junk.tar.gz") }
+    }
+}
