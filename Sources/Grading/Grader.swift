@@ -21,6 +21,17 @@ public struct CheckResult: Sendable {
     public var feedback: [String]
     /// What the verdict rests on: alerts, events, diagnostics.
     public var evidence: [String]
+
+    public init(itemID: String, question: String, title: String, score: Double, maximum: Double, status: Status, feedback: [String], evidence: [String]) {
+        self.itemID = itemID
+        self.question = question
+        self.title = title
+        self.score = score
+        self.maximum = maximum
+        self.status = status
+        self.feedback = feedback
+        self.evidence = evidence
+    }
 }
 
 /// A submission's grade: every item's result, what was found in it, and the total.
@@ -33,6 +44,16 @@ public struct GradeReport: Sendable {
     public var problems: [String]
     /// Set when the submission could not be graded at all (unreadable, refused); its score is then 0.
     public var error: String?
+
+    public init(submission: String, keyName: String, keyVersion: Int, checks: [CheckResult], found: [String], problems: [String], error: String? = nil) {
+        self.submission = submission
+        self.keyName = keyName
+        self.keyVersion = keyVersion
+        self.checks = checks
+        self.found = found
+        self.problems = problems
+        self.error = error
+    }
 
     public var score: Double { (checks.reduce(0) { $0 + $1.score } * 100).rounded() / 100 }
     public var maximum: Double { checks.reduce(0) { $0 + $1.maximum } }

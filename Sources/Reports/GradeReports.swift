@@ -31,6 +31,32 @@ public enum GradeReports {
         return value.rendered + "\n"
     }
 
+    /// Reads back what `json(_:)` wrote (a grading child process's answer); nil when it is not such a report.
+    public static func decode(_ text: String) -> GradeReport? {
+        guard case .object(let top) = try? JSONParser.parse(Array(text.utf8)) else { return nil }
+        func member(_ members: [(String, JSONValue)], _ key: String) -> JSONValue? { members.first { $0.0 == key }?.1 }
+        func string(_ value: JSONValue?) -> String? { if case .string(let text)? = value { return text } else { return nil } }
+        func number(_ value: JSONValue?) -> Double? {
+            switch value {
+            case .double(let number)?: return number
+            case .integer(let number)?: return Double(number)
+            default: return nil
+            }
+        }
+        func strings(_ value: JSONValue?) -> [String] { if case .array(let items)? = value { return items.compactMap { string($0) } } else { return [] } }
+        guard let submission = string(member(top, "submission")), let key = string(member(top, "key")),
+              case .array(let checkValues)? = member(top, "checks") else { return nil }
+        var checks: [CheckResult] = []
+        for value in checkValues {
+            guard case .object(let check) = value, let id = string(member(check, "id")), let score = number(member(check, "score")),
+                  let maximum = number(member(check, "max_score")), let status = string(member(check, "status")).flatMap(CheckResult.Status.init(rawValue:)) else { return nil }
+            checks.append(CheckResult(itemID: id, question: string(member(check, "question")) ?? id, title: string(member(check, "title")) ?? "",
+                                      score: score, maximum: maximum, status: status, feedback: strings(member(check, "feedback")), evidence: strings(member(check, "evidence"))))
+        }
+        return GradeReport(submission: submission, keyName: key, keyVersion: Int(number(member(top, "key_version")) ?? 1), checks: checks,
+                           found: strings(member(top, "found")), problems: strings(member(top, "problems")), error: string(member(top, "error")))
+    }
+
     /// Gradescope's `results.json`: one test per item, with the feedback and evidence as its output.
     public static func gradescope(_ report: GradeReport) -> String {
         let tests: [JSONValue] = report.checks.map { check in

@@ -1,18 +1,25 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import Grading
 import Reports
 import TraceModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// `tracelab grade`: grades submissions against the answer key and writes reports.
+/// `tracelab grade`: grades submissions against the answer key and writes reports. Each submission is
+/// graded in a child process (`tracelab grade-one`) with CPU, memory and wall-clock limits, as many at
+/// once as there are cores, so a hostile submission is stopped and reported while the batch goes on.
 struct Grade: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Grade lab submissions against the answer key and write reports.",
         discussion: """
-        Each submission is a folder holding values.yaml (customRules, falco:), rules files, falco.yaml, answers.md or \
-        answers.yaml, and dashboards. Reports go to OUT/<submission>/ (report.md, report.json, results.json); the class \
-        gradebook.csv and summary.md go to OUT/. With --self, a student's view is printed instead. Exit 1 when a \
-        submission could not be graded.
+        A submission is a folder, .zip or .tar.gz holding values.yaml (customRules, falco:), rules files, falco.yaml, \
+        answers.md or answers.yaml, and dashboards (docs/submission-format.md). Reports go to OUT/<submission>/ \
+        (report.md, report.json, results.json); the class gradebook.csv and summary.md go to OUT/. With --self, the \
+        grade of one submission is printed for its author and nothing is written. Exit 1 when a submission could not \
+        be graded.
         """)
 
     @Option(help: "The answer key.")
@@ -24,46 +31,65 @@ struct Grade: ParsableCommand {
     @Flag(name: .customLong("self"), help: "Print the grade of one submission for its author; write nothing.")
     var selfCheck = false
 
+    @Option(help: "Submissions graded at once (default: the number of cores).")
+    var jobs: Int?
+
+    @Option(help: "Seconds a submission may take before it is stopped.")
+    var timeout = 120
+
+    @Option(help: "Memory a grading process may use, in MiB.")
+    var memory = 4096
+
     @Argument(help: "Submissions: folders, .zip or .tar.gz files.")
     var submissions: [String]
 
     func validate() throws {
-        if submissions.isEmpty { throw ValidationError("name at least one submission folder") }
+        if submissions.isEmpty { throw ValidationError("name at least one submission") }
         if selfCheck && submissions.count != 1 { throw ValidationError("--self grades one submission") }
+        if timeout < 1 || memory < 256 { throw ValidationError("--timeout must be at least 1 s and --memory at least 256 MiB") }
     }
 
     func run() throws {
         let answerKey: AnswerKey
-        let grader: Grader
         do {
             answerKey = try AnswerKey.load(path: key)
-            grader = try Grader(key: answerKey)
+            _ = try Grader(key: answerKey)
         } catch {
             printError("tracelab: \(error)")
             throw ExitCode(2)
         }
+        let limits = GradingLimits(seconds: timeout, memoryMiB: memory)
+        let workers = max(1, min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, submissions.count))
+        let progress = selfCheck ? nil : BatchProgress(total: submissions.count)
+        let results = GradeResults(count: submissions.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var index = worker
+            while index < submissions.count {
+                let path = submissions[index]
+                let report = Self.gradeInChild(path, key: key, limits: limits)
+                    ?? Self.failedReport(answerKey, path: path, reason: "the grading process was stopped (over \(limits.seconds) s or \(limits.memoryMiB) MiB, or it crashed)")
+                results.set(index, report)
+                progress?.advance()
+                index += workers
+            }
+        }
+        progress?.finish()
         var reports: [GradeReport] = []
         var usedNames: Set<String> = []
-        for path in submissions {
-            var report: GradeReport
-            do {
-                report = grader.grade(try Submission.load(path: path))
-            } catch {
-                report = grader.ungraded(Self.baseName(path), reason: error.description)
-            }
+        for var report in results.all {
             report.submission = Self.uniqueName(report.submission, &usedNames)
-            if selfCheck {
-                print(GradeReports.markdown(report), terminator: "")
-            } else {
+            reports.append(report)
+        }
+        if selfCheck {
+            print(GradeReports.markdown(reports[0]), terminator: "")
+        } else {
+            for report in reports {
                 let folder = out + "/" + report.submission
                 try Self.write(GradeReports.markdown(report), to: folder + "/report.md")
                 try Self.write(GradeReports.json(report), to: folder + "/report.json")
                 try Self.write(GradeReports.gradescope(report), to: folder + "/results.json")
                 print("\(report.submission): \(GradeReports.points(report.score)) / \(GradeReports.points(report.maximum))" + (report.error.map { " (not graded: \($0))" } ?? ""))
             }
-            reports.append(report)
-        }
-        if !selfCheck {
             try Self.write(GradeReports.gradebook(reports), to: out + "/gradebook.csv")
             try Self.write(GradeReports.classSummary(reports), to: out + "/summary.md")
             print("reports in \(out)/ (summary.md, gradebook.csv, <submission>/report.md)")
@@ -71,9 +97,33 @@ struct Grade: ParsableCommand {
         if reports.contains(where: { $0.error != nil }) { throw ExitCode(1) }
     }
 
-    private static func baseName(_ path: String) -> String {
+    static func failedReport(_ key: AnswerKey, path: String, reason: String) -> GradeReport {
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
-        return trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+        let name = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+        return GradeReport(submission: name, keyName: key.name, keyVersion: key.version,
+                           checks: key.items.map { CheckResult(itemID: $0.id, question: $0.question, title: $0.title, score: 0, maximum: $0.points,
+                                                               status: .failed, feedback: ["not graded"], evidence: []) },
+                           found: [], problems: [], error: reason)
+    }
+
+    /// Runs `tracelab grade-one` on a submission and reads its JSON report; nil when the child was
+    /// stopped, crashed or answered with something else.
+    static func gradeInChild(_ path: String, key: String, limits: GradingLimits) -> GradeReport? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        process.arguments = ["grade-one", "--key", key, "--cpu-seconds", String(limits.seconds), "--memory", String(limits.memoryMiB), path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let pid = process.processIdentifier
+        let timer = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(limits.seconds), execute: timer)
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        timer.cancel()
+        guard process.terminationReason == .exit else { return nil }
+        return GradeReports.decode(String(decoding: data, as: UTF8.self))
     }
 
     /// A folder name safe to create under the output folder: letters, digits, `.`, `-`, `_`, no leading dot, unique.
@@ -94,5 +144,100 @@ struct Grade: ParsableCommand {
         let folder = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+/// Limits on one grading process.
+struct GradingLimits: Sendable {
+    var seconds: Int
+    var memoryMiB: Int
+}
+
+/// Reports by submission index, filled by the workers.
+final class GradeResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var reports: [GradeReport?]
+
+    init(count: Int) { reports = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ report: GradeReport) {
+        lock.lock()
+        reports[index] = report
+        lock.unlock()
+    }
+
+    var all: [GradeReport] {
+        lock.lock()
+        defer { lock.unlock() }
+        return reports.compactMap { $0 }
+    }
+}
+
+/// `tracelab grade-one`: the child process of `tracelab grade`. Limits its own CPU time, address space and
+/// file writes, grades one submission and prints the JSON report on standard output.
+struct GradeOne: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grade-one", abstract: "Grade one submission and print its JSON report (used by tracelab grade).", shouldDisplay: false)
+
+    @Option var key = "answers/key.yaml"
+    @Option(name: .customLong("cpu-seconds")) var cpuSeconds = 120
+    @Option var memory = 4096
+    @Argument var submission: String
+
+    func run() throws {
+        var cpu = rlimit(rlim_cur: rlim_t(cpuSeconds), rlim_max: rlim_t(cpuSeconds))
+        setrlimit(__rlimit_resource_t(RLIMIT_CPU.rawValue), &cpu)
+        var address = rlimit(rlim_cur: rlim_t(memory) << 20, rlim_max: rlim_t(memory) << 20)
+        setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &address)
+        // Grading writes no files; the report goes to the pipe.
+        var files = rlimit(rlim_cur: 0, rlim_max: 0)
+        setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &files)
+        let answerKey: AnswerKey
+        let grader: Grader
+        do {
+            answerKey = try AnswerKey.load(path: key)
+            grader = try Grader(key: answerKey)
+        } catch {
+            printError("tracelab: \(error)")
+            throw ExitCode(2)
+        }
+        let report: GradeReport
+        do {
+            report = grader.grade(try Submission.load(path: submission))
+        } catch {
+            report = Grade.failedReport(answerKey, path: submission, reason: error.description)
+        }
+        print(GradeReports.json(report), terminator: "")
+    }
+}
+
+/// A progress bar for a batch of submissions on a terminal (count, rate, ETA); silent when standard
+/// error is not a terminal, since the per-submission lines follow anyway.
+final class BatchProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private let total: Int
+    private var done = 0
+    private let started = monotonicSeconds()
+    private let isTerminal = isatty(2) != 0
+
+    init(total: Int) { self.total = total }
+
+    func advance() {
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        guard isTerminal else { return }
+        let elapsed = monotonicSeconds() - started
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let width = 30
+        let filled = total > 0 ? done * width / total : width
+        let line = "\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(done)/\(total) submissions, "
+            + String(format: "%.1f/s, ETA %.0fs  ", rate, eta)
+        _ = line.withCString { write(2, $0, strlen($0)) }
+    }
+
+    func finish() {
+        if isTerminal { _ = "\r\u{1B}[K".withCString { write(2, $0, strlen($0)) } }
     }
 }

@@ -37,11 +37,11 @@ struct GradingTests {
 
     @Test("each example scores what its expected.json says, item by item", arguments: ["full-marks", "typical-partial", "broken", "hostile"])
     func examples(name: String) throws {
-        let folder = Self.root + "/examples/submissions/"
+        let folder = Self.root + "/examples/submissions/", expectedFolder = Self.root + "/examples/expected/"
         let report = try Self.grade(folder + name)
-        guard case .object(let expected) = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: folder + name + ".expected.json")))),
+        guard case .object(let expected) = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: expectedFolder + name + ".json")))),
               case .object(let checks)? = expected.first(where: { $0.0 == "checks" })?.1 else {
-            Issue.record("\(name).expected.json has no checks")
+            Issue.record("examples/expected/\(name).json has no checks")
             return
         }
         for (id, value) in checks {

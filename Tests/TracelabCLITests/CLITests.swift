@@ -52,6 +52,30 @@ struct CLITests {
       tags: [files]
     """
 
+    @Test("grade: a class in one command, each submission in its own process; a bad one does not stop the batch")
+    func gradeBatch() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-grades").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let junk = try Self.temporary("junk.zip", "PK\u{03}\u{04} not really a zip")
+        defer { try? FileManager.default.removeItem(atPath: junk) }
+        let result = try Self.run(["grade", "--out", out, "examples/submissions/full-marks", junk, "examples/submissions/typical-partial", "examples/submissions/hostile"])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stdout.contains("full-marks: 25 / 25") && result.stdout.contains("typical-partial: 17.8 / 25") && result.stdout.contains("hostile: 1 / 25"))
+        #expect(result.stdout.contains("(not graded: ") && result.stdout.contains("zip"))
+        let written = try FileManager.default.subpathsOfDirectory(atPath: out).sorted()
+        #expect(written.contains("gradebook.csv") && written.contains("summary.md") && written.contains("full-marks/results.json") && written.contains("hostile/report.md"))
+        let gradebook = try String(contentsOfFile: out + "/gradebook.csv", encoding: .utf8)
+        #expect(gradebook.split(separator: "\n").count == 5)
+        // Graded again: byte-identical files.
+        let first = try String(contentsOfFile: out + "/typical-partial/report.md", encoding: .utf8)
+        _ = try Self.run(["grade", "--out", out, "examples/submissions/full-marks", junk, "examples/submissions/typical-partial", "examples/submissions/hostile"])
+        #expect(try String(contentsOfFile: out + "/typical-partial/report.md", encoding: .utf8) == first)
+        #expect(try String(contentsOfFile: out + "/gradebook.csv", encoding: .utf8) == gradebook)
+
+        let student = try Self.run(["grade", "--self", "examples/submissions/typical-partial"])
+        #expect(student.status == 0 && student.stdout.hasPrefix("# typical-partial: 17.8 / 25"))
+    }
+
     @Test("validate: exit 0 when clean, 1 on errors; text and JSON")
     func validate() throws {
         let good = try Self.temporary("good.yaml", Self.rules)
