@@ -61,22 +61,11 @@ struct Grade: ParsableCommand {
         let limits = GradingLimits(seconds: timeout, memoryMiB: memory)
         let workers = max(1, min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, submissions.count))
         let progress = selfCheck ? nil : BatchProgress(total: submissions.count)
-        let results = GradeResults(count: submissions.count)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var index = worker
-            while index < submissions.count {
-                let path = submissions[index]
-                let report = Self.gradeInChild(path, key: key, limits: limits)
-                    ?? Self.failedReport(answerKey, path: path, reason: "the grading process was stopped (over \(limits.seconds) s or \(limits.memoryMiB) MiB, or it crashed)")
-                results.set(index, report)
-                progress?.advance()
-                index += workers
-            }
-        }
+        let graded = Self.gradeAll(submissions, key: key, answerKey: answerKey, limits: limits, workers: workers, progress: progress)
         progress?.finish()
         var reports: [GradeReport] = []
         var usedNames: Set<String> = []
-        for var report in results.all {
+        for var (report, _) in graded {
             report.submission = Self.uniqueName(report.submission, &usedNames)
             reports.append(report)
         }
@@ -88,13 +77,33 @@ struct Grade: ParsableCommand {
                 try Self.write(GradeReports.markdown(report), to: folder + "/report.md")
                 try Self.write(GradeReports.json(report), to: folder + "/report.json")
                 try Self.write(GradeReports.gradescope(report), to: folder + "/results.json")
-                print("\(report.submission): \(GradeReports.points(report.score)) / \(GradeReports.points(report.maximum))" + (report.error.map { " (not graded: \($0))" } ?? ""))
             }
+            let summary = GradeReports.classSummary(reports)
             try Self.write(GradeReports.gradebook(reports), to: out + "/gradebook.csv")
-            try Self.write(GradeReports.classSummary(reports), to: out + "/summary.md")
-            print("reports in \(out)/ (summary.md, gradebook.csv, <submission>/report.md)")
+            try Self.write(summary, to: out + "/summary.md")
+            print(summary, terminator: "")
+            print("\nreports in \(out)/: summary.md, gradebook.csv, and report.md, report.json, results.json per submission")
         }
         if reports.contains(where: { $0.error != nil }) { throw ExitCode(1) }
+    }
+
+    /// Grades submissions in child processes, `workers` at a time; reports (with each one's wall-clock
+    /// seconds) come back in the order of `paths`.
+    static func gradeAll(_ paths: [String], key: String, answerKey: AnswerKey, limits: GradingLimits, workers: Int,
+                         progress: BatchProgress? = nil) -> [(GradeReport, Double)] {
+        let results = GradeResults(count: paths.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var index = worker
+            while index < paths.count {
+                let started = monotonicSeconds()
+                let report = gradeInChild(paths[index], key: key, limits: limits)
+                    ?? failedReport(answerKey, path: paths[index], reason: "the grading process was stopped (over \(limits.seconds) s or \(limits.memoryMiB) MiB, or it crashed)")
+                results.set(index, report, seconds: monotonicSeconds() - started)
+                progress?.advance()
+                index += workers
+            }
+        }
+        return results.all
     }
 
     static func failedReport(_ key: AnswerKey, path: String, reason: String) -> GradeReport {
@@ -153,20 +162,20 @@ struct GradingLimits: Sendable {
     var memoryMiB: Int
 }
 
-/// Reports by submission index, filled by the workers.
+/// Reports by submission index, with the seconds each took, filled by the workers.
 final class GradeResults: @unchecked Sendable {
     private let lock = NSLock()
-    private var reports: [GradeReport?]
+    private var reports: [(GradeReport, Double)?]
 
     init(count: Int) { reports = Array(repeating: nil, count: count) }
 
-    func set(_ index: Int, _ report: GradeReport) {
+    func set(_ index: Int, _ report: GradeReport, seconds: Double) {
         lock.lock()
-        reports[index] = report
+        reports[index] = (report, seconds)
         lock.unlock()
     }
 
-    var all: [GradeReport] {
+    var all: [(GradeReport, Double)] {
         lock.lock()
         defer { lock.unlock() }
         return reports.compactMap { $0 }
