@@ -63,6 +63,34 @@ public struct AnswerKey: Sendable {
         public var keywords: [String]
     }
 
+    /// Every file the grades depend on besides the submission: the key, the default rules, and the
+    /// recordings and scenarios the items replay (with their sidecars).
+    public var dependencies: [String] {
+        var paths = [path] + defaultRules
+        for item in items {
+            switch item.check {
+            case .ruleFires(let spec): paths += spec.fireTraces + spec.silentTraces
+            case .macroProbe(_, let traces, _, _), .config(_, _, let traces): paths += traces
+            case .writtenAlert(let spec): paths.append(spec.scenario)
+            case .rulesLoad, .ruleOutput, .rubric: break
+            }
+        }
+        var seen: Set<String> = []
+        return paths.filter { seen.insert($0).inserted }.flatMap { [$0, $0 + ".sidecar.json"] }
+    }
+
+    /// SHA-256 over the dependencies' contents and the engine version: grades made with the same
+    /// fingerprint can be reused.
+    public func fingerprint(engineVersion: String) -> String {
+        let hash = SHA256()
+        hash.update(Array(engineVersion.utf8))
+        for dependency in dependencies {
+            hash.update(Array("\u{0}\(dependency)\u{0}".utf8))
+            if let bytes = FileBytes.read(dependency) { hash.update(bytes) }
+        }
+        return SHA256.hex(hash.finalize())
+    }
+
     /// The total of the items' points.
     public var maximum: Double { items.reduce(0) { $0 + $1.points } }
 

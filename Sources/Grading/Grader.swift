@@ -44,6 +44,9 @@ public struct GradeReport: Sendable {
     public var problems: [String]
     /// Set when the submission could not be graded at all (unreadable, refused); its score is then 0.
     public var error: String?
+    /// SHA-256 of the submission and of the key with everything it depends on, for reuse of grades.
+    public var submissionFingerprint: String?
+    public var keyFingerprint: String?
 
     public init(submission: String, keyName: String, keyVersion: Int, checks: [CheckResult], found: [String], problems: [String], error: String? = nil) {
         self.submission = submission

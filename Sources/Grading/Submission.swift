@@ -60,6 +60,30 @@ public struct Submission: Sendable {
         return submission
     }
 
+    /// SHA-256 of what a submission holds: an archive's bytes, or a folder's file paths and contents (the
+    /// files the grader would read). Nil when the path cannot be read.
+    public static func fingerprint(path: String, limits: Limits = Limits()) -> String? {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return nil }
+        let hash = SHA256()
+        if status.st_mode & S_IFMT == S_IFDIR {
+            var files: [String] = [], problems: [String] = []
+            let base = path.hasSuffix("/") ? String(path.dropLast()) : path
+            collect(base, relative: "", depth: 0, limits: limits, files: &files, problems: &problems)
+            for relative in files.sorted() {
+                var size = stat()
+                guard lstat(base + "/" + relative, &size) == 0 else { continue }
+                hash.update(Array("\u{0}\(relative)\u{0}\(size.st_size)\u{0}".utf8))
+                if Int(size.st_size) <= limits.maximumFileBytes, let bytes = FileBytes.read(base + "/" + relative) { hash.update(bytes) }
+            }
+            hash.update(Array(problems.joined(separator: "\n").utf8))
+        } else {
+            guard Int(status.st_size) <= 64 << 20, let bytes = FileBytes.read(path) else { return nil }
+            hash.update(bytes)
+        }
+        return SHA256.hex(hash.finalize())
+    }
+
     /// Reads a submission folder. Symbolic links are never followed; large files and deep trees are refused.
     public static func load(directory: String, name: String? = nil, limits: Limits = Limits()) throws(TraceLabError) -> Submission {
         var status = stat()

@@ -25,6 +25,8 @@ public enum GradeReports {
             ("submission", .string(report.submission)), ("key", .string(report.keyName)), ("key_version", .integer(Int64(report.keyVersion))),
             ("score", .double(report.score)), ("max_score", .double(report.maximum)),
             ("error", report.error.map { .string($0) } ?? .null),
+            ("submission_sha256", report.submissionFingerprint.map { .string($0) } ?? .null),
+            ("key_sha256", report.keyFingerprint.map { .string($0) } ?? .null),
             ("found", .array(report.found.map { .string($0) })), ("problems", .array(report.problems.map { .string($0) })),
             ("checks", .array(checks)),
         ])
@@ -53,8 +55,11 @@ public enum GradeReports {
             checks.append(CheckResult(itemID: id, question: string(member(check, "question")) ?? id, title: string(member(check, "title")) ?? "",
                                       score: score, maximum: maximum, status: status, feedback: strings(member(check, "feedback")), evidence: strings(member(check, "evidence"))))
         }
-        return GradeReport(submission: submission, keyName: key, keyVersion: Int(number(member(top, "key_version")) ?? 1), checks: checks,
-                           found: strings(member(top, "found")), problems: strings(member(top, "problems")), error: string(member(top, "error")))
+        var report = GradeReport(submission: submission, keyName: key, keyVersion: Int(number(member(top, "key_version")) ?? 1), checks: checks,
+                                 found: strings(member(top, "found")), problems: strings(member(top, "problems")), error: string(member(top, "error")))
+        report.submissionFingerprint = string(member(top, "submission_sha256"))
+        report.keyFingerprint = string(member(top, "key_sha256"))
+        return report
     }
 
     /// Gradescope's `results.json`: one test per item, with the feedback and evidence as its output.

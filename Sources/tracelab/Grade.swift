@@ -40,6 +40,9 @@ struct Grade: ParsableCommand {
     @Option(help: "Memory a grading process may use, in MiB.")
     var memory = 4096
 
+    @Flag(help: "Grade every submission again, even those unchanged since the last grading in --out.")
+    var regrade = false
+
     @Argument(help: "Submissions: folders, .zip or .tar.gz files.")
     var submissions: [String]
 
@@ -59,32 +62,54 @@ struct Grade: ParsableCommand {
             throw ExitCode(2)
         }
         let limits = GradingLimits(seconds: timeout, memoryMiB: memory)
-        let workers = max(1, min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, submissions.count))
-        let progress = selfCheck ? nil : BatchProgress(total: submissions.count)
-        let graded = Self.gradeAll(submissions, key: key, answerKey: answerKey, limits: limits, workers: workers, progress: progress)
-        progress?.finish()
-        var reports: [GradeReport] = []
+        let keyFingerprint = answerKey.fingerprint(engineVersion: TraceLab.version)
+        var names: [String] = []
         var usedNames: Set<String> = []
-        for var (report, _) in graded {
-            report.submission = Self.uniqueName(report.submission, &usedNames)
-            reports.append(report)
+        for path in submissions { names.append(Self.uniqueName(Self.submissionName(path), &usedNames)) }
+        let fingerprints = submissions.map { Submission.fingerprint(path: $0) }
+        // Resume: a submission whose content and key are unchanged keeps the grade written last time.
+        var reports: [GradeReport?] = Array(repeating: nil, count: submissions.count)
+        if !selfCheck && !regrade {
+            for index in submissions.indices {
+                guard let fingerprint = fingerprints[index],
+                      let data = FileManager.default.contents(atPath: out + "/" + names[index] + "/report.json"),
+                      let previous = GradeReports.decode(String(decoding: data, as: UTF8.self)),
+                      previous.error == nil, previous.submissionFingerprint == fingerprint, previous.keyFingerprint == keyFingerprint else { continue }
+                reports[index] = previous
+            }
+        }
+        let pending = submissions.indices.filter { reports[$0] == nil }
+        let workers = max(1, min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(1, pending.count)))
+        let progress = selfCheck ? nil : BatchProgress(total: pending.count)
+        let graded = Self.gradeAll(pending.map { submissions[$0] }, key: key, answerKey: answerKey, limits: limits, workers: workers, progress: progress)
+        progress?.finish()
+        for (position, index) in pending.enumerated() {
+            var report = graded[position].0
+            report.submission = names[index]
+            report.submissionFingerprint = fingerprints[index]
+            report.keyFingerprint = keyFingerprint
+            reports[index] = report
+        }
+        let allReports = reports.compactMap { $0 }
+        if !selfCheck && pending.count < submissions.count {
+            printError("tracelab: \(submissions.count - pending.count) submission(s) unchanged since the last grading; their grades are reused (--regrade to grade again)")
         }
         if selfCheck {
-            print(GradeReports.markdown(reports[0]), terminator: "")
+            print(GradeReports.markdown(allReports[0]), terminator: "")
         } else {
-            for report in reports {
+            for report in allReports {
                 let folder = out + "/" + report.submission
                 try Self.write(GradeReports.markdown(report), to: folder + "/report.md")
                 try Self.write(GradeReports.json(report), to: folder + "/report.json")
                 try Self.write(GradeReports.gradescope(report), to: folder + "/results.json")
             }
-            let summary = GradeReports.classSummary(reports)
-            try Self.write(GradeReports.gradebook(reports), to: out + "/gradebook.csv")
+            let summary = GradeReports.classSummary(allReports)
+            try Self.write(GradeReports.gradebook(allReports), to: out + "/gradebook.csv")
             try Self.write(summary, to: out + "/summary.md")
             print(summary, terminator: "")
             print("\nreports in \(out)/: summary.md, gradebook.csv, and report.md, report.json, results.json per submission")
         }
-        if reports.contains(where: { $0.error != nil }) { throw ExitCode(1) }
+        if allReports.contains(where: { $0.error != nil }) { throw ExitCode(1) }
     }
 
     /// Grades submissions in child processes, `workers` at a time; reports (with each one's wall-clock
@@ -106,10 +131,16 @@ struct Grade: ParsableCommand {
         return results.all
     }
 
-    static func failedReport(_ key: AnswerKey, path: String, reason: String) -> GradeReport {
+    /// A submission's name: its folder or file name, without an archive suffix.
+    static func submissionName(_ path: String) -> String {
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
-        let name = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
-        return GradeReport(submission: name, keyName: key.name, keyVersion: key.version,
+        var name = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+        for suffix in [".tar.gz", ".tgz", ".zip"] where name.lowercased().hasSuffix(suffix) { name = String(name.dropLast(suffix.count)) }
+        return name
+    }
+
+    static func failedReport(_ key: AnswerKey, path: String, reason: String) -> GradeReport {
+        GradeReport(submission: submissionName(path), keyName: key.name, keyVersion: key.version,
                            checks: key.items.map { CheckResult(itemID: $0.id, question: $0.question, title: $0.title, score: 0, maximum: $0.points,
                                                                status: .failed, feedback: ["not graded"], evidence: []) },
                            found: [], problems: [], error: reason)
