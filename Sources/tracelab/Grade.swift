@@ -102,12 +102,15 @@ struct Grade: ParsableCommand {
                 try Self.write(GradeReports.markdown(report), to: folder + "/report.md")
                 try Self.write(GradeReports.json(report), to: folder + "/report.json")
                 try Self.write(GradeReports.gradescope(report), to: folder + "/results.json")
+                try Self.write(HTMLReports.submission(report), to: folder + "/report.html")
             }
+            try Self.write(HTMLReports.classSummary(allReports), to: out + "/summary.html")
+            try Self.write(HTMLReports.junit(allReports), to: out + "/junit.xml")
             let summary = GradeReports.classSummary(allReports)
             try Self.write(GradeReports.gradebook(allReports), to: out + "/gradebook.csv")
             try Self.write(summary, to: out + "/summary.md")
             print(summary, terminator: "")
-            print("\nreports in \(out)/: summary.md, gradebook.csv, and report.md, report.json, results.json per submission")
+            print("\nreports in \(out)/: summary.md, summary.html, gradebook.csv, junit.xml, and report.md, report.html, report.json, results.json per submission")
         }
         if allReports.contains(where: { $0.error != nil }) { throw ExitCode(1) }
     }

@@ -139,6 +139,22 @@ struct GradingTests {
         #expect(WrittenAnswers.baseName("web-7d4b9c6f8-x2x9z") == "web")
     }
 
+    @Test("HTML and JUnit reports escape what a submission controls and count failures")
+    func htmlAndJUnit() throws {
+        var report = try Self.grade(Self.root + "/examples/submissions/typical-partial")
+        report.submission = "<script>alert(1)</script>"
+        report.problems = ["a & b \"quoted\" <tag>"]
+        let html = HTMLReports.submission(report)
+        #expect(!html.contains("<script>") && html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(html.contains("a &amp; b &quot;quoted&quot; &lt;tag&gt;"))
+        let summary = HTMLReports.classSummary([report])
+        #expect(summary.contains("<svg") && summary.contains("aria-label=\"score histogram\"") && !summary.contains("<script>"))
+        let junit = HTMLReports.junit([report])
+        let failed = report.checks.filter { $0.score < $0.maximum }.count
+        #expect(junit.contains("tests=\"\(report.checks.count)\" failures=\"\(failed)\" errors=\"0\""))
+        #expect(junit.components(separatedBy: "<failure ").count - 1 == failed)
+    }
+
     @Test("gradescope results.json has a test per item with score, max_score, status, output and visibility")
     func gradescopeFormat() throws {
         let report = try Self.grade(Self.root + "/examples/submissions/typical-partial")

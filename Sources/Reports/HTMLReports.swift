@@ -1,0 +1,136 @@
+import Grading
+
+/// HTML renderings of grades: a page per submission and a class page with SVG charts (score histogram,
+/// per-item full-marks rates). Self-contained: inline CSS, no scripts, every text escaped.
+public enum HTMLReports {
+    static let style = """
+    body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+    table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
+    td.n{text-align:right}.passed{color:#176f2c}.partial{color:#9a6700}.failed{color:#b42318}.review{color:#6639ba}
+    pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:.85rem}h2{margin-top:2rem}
+    """
+
+    /// Escapes text for HTML content and attribute values.
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    private static func statusClass(_ status: CheckResult.Status) -> String {
+        switch status {
+        case .passed: "passed"
+        case .partial: "partial"
+        case .failed: "failed"
+        case .needsReview: "review"
+        }
+    }
+
+    private static func page(_ title: String, _ body: String) -> String {
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>\(escape(title))</title><style>\(style)</style></head><body>\n\(body)</body></html>\n"
+    }
+
+    /// One submission: score table, what was found, problems, each item with feedback and evidence.
+    public static func submission(_ report: GradeReport) -> String {
+        var body = "<h1>\(escape(report.submission)): \(GradeReports.points(report.score)) / \(GradeReports.points(report.maximum))</h1>\n"
+        body += "<p>Graded with the key <code>\(escape(report.keyName))</code> version \(report.keyVersion).</p>\n"
+        if let error = report.error { body += "<p class=\"failed\"><strong>Not graded:</strong> \(escape(error))</p>\n" }
+        body += "<table><tr><th>item</th><th>question</th><th>score</th><th>status</th></tr>\n"
+        for check in report.checks {
+            body += "<tr><td><a href=\"#\(escape(check.itemID))\">\(escape(check.itemID))</a></td><td>\(escape(check.question))</td>"
+                + "<td class=\"n\">\(GradeReports.points(check.score)) / \(GradeReports.points(check.maximum))</td>"
+                + "<td class=\"\(statusClass(check.status))\">\(escape(check.status.rawValue))</td></tr>\n"
+        }
+        body += "</table>\n<h2>What was found</h2>\n<ul>\n"
+        body += (report.found.isEmpty ? ["nothing the lab asks for"] : report.found).map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n"
+        if !report.problems.isEmpty { body += "<h2>Problems</h2>\n<ul>\n" + report.problems.map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n" }
+        for check in report.checks {
+            body += "<h2 id=\"\(escape(check.itemID))\">\(escape(check.itemID)): \(escape(check.title))</h2>\n"
+            body += "<p class=\"\(statusClass(check.status))\"><strong>\(GradeReports.points(check.score)) / \(GradeReports.points(check.maximum))</strong>, \(escape(check.status.rawValue))</p>\n"
+            body += "<ul>\n" + check.feedback.map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n"
+            if !check.evidence.isEmpty { body += "<pre>" + escape(check.evidence.joined(separator: "\n")) + "</pre>\n" }
+        }
+        return page("\(report.submission): \(GradeReports.points(report.score))", body)
+    }
+
+    /// The class page: scores, a histogram of totals, full-marks rates per item, common feedback.
+    public static func classSummary(_ reports: [GradeReport]) -> String {
+        let graded = reports.filter { $0.error == nil }
+        var body = "<h1>Class summary: \(reports.count) submission\(reports.count == 1 ? "" : "s")</h1>\n"
+        if let first = graded.first {
+            body += "<h2>Scores</h2>\n" + histogram(graded.map { $0.score / max(1, $0.maximum) })
+            body += "<h2>Full marks per item</h2>\n" + passRates(first.checks.indices.map { index in
+                let results = graded.compactMap { $0.checks.indices.contains(index) ? $0.checks[index] : nil }
+                return (first.checks[index].itemID, Double(results.filter { $0.score >= $0.maximum }.count) / Double(max(1, results.count)))
+            })
+        }
+        body += "<h2>Submissions</h2>\n<table><tr><th>submission</th><th>score</th></tr>\n"
+        for report in reports {
+            let score = report.error.map { "not graded: " + $0 } ?? "\(GradeReports.points(report.score)) / \(GradeReports.points(report.maximum))"
+            body += "<tr><td><a href=\"\(escape(report.submission))/report.html\">\(escape(report.submission))</a></td><td>\(escape(score))</td></tr>\n"
+        }
+        body += "</table>\n"
+        return page("Class summary", body)
+    }
+
+    /// Ten bins of the score fraction, as an SVG bar chart.
+    static func histogram(_ fractions: [Double]) -> String {
+        var bins = Array(repeating: 0, count: 10)
+        for fraction in fractions { bins[min(9, max(0, Int(fraction * 10)))] += 1 }
+        let tallest = max(1, bins.max() ?? 1)
+        let width = 40, height = 160
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width * 10 + 20)\" height=\"\(height + 40)\" role=\"img\" aria-label=\"score histogram\">\n"
+        for (index, count) in bins.enumerated() {
+            let barHeight = count * height / tallest
+            let x = 10 + index * width
+            svg += "<rect x=\"\(x + 2)\" y=\"\(10 + height - barHeight)\" width=\"\(width - 4)\" height=\"\(barHeight)\" fill=\"#4a78c2\"><title>\(index * 10)–\(index * 10 + 10)%: \(count)</title></rect>\n"
+            svg += "<text x=\"\(x + width / 2)\" y=\"\(height + 25)\" font-size=\"10\" text-anchor=\"middle\">\(index * 10)%</text>\n"
+            if count > 0 { svg += "<text x=\"\(x + width / 2)\" y=\"\(6 + height - barHeight)\" font-size=\"10\" text-anchor=\"middle\">\(count)</text>\n" }
+        }
+        return svg + "</svg>\n"
+    }
+
+    /// Horizontal bars: the share of submissions with full marks on each item.
+    static func passRates(_ rates: [(String, Double)]) -> String {
+        let rowHeight = 22, labelWidth = 120, barWidth = 300
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + barWidth + 60)\" height=\"\(rates.count * rowHeight + 10)\" role=\"img\" aria-label=\"full marks per item\">\n"
+        for (index, (item, rate)) in rates.enumerated() {
+            let y = 5 + index * rowHeight
+            let percent = Int((rate * 100).rounded())
+            svg += "<text x=\"0\" y=\"\(y + 15)\" font-size=\"12\">\(escape(item))</text>\n"
+            svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(Int(rate * Double(barWidth)))\" height=\"\(rowHeight - 6)\" fill=\"#2f9e44\"/>\n"
+            svg += "<text x=\"\(labelWidth + barWidth + 5)\" y=\"\(y + 15)\" font-size=\"12\">\(percent)%</text>\n"
+        }
+        return svg + "</svg>\n"
+    }
+
+    /// JUnit XML: a test suite per submission, a test case per item; partial and failed items are failures.
+    public static func junit(_ reports: [GradeReport]) -> String {
+        var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"tracelab grade\">\n"
+        for report in reports {
+            let failures = report.checks.filter { $0.score < $0.maximum }.count
+            out += "  <testsuite name=\"\(escape(report.submission))\" tests=\"\(report.checks.count)\" failures=\"\(failures)\" errors=\"\(report.error == nil ? 0 : 1)\">\n"
+            if let error = report.error { out += "    <properties><property name=\"error\" value=\"\(escape(error))\"/></properties>\n" }
+            for check in report.checks {
+                out += "    <testcase classname=\"\(escape(report.submission))\" name=\"\(escape(check.itemID)): \(escape(check.title))\">\n"
+                if check.score < check.maximum {
+                    out += "      <failure message=\"\(GradeReports.points(check.score)) / \(GradeReports.points(check.maximum)) (\(escape(check.status.rawValue)))\">"
+                        + escape((check.feedback + check.evidence).joined(separator: "\n")) + "</failure>\n"
+                }
+                out += "    </testcase>\n"
+            }
+            out += "  </testsuite>\n"
+        }
+        return out + "</testsuites>\n"
+    }
+}
