@@ -138,6 +138,39 @@ enum Schema {
             CREATE INDEX alerts_run ON alerts(run_id, id);
             """)
         }
+        migrator.registerMigration("v2 submissions and grades") { db in
+            try db.execute(sql: """
+            CREATE TABLE submissions (
+                id INTEGER PRIMARY KEY,
+                sha256 TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                source_path TEXT NOT NULL
+            );
+            CREATE TABLE grades (
+                id INTEGER PRIMARY KEY,
+                submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+                key_name TEXT NOT NULL,
+                key_version INTEGER NOT NULL,
+                key_sha256 TEXT NOT NULL,
+                score REAL NOT NULL,
+                max_score REAL NOT NULL,
+                error TEXT,
+                report_json TEXT NOT NULL,
+                UNIQUE (submission_id, key_sha256)
+            );
+            CREATE TABLE grade_items (
+                grade_id INTEGER NOT NULL REFERENCES grades(id) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                item_id TEXT NOT NULL,
+                question TEXT NOT NULL,
+                score REAL NOT NULL,
+                max_score REAL NOT NULL,
+                status TEXT NOT NULL,
+                feedback TEXT NOT NULL,
+                PRIMARY KEY (grade_id, item_id)
+            );
+            """)
+        }
         return migrator
     }
 }

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Grading
 import Reports
+import Store
 import TraceModel
 #if canImport(Glibc)
 import Glibc
@@ -39,6 +40,11 @@ struct Grade: ParsableCommand {
 
     @Option(help: "Memory a grading process may use, in MiB.")
     var memory = 4096
+
+    @OptionGroup var database: DatabaseOption
+
+    @Flag(name: .customLong("no-db"), help: "Do not keep the grades in the SQLite database.")
+    var noDatabase = false
 
     @Flag(help: "Grade every submission again, even those unchanged since the last grading in --out.")
     var regrade = false
@@ -106,6 +112,21 @@ struct Grade: ParsableCommand {
             }
             try Self.write(HTMLReports.classSummary(allReports), to: out + "/summary.html")
             try Self.write(HTMLReports.junit(allReports), to: out + "/junit.xml")
+            if !noDatabase {
+                let store = try database.open()
+                let stored = zip(allReports, submissions).map { report, path in
+                    StoredGrade(submissionName: report.submission, submissionPath: path,
+                                submissionSHA256: report.submissionFingerprint ?? "unreadable:" + path,
+                                keyName: report.keyName, keyVersion: report.keyVersion, keySHA256: keyFingerprint, score: report.score,
+                                maxScore: report.maximum, error: report.error, reportJSON: GradeReports.json(report),
+                                items: report.checks.map { StoredGrade.Item(id: $0.itemID, question: $0.question, score: $0.score, maxScore: $0.maximum,
+                                                                            status: $0.status.rawValue, feedback: $0.feedback) })
+                }
+                do { try store.saveGrades(stored) } catch {
+                    printError("tracelab: \(error)")
+                    throw ExitCode(1)
+                }
+            }
             let summary = GradeReports.classSummary(allReports)
             try Self.write(GradeReports.gradebook(allReports), to: out + "/gradebook.csv")
             try Self.write(summary, to: out + "/summary.md")

@@ -28,6 +28,23 @@ let labSetup = RunSetup(rulesFiles: [(labRules, FileBytes.sha256(labRules) ?? ""
 
 @Suite("SQLite store")
 struct StoreTests {
+    @Test("grades: a submission kept once by content; grading again with the same key replaces its grade")
+    func grades() throws {
+        let path = temporaryDatabase()
+        let store = try TraceStore(path: path)
+        func grade(_ name: String, _ sha: String, key: String, score: Double) -> StoredGrade {
+            StoredGrade(submissionName: name, submissionPath: "/in/\(name)", submissionSHA256: sha, keyName: "lab", keyVersion: 1, keySHA256: key,
+                        score: score, maxScore: 25, error: nil, reportJSON: "{}",
+                        items: [StoredGrade.Item(id: "q1", question: "Q1", score: score / 5, maxScore: 5, status: "partial", feedback: ["a \"quote\""])])
+        }
+        try store.saveGrades([grade("alice", "aa", key: "k1", score: 20), grade("bob", "bb", key: "k1", score: 10)])
+        try store.saveGrades([grade("alice", "aa", key: "k1", score: 21), grade("alice", "aa", key: "k2", score: 22)])
+        let k1 = try store.grades(keySHA256: "k1")
+        #expect(k1.map(\.name) == ["alice", "bob"] && k1.map(\.score) == [21, 10])
+        #expect(try store.grades().count == 3)
+        #expect(try store.integrityCheck() == "ok")
+    }
+
     @Test("SHA-256 matches the FIPS 180-4 test vectors and sha256sum")
     func sha256() {
         #expect(SHA256.hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
