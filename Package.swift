@@ -32,7 +32,7 @@ let package = Package(
         .executableTarget(
             name: "tracelab",
             dependencies: [
-                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Scenarios", "Grading", "Reports",
+                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Scenarios", "Grading", "Reports", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "FalcoRulesTests", dependencies: ["FalcoRules", "TraceModel", "TraceReaders"]),

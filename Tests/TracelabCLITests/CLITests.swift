@@ -77,6 +77,26 @@ struct CLITests {
         #expect(student.status == 0 && student.stdout.hasPrefix("# typical-partial: 17.8 / 25"))
     }
 
+    @Test("gradescope: the package has Gradescope's layout, and run writes results.json from /autograder/submission")
+    func gradescope() throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-gradescope").path
+        try? FileManager.default.removeItem(atPath: work)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try FileManager.default.createDirectory(atPath: work + "/autograder/results", withIntermediateDirectories: true)
+        let package = try Self.run(["gradescope", "package", "--binary", Self.executable, "-o", work + "/autograder.zip"])
+        #expect(package.status == 0, "\(package.stderr)")
+        let listing = try Self.run(["grade", "--self", "--no-db", work + "/autograder.zip"])
+        #expect(listing.stdout.contains("source/tracelab: ") && listing.stdout.contains("over the 1048576-byte limit"))
+        #expect(listing.stdout.contains("source/answers/key.yaml") && listing.stdout.contains("source/rules/lab_rules.yaml: a Falco rules file"))
+
+        // The autograder's view: the project as source/, the student's files as submission/.
+        try FileManager.default.copyItem(atPath: Self.root.appendingPathComponent("examples/submissions/full-marks").path, toPath: work + "/autograder/submission")
+        let run = try Self.run(["gradescope", "run", "--root", work + "/autograder"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let results = try String(contentsOfFile: work + "/autograder/results/results.json", encoding: .utf8)
+        #expect(results.hasPrefix("{\"score\":25.0,") && results.contains("\"max_score\":5.0"))
+    }
+
     @Test("validate: exit 0 when clean, 1 on errors; text and JSON")
     func validate() throws {
         let good = try Self.temporary("good.yaml", Self.rules)
