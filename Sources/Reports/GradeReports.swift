@@ -130,17 +130,22 @@ public enum GradeReports {
             let mean = results.reduce(0) { $0 + $1.score } / Double(max(1, results.count))
             out += "| \(check.itemID) | \(full) of \(results.count) | \(points(mean)) / \(points(check.maximum)) |\n"
         }
+        let common = commonFeedback(graded)
+        if !common.isEmpty {
+            out += "\n## Most common feedback\n\n" + common.map { "- \($0.count)× \(escape($0.line))\n" }.joined()
+        }
+        return out
+    }
+
+    /// The ten feedback lines given most often on items short of full marks, most frequent first (ties by text).
+    public static func commonFeedback(_ reports: [GradeReport]) -> [(line: String, count: Int)] {
         var counts: [String: Int] = [:]
-        for report in graded {
+        for report in reports {
             for check in report.checks where check.score < check.maximum {
                 for line in check.feedback { counts["\(check.itemID): \(line)", default: 0] += 1 }
             }
         }
-        let common = counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(10)
-        if !common.isEmpty {
-            out += "\n## Most common feedback\n\n" + common.map { "- \($0.value)× \(escape($0.key))\n" }.joined()
-        }
-        return out
+        return counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(10).map { (line: $0.key, count: $0.value) }
     }
 
     private static func escape(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }

@@ -74,6 +74,11 @@ public enum HTMLReports {
                 return (first.checks[index].itemID, Double(results.filter { $0.score >= $0.maximum }.count) / Double(max(1, results.count)))
             })
         }
+        let common = GradeReports.commonFeedback(graded)
+        if !common.isEmpty {
+            body += "<h2>Most common mistakes</h2>\n<table><tr><th>submissions</th><th>item: feedback</th></tr>\n"
+                + common.map { "<tr><td class=\"n\">\($0.count)</td><td>\(escape($0.line))</td></tr>\n" }.joined() + "</table>\n"
+        }
         body += "<h2>Submissions</h2>\n<table><tr><th>submission</th><th>score</th></tr>\n"
         for report in reports {
             let score = report.error.map { "not graded: " + $0 } ?? "\(GradeReports.points(report.score)) / \(GradeReports.points(report.maximum))"

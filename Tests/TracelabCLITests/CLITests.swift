@@ -58,7 +58,7 @@ struct CLITests {
         defer { try? FileManager.default.removeItem(atPath: out) }
         let junk = try Self.temporary("junk.zip", "PK\u{03}\u{04} not really a zip")
         defer { try? FileManager.default.removeItem(atPath: junk) }
-        let result = try Self.run(["grade", "--out", out, "examples/submissions/full-marks", junk, "examples/submissions/typical-partial", "examples/submissions/hostile"])
+        let result = try Self.run(["grade", "--no-db", "--out", out, "examples/submissions/full-marks", junk, "examples/submissions/typical-partial", "examples/submissions/hostile"])
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("# Class summary: 4 submissions"))
         #expect(result.stdout.contains("| full-marks | 25 / 25 |") && result.stdout.contains("| typical-partial | 17.8 / 25 |") && result.stdout.contains("| hostile | 1 / 25 |"))
@@ -69,7 +69,8 @@ struct CLITests {
         #expect(gradebook.split(separator: "\n").count == 5)
         // Graded again: byte-identical files.
         let first = try String(contentsOfFile: out + "/typical-partial/report.md", encoding: .utf8)
-        _ = try Self.run(["grade", "--out", out, "examples/submissions/full-marks", junk, "examples/submissions/typical-partial", "examples/submissions/hostile"])
+        let again = try Self.run(["grade", "--no-db", "--out", out, "examples/submissions/full-marks", junk, "examples/submissions/typical-partial", "examples/submissions/hostile"])
+        #expect(again.stderr.contains("3 submission(s) unchanged since the last grading; their grades are reused"))
         #expect(try String(contentsOfFile: out + "/typical-partial/report.md", encoding: .utf8) == first)
         #expect(try String(contentsOfFile: out + "/gradebook.csv", encoding: .utf8) == gradebook)
 
