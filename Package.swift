@@ -32,14 +32,14 @@ let package = Package(
         .executableTarget(
             name: "tracelab",
             dependencies: [
-                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Scenarios", "Grading", "Reports", "CZlib",
+                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Scenarios", "Grading", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "FalcoRulesTests", dependencies: ["FalcoRules", "TraceModel", "TraceReaders"]),
         .testTarget(name: "TraceReadersTests", dependencies: ["TraceReaders", "TraceModel"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TraceReaders", "TraceModel", "FalcoRules", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "FalcoRules", "TraceReaders", "TraceModel", "Store"]),
-        .testTarget(name: "GradingTests", dependencies: ["Grading", "Reports", "TraceModel", "CZlib"]),
+        .testTarget(name: "GradingTests", dependencies: ["Grading", "Reports", "TraceModel"]),
         .testTarget(name: "TracelabCLITests", dependencies: ["tracelab", "TraceReaders", "TraceModel"]),
     ],
     swiftLanguageModes: [.v6]

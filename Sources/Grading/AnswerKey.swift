@@ -99,25 +99,11 @@ public struct AnswerKey: Sendable {
         guard let bytes = FileBytes.read(path) else { throw TraceLabError("cannot read the answer key", at: SourceLocation(file: path, line: 0, column: 0)) }
         let folder = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         func resolve(_ relative: String) -> String { relative.hasPrefix("/") || folder.isEmpty ? relative : folder + "/" + relative }
-        func fail(_ message: String, _ node: Node?) -> TraceLabError {
-            TraceLabError(message, at: SourceLocation(file: path, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1))
-        }
+        let fields = YAMLFields(path: path)
+        func fail(_ message: String, _ node: Node?) -> TraceLabError { fields.fail(message, node) }
         guard let root = try YAMLGuard.compose(bytes, name: path), case .mapping = root else { throw fail("an answer key is a YAML mapping", nil) }
-        func string(_ node: Node, _ key: String) throws(TraceLabError) -> String {
-            guard let value = node[key] else { throw fail("missing '\(key)'", node) }
-            guard let text = value.string else { throw fail("'\(key)' must be a string", value) }
-            return text
-        }
-        func strings(_ node: Node, _ key: String) throws(TraceLabError) -> [String] {
-            guard let value = node[key] else { return [] }
-            guard case .sequence(let items) = value else { throw fail("'\(key)' must be a list", value) }
-            var out: [String] = []
-            for item in items {
-                guard let text = item.string else { throw fail("'\(key)' must be a list of strings", item) }
-                out.append(text)
-            }
-            return out
-        }
+        func string(_ node: Node, _ key: String) throws(TraceLabError) -> String { try fields.string(node, key) ?? "" }
+        func strings(_ node: Node, _ key: String) throws(TraceLabError) -> [String] { try fields.strings(node, key) }
         var items: [Item] = []
         guard case .sequence(let itemNodes)? = root["items"] else { throw fail("'items' must be a list", root["items"]) }
         for node in itemNodes {

@@ -40,28 +40,11 @@ public struct Scenario: Sendable {
         do { node = try Yams.compose(yaml: String(decoding: bytes, as: UTF8.self)) } catch {
             throw TraceLabError("not valid YAML: \(error)", at: SourceLocation(file: path, line: 1, column: 1))
         }
-        func fail(_ message: String, _ at: Node?) -> TraceLabError {
-            TraceLabError(message, at: SourceLocation(file: path, line: at?.mark?.line ?? 1, column: at?.mark?.column ?? 1))
-        }
+        let fields = YAMLFields(path: path)
+        func fail(_ message: String, _ at: Node?) -> TraceLabError { fields.fail(message, at) }
         guard let root = node, case .mapping = root else { throw fail("a scenario is a YAML mapping", node) }
-        func string(_ node: Node?, _ key: String, required: Bool = true) throws(TraceLabError) -> String? {
-            guard let value = node?[key] else {
-                if required { throw fail("missing '\(key)'", node) }
-                return nil
-            }
-            guard let text = value.string else { throw fail("'\(key)' must be a string", value) }
-            return text
-        }
-        func strings(_ node: Node?, _ key: String) throws(TraceLabError) -> [String] {
-            guard let value = node?[key] else { return [] }
-            guard case .sequence(let items) = value else { throw fail("'\(key)' must be a list", value) }
-            var out: [String] = []
-            for item in items {
-                guard let text = item.string else { throw fail("'\(key)' must be a list of strings", item) }
-                out.append(text)
-            }
-            return out
-        }
+        func string(_ node: Node?, _ key: String, required: Bool = true) throws(TraceLabError) -> String? { try fields.string(node, key, required: required) }
+        func strings(_ node: Node?, _ key: String) throws(TraceLabError) -> [String] { try fields.strings(node, key) }
         var expected: [ExpectedAlert] = []
         if let alerts = root["expect"] {
             guard case .sequence(let items) = alerts else { throw fail("'expect' must be a list of alerts", alerts) }

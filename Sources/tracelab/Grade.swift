@@ -59,14 +59,8 @@ struct Grade: ParsableCommand {
     }
 
     func run() throws {
-        let answerKey: AnswerKey
-        do {
-            answerKey = try AnswerKey.load(path: key)
-            _ = try Grader(key: answerKey)
-        } catch {
-            printError("tracelab: \(error)")
-            throw ExitCode(2)
-        }
+        // The key is loaded (and its ground truth replayed) here once, so a broken key stops the batch before it starts.
+        let (answerKey, _) = try loadGrader(key)
         let limits = GradingLimits(seconds: timeout, memoryMiB: memory)
         let keyFingerprint = answerKey.fingerprint(engineVersion: TraceLab.version)
         var names: [String] = []
@@ -211,6 +205,17 @@ struct Grade: ParsableCommand {
     }
 }
 
+/// Loads the answer key and a grader over it; exit 2 with the key's error when either fails.
+func loadGrader(_ key: String) throws -> (AnswerKey, Grader) {
+    do {
+        let answerKey = try AnswerKey.load(path: key)
+        return (answerKey, try Grader(key: answerKey))
+    } catch {
+        printError("tracelab: \(error)")
+        throw ExitCode(2)
+    }
+}
+
 /// Limits on one grading process.
 struct GradingLimits: Sendable {
     var seconds: Int
@@ -256,15 +261,7 @@ struct GradeOne: ParsableCommand {
         // Grading writes no files; the report goes to the pipe.
         var files = rlimit(rlim_cur: 0, rlim_max: 0)
         setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &files)
-        let answerKey: AnswerKey
-        let grader: Grader
-        do {
-            answerKey = try AnswerKey.load(path: key)
-            grader = try Grader(key: answerKey)
-        } catch {
-            printError("tracelab: \(error)")
-            throw ExitCode(2)
-        }
+        let (answerKey, grader) = try loadGrader(key)
         let report: GradeReport
         do {
             report = grader.grade(try Submission.load(path: submission))

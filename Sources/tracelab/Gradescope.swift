@@ -1,5 +1,4 @@
 import ArgumentParser
-import CZlib
 import Foundation
 import Grading
 import Reports
@@ -136,8 +135,8 @@ enum ZipWriter {
         var out: [UInt8] = [], central: [UInt8] = []
         for entry in entries {
             let name = Array(entry.path.utf8)
-            let crc = entry.bytes.withUnsafeBufferPointer { Int(crc32(0, $0.baseAddress, UInt32($0.count))) }
-            let data = deflateRaw(entry.bytes)
+            let crc = Int(SubmissionArchive.crc32(entry.bytes))
+            let data = SubmissionArchive.deflate(entry.bytes, windowBits: -15)
             let offset = out.count
             let common = u16(20) + u16(0x0800) + u16(8) + u16(dosTime) + u16(dosDate) + u32(crc) + u32(data.count) + u32(entry.bytes.count) + u16(name.count) + u16(0)
             out += u32(0x0403_4B50) + common + name + data
@@ -145,24 +144,5 @@ enum ZipWriter {
             central += u32(0x0201_4B50) + u16(3 << 8 | 20) + common + u16(0) + u16(0) + u16(0) + u32(mode << 16) + u32(offset) + name
         }
         return out + central + u32(0x0605_4B50) + u16(0) + u16(0) + u16(entries.count) + u16(entries.count) + u32(central.count) + u32(out.count) + u16(0)
-    }
-
-    static func deflateRaw(_ input: [UInt8]) -> [UInt8] {
-        var stream = z_stream()
-        guard deflateInit2_(&stream, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return [] }
-        defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 64)
-        var input = input
-        let produced = input.withUnsafeMutableBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target -> Int in
-                stream.next_in = source.baseAddress
-                stream.avail_in = UInt32(source.count)
-                stream.next_out = target.baseAddress
-                stream.avail_out = UInt32(target.count)
-                _ = deflate(&stream, Z_FINISH)
-                return target.count - Int(stream.avail_out)
-            }
-        }
-        return Array(output.prefix(produced))
     }
 }

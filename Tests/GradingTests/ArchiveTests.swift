@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 import Grading
 import Testing
@@ -7,26 +6,6 @@ import TraceModel
 /// Submissions as archives, built here byte by byte: read in memory, zip slip and links refused, bombs stopped.
 @Suite("submission archives")
 struct ArchiveTests {
-    /// Deflates with zlib: `windowBits` 31 gives gzip, -15 raw deflate (zip's method 8).
-    static func deflate(_ input: [UInt8], windowBits: Int32) -> [UInt8] {
-        var stream = z_stream()
-        guard deflateInit2_(&stream, 9, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return [] }
-        defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 64)
-        var input = input
-        let produced = input.withUnsafeMutableBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target -> Int in
-                stream.next_in = source.baseAddress
-                stream.avail_in = UInt32(source.count)
-                stream.next_out = target.baseAddress
-                stream.avail_out = UInt32(target.count)
-                _ = CZlib.deflate(&stream, Z_FINISH)
-                return target.count - Int(stream.avail_out)
-            }
-        }
-        return Array(output.prefix(produced))
-    }
-
     /// A ustar archive of regular files (type "0") and symbolic links (type "2").
     static func tar(_ entries: [(path: String, bytes: [UInt8], type: UInt8)]) -> [UInt8] {
         var out: [UInt8] = []
@@ -53,7 +32,7 @@ struct ArchiveTests {
         func u32(_ value: Int) -> [UInt8] { u16(value & 0xFFFF) + u16(value >> 16 & 0xFFFF) }
         var out: [UInt8] = [], central: [UInt8] = []
         for entry in entries {
-            let data = deflate(entry.bytes, windowBits: -15)
+            let data = SubmissionArchive.deflate(entry.bytes, windowBits: -15)
             let name = Array(entry.path.utf8)
             let size = entry.statedSize ?? entry.bytes.count
             let offset = out.count
@@ -68,7 +47,7 @@ struct ArchiveTests {
 
     @Test("tar.gz: files read in memory; ../ paths, absolute paths and links refused")
     func tarGzip() throws {
-        let archive = Self.deflate(Self.tar([("student/values.yaml", Self.values, UInt8(ascii: "0")),
+        let archive = SubmissionArchive.deflate(Self.tar([("student/values.yaml", Self.values, UInt8(ascii: "0")),
                                              ("../../escape.yaml", Self.values, UInt8(ascii: "0")),
                                              ("/etc/cron.d/x", [0x41], UInt8(ascii: "0")),
                                              ("student/link.md", [], UInt8(ascii: "2"))]), windowBits: 31)

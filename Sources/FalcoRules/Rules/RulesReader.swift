@@ -86,6 +86,40 @@ enum YAMLValue {
     }
 }
 
+/// Typed values of a YAML document TraceLab reads (scenarios, answer keys), with errors at the file,
+/// line and column of the offending node.
+public struct YAMLFields: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public func fail(_ message: String, _ node: Node?) -> TraceLabError {
+        TraceLabError(message, at: SourceLocation(file: path, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1))
+    }
+
+    /// A string value; nil when absent and not required.
+    public func string(_ node: Node?, _ key: String, required: Bool = true) throws(TraceLabError) -> String? {
+        guard let value = node?[key] else {
+            if required { throw fail("missing '\(key)'", node) }
+            return nil
+        }
+        guard let text = value.string else { throw fail("'\(key)' must be a string", value) }
+        return text
+    }
+
+    /// A list of strings; empty when absent.
+    public func strings(_ node: Node?, _ key: String) throws(TraceLabError) -> [String] {
+        guard let value = node?[key] else { return [] }
+        guard case .sequence(let items) = value else { throw fail("'\(key)' must be a list", value) }
+        var out: [String] = []
+        for item in items {
+            guard let text = item.string else { throw fail("'\(key)' must be a list of strings", item) }
+            out.append(text)
+        }
+        return out
+    }
+}
+
 /// Guards against YAML that would exhaust the stack or memory before it reaches the YAML parser:
 /// nesting deeper than `maximumDepth`, and inputs that are not UTF-8.
 public enum YAMLGuard {
