@@ -78,6 +78,25 @@ struct CLITests {
         #expect(student.status == 0 && student.stdout.hasPrefix("# typical-partial: 17.8 / 25"))
     }
 
+    @Test("grade: a submission that runs past --timeout is stopped and reported; the others are graded")
+    func gradeTimeout() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-slow").path
+        try? FileManager.default.removeItem(atPath: folder)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // 16,000 rules that every event reaches, in two files under the 1 MiB limit: many seconds of work.
+        for file in ["a", "b"] {
+            let rules = (0..<8000).map { "- rule: \(file)\($0)\n  desc: d\n  condition: evt.num > \($0) and proc.name != x\($0)\n  output: o\n  priority: INFO\n" }.joined()
+            try rules.write(toFile: folder + "/\(file).yaml", atomically: true, encoding: .utf8)
+        }
+        let out = folder + "-grades"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try Self.run(["grade", "--no-db", "--timeout", "3", "--out", out, folder, "examples/submissions/typical-partial"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("not graded: the grading process was stopped (over 3 s"))
+        #expect(result.stdout.contains("| typical-partial | 17.8 / 25 |"))
+    }
+
     @Test("gradescope: the package has Gradescope's layout, and run writes results.json from /autograder/submission")
     func gradescope() throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-gradescope").path
