@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
         .library(name: "Grading", targets: ["Grading"]),
+        .library(name: "Packets", targets: ["Packets"]),
         .library(name: "Reports", targets: ["Reports"]),
     ],
     dependencies: [
@@ -21,6 +22,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPcap", providers: [.apt(["libpcap-dev"])]),
+        .target(name: "Packets", dependencies: ["CPcap", "TraceModel"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TraceModel", dependencies: ["CLibCrypto"]),
         .target(name: "TraceReaders", dependencies: ["TraceModel"]),
@@ -32,14 +35,14 @@ let package = Package(
         .executableTarget(
             name: "tracelab",
             dependencies: [
-                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Scenarios", "Grading", "Reports",
+                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Scenarios", "Grading", "Reports", "Packets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "FalcoRulesTests", dependencies: ["FalcoRules", "TraceModel", "TraceReaders"]),
         .testTarget(name: "TraceReadersTests", dependencies: ["TraceReaders", "TraceModel"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TraceReaders", "TraceModel", "FalcoRules", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "FalcoRules", "TraceReaders", "TraceModel", "Store"]),
-        .testTarget(name: "GradingTests", dependencies: ["Grading", "Reports", "TraceModel"]),
+        .testTarget(name: "GradingTests", dependencies: ["Grading", "Reports", "Packets", "TraceModel"]),
         .testTarget(name: "TracelabCLITests", dependencies: ["tracelab", "TraceReaders", "TraceModel"]),
     ],
     swiftLanguageModes: [.v6]

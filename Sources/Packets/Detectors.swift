@@ -1,0 +1,260 @@
+import Foundation
+import TraceModel
+
+/// What the detectors found: a scan, a sweep or a flood, with its evidence.
+public struct Detection: Sendable {
+    public enum Kind: String, Sendable { case portScan = "port-scan", subnetScan = "subnet-scan", sweep, pingSweep = "ping-sweep", synFlood = "syn-flood", udpFlood = "udp-flood", icmpFlood = "icmp-flood" }
+    public var kind: Kind
+    /// SYN, connect, FIN, NULL, XMAS, ACK, UDP, ARP, ICMP echo, ...
+    public var technique: String
+    /// 0...1: how sure the technique is, from the probes' fingerprint.
+    public var confidence: Double
+    public var fingerprint: String
+    public var sources: [PacketAddress]
+    public var targets: [PacketAddress]
+    /// Distinct destination ports probed, and those answered as open (SYN+ACK, or UDP data back).
+    public var ports: Int
+    public var openPorts: [UInt16]
+    public var first: UInt64
+    public var last: UInt64
+    public var packets: Int
+    /// Packet numbers of the first probes.
+    public var evidence: [Int]
+    public var summary: String
+}
+
+/// Thresholds of the detectors. Defaults follow Zeek's scan policy and TRW (see docs/detection.md).
+public struct DetectorSettings: Sendable {
+    /// Distinct ports of one target probed without data exchanged (Zeek scan.zeek `port_scan_threshold` 15).
+    public var portScanThreshold = 15
+    /// Distinct UDP ports of one target: lower, since UDP scans are slow (ICMP replies are rate limited).
+    public var udpPortScanThreshold = 10
+    /// Distinct targets on one port probed without data (Zeek scan.zeek `addr_scan_threshold` 25).
+    public var sweepThreshold = 25
+    /// Distinct addresses asked for by ARP or ICMP echo from one source.
+    public var pingSweepThreshold = 25
+    /// SYNs to one destination port: at least this many, at this rate, with few completed handshakes.
+    public var synFloodMinimum = 1000
+    public var synFloodRate = 100.0
+    public var synFloodCompletedRatio = 0.1
+    /// UDP or ICMP packets to one destination, and rate.
+    public var packetFloodMinimum = 5000
+    public var packetFloodRate = 1000.0
+    public init() {}
+}
+
+/// Runs every detector over a capture's packets and finished flows.
+public final class Detectors {
+    public let settings: DetectorSettings
+    private struct Probes {
+        var ports: [UInt16: Flow] = [:]
+        var packets = 0
+    }
+    /// (scanner, target) → probes without data, by destination port; TCP and UDP apart.
+    private var tcpPairs: [PacketAddress: [PacketAddress: Probes]] = [:]
+    private var udpPairs: [PacketAddress: [PacketAddress: Probes]] = [:]
+    /// (scanner, port) → targets probed without data.
+    private var portTargets: [PacketAddress: [UInt16: Set<PacketAddress>]] = [:]
+    /// ARP requests and ICMP echo requests: source → asked addresses, first packets.
+    private var arpAsks: [PacketAddress: (targets: Set<PacketAddress>, first: UInt64, last: UInt64, packets: [Int])] = [:]
+    private var echoAsks: [PacketAddress: (targets: Set<PacketAddress>, first: UInt64, last: UInt64, packets: [Int])] = [:]
+    /// (destination, port) → SYN flows.
+    private struct SynTarget { var flows = 0, completed = 0, first = UInt64.max, last: UInt64 = 0, sources: Set<PacketAddress> = [], evidence: [Int] = [], fingerprint: [String: Int] = [:] }
+    private var synTargets: [PacketAddress: [UInt16: SynTarget]] = [:]
+    private var packetRates: [PacketAddress: (udp: Int, icmp: Int, first: UInt64, last: UInt64, sources: Set<PacketAddress>, evidence: [Int])] = [:]
+
+    public init(settings: DetectorSettings = DetectorSettings()) { self.settings = settings }
+
+    /// Sees every packet (for ARP, ICMP echo and packet floods).
+    public func observe(_ packet: Packet) {
+        if packet.network == .arp, packet.arpOperation == 1 {
+            var entry = arpAsks[packet.source] ?? ([], packet.timestamp, packet.timestamp, [])
+            if entry.targets.insert(packet.destination).inserted, entry.packets.count < 5 { entry.packets.append(packet.number) }
+            entry.last = packet.timestamp
+            arpAsks[packet.source] = entry
+        }
+        if packet.isICMP, (packet.ipProtocol == 1 && packet.icmpType == 8) || (packet.ipProtocol == 58 && packet.icmpType == 128) {
+            var entry = echoAsks[packet.source] ?? ([], packet.timestamp, packet.timestamp, [])
+            if entry.targets.insert(packet.destination).inserted, entry.packets.count < 5 { entry.packets.append(packet.number) }
+            entry.last = packet.timestamp
+            echoAsks[packet.source] = entry
+        }
+        if packet.isUDP || (packet.isICMP && packet.quotedProtocol == 0) {
+            var entry = packetRates[packet.destination] ?? (0, 0, packet.timestamp, packet.timestamp, [], [])
+            if packet.isUDP { entry.udp += 1 } else { entry.icmp += 1 }
+            entry.last = packet.timestamp
+            if entry.sources.count < 1000 { entry.sources.insert(packet.source) }
+            if entry.evidence.count < 5 { entry.evidence.append(packet.number) }
+            packetRates[packet.destination] = entry
+        }
+    }
+
+    /// Sees every finished flow.
+    public func observe(_ flow: Flow) {
+        if flow.ipProtocol == 6, flow.firstFlags & Packet.syn != 0, flow.firstFlags & Packet.ack == 0 {
+            var target = synTargets[flow.responder, default: [:]][flow.responderPort, default: SynTarget()]
+            target.flows += 1
+            if flow.completedHandshake { target.completed += 1 }
+            target.first = min(target.first, flow.first)
+            target.last = max(target.last, flow.last)
+            if target.sources.count < 1000 { target.sources.insert(flow.originator) }
+            if target.evidence.count < 5 { target.evidence.append(flow.firstPacket) }
+            target.fingerprint[Self.fingerprint(flow), default: 0] += 1
+            synTargets[flow.responder, default: [:]][flow.responderPort] = target
+        }
+        // A probe: no data either way (Zeek counts such attempts as failed; an answered SYN counts too).
+        guard flow.carriedNoData else { return }
+        if flow.ipProtocol == 6 {
+            tcpPairs[flow.originator, default: [:]][flow.responder, default: Probes()].ports[flow.responderPort] = flow
+            tcpPairs[flow.originator]?[flow.responder]?.packets += flow.packets.originator + flow.packets.responder
+        } else if flow.ipProtocol == 17 {
+            udpPairs[flow.originator, default: [:]][flow.responder, default: Probes()].ports[flow.responderPort] = flow
+            udpPairs[flow.originator]?[flow.responder]?.packets += flow.packets.originator + flow.packets.responder + flow.unreachable
+        }
+        portTargets[flow.originator, default: [:]][flow.responderPort, default: []].insert(flow.responder)
+    }
+
+    /// The fingerprint of a probe: the tool it looks like, from window, options and the ack field.
+    static func fingerprint(_ flow: Flow) -> String {
+        if flow.ipProtocol == 17 { return flow.bytes.originator == 0 ? "empty UDP datagrams" : "UDP datagrams with a payload" }
+        if flow.firstWindow == 1024 && flow.firstOptions == 1 << 2 { return "nmap raw probe (window 1024, MSS option only)" }
+        if flow.firstOptions == 0 && flow.firstAckWithoutFlag { return "hping3 (no options, ack number set without ACK flag, window \(flow.firstWindow))" }
+        if flow.firstOptions & (1 << 4) != 0 && flow.firstOptions & (1 << 8) != 0 { return "operating-system connect() (SACK and timestamps)" }
+        return "window \(flow.firstWindow)"
+    }
+
+    /// The scan technique from the probes' first flags and what followed.
+    static func technique(_ flows: [Flow]) -> (String, Double) {
+        var counts: [String: Int] = [:]
+        for flow in flows {
+            let name: String
+            switch (flow.ipProtocol, flow.firstFlags & 0x3F) {
+            case (17, _): name = "UDP"
+            case (_, Packet.syn): name = flow.completedHandshake ? "connect" : (flow.answeredOpen ? "SYN (half-open)" : "SYN")
+            case (_, Packet.fin): name = "FIN"
+            case (_, 0): name = "NULL"
+            case (_, Packet.fin | Packet.psh | Packet.urg): name = "XMAS"
+            case (_, Packet.ack): name = "ACK"
+            default: name = "flags \(flow.firstFlags)"
+            }
+            counts[name, default: 0] += 1
+        }
+        // Closed ports never complete a handshake: a connect scan shows in the open ones.
+        if counts["connect"] != nil { return ("connect", 0.9) }
+        if counts["SYN (half-open)"] != nil { counts["SYN", default: 0] += counts.removeValue(forKey: "SYN (half-open)") ?? 0 }
+        guard let best = counts.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) else { return ("unknown", 0) }
+        return (best.key, Double(best.value) / Double(max(1, flows.count)))
+    }
+
+    /// All detections, in a stable order (kind, then first time, then source).
+    public func detections() -> [Detection] {
+        var out: [Detection] = []
+        // Vertical scans, merged into a subnet scan when one source scans several hosts of a subnet.
+        for (pairs, threshold) in [(tcpPairs, settings.portScanThreshold), (udpPairs, settings.udpPortScanThreshold)] {
+            for scanner in pairs.keys.sorted() {
+                let scanned = (pairs[scanner] ?? [:]).filter { $0.value.ports.count >= threshold }
+                guard !scanned.isEmpty else { continue }
+                let bySubnet = Dictionary(grouping: scanned.keys.sorted(), by: \.subnet)
+                for subnet in bySubnet.keys.sorted() {
+                    let targets = bySubnet[subnet] ?? []
+                    let flows = targets.flatMap { (scanned[$0]?.ports.values).map(Array.init) ?? [] }.sorted { $0.firstPacket < $1.firstPacket }
+                    let (technique, confidence) = Self.technique(flows)
+                    let fingerprints = Dictionary(grouping: flows, by: Self.fingerprint).mapValues(\.count)
+                    let fingerprint = fingerprints.max { ($0.value, $1.key) < ($1.value, $0.key) }.map { "\($0.key) on \($0.value) of \(flows.count) probes" } ?? ""
+                    let open = Set(flows.filter { $0.answeredOpen || ($0.ipProtocol == 17 && $0.bytes.responder > 0) }.map(\.responderPort)).sorted()
+                    let ports = Set(flows.map(\.responderPort)).count
+                    let kind: Detection.Kind = targets.count > 1 ? .subnetScan : .portScan
+                    let packets = targets.reduce(0) { $0 + (scanned[$1]?.packets ?? 0) }
+                    let what = targets.count > 1 ? "\(targets.count) hosts of \(subnet)/\(subnet.isV4 ? 24 : 64)" : "\(targets[0])"
+                    out.append(Detection(kind: kind, technique: technique, confidence: (confidence * 100).rounded() / 100, fingerprint: fingerprint,
+                                         sources: [scanner], targets: targets, ports: ports, openPorts: open,
+                                         first: flows.first?.first ?? 0, last: flows.map(\.last).max() ?? 0, packets: packets,
+                                         evidence: Array(flows.prefix(5).map(\.firstPacket)),
+                                         summary: "\(scanner) \(technique) scan of \(ports) ports on \(what); open: \(open.isEmpty ? "none" : open.map(String.init).joined(separator: ", "))"))
+                }
+            }
+        }
+        // Horizontal sweeps: one port, many targets.
+        for scanner in portTargets.keys.sorted() {
+            for (port, targets) in (portTargets[scanner] ?? [:]).sorted(by: { $0.key < $1.key }) where targets.count >= settings.sweepThreshold {
+                out.append(Detection(kind: .sweep, technique: "port \(port)", confidence: 1, fingerprint: "", sources: [scanner], targets: targets.sorted(),
+                                     ports: 1, openPorts: [], first: 0, last: 0, packets: targets.count, evidence: [],
+                                     summary: "\(scanner) swept port \(port) on \(targets.count) hosts"))
+            }
+        }
+        // Ping sweeps (ARP on the local segment, ICMP echo beyond it).
+        for (asks, technique) in [(arpAsks, "ARP"), (echoAsks, "ICMP echo")] {
+            for source in asks.keys.sorted() {
+                guard let entry = asks[source], entry.targets.count >= settings.pingSweepThreshold else { continue }
+                out.append(Detection(kind: .pingSweep, technique: technique, confidence: 1, fingerprint: "", sources: [source], targets: entry.targets.sorted(),
+                                     ports: 0, openPorts: [], first: entry.first, last: entry.last, packets: entry.targets.count, evidence: entry.packets,
+                                     summary: "\(source) \(technique) ping sweep of \(entry.targets.count) addresses"))
+            }
+        }
+        // SYN floods: one destination port, many SYNs, fast, few completed handshakes.
+        for destination in synTargets.keys.sorted() {
+            for (port, target) in (synTargets[destination] ?? [:]).sorted(by: { $0.key < $1.key }) where target.flows >= settings.synFloodMinimum {
+                let seconds = max(1e-6, Double(target.last - target.first) / 1e9)
+                let rate = Double(target.flows) / seconds
+                let completed = Double(target.completed) / Double(target.flows)
+                guard rate >= settings.synFloodRate, completed <= settings.synFloodCompletedRatio else { continue }
+                let fingerprint = target.fingerprint.max { ($0.value, $1.key) < ($1.value, $0.key) }.map { "\($0.key) on \($0.value) of \(target.flows) SYNs" } ?? ""
+                out.append(Detection(kind: .synFlood, technique: "SYN", confidence: 1, fingerprint: fingerprint, sources: target.sources.sorted(),
+                                     targets: [destination], ports: 1, openPorts: [], first: target.first, last: target.last, packets: target.flows,
+                                     evidence: target.evidence,
+                                     summary: String(format: "SYN flood of %@ port %d: %d SYNs at %.0f/s from %d source(s), %.1f%% handshakes completed",
+                                                     "\(destination)", Int(port), target.flows, rate, target.sources.count, completed * 100)))
+            }
+        }
+        for destination in packetRates.keys.sorted() {
+            guard let entry = packetRates[destination] else { continue }
+            let seconds = max(1e-6, Double(entry.last - entry.first) / 1e9)
+            for (count, kind, name) in [(entry.udp, Detection.Kind.udpFlood, "UDP"), (entry.icmp, Detection.Kind.icmpFlood, "ICMP")]
+            where count >= settings.packetFloodMinimum && Double(count) / seconds >= settings.packetFloodRate {
+                out.append(Detection(kind: kind, technique: name, confidence: 1, fingerprint: "", sources: entry.sources.sorted(), targets: [destination],
+                                     ports: 0, openPorts: [], first: entry.first, last: entry.last, packets: count, evidence: entry.evidence,
+                                     summary: String(format: "%@ flood of %@: %d packets at %.0f/s", name, "\(destination)", count, Double(count) / seconds)))
+            }
+        }
+        return out
+    }
+}
+
+/// Reads a capture through the flow table and every detector.
+public struct CaptureAnalysis: Sendable {
+    public var packets = 0
+    public var tcp = 0, udp = 0, icmp = 0, arp = 0, other = 0, truncated = 0
+    public var flows: [Flow] = []
+    public var detections: [Detection] = []
+    public var problems: [String] = []
+    public var linkType = ""
+
+    /// Analyses one capture; `keepFlows` keeps every finished flow for listing (off for large captures).
+    public static func run(path: String, filter: String? = nil, settings: DetectorSettings = DetectorSettings(), keepFlows: Bool = true) throws(TraceModel.TraceLabError) -> CaptureAnalysis {
+        let reader = try CaptureReader(path: path, filter: filter)
+        var analysis = CaptureAnalysis()
+        analysis.linkType = reader.linkTypeName
+        let detectors = Detectors(settings: settings)
+        var kept: [Flow] = []
+        let table = FlowTable { flow in
+            detectors.observe(flow)
+            if keepFlows { kept.append(flow) }
+        }
+        var packet = Packet()
+        while reader.next(&packet) {
+            analysis.packets += 1
+            if packet.truncated { analysis.truncated += 1 }
+            if packet.isTCP { analysis.tcp += 1 } else if packet.isUDP { analysis.udp += 1 } else if packet.isICMP { analysis.icmp += 1 }
+            else if packet.network == .arp { analysis.arp += 1 } else { analysis.other += 1 }
+            detectors.observe(packet)
+            table.add(packet)
+        }
+        table.finish()
+        analysis.flows = kept.sorted { $0.firstPacket < $1.firstPacket }
+        analysis.detections = detectors.detections()
+        analysis.problems = reader.problems
+        if table.evicted > 0 { analysis.problems.append("\(table.evicted) flows finished early: more than \(table.maximumFlows) open at once") }
+        if analysis.truncated > 0 { analysis.problems.append("\(analysis.truncated) packets with headers cut short or lengths that lie") }
+        return analysis
+    }
+}

@@ -1,0 +1,166 @@
+/// One direction-aware conversation: the 5-tuple, its originator (the side of the first packet), counts,
+/// and a Zeek-like history (S SYN, H SYN+ACK, A pure ACK, D data, F FIN, R RST; upper case from the
+/// originator, lower case from the responder; each letter once, in order of first appearance).
+public struct Flow: Sendable {
+    public var ipProtocol: UInt8
+    public var originator: PacketAddress
+    public var originatorPort: UInt16
+    public var responder: PacketAddress
+    public var responderPort: UInt16
+    public var first: UInt64
+    public var last: UInt64
+    public var firstPacket: Int
+    public var packets = (originator: 0, responder: 0)
+    public var bytes = (originator: 0, responder: 0)
+    public var history = ""
+    /// The originator's first packet: flags, window, options and whether its ack field was set without ACK.
+    public var firstFlags: UInt8
+    public var firstWindow: UInt16
+    public var firstOptions: UInt32
+    public var firstAckWithoutFlag: Bool
+    /// ICMP port-unreachable answers quoting this flow (UDP), counted by the table.
+    public var unreachable = 0
+
+    /// No payload in either direction.
+    /// No payload in either direction (TCP), or no answer with data (UDP, whose probes may carry a payload).
+    public var carriedNoData: Bool {
+        ipProtocol == 17 ? bytes.responder == 0 && packets.responder == 0 : !history.contains("D") && !history.contains("d")
+    }
+    /// The responder answered a SYN with SYN+ACK.
+    public var answeredOpen: Bool { history.contains("h") }
+    public var answeredReset: Bool { history.contains("r") }
+    /// The originator acknowledged the SYN+ACK: a completed handshake.
+    public var completedHandshake: Bool {
+        guard let h = history.firstIndex(of: "h"), let a = history.firstIndex(of: "A") else { return false }
+        return a > h || history.contains("D")
+    }
+
+    /// Zeek's conn_state for TCP: S0, S1, SF, REJ, RSTO, RSTR, RSTOS0, SH, OTH, ...
+    public var state: String {
+        guard ipProtocol == 6 else { return packets.responder > 0 ? "SF" : "S0" }
+        let s = history.contains("S"), h = history.contains("h"), R = history.contains("R"), r = history.contains("r")
+        let F = history.contains("F"), f = history.contains("f")
+        if s && !h && r && !R { return "REJ" }
+        if s && !h && R && !r { return "RSTOS0" }
+        if R { return "RSTO" }
+        if r { return "RSTR" }
+        if F && f { return "SF" }
+        if s && !h { return "S0" }
+        if s && h { return "S1" }
+        return "OTH"
+    }
+}
+
+/// A flow key that is the same for both directions.
+struct FlowKey: Hashable {
+    var ipProtocol: UInt8
+    var lowAddress: PacketAddress
+    var lowPort: UInt16
+    var highAddress: PacketAddress
+    var highPort: UInt16
+
+    init(_ packet: Packet) {
+        ipProtocol = packet.ipProtocol
+        if (packet.source, packet.sourcePort) < (packet.destination, packet.destinationPort) {
+            (lowAddress, lowPort, highAddress, highPort) = (packet.source, packet.sourcePort, packet.destination, packet.destinationPort)
+        } else {
+            (lowAddress, lowPort, highAddress, highPort) = (packet.destination, packet.destinationPort, packet.source, packet.sourcePort)
+        }
+    }
+}
+
+/// Flows by 5-tuple (TCP and UDP; ICMP errors are attributed to the UDP flow they quote). Flows idle
+/// longer than `idleTimeout` are finished and handed to `sink`, and at most `maximumFlows` are kept, so
+/// memory is bounded by the table, not by the capture.
+public final class FlowTable {
+    public var idleTimeout: UInt64 = 300 * 1_000_000_000
+    public var maximumFlows = 1_000_000
+    private var flows: [FlowKey: Flow] = [:]
+    private let sink: (Flow) -> Void
+    private var lastSweep: UInt64 = 0
+    /// Flows finished early because the table was full.
+    public private(set) var evicted = 0
+    public private(set) var finishedCount = 0
+
+    public init(sink: @escaping (Flow) -> Void) { self.sink = sink }
+
+    public var activeCount: Int { flows.count }
+
+    public func add(_ packet: Packet) {
+        if packet.isICMP, packet.quotedProtocol == 17 {
+            // An ICMP port-unreachable about a UDP datagram the destination sent to the source.
+            var quoted = packet
+            quoted.ipProtocol = 17
+            (quoted.source, quoted.destination) = (packet.destination, packet.source)
+            quoted.sourcePort = packet.quotedSourcePort
+            quoted.destinationPort = packet.quotedDestinationPort
+            flows[FlowKey(quoted)]?.unreachable += 1
+            return
+        }
+        guard packet.isTCP || packet.isUDP else { return }
+        if packet.timestamp > lastSweep + 10_000_000_000 { sweep(now: packet.timestamp) }
+        let key = FlowKey(packet)
+        if flows[key] == nil {
+            if flows.count >= maximumFlows { evictOldest() }
+            flows[key] = Flow(ipProtocol: packet.ipProtocol, originator: packet.source, originatorPort: packet.sourcePort, responder: packet.destination,
+                              responderPort: packet.destinationPort, first: packet.timestamp, last: packet.timestamp, firstPacket: packet.number,
+                              firstFlags: packet.tcpFlags, firstWindow: packet.window, firstOptions: packet.tcpOptions,
+                              firstAckWithoutFlag: packet.tcpFlags & Packet.ack == 0 && packet.acknowledgment != 0)
+        }
+        flows[key]!.update(with: packet)
+    }
+
+    /// Finishes every flow (at the end of a capture), in order of first packet.
+    public func finish() {
+        for flow in flows.values.sorted(by: { $0.firstPacket < $1.firstPacket }) { emit(flow) }
+        flows.removeAll()
+    }
+
+    private func emit(_ flow: Flow) {
+        finishedCount += 1
+        sink(flow)
+    }
+
+    private func sweep(now: UInt64) {
+        lastSweep = now
+        let idle = flows.filter { now > $0.value.last + idleTimeout }
+        for (key, flow) in idle.sorted(by: { $0.value.firstPacket < $1.value.firstPacket }) {
+            flows[key] = nil
+            emit(flow)
+        }
+    }
+
+    private func evictOldest() {
+        guard let (key, flow) = flows.min(by: { $0.value.last < $1.value.last }) else { return }
+        flows[key] = nil
+        evicted += 1
+        emit(flow)
+    }
+}
+
+extension Flow {
+    mutating func update(with packet: Packet) {
+        let fromOriginator = packet.source == originator && packet.sourcePort == originatorPort
+        last = packet.timestamp
+        if fromOriginator {
+            packets.originator += 1
+            bytes.originator += packet.payloadLength
+        } else {
+            packets.responder += 1
+            bytes.responder += packet.payloadLength
+        }
+        func mark(_ letter: Character) {
+            let value = fromOriginator ? letter : Character(letter.lowercased())
+            if !history.contains(value) { history.append(value) }
+        }
+        if ipProtocol == 6 {
+            let flags = packet.tcpFlags
+            if flags & Packet.syn != 0 { mark(flags & Packet.ack != 0 ? "H" : "S") }
+            if flags & Packet.fin != 0 { mark("F") }
+            if flags & Packet.rst != 0 { mark("R") }
+            if packet.payloadLength > 0 { mark("D") } else if flags == Packet.ack { mark("A") }
+        } else if packet.payloadLength > 0 {
+            mark("D")
+        }
+    }
+}
