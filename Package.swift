@@ -42,6 +42,7 @@ let package = Package(
         .testTarget(name: "TraceReadersTests", dependencies: ["TraceReaders", "TraceModel"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TraceReaders", "TraceModel", "FalcoRules", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "FalcoRules", "TraceReaders", "TraceModel", "Store"]),
+        .testTarget(name: "PacketsTests", dependencies: ["Packets", "TraceModel"]),
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Reports", "Packets", "TraceModel"]),
         .testTarget(name: "TracelabCLITests", dependencies: ["tracelab", "TraceReaders", "TraceModel"]),
     ],

@@ -23,8 +23,8 @@ public final class CaptureReader {
         self.handle = handle
         linkType = pcap_datalink(handle)
         linkTypeName = pcap_datalink_val_to_name(linkType).map { String(cString: $0) } ?? "DLT \(linkType)"
+        // From here on every property is set, so a throw runs deinit, which closes the handle.
         guard PacketDecoder.supportedLinkTypes[linkType] != nil else {
-            pcap_close(handle)
             throw TraceLabError("unsupported link type \(linkType) (\(linkTypeName)); TraceLab reads "
                                 + PacketDecoder.supportedLinkTypes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
                                 at: SourceLocation(file: path, line: 0, column: 0, offset: 0))
@@ -33,13 +33,11 @@ public final class CaptureReader {
             var program = bpf_program()
             guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
                 let message = String(cString: pcap_geterr(handle))
-                pcap_close(handle)
                 throw TraceLabError("filter '\(filter)': \(message)")
             }
             defer { pcap_freecode(&program) }
             guard pcap_setfilter(handle, &program) == 0 else {
                 let message = String(cString: pcap_geterr(handle))
-                pcap_close(handle)
                 throw TraceLabError("filter '\(filter)': \(message)")
             }
         }

@@ -68,6 +68,8 @@ public enum PacketDecoder {
         let headerLength = Int(data[start] & 0x0F) * 4
         let totalLength = Int(u16(data, start + 2))
         guard headerLength >= 20, totalLength >= headerLength, data.count >= start + headerLength else { packet.truncated = true; return }
+        // The IP length claims more than was captured: cut by the snap length, or a lie.
+        if totalLength > data.count - start { packet.truncated = true }
         packet.ipID = u16(data, start + 4)
         let fragment = u16(data, start + 6)
         packet.dontFragment = fragment & 0x4000 != 0
