@@ -12,7 +12,60 @@ public struct Flow: Sendable {
     public var firstPacket: Int
     public var packets = (originator: 0, responder: 0)
     public var bytes = (originator: 0, responder: 0)
-    public var history = ""
+    /// History letters in order of first appearance, one byte each (at most 12 distinct letters fit).
+    var historyLetters: (UInt64, UInt64) = (0, 0)
+    var historyCount = 0
+    /// Bit per letter seen, by `Flow.letterBit`.
+    var historySeen: UInt32 = 0
+
+    static func letterBit(_ letter: UInt8) -> UInt32 {
+        switch letter {
+        case UInt8(ascii: "S"): 1 << 0
+        case UInt8(ascii: "H"): 1 << 1
+        case UInt8(ascii: "A"): 1 << 2
+        case UInt8(ascii: "D"): 1 << 3
+        case UInt8(ascii: "F"): 1 << 4
+        case UInt8(ascii: "R"): 1 << 5
+        case UInt8(ascii: "s"): 1 << 6
+        case UInt8(ascii: "h"): 1 << 7
+        case UInt8(ascii: "a"): 1 << 8
+        case UInt8(ascii: "d"): 1 << 9
+        case UInt8(ascii: "f"): 1 << 10
+        case UInt8(ascii: "r"): 1 << 11
+        default: 1 << 12
+        }
+    }
+
+    func has(_ letter: Character) -> Bool { historySeen & Flow.letterBit(letter.asciiValue ?? 0) != 0 }
+
+    /// Position of a letter in the history, or nil.
+    func position(_ letter: Character) -> Int? {
+        let value = UInt64(letter.asciiValue ?? 0)
+        for index in 0..<historyCount {
+            let word = index < 8 ? historyLetters.0 : historyLetters.1
+            if word >> UInt64(8 * (index % 8)) & 0xFF == value { return index }
+        }
+        return nil
+    }
+
+    mutating func mark(_ letter: UInt8) {
+        let bit = Flow.letterBit(letter)
+        guard historySeen & bit == 0 else { return }
+        historySeen |= bit
+        let shift = UInt64(8 * (historyCount % 8))
+        if historyCount < 8 { historyLetters.0 |= UInt64(letter) << shift } else { historyLetters.1 |= UInt64(letter) << shift }
+        historyCount += 1
+    }
+
+    /// The history as Zeek writes it.
+    public var history: String {
+        var text = ""
+        for index in 0..<historyCount {
+            let word = index < 8 ? historyLetters.0 : historyLetters.1
+            text.append(Character(Unicode.Scalar(UInt8(word >> UInt64(8 * (index % 8)) & 0xFF))))
+        }
+        return text
+    }
     /// The originator's first packet: flags, window, options and whether its ack field was set without ACK.
     public var firstFlags: UInt8
     public var firstWindow: UInt16
@@ -24,22 +77,22 @@ public struct Flow: Sendable {
     /// No payload in either direction.
     /// No payload in either direction (TCP), or no answer with data (UDP, whose probes may carry a payload).
     public var carriedNoData: Bool {
-        ipProtocol == 17 ? bytes.responder == 0 && packets.responder == 0 : !history.contains("D") && !history.contains("d")
+        ipProtocol == 17 ? bytes.responder == 0 && packets.responder == 0 : !has("D") && !has("d")
     }
     /// The responder answered a SYN with SYN+ACK.
-    public var answeredOpen: Bool { history.contains("h") }
-    public var answeredReset: Bool { history.contains("r") }
+    public var answeredOpen: Bool { has("h") }
+    public var answeredReset: Bool { has("r") }
     /// The originator acknowledged the SYN+ACK: a completed handshake.
     public var completedHandshake: Bool {
-        guard let h = history.firstIndex(of: "h"), let a = history.firstIndex(of: "A") else { return false }
-        return a > h || history.contains("D")
+        guard let h = position("h"), let a = position("A") else { return false }
+        return a > h || has("D")
     }
 
     /// Zeek's conn_state for TCP: S0, S1, SF, REJ, RSTO, RSTR, RSTOS0, SH, OTH, ...
     public var state: String {
         guard ipProtocol == 6 else { return packets.responder > 0 ? "SF" : "S0" }
-        let s = history.contains("S"), h = history.contains("h"), R = history.contains("R"), r = history.contains("r")
-        let F = history.contains("F"), f = history.contains("f")
+        let s = has("S"), h = has("h"), R = has("R"), r = has("r")
+        let F = has("F"), f = has("f")
         if s && !h && r && !R { return "REJ" }
         if s && !h && R && !r { return "RSTOS0" }
         if R { return "RSTO" }
@@ -100,14 +153,17 @@ public final class FlowTable {
         guard packet.isTCP || packet.isUDP else { return }
         if packet.timestamp > lastSweep + 10_000_000_000 { sweep(now: packet.timestamp) }
         let key = FlowKey(packet)
-        if flows[key] == nil {
-            if flows.count >= maximumFlows { evictOldest() }
-            flows[key] = Flow(ipProtocol: packet.ipProtocol, originator: packet.source, originatorPort: packet.sourcePort, responder: packet.destination,
-                              responderPort: packet.destinationPort, first: packet.timestamp, last: packet.timestamp, firstPacket: packet.number,
-                              firstFlags: packet.tcpFlags, firstWindow: packet.window, firstOptions: packet.tcpOptions,
-                              firstAckWithoutFlag: packet.tcpFlags & Packet.ack == 0 && packet.acknowledgment != 0)
+        if let index = flows.index(forKey: key) {
+            flows.values[index].update(with: packet)
+            return
         }
-        flows[key]!.update(with: packet)
+        if flows.count >= maximumFlows { evictOldest() }
+        var flow = Flow(ipProtocol: packet.ipProtocol, originator: packet.source, originatorPort: packet.sourcePort, responder: packet.destination,
+                        responderPort: packet.destinationPort, first: packet.timestamp, last: packet.timestamp, firstPacket: packet.number,
+                        firstFlags: packet.tcpFlags, firstWindow: packet.window, firstOptions: packet.tcpOptions,
+                        firstAckWithoutFlag: packet.tcpFlags & Packet.ack == 0 && packet.acknowledgment != 0)
+        flow.update(with: packet)
+        flows[key] = flow
     }
 
     /// Finishes every flow (at the end of a capture), in order of first packet.
@@ -154,18 +210,15 @@ extension Flow {
             packets.responder += 1
             bytes.responder += packet.payloadLength
         }
-        func mark(_ letter: Character) {
-            let value = fromOriginator ? letter : Character(letter.lowercased())
-            if !history.contains(value) { history.append(value) }
-        }
+        let lower: UInt8 = fromOriginator ? 0 : 0x20
         if ipProtocol == 6 {
             let flags = packet.tcpFlags
-            if flags & Packet.syn != 0 { mark(flags & Packet.ack != 0 ? "H" : "S") }
-            if flags & Packet.fin != 0 { mark("F") }
-            if flags & Packet.rst != 0 { mark("R") }
-            if packet.payloadLength > 0 { mark("D") } else if flags == Packet.ack { mark("A") }
+            if flags & Packet.syn != 0 { mark((flags & Packet.ack != 0 ? UInt8(ascii: "H") : UInt8(ascii: "S")) | lower) }
+            if flags & Packet.fin != 0 { mark(UInt8(ascii: "F") | lower) }
+            if flags & Packet.rst != 0 { mark(UInt8(ascii: "R") | lower) }
+            if packet.payloadLength > 0 { mark(UInt8(ascii: "D") | lower) } else if flags == Packet.ack { mark(UInt8(ascii: "A") | lower) }
         } else if packet.payloadLength > 0 {
-            mark("D")
+            mark(UInt8(ascii: "D") | lower)
         }
     }
 }
