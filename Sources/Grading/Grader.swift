@@ -223,7 +223,12 @@ public final class Grader {
     private func ruleFires(_ item: AnswerKey.Item, _ spec: AnswerKey.RuleFires, _ context: SubmissionContext) throws(TraceLabError) -> CheckResult {
         let selector = try compileCondition(spec.fireOn)
         var targets: [Event] = []
-        for path in spec.fireTraces { targets += try events(path).filter(selector) }
+        var eventCount = 0
+        for path in spec.fireTraces {
+            let all = try events(path)
+            eventCount += all.count
+            targets += all.filter(selector)
+        }
         if targets.isEmpty { throw TraceLabError("item \(item.id): no event of the recordings matches '\(spec.fireOn)'", at: SourceLocation(file: key.path, line: 0, column: 0)) }
         let taken = Set(context.chosenRules.values.map(\.rule.name))
         var candidates = context.rules.filter { !taken.contains($0.name) }
@@ -246,11 +251,9 @@ public final class Grader {
                           evidence: Array(targets.prefix(3).map { "expected an alert on \(Self.describe($0))" }))
         }
         // A rule that fires on nearly every event is not a detection: no credit, and no rule for later items.
-        var eventCount = 0, firedAnywhere = 0
+        var firedAnywhere = 0
         for path in spec.fireTraces {
-            let all = try events(path)
-            eventCount += all.count
-            firedAnywhere += all.filter { best.rule.eventTypes.contains($0.type) && best.rule.predicate($0) }.count
+            firedAnywhere += try events(path).filter { best.rule.eventTypes.contains($0.type) && best.rule.predicate($0) }.count
         }
         if eventCount > 0, Double(firedAnywhere) >= 0.9 * Double(eventCount) {
             return result(item, fraction: 0, feedback: ["\"\(best.rule.name)\" fires on \(firedAnywhere) of the \(eventCount) events of \(spec.fireTraces.map(Self.fileName).joined(separator: ", ")): it matches (nearly) every event, which detects nothing."],
@@ -379,15 +382,14 @@ public final class Grader {
             let container = extractor("container.name")?.render(event) ?? ""
             let process = event.thread?.name ?? ""
             let file = event.fd.flatMap { $0.type == .file ? $0.name : nil }
-            marks.append(("priority", WrittenAnswers.markPriority(answer, expected: alert.priority).0, WrittenAnswers.markPriority(answer, expected: alert.priority).1))
-            let description = WrittenAnswers.markDescription(answer, rule: alert.rule, description: rule.description)
-            marks.append(("description", description.0, description.1))
-            let podMark = WrittenAnswers.markName(answer, expected: pod, what: "pod")
-            marks.append(("pod", podMark.0, podMark.1))
-            let containerMark = WrittenAnswers.markName(answer, expected: container, what: "container")
-            marks.append(("container", containerMark.0, containerMark.1))
-            let action = WrittenAnswers.markAction(answer, process: process, file: file, synonyms: spec.synonyms)
-            marks.append(("action", action.0, action.1))
+            let parts: [(String, (WrittenAnswers.Mark, String))] = [
+                ("priority", WrittenAnswers.markPriority(answer, expected: alert.priority)),
+                ("description", WrittenAnswers.markDescription(answer, rule: alert.rule, description: rule.description)),
+                ("pod", WrittenAnswers.markName(answer, expected: pod, what: "pod")),
+                ("container", WrittenAnswers.markName(answer, expected: container, what: "container")),
+                ("action", WrittenAnswers.markAction(answer, process: process, file: file, synonyms: spec.synonyms)),
+            ]
+            marks += parts.map { ($0.0, $0.1.0, $0.1.1) }
         }
         let right = marks.filter { $0.1 == .right }.count
         let review = marks.contains { $0.1 == .needsReview }

@@ -49,15 +49,21 @@ public struct Submission: Sendable {
         guard let bytes = FileBytes.read(path) else { throw TraceLabError("cannot be read", at: SourceLocation(file: path, line: 0, column: 0)) }
         guard SubmissionArchive.kind(bytes) != nil else { throw TraceLabError("not a folder, zip or tar.gz", at: SourceLocation(file: path, line: 0, column: 0)) }
         let contents = try SubmissionArchive.read(bytes, name: path, limits: archiveLimits)
-        var name = path.split(separator: "/").last.map(String.init) ?? path
-        for suffix in [".tar.gz", ".tgz", ".zip"] where name.lowercased().hasSuffix(suffix) { name = String(name.dropLast(suffix.count)) }
-        var submission = Submission(name: name, path: path, rulesFiles: [], configFile: nil, answers: [:], dashboards: [], found: [], problems: contents.problems)
+        var submission = Submission(name: Submission.name(of: path), path: path, rulesFiles: [], configFile: nil, answers: [:], dashboards: [], found: [], problems: contents.problems)
         // Archives often wrap everything in one top folder: paths are kept as they are, only names matter.
         for entry in contents.entries.sorted(by: { $0.path < $1.path }) where !entry.path.split(separator: "/").contains(where: { $0.hasPrefix(".") || $0 == "__MACOSX" }) {
             submission.recognise(entry.path, entry.bytes)
         }
         submission.rulesFiles.sort { $0.name < $1.name }
         return submission
+    }
+
+    /// A submission's name: its folder or file name, without an archive suffix.
+    public static func name(of path: String) -> String {
+        let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+        var name = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+        for suffix in [".tar.gz", ".tgz", ".zip"] where name.lowercased().hasSuffix(suffix) { name = String(name.dropLast(suffix.count)) }
+        return name
     }
 
     /// SHA-256 of what a submission holds: an archive's bytes, or a folder's file paths and contents (the
@@ -91,7 +97,7 @@ public struct Submission: Sendable {
             throw TraceLabError("not a folder (or a symbolic link, which is not followed)", at: SourceLocation(file: directory, line: 0, column: 0))
         }
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        var submission = Submission(name: name ?? (base.split(separator: "/").last.map(String.init) ?? base), path: base, rulesFiles: [], configFile: nil,
+        var submission = Submission(name: name ?? Submission.name(of: base), path: base, rulesFiles: [], configFile: nil,
                                     answers: [:], dashboards: [], found: [], problems: [])
         var files: [String] = []
         collect(base, relative: "", depth: 0, limits: limits, files: &files, problems: &submission.problems)

@@ -104,13 +104,13 @@ public final class Detectors {
         }
         // A probe: no data either way (Zeek counts such attempts as failed; an answered SYN counts too).
         guard flow.carriedNoData else { return }
-        if flow.ipProtocol == 6 {
-            tcpPairs[flow.originator, default: [:]][flow.responder, default: Probes()].ports[flow.responderPort] = flow
-            tcpPairs[flow.originator]?[flow.responder]?.packets += flow.packets.originator + flow.packets.responder
-        } else if flow.ipProtocol == 17 {
-            udpPairs[flow.originator, default: [:]][flow.responder, default: Probes()].ports[flow.responderPort] = flow
-            udpPairs[flow.originator]?[flow.responder]?.packets += flow.packets.originator + flow.packets.responder + flow.unreachable
+        func record(_ pairs: inout [PacketAddress: [PacketAddress: Probes]]) {
+            var probes = pairs[flow.originator]?[flow.responder] ?? Probes()
+            probes.ports[flow.responderPort] = flow
+            probes.packets += flow.packets.originator + flow.packets.responder + flow.unreachable
+            pairs[flow.originator, default: [:]][flow.responder] = probes
         }
+        if flow.ipProtocol == 6 { record(&tcpPairs) } else if flow.ipProtocol == 17 { record(&udpPairs) }
         portTargets[flow.originator, default: [:]][flow.responderPort, default: []].insert(flow.responder)
     }
 

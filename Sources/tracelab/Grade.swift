@@ -65,7 +65,7 @@ struct Grade: ParsableCommand {
         let keyFingerprint = answerKey.fingerprint(engineVersion: TraceLab.version)
         var names: [String] = []
         var usedNames: Set<String> = []
-        for path in submissions { names.append(Self.uniqueName(Self.submissionName(path), &usedNames)) }
+        for path in submissions { names.append(Self.uniqueName(Submission.name(of: path), &usedNames)) }
         let fingerprints = submissions.map { Submission.fingerprint(path: $0) }
         // Resume: a submission whose content and key are unchanged keeps the grade written last time.
         var reports: [GradeReport?] = Array(repeating: nil, count: submissions.count)
@@ -149,16 +149,8 @@ struct Grade: ParsableCommand {
         return results.all
     }
 
-    /// A submission's name: its folder or file name, without an archive suffix.
-    static func submissionName(_ path: String) -> String {
-        let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
-        var name = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
-        for suffix in [".tar.gz", ".tgz", ".zip"] where name.lowercased().hasSuffix(suffix) { name = String(name.dropLast(suffix.count)) }
-        return name
-    }
-
     static func failedReport(_ key: AnswerKey, path: String, reason: String) -> GradeReport {
-        GradeReport(submission: submissionName(path), keyName: key.name, keyVersion: key.version,
+        GradeReport(submission: Submission.name(of: path), keyName: key.name, keyVersion: key.version,
                            checks: key.items.map { CheckResult(itemID: $0.id, question: $0.question, title: $0.title, score: 0, maximum: $0.points,
                                                                status: .failed, feedback: ["not graded"], evidence: []) },
                            found: [], problems: [], error: reason)
