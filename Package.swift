@@ -23,7 +23,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CPcap", providers: [.apt(["libpcap-dev"])]),
-        .target(name: "Packets", dependencies: ["CPcap", "TraceModel"]),
+        .target(name: "CGzipStream", dependencies: ["CZlib"]),
+        .target(name: "Packets", dependencies: ["CPcap", "CGzipStream", "TraceModel"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TraceModel", dependencies: ["CLibCrypto"]),
         .target(name: "TraceReaders", dependencies: ["TraceModel"]),

@@ -1,12 +1,17 @@
 import CPcap
+import CGzipStream
+import Glibc
 import TraceModel
 
-/// Reads pcap and pcapng files through libpcap, with nanosecond timestamps and an optional BPF filter
-/// (tcpdump's syntax). A capture cut mid-record ends the reading with a problem that names the packet.
+/// Reads pcap and pcapng files through libpcap, plain or gzip-compressed (streamed through zlib, as
+/// tcpdump reads `.pcap.gz`), with nanosecond timestamps and an optional BPF filter (tcpdump's syntax).
+/// A capture cut mid-record ends the reading with a problem that names the packet.
 public final class CaptureReader {
     public let path: String
     public let linkType: Int32
     public let linkTypeName: String
+    /// The file is gzip-compressed.
+    public let compressed: Bool
     private let handle: OpaquePointer
     /// Packets read so far (after the filter).
     public private(set) var count = 0
@@ -16,7 +21,20 @@ public final class CaptureReader {
     public init(path: String, filter: String? = nil) throws(TraceLabError) {
         self.path = path
         var error = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
-        guard let handle = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &error) else {
+        let precision = UInt32(PCAP_TSTAMP_PRECISION_NANO)
+        compressed = Self.isGzip(path)
+        var opened: OpaquePointer?
+        if compressed {
+            guard let stream = tracelab_gzip_fopen(path) else {
+                throw TraceLabError("cannot open the gzip file: \(String(cString: strerror(errno)))", at: SourceLocation(file: path, line: 0, column: 0, offset: 0))
+            }
+            opened = pcap_fopen_offline_with_tstamp_precision(stream, precision, &error)
+            // On failure libpcap leaves the stream to its caller.
+            if opened == nil { fclose(stream) }
+        } else {
+            opened = pcap_open_offline_with_tstamp_precision(path, precision, &error)
+        }
+        guard let handle = opened else {
             let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw TraceLabError("not a capture libpcap can read: \(message)", at: SourceLocation(file: path, line: 0, column: 0, offset: 0))
         }
@@ -45,6 +63,15 @@ public final class CaptureReader {
 
     deinit { pcap_close(handle) }
 
+    /// True when the file starts with gzip's magic number.
+    public static func isGzip(_ path: String) -> Bool {
+        guard let file = fopen(path, "rb") else { return false }
+        defer { fclose(file) }
+        var magic: [UInt8] = [0, 0]
+        return fread(&magic, 1, 2, file) == 2 && magic == [0x1F, 0x8B]
+    }
+
+
     /// Reads and decodes the next packet into `packet`; false at the end (or after a cut record).
     public func next(_ packet: inout Packet) -> Bool {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
@@ -52,7 +79,8 @@ public final class CaptureReader {
         let status = pcap_next_ex(handle, &header, &data)
         guard status == 1, let header, let data else {
             if status == -1 {
-                problems.append("after packet \(count): \(String(cString: pcap_geterr(handle)))")
+                let message = String(cString: pcap_geterr(handle))
+                problems.append("after packet \(count): " + (compressed ? "the gzip stream is cut short or corrupt (\(message))" : message))
             }
             return false
         }

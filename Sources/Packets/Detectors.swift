@@ -21,6 +21,10 @@ public struct Detection: Sendable {
     /// Packet numbers of the first probes.
     public var evidence: [Int]
     public var summary: String
+    /// Floods: the busiest second's count, and the destination's own rate over the capture's other
+    /// seconds (nil for scans, or when the capture has too few such seconds).
+    public var peakPerSecond = 0
+    public var baseline: Double?
 }
 
 /// Thresholds of the detectors. Defaults follow Zeek's scan policy and TRW (see docs/detection.md).
@@ -40,6 +44,10 @@ public struct DetectorSettings: Sendable {
     /// UDP or ICMP packets to one destination, and rate.
     public var packetFloodMinimum = 5000
     public var packetFloodRate = 1000.0
+    /// A flood's mean rate must also be this many times the destination's baseline: its mean rate over
+    /// the capture's other seconds, measured when there are at least `baselineMinimumSeconds` of them.
+    public var floodRelativeFactor = 10.0
+    public var baselineMinimumSeconds = 5
     public init() {}
 }
 
@@ -59,14 +67,20 @@ public final class Detectors {
     private var arpAsks: [PacketAddress: (targets: Set<PacketAddress>, first: UInt64, last: UInt64, packets: [Int])] = [:]
     private var echoAsks: [PacketAddress: (targets: Set<PacketAddress>, first: UInt64, last: UInt64, packets: [Int])] = [:]
     /// (destination, port) → SYN flows.
-    private struct SynTarget { var flows = 0, completed = 0, first = UInt64.max, last: UInt64 = 0, sources: Set<PacketAddress> = [], evidence: [Int] = [], fingerprint: [String: Int] = [:] }
+    private struct SynTarget { var timeline = RateTimeline(), sources: Set<PacketAddress> = [], fingerprint: [String: Int] = [:] }
     private var synTargets: [PacketAddress: [UInt16: SynTarget]] = [:]
-    private var packetRates: [PacketAddress: (udp: Int, icmp: Int, first: UInt64, last: UInt64, sources: Set<PacketAddress>, evidence: [Int])] = [:]
+    /// Destination → UDP and ICMP packets (not ICMP errors) per second.
+    private struct PacketTarget { var udp = RateTimeline(), icmp = RateTimeline(), sources: Set<PacketAddress> = [] }
+    private var packetTargets: [PacketAddress: PacketTarget] = [:]
+    /// The capture's first and last packet times.
+    private var captureFirst = UInt64.max, captureLast: UInt64 = 0
 
     public init(settings: DetectorSettings = DetectorSettings()) { self.settings = settings }
 
     /// Sees every packet (for ARP, ICMP echo and packet floods).
     public func observe(_ packet: Packet) {
+        captureFirst = min(captureFirst, packet.timestamp)
+        captureLast = max(captureLast, packet.timestamp)
         if packet.network == .arp, packet.arpOperation == 1 {
             var entry = arpAsks[packet.source] ?? ([], packet.timestamp, packet.timestamp, [])
             if entry.targets.insert(packet.destination).inserted, entry.packets.count < 5 { entry.packets.append(packet.number) }
@@ -80,25 +94,23 @@ public final class Detectors {
             echoAsks[packet.source] = entry
         }
         if packet.isUDP || (packet.isICMP && packet.quotedProtocol == 0) {
-            var entry = packetRates[packet.destination] ?? (0, 0, packet.timestamp, packet.timestamp, [], [])
-            if packet.isUDP { entry.udp += 1 } else { entry.icmp += 1 }
-            entry.last = packet.timestamp
-            if entry.sources.count < 1000 { entry.sources.insert(packet.source) }
-            if entry.evidence.count < 5 { entry.evidence.append(packet.number) }
-            packetRates[packet.destination] = entry
+            var target = packetTargets.removeValue(forKey: packet.destination) ?? PacketTarget()
+            if packet.isUDP {
+                target.udp.add(at: packet.timestamp, packet: packet.number, good: false)
+            } else {
+                target.icmp.add(at: packet.timestamp, packet: packet.number, good: false)
+            }
+            if target.sources.count < 1000 { target.sources.insert(packet.source) }
+            packetTargets[packet.destination] = target
         }
     }
 
     /// Sees every finished flow.
     public func observe(_ flow: Flow) {
         if flow.ipProtocol == 6, flow.firstFlags & Packet.syn != 0, flow.firstFlags & Packet.ack == 0 {
-            var target = synTargets[flow.responder, default: [:]][flow.responderPort, default: SynTarget()]
-            target.flows += 1
-            if flow.completedHandshake { target.completed += 1 }
-            target.first = min(target.first, flow.first)
-            target.last = max(target.last, flow.last)
+            var target = synTargets[flow.responder]?.removeValue(forKey: flow.responderPort) ?? SynTarget()
+            target.timeline.add(at: flow.first, packet: flow.firstPacket, good: flow.completedHandshake)
             if target.sources.count < 1000 { target.sources.insert(flow.originator) }
-            if target.evidence.count < 5 { target.evidence.append(flow.firstPacket) }
             target.fingerprint[Self.fingerprint(flow), default: 0] += 1
             synTargets[flow.responder, default: [:]][flow.responderPort] = target
         }
@@ -191,29 +203,38 @@ public final class Detectors {
                                      summary: "\(source) \(technique) ping sweep of \(entry.targets.count) addresses"))
             }
         }
-        // SYN floods: one destination port, many SYNs, fast, few completed handshakes.
+        // Floods: seconds over the rate, against the destination's own baseline; SYN floods with few
+        // completed handshakes.
+        let span = Int64(min(captureFirst, captureLast) / 1_000_000_000)...Int64(captureLast / 1_000_000_000)
+        func floods(_ timeline: RateTimeline, rate: Double, minimum: Int) -> [FloodWindow] {
+            timeline.floods(span: span, rate: rate, minimum: minimum, relativeFactor: settings.floodRelativeFactor, baselineMinimumSeconds: settings.baselineMinimumSeconds)
+        }
         for destination in synTargets.keys.sorted() {
-            for (port, target) in (synTargets[destination] ?? [:]).sorted(by: { $0.key < $1.key }) where target.flows >= settings.synFloodMinimum {
-                let seconds = max(1e-6, Double(target.last - target.first) / 1e9)
-                let rate = Double(target.flows) / seconds
-                let completed = Double(target.completed) / Double(target.flows)
-                guard rate >= settings.synFloodRate, completed <= settings.synFloodCompletedRatio else { continue }
-                let fingerprint = target.fingerprint.max { ($0.value, $1.key) < ($1.value, $0.key) }.map { "\($0.key) on \($0.value) of \(target.flows) SYNs" } ?? ""
-                out.append(Detection(kind: .synFlood, technique: "SYN", confidence: 1, fingerprint: fingerprint, sources: target.sources.sorted(),
-                                     targets: [destination], ports: 1, openPorts: [], first: target.first, last: target.last, packets: target.flows,
-                                     evidence: target.evidence,
-                                     summary: String(format: "SYN flood of %@ port %d: %d SYNs at %.0f/s from %d source(s), %.1f%% handshakes completed",
-                                                     "\(destination)", Int(port), target.flows, rate, target.sources.count, completed * 100)))
+            for (port, target) in (synTargets[destination] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                for flood in floods(target.timeline, rate: settings.synFloodRate, minimum: settings.synFloodMinimum) {
+                    let completed = Double(flood.good) / Double(flood.count)
+                    guard completed <= settings.synFloodCompletedRatio else { continue }
+                    let total = target.fingerprint.values.reduce(0, +)
+                    let fingerprint = target.fingerprint.max { ($0.value, $1.key) < ($1.value, $0.key) }.map { "\($0.key) on \($0.value) of \(total) SYNs" } ?? ""
+                    out.append(Detection(kind: .synFlood, technique: "SYN", confidence: 1, fingerprint: fingerprint, sources: target.sources.sorted(),
+                                         targets: [destination], ports: 1, openPorts: [], first: flood.first, last: flood.last, packets: flood.count,
+                                         evidence: flood.evidence,
+                                         summary: String(format: "SYN flood of %@ port %d: %d SYNs at %.0f/s (peak %d in one second, %@) from %d source(s), %.1f%% handshakes completed",
+                                                         "\(destination)", Int(port), flood.count, flood.rate, flood.peak, flood.baselineText, target.sources.count, completed * 100),
+                                         peakPerSecond: flood.peak, baseline: flood.baseline))
+                }
             }
         }
-        for destination in packetRates.keys.sorted() {
-            guard let entry = packetRates[destination] else { continue }
-            let seconds = max(1e-6, Double(entry.last - entry.first) / 1e9)
-            for (count, kind, name) in [(entry.udp, Detection.Kind.udpFlood, "UDP"), (entry.icmp, Detection.Kind.icmpFlood, "ICMP")]
-            where count >= settings.packetFloodMinimum && Double(count) / seconds >= settings.packetFloodRate {
-                out.append(Detection(kind: kind, technique: name, confidence: 1, fingerprint: "", sources: entry.sources.sorted(), targets: [destination],
-                                     ports: 0, openPorts: [], first: entry.first, last: entry.last, packets: count, evidence: entry.evidence,
-                                     summary: String(format: "%@ flood of %@: %d packets at %.0f/s", name, "\(destination)", count, Double(count) / seconds)))
+        for destination in packetTargets.keys.sorted() {
+            guard let target = packetTargets[destination] else { continue }
+            for (timeline, kind, name) in [(target.udp, Detection.Kind.udpFlood, "UDP"), (target.icmp, Detection.Kind.icmpFlood, "ICMP")] {
+                for flood in floods(timeline, rate: settings.packetFloodRate, minimum: settings.packetFloodMinimum) {
+                    out.append(Detection(kind: kind, technique: name, confidence: 1, fingerprint: "", sources: target.sources.sorted(), targets: [destination],
+                                         ports: 0, openPorts: [], first: flood.first, last: flood.last, packets: flood.count, evidence: flood.evidence,
+                                         summary: String(format: "%@ flood of %@: %d packets at %.0f/s (peak %d in one second, %@)",
+                                                         name, "\(destination)", flood.count, flood.rate, flood.peak, flood.baselineText),
+                                         peakPerSecond: flood.peak, baseline: flood.baseline))
+                }
             }
         }
         return out

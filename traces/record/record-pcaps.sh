@@ -3,6 +3,7 @@
 # namespaces created here and removed at the end. Addresses are TEST-NET-1 (192.0.2.0/24) and exist only
 # inside the namespaces, which have no default route: nothing leaves the machine. Every run is bounded in
 # packets and time. Run as root from the repository root: bash traces/record/record-pcaps.sh
+# ONLY="name ..." records just the named captures (the others are left as they are).
 #
 # Topology: tl-atk (192.0.2.1) and three targets tl-t2/tl-t3/tl-t4 (192.0.2.2-4), each joined by a veth
 # pair to a bridge in tl-sw. Captures are taken with tcpdump on the attacker's interface, so both
@@ -53,6 +54,7 @@ sleep 1
 # capture NAME COMMAND...: tcpdump on the attacker's side around one command run in tl-atk.
 capture() {
   local name=$1; shift
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then return; fi
   ip netns exec tl-atk tcpdump -Z root -i v-atk -n -U -s 262144 -w "$OUT/$name.pcap" 2>/dev/null &
   local tcpdump=$!
   sleep 1.5
@@ -83,3 +85,20 @@ for i in range(30):
     s.recvfrom(2048)
 "'
 capture benign-health-probe bash -c 'for i in $(seq 1 8); do curl -s -o /dev/null http://192.0.2.2:8080/healthz; sleep 1; done'
+# Many short legitimate connections: 1,500 HTTP requests back to back (each connect, request, answer,
+# close), a SYN rate as high as a flood's but every handshake completed.
+capture benign-many-connections python3 -c '
+import socket
+for i in range(1500):
+    c = socket.create_connection(("192.0.2.2", 80), timeout=2)
+    c.sendall(b"HEAD / HTTP/1.0\r\n\r\n")
+    while c.recv(4096): pass
+    c.close()
+'
+# A flood amid normal traffic: a health probe twice a second for 20 s, and 6 s in, 10,000 SYNs by
+# hping3 to the same port. The probes before and after the flood are the capture's own baseline.
+capture hping3-flood-amid-probes bash -c '
+  (for i in $(seq 1 40); do curl -s -m 1 -o /dev/null http://192.0.2.2:8080/healthz; sleep 0.5; done) &
+  sleep 6
+  hping3 -q -S -i u100 -c 10000 -p 8080 192.0.2.2
+  wait'
