@@ -12,6 +12,11 @@ public final class CaptureReader {
     public let linkTypeName: String
     /// The file is gzip-compressed.
     public let compressed: Bool
+    /// "pcap" or "pcapng" (from the magic number), with ".gz" when compressed.
+    public var format: String {
+        let magic = Self.firstBytes(path, count: 4, compressed: compressed)
+        return (magic == [0x0A, 0x0D, 0x0D, 0x0A] ? "pcapng" : "pcap") + (compressed ? ".gz" : "")
+    }
     private let handle: OpaquePointer
     /// Packets read so far (after the filter).
     public private(set) var count = 0
@@ -63,12 +68,32 @@ public final class CaptureReader {
 
     deinit { pcap_close(handle) }
 
+    /// A capture's short name (its series are labelled `capture="nmap-syn"`, scenarios refer to it): the
+    /// file name without `.gz`, `.pcapng`, `.pcap` or `.cap`.
+    public static func name(of path: String) -> String {
+        var name = path.split(separator: "/").last.map(String.init) ?? path
+        for suffix in [".gz", ".pcapng", ".pcap", ".cap"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+        return name
+    }
+
+    /// True when the file (or its inflated content) starts with a pcap or pcapng magic number.
+    public static func isCapture(_ path: String) -> Bool {
+        let magic = firstBytes(path, count: 4, compressed: isGzip(path))
+        return [[0xA1, 0xB2, 0xC3, 0xD4], [0xD4, 0xC3, 0xB2, 0xA1], [0xA1, 0xB2, 0x3C, 0x4D], [0x4D, 0x3C, 0xB2, 0xA1], [0x0A, 0x0D, 0x0D, 0x0A]].contains(magic)
+    }
+
     /// True when the file starts with gzip's magic number.
     public static func isGzip(_ path: String) -> Bool {
-        guard let file = fopen(path, "rb") else { return false }
+        firstBytes(path, count: 2, compressed: false) == [0x1F, 0x8B]
+    }
+
+    /// The first bytes of a file (of its inflated content when compressed); fewer when it is shorter.
+    static func firstBytes(_ path: String, count: Int, compressed: Bool) -> [UInt8] {
+        guard let file = compressed ? tracelab_gzip_fopen(path) : fopen(path, "rb") else { return [] }
         defer { fclose(file) }
-        var magic: [UInt8] = [0, 0]
-        return fread(&magic, 1, 2, file) == 2 && magic == [0x1F, 0x8B]
+        var bytes = [UInt8](repeating: 0, count: count)
+        let read = fread(&bytes, 1, count, file)
+        return Array(bytes.prefix(read))
     }
 
 

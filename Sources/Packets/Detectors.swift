@@ -245,21 +245,59 @@ public final class Detectors {
 public struct CaptureAnalysis: Sendable {
     public var packets = 0
     public var tcp = 0, udp = 0, icmp = 0, arp = 0, other = 0, truncated = 0
+    /// Flows finished in all, and the ones kept (when asked for).
+    public var flowCount = 0
     public var flows: [Flow] = []
     public var detections: [Detection] = []
+    /// Packet-derived counter series (when asked for).
+    public var series: [Series] = []
     public var problems: [String] = []
     public var linkType = ""
+    /// "pcap" or "pcapng", with ".gz" when compressed.
+    public var format = ""
+    /// First and last packet times (ns since the epoch); nil for an empty capture.
+    public var first: UInt64?
+    public var last: UInt64?
+
+    /// What a run computes beyond the counts and detections, and who sees each packet and flow.
+    public struct Options {
+        public var filter: String?
+        public var settings = DetectorSettings()
+        /// Keep every finished flow in `flows` (off for large captures).
+        public var keepFlows = true
+        /// Compute the per-host, per-second series, labelled with this capture name.
+        public var metricsCapture: String?
+        public var onPacket: ((Packet) -> Void)?
+        public var onFlow: ((Flow) -> Void)?
+        public init(filter: String? = nil, keepFlows: Bool = true) {
+            self.filter = filter
+            self.keepFlows = keepFlows
+        }
+    }
 
     /// Analyses one capture; `keepFlows` keeps every finished flow for listing (off for large captures).
     public static func run(path: String, filter: String? = nil, settings: DetectorSettings = DetectorSettings(), keepFlows: Bool = true) throws(TraceModel.TraceLabError) -> CaptureAnalysis {
-        let reader = try CaptureReader(path: path, filter: filter)
+        var options = Options(filter: filter, keepFlows: keepFlows)
+        options.settings = settings
+        return try run(path: path, options: options)
+    }
+
+    /// Analyses one capture with the given options.
+    public static func run(path: String, options: Options) throws(TraceModel.TraceLabError) -> CaptureAnalysis {
+        let reader = try CaptureReader(path: path, filter: options.filter)
         var analysis = CaptureAnalysis()
         analysis.linkType = reader.linkTypeName
-        let detectors = Detectors(settings: settings)
+        analysis.format = reader.format
+        let detectors = Detectors(settings: options.settings)
+        let metrics = options.metricsCapture == nil ? nil : PacketMetrics()
         var kept: [Flow] = []
+        var flowCount = 0
         let table = FlowTable { flow in
+            flowCount += 1
             detectors.observe(flow)
-            if keepFlows { kept.append(flow) }
+            metrics?.observe(flow)
+            options.onFlow?(flow)
+            if options.keepFlows { kept.append(flow) }
         }
         var packet = Packet()
         while reader.next(&packet) {
@@ -267,13 +305,22 @@ public struct CaptureAnalysis: Sendable {
             if packet.truncated { analysis.truncated += 1 }
             if packet.isTCP { analysis.tcp += 1 } else if packet.isUDP { analysis.udp += 1 } else if packet.isICMP { analysis.icmp += 1 }
             else if packet.network == .arp { analysis.arp += 1 } else { analysis.other += 1 }
+            analysis.first = min(analysis.first ?? packet.timestamp, packet.timestamp)
+            analysis.last = max(analysis.last ?? packet.timestamp, packet.timestamp)
             detectors.observe(packet)
+            metrics?.observe(packet)
+            options.onPacket?(packet)
             table.add(packet)
         }
         table.finish()
+        analysis.flowCount = flowCount
         analysis.flows = kept.sorted { $0.firstPacket < $1.firstPacket }
         analysis.detections = detectors.detections()
-        analysis.problems = reader.problems
+        if let metrics, let name = options.metricsCapture {
+            analysis.series = metrics.series(capture: name)
+            if metrics.overflowHosts > 0 { analysis.problems.append("more than \(PacketMetrics.maximumHosts) hosts: the rest are counted as host=\"other\" in the metric series") }
+        }
+        analysis.problems = reader.problems + analysis.problems
         if table.evicted > 0 { analysis.problems.append("\(table.evicted) flows finished early: more than \(table.maximumFlows) open at once") }
         if analysis.truncated > 0 { analysis.problems.append("\(analysis.truncated) packets with headers cut short or lengths that lie") }
         return analysis

@@ -1,18 +1,23 @@
 import FalcoRules
+import Packets
 import TraceModel
 import TraceReaders
 import Yams
 
-/// A lab scenario (`scenarios/*.yaml`, docs/scenario-format.md): its recorded traces, the lab
-/// questions it serves, the alerts the rules must raise on it and whether anything else may fire.
+/// A lab scenario (`scenarios/*.yaml`, docs/scenario-format.md): its recorded syscall traces and packet
+/// captures, the lab questions it serves, the alerts the rules must raise and the detections the packet
+/// detectors must make, and whether anything else may fire.
 public struct Scenario: Sendable {
     public var name: String
     public var description: String
     public var questions: [String]
     /// Trace files, relative to the scenario file's folder when not absolute.
     public var traces: [String]
+    /// Packet captures, resolved like the traces.
+    public var captures: [String]
     public var expectedAlerts: [ExpectedAlert]
-    /// When true, no alert other than the expected ones may fire.
+    public var expectedDetections: [ExpectedDetection]
+    /// When true, no alert and no detection other than the expected ones may fire.
     public var silent: Bool
     /// The file it was read from.
     public var path: String
@@ -29,6 +34,46 @@ public struct Scenario: Sendable {
         public var ruleSets: [String]
         /// How many times at least (default 1).
         public var atLeast: Int
+    }
+
+    /// A detection the packet detectors must make on the captures.
+    public struct ExpectedDetection: Sendable {
+        public var kind: Detection.Kind
+        /// The technique exactly (`SYN`, `connect`, `UDP`...), when given.
+        public var technique: String?
+        /// An address among the detection's sources, and addresses that must all be among its targets.
+        public var source: String?
+        public var targets: [String]
+        /// The open ports exactly, when given.
+        public var openPorts: [UInt16]?
+        /// The capture (file name without extension) it must come from, when given.
+        public var capture: String?
+
+        /// Why a detection does not meet this expectation; nil when it does.
+        public func mismatch(_ detection: Detection) -> String? {
+            var reasons: [String] = []
+            if detection.kind != kind { reasons.append("kind \(detection.kind.rawValue)") }
+            if let technique, detection.technique != technique { reasons.append("technique \(detection.technique) (expected \(technique))") }
+            if let source, !detection.sources.map(\.description).contains(source) {
+                reasons.append("sources \(detection.sources.map(\.description).joined(separator: ",")) (expected \(source))")
+            }
+            let found = Set(detection.targets.map(\.description))
+            let absent = targets.filter { !found.contains($0) }
+            if !absent.isEmpty { reasons.append("targets without \(absent.joined(separator: ","))") }
+            if let openPorts, detection.openPorts != openPorts {
+                reasons.append("open ports \(detection.openPorts.map(String.init).joined(separator: ",")) (expected \(openPorts.map(String.init).joined(separator: ",")))")
+            }
+            return reasons.isEmpty ? nil : reasons.joined(separator: ", ")
+        }
+
+        public var description: String {
+            var text = kind.rawValue
+            if let technique { text += " [\(technique)]" }
+            if let source { text += " from \(source)" }
+            if !targets.isEmpty { text += " of \(targets.joined(separator: ","))" }
+            if let capture { text += " in \(capture)" }
+            return text
+        }
     }
 
     /// Reads a scenario file; errors give the file, line and column.
@@ -64,18 +109,46 @@ public struct Scenario: Sendable {
                                               fields: fields, ruleSets: try strings(item, "rule_sets"), atLeast: atLeast))
             }
         }
+        var detections: [ExpectedDetection] = []
+        if let items = root["expect_detections"] {
+            guard case .sequence(let list) = items else { throw fail("'expect_detections' must be a list of detections", items) }
+            for item in list {
+                guard let kindText = try string(item, "kind") else { continue }
+                guard let kind = Detection.Kind(rawValue: kindText) else {
+                    throw fail("unknown detection kind '\(kindText)' (known: port-scan, subnet-scan, sweep, ping-sweep, syn-flood, udp-flood, icmp-flood)", item["kind"])
+                }
+                var openPorts: [UInt16]?
+                if item["open_ports"] != nil {
+                    let texts = try strings(item, "open_ports")
+                    let ports = texts.compactMap { UInt16($0) }
+                    guard ports.count == texts.count else { throw fail("'open_ports' must be port numbers", item["open_ports"]) }
+                    openPorts = ports
+                }
+                detections.append(ExpectedDetection(kind: kind, technique: try string(item, "technique", required: false), source: try string(item, "source", required: false),
+                                                    targets: try strings(item, "targets"), openPorts: openPorts, capture: try string(item, "capture", required: false)))
+            }
+        }
         let silentText = try string(root, "silent", required: false) ?? "true"
         guard let silent = ["true": true, "false": false][silentText.lowercased()] else { throw fail("'silent' must be true or false", root["silent"]) }
         let name = try string(root, "scenario") ?? ""
         let traces = try strings(root, "traces")
-        if traces.isEmpty { throw fail("a scenario needs at least one trace in 'traces'", root) }
+        let captures = try strings(root, "captures")
+        if traces.isEmpty && captures.isEmpty { throw fail("a scenario needs at least one trace in 'traces' or capture in 'captures'", root) }
+        if !expected.isEmpty && traces.isEmpty { throw fail("'expect' lists alerts but the scenario has no syscall traces", root["expect"]) }
+        if !detections.isEmpty && captures.isEmpty { throw fail("'expect_detections' lists detections but the scenario has no captures", root["expect_detections"]) }
         return Scenario(name: name, description: try string(root, "description", required: false) ?? "",
-                        questions: try strings(root, "questions"), traces: traces, expectedAlerts: expected, silent: silent, path: path)
+                        questions: try strings(root, "questions"), traces: traces, captures: captures, expectedAlerts: expected,
+                        expectedDetections: detections, silent: silent, path: path)
     }
 
     /// The trace paths, resolved against the scenario's folder.
-    public var tracePaths: [String] {
+    public var tracePaths: [String] { resolve(traces) }
+
+    /// The capture paths, resolved against the scenario's folder.
+    public var capturePaths: [String] { resolve(captures) }
+
+    private func resolve(_ paths: [String]) -> [String] {
         let folder = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        return traces.map { $0.hasPrefix("/") || folder.isEmpty ? $0 : folder + "/" + $0 }
+        return paths.map { $0.hasPrefix("/") || folder.isEmpty ? $0 : folder + "/" + $0 }
     }
 }

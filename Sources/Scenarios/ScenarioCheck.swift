@@ -1,4 +1,5 @@
 import FalcoRules
+import Packets
 import TraceModel
 import TraceReaders
 
@@ -9,6 +10,9 @@ public struct ScenarioResult: Sendable {
     public var ruleSet: String
     public var events: Int
     public var alerts: [Alert]
+    public var packets: Int
+    /// The detections on the captures, each with its capture's name.
+    public var detections: [(capture: String, detection: Detection)]
     public var missing: [String]
     public var unexpected: [String]
     public var warnings: [String]
@@ -17,6 +21,7 @@ public struct ScenarioResult: Sendable {
     /// A readable report: PASS, or FAIL with what is missing and what is unexpected.
     public var report: String {
         var out = "\(passed ? "PASS" : "FAIL") \(scenario) [\(ruleSet)]: \(events) events, \(alerts.count) alerts"
+        if packets > 0 { out += ", \(packets) packets, \(detections.count) detections" }
         for line in missing { out += "\n  - missing: \(line)" }
         for line in unexpected { out += "\n  + unexpected: \(line)" }
         return out
@@ -76,11 +81,32 @@ extension Scenario {
                 missing.append("\(expectation.rule) (\(expectation.priority.name)) on \(expectation.on)" + (near.map { ": an alert differs: \($0)" } ?? ": not raised"))
             }
         }
-        let unexpected = silent ? unmatched.map { index -> String in
+        var unexpected = silent ? unmatched.map { index -> String in
             let (event, alert) = raised[index]
             return "\(alert.rule) (\(alert.priority.name)) on event \(event.number) \(event.type) by \(event.thread?.name ?? "<NA>")"
         } : []
-        return ScenarioResult(scenario: name, ruleSet: ruleSet, events: events, alerts: raised.map(\.1), missing: missing,
-                              unexpected: unexpected, warnings: warnings)
+        // Captures: every expected detection met by one detection of its own; with `silent`, no others.
+        var detections: [(capture: String, detection: Detection)] = []
+        var packets = 0
+        for path in capturePaths {
+            let analysis = try CaptureAnalysis.run(path: path, keepFlows: false)
+            packets += analysis.packets
+            warnings += analysis.problems.map { "\(path): \($0)" }
+            let capture = CaptureReader.name(of: path)
+            detections += analysis.detections.map { (capture, $0) }
+        }
+        var unclaimed = Array(detections.indices)
+        for expectation in expectedDetections {
+            let candidates = unclaimed.filter { expectation.capture == nil || detections[$0].capture == expectation.capture }
+            if let index = candidates.first(where: { expectation.mismatch(detections[$0].detection) == nil }) {
+                unclaimed.removeAll { $0 == index }
+                continue
+            }
+            let near = candidates.first { detections[$0].detection.kind == expectation.kind }.flatMap { expectation.mismatch(detections[$0].detection) }
+            missing.append("detection \(expectation.description)" + (near.map { ": a detection differs: \($0)" } ?? ": not detected"))
+        }
+        if silent { unexpected += unclaimed.map { "detection in \(detections[$0].capture): \(detections[$0].detection.summary)" } }
+        return ScenarioResult(scenario: name, ruleSet: ruleSet, events: events, alerts: raised.map(\.1), packets: packets, detections: detections,
+                              missing: missing, unexpected: unexpected, warnings: warnings)
     }
 }

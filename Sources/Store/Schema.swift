@@ -171,6 +171,94 @@ enum Schema {
             );
             """)
         }
+        migrator.registerMigration("v3 captures, packets, flows, detections and metric series") { db in
+            try db.execute(sql: """
+            CREATE TABLE captures (
+                id INTEGER PRIMARY KEY,
+                content_hash TEXT NOT NULL UNIQUE,
+                source_path TEXT NOT NULL,
+                format TEXT NOT NULL,
+                link_type TEXT NOT NULL,
+                size_bytes INTEGER NOT NULL,
+                packet_count INTEGER NOT NULL,
+                tcp_count INTEGER NOT NULL,
+                udp_count INTEGER NOT NULL,
+                icmp_count INTEGER NOT NULL,
+                arp_count INTEGER NOT NULL,
+                other_count INTEGER NOT NULL,
+                truncated_count INTEGER NOT NULL,
+                flow_count INTEGER NOT NULL,
+                first_ts INTEGER,
+                last_ts INTEGER,
+                problems TEXT NOT NULL,
+                ingested_at TEXT NOT NULL
+            );
+            -- One row per packet: its decoded headers (no payload), keyed by capture and packet number.
+            CREATE TABLE packets (
+                capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,
+                num INTEGER NOT NULL,
+                ts INTEGER NOT NULL,
+                wire_len INTEGER NOT NULL,
+                cap_len INTEGER NOT NULL,
+                network TEXT NOT NULL,
+                src TEXT, dst TEXT,
+                proto INTEGER,
+                sport INTEGER, dport INTEGER,
+                tcp_flags INTEGER,
+                icmp_type INTEGER, icmp_code INTEGER,
+                truncated INTEGER NOT NULL,
+                PRIMARY KEY (capture_id, num)
+            ) WITHOUT ROWID;
+            CREATE TABLE flows (
+                capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,
+                first_packet INTEGER NOT NULL,
+                proto TEXT NOT NULL,
+                orig TEXT NOT NULL, orig_port INTEGER NOT NULL,
+                resp TEXT NOT NULL, resp_port INTEGER NOT NULL,
+                first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL,
+                orig_packets INTEGER NOT NULL, resp_packets INTEGER NOT NULL,
+                orig_bytes INTEGER NOT NULL, resp_bytes INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                history TEXT NOT NULL,
+                PRIMARY KEY (capture_id, first_packet)
+            ) WITHOUT ROWID;
+            CREATE TABLE detections (
+                capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                technique TEXT NOT NULL,
+                confidence REAL NOT NULL,
+                fingerprint TEXT NOT NULL,
+                sources TEXT NOT NULL,
+                targets TEXT NOT NULL,
+                ports INTEGER NOT NULL,
+                open_ports TEXT NOT NULL,
+                first_ts INTEGER NOT NULL,
+                last_ts INTEGER NOT NULL,
+                packets INTEGER NOT NULL,
+                peak_per_second INTEGER NOT NULL,
+                baseline REAL,
+                evidence_packets TEXT NOT NULL,
+                summary TEXT NOT NULL,
+                PRIMARY KEY (capture_id, position)
+            ) WITHOUT ROWID;
+            -- Metric series: the labels (with __name__) as canonical JSON, and their samples.
+            CREATE TABLE metric_series (
+                id INTEGER PRIMARY KEY,
+                capture_id INTEGER REFERENCES captures(id) ON DELETE CASCADE,
+                metric TEXT NOT NULL,
+                labels TEXT NOT NULL
+            );
+            CREATE INDEX metric_series_metric ON metric_series(metric);
+            CREATE INDEX metric_series_capture ON metric_series(capture_id);
+            CREATE TABLE metric_samples (
+                series_id INTEGER NOT NULL REFERENCES metric_series(id) ON DELETE CASCADE,
+                ts_ms INTEGER NOT NULL,
+                value REAL NOT NULL,
+                PRIMARY KEY (series_id, ts_ms)
+            ) WITHOUT ROWID;
+            """)
+        }
         return migrator
     }
 }

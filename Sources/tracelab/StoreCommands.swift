@@ -1,5 +1,6 @@
 import ArgumentParser
 import FalcoRules
+import Packets
 import Store
 import TraceModel
 import TraceReaders
@@ -49,17 +50,32 @@ struct Ingest: ParsableCommand {
     @Option(help: "The sidecar of strace logs (default: FILE.sidecar.json next to each log).")
     var sidecar: String?
 
-    @Argument(help: "Trace files or folders (folders give their .jsonl and .strace files).")
+    @Option(help: "A BPF filter applied to packet captures on input, as tcpdump's.")
+    var filter: String?
+
+    @Argument(help: "Trace files, packet captures (pcap, pcapng, gzip) or folders (folders give their .jsonl, .strace, .pcap, .pcapng and .gz files).")
     var inputs: [String]
 
     func run() throws {
         let store = try database.open()
-        let files = expandDirectories(inputs, suffixes: [".jsonl", ".strace"])
+        let files = expandDirectories(inputs, suffixes: [".jsonl", ".strace", ".pcap", ".pcapng", ".gz"])
         if files.isEmpty { throw ValidationError("no trace files found in \(inputs.joined(separator: ", "))") }
         let progress = ProgressLine()
         var outcomes: [IngestOutcome] = []
+        var captures: [CaptureIngestOutcome] = []
         var failures: [String] = []
         for file in files {
+            if CaptureReader.isCapture(file) {
+                do {
+                    let outcome = try store.ingestCapture(path: file, filter: filter)
+                    for problem in outcome.problems { printError("tracelab: \(file): \(problem)") }
+                    captures.append(outcome)
+                } catch {
+                    printError("tracelab: \(error)")
+                    failures.append(file)
+                }
+                continue
+            }
             do {
                 let outcome = try store.ingest(path: file, sidecar: sidecar) { progress.update($0) }
                 progress.finish(file)
@@ -76,7 +92,13 @@ struct Ingest: ParsableCommand {
             rows.append([outcome.path, outcome.status.rawValue, String(outcome.traceID)] + counts + [String(outcome.contentHash.prefix(12))])
         }
         for failure in failures { rows.append([failure, "failed", "-", "-", "-", "-", "-", "-"]) }
-        print(table(["file", "status", "trace", "events", "threads", "fds", "containers", "sha256"], rows))
+        if !rows.isEmpty { print(table(["file", "status", "trace", "events", "threads", "fds", "containers", "sha256"], rows)) }
+        if !captures.isEmpty {
+            print(table(["capture file", "status", "capture", "packets", "flows", "detections", "series", "samples", "sha256"], captures.map { outcome in
+                [outcome.path, outcome.status.rawValue, String(outcome.captureID)]
+                    + [outcome.packets, outcome.flows, outcome.detections, outcome.series, outcome.samples].map { String($0) } + [String(outcome.contentHash.prefix(12))]
+            }))
+        }
         if !failures.isEmpty { throw ExitCode(1) }
     }
 }
@@ -160,7 +182,7 @@ struct DatabaseCommand: ParsableCommand {
 
 /// `tracelab traces`.
 struct Traces: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the stored traces.")
+    static let configuration = CommandConfiguration(abstract: "List the stored traces and packet captures.")
     @OptionGroup var database: DatabaseOption
 
     func run() throws {
@@ -174,6 +196,14 @@ struct Traces: ParsableCommand {
                          trace.hostname ?? "-", trace.sourcePath])
         }
         print(table(["id", "sha256", "kind", "events", "start", "end", "host", "source"], rows))
+        let captures = try storeCall { try store.captures() }
+        guard !captures.isEmpty else { return }
+        print("")
+        print(table(["capture", "sha256", "format", "link", "packets", "flows", "detections", "start", "end", "source"], captures.map { capture in
+            [String(capture.id), String(capture.contentHash.prefix(12)), capture.format, capture.linkType, String(capture.packetCount), String(capture.flowCount),
+             String(capture.detectionCount), capture.firstTimestamp.map { formatISOTime(UInt64(bitPattern: $0)) } ?? "-",
+             capture.lastTimestamp.map { formatISOTime(UInt64(bitPattern: $0)) } ?? "-", capture.sourcePath]
+        }))
     }
 }
 
@@ -261,3 +291,4 @@ func storeCall<T>(_ body: () throws -> T) throws -> T {
 }
 
 import Foundation
+import Packets

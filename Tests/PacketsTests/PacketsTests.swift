@@ -1,5 +1,5 @@
 import Foundation
-import Packets
+@testable import Packets
 import Testing
 import TraceModel
 
@@ -8,7 +8,7 @@ import TraceModel
 struct PacketsTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     static let captures = ["nmap-syn", "nmap-connect", "nmap-udp", "nmap-fin", "nmap-xmas", "nmap-null", "nmap-ack", "nmap-ping-sweep",
-                           "nmap-syn-subnet", "hping3-syn-flood", "benign-web", "benign-health-probe"]
+                           "nmap-syn-subnet", "hping3-syn-flood", "hping3-flood-amid-probes", "benign-web", "benign-health-probe", "benign-many-connections"]
     static func path(_ name: String) -> String { root + "/traces/pcaps/\(name).pcap" }
 
     /// tshark's path, or nil when it is not installed (a user's machine; CI installs it).
@@ -59,7 +59,8 @@ struct PacketsTests {
             "nmap-syn": [(.portScan, "SYN")], "nmap-connect": [(.portScan, "connect")], "nmap-udp": [(.portScan, "UDP")],
             "nmap-fin": [(.portScan, "FIN")], "nmap-xmas": [(.portScan, "XMAS")], "nmap-null": [(.portScan, "NULL")], "nmap-ack": [(.portScan, "ACK")],
             "nmap-ping-sweep": [(.pingSweep, "ARP")], "nmap-syn-subnet": [(.subnetScan, "SYN"), (.pingSweep, "ARP")],
-            "hping3-syn-flood": [(.synFlood, "SYN")], "benign-web": [], "benign-health-probe": [],
+            "hping3-syn-flood": [(.synFlood, "SYN")], "hping3-flood-amid-probes": [(.synFlood, "SYN")],
+            "benign-web": [], "benign-health-probe": [], "benign-many-connections": [],
         ]
         for name in Self.captures {
             let found = try CaptureAnalysis.run(path: Self.path(name), keepFlows: false).detections
@@ -71,6 +72,8 @@ struct PacketsTests {
         #expect(syn.openPorts == [80] && syn.ports == 1000 && syn.fingerprint.hasPrefix("nmap raw probe (window 1024"))
         let flood = try CaptureAnalysis.run(path: Self.path("hping3-syn-flood")).detections[0]
         #expect(flood.packets == 20000 && flood.targets.map(\.description) == ["192.0.2.2"] && flood.fingerprint.hasPrefix("hping3"))
+        // The whole capture is the flood: no quiet seconds to measure a baseline in.
+        #expect(flood.baseline == nil && flood.peakPerSecond > 1000)
         let subnet = try CaptureAnalysis.run(path: Self.path("nmap-syn-subnet")).detections[0]
         #expect(subnet.targets.map(\.description) == ["192.0.2.2", "192.0.2.3", "192.0.2.4"] && subnet.ports == 81)
     }
@@ -152,5 +155,115 @@ struct PacketsTests {
         }
         #expect(table.activeCount <= 10_000)
         #expect(table.evicted + table.activeCount == 1_000_000 && finished == table.evicted)
+    }
+
+    @Test("a flood amid health probes: found in its own seconds, against the probes' baseline")
+    func floodAgainstBaseline() throws {
+        let flood = try #require(try CaptureAnalysis.run(path: Self.path("hping3-flood-amid-probes")).detections.first)
+        // hping3 sent 10,000 SYNs; the probes' SYNs (2/s) before and after are the baseline, not the flood.
+        #expect(flood.packets >= 9_950 && flood.packets <= 10_000, "\(flood.summary)")
+        let baseline = try #require(flood.baseline)
+        #expect(baseline > 1.5 && baseline < 2.5, "\(flood.summary)")
+        #expect(Double(flood.last - flood.first) / 1e9 < 3, "the flood lasts about 1.6 s, not the whole 20 s capture")
+        #expect(flood.summary.contains("baseline 2.00/s"))
+    }
+
+    @Test("rate timelines: a burst on a busy destination is no flood; the same burst on a quiet one is")
+    func relativeThreshold() {
+        func timeline(baselinePerSecond: Int, burstPerSecond: Int) -> RateTimeline {
+            var timeline = RateTimeline()
+            var packet = 0
+            for second in 0..<60 {
+                let count = (20..<23).contains(second) ? burstPerSecond : baselinePerSecond
+                for index in 0..<count {
+                    packet += 1
+                    timeline.add(at: UInt64(1_000 + second) * 1_000_000_000 + UInt64(index) * (1_000_000_000 / UInt64(count)), packet: packet, good: false)
+                }
+            }
+            return timeline
+        }
+        // 90 SYNs a second all along: a 600/s burst is under 10x the baseline.
+        let busy = timeline(baselinePerSecond: 90, burstPerSecond: 600).floods(span: 1_000...1_059, rate: 100, minimum: 1000, relativeFactor: 10, baselineMinimumSeconds: 5)
+        #expect(busy.isEmpty)
+        // 2 a second: the same burst stands out, and only the three burst seconds are the flood.
+        let quiet = timeline(baselinePerSecond: 2, burstPerSecond: 600).floods(span: 1_000...1_059, rate: 100, minimum: 1000, relativeFactor: 10, baselineMinimumSeconds: 5)
+        #expect(quiet.count == 1 && quiet.first?.count == 1800 && quiet.first?.peak == 600)
+        #expect(quiet.first.map { abs(($0.baseline ?? 0) - 2) < 1e-9 } == true)
+        // Out-of-order additions (flows finish late) land in their own seconds.
+        var late = RateTimeline()
+        late.add(at: 5_000_000_000, packet: 3, good: false)
+        late.add(at: 3_000_000_000, packet: 1, good: true)
+        late.add(at: 5_500_000_000, packet: 4, good: false)
+        late.add(at: 3_200_000_000, packet: 2, good: false)
+        #expect(late.seconds.map(\.second) == [3, 5] && late.seconds.map(\.count) == [2, 2] && late.seconds[0].good == 1 && late.seconds[0].firstPacket == 1)
+    }
+
+    @Test("gzip-compressed pcap and pcapng read like the plain files; a cut gzip stream is reported, not a crash")
+    func gzipCaptures() throws {
+        let plain = try CaptureAnalysis.run(path: Self.path("nmap-syn"))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: Self.path("nmap-syn")))
+        let compressed = try Self.write(Array(try Self.gzip(bytes)), "nmap-syn.pcap.gz")
+        let unpacked = try CaptureAnalysis.run(path: compressed)
+        #expect(unpacked.format == "pcap.gz" && plain.format == "pcap")
+        #expect(unpacked.packets == plain.packets && unpacked.flows.count == plain.flows.count && unpacked.problems.isEmpty)
+        #expect(unpacked.detections.map(\.summary) == plain.detections.map(\.summary))
+        let gzipBytes = try Self.gzip(bytes)
+        let cut = try Self.write(Array(gzipBytes.prefix(gzipBytes.count / 3)), "cut.pcap.gz")
+        let partial = try CaptureAnalysis.run(path: cut)
+        #expect(partial.packets > 0 && partial.packets < plain.packets)
+        #expect(partial.problems.first?.contains("gzip stream is cut short or corrupt") == true, "\(partial.problems)")
+        // A gzip file whose content is not a capture.
+        let notCapture = try Self.write(Array(try Self.gzip(Data("just text\n".utf8))), "text.gz")
+        #expect(throws: TraceLabError.self) { try CaptureAnalysis.run(path: notCapture) }
+        #expect(!CaptureReader.isCapture(notCapture) && CaptureReader.isCapture(compressed) && CaptureReader.isCapture(Self.path("nmap-syn")))
+        guard let editcap = ["/usr/bin/editcap"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            print("editcap is not installed: pcapng.gz is not checked here (CI installs it with tshark)")
+            return
+        }
+        let pcapng = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-pcap-\(getpid())-syn.pcapng").path
+        _ = try Self.run(editcap, ["-F", "pcapng", Self.path("nmap-syn"), pcapng])
+        let ng = try Self.write(Array(try Self.gzip(try Data(contentsOf: URL(fileURLWithPath: pcapng)))), "syn.pcapng.gz")
+        let fromNG = try CaptureAnalysis.run(path: ng)
+        #expect(fromNG.format == "pcapng.gz" && fromNG.packets == plain.packets && fromNG.detections.map(\.summary) == plain.detections.map(\.summary))
+    }
+
+    /// gzip's own compressor, so the test does not depend on our zlib binding to write what it reads.
+    static func gzip(_ data: Data) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-c"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        let writer = Thread { input.fileHandleForWriting.write(data); try? input.fileHandleForWriting.close() }
+        writer.start()
+        let compressed = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return compressed
+    }
+
+    @Test("per-host, per-second counter series agree with the packets")
+    func metricSeries() throws {
+        var options = CaptureAnalysis.Options(keepFlows: true)
+        options.metricsCapture = "hping3-flood-amid-probes"
+        let analysis = try CaptureAnalysis.run(path: Self.path("hping3-flood-amid-probes"), options: options)
+        func final(_ name: String, _ labels: [(String, String)]) -> Double? {
+            let wanted = Labels(name: name, [("capture", "hping3-flood-amid-probes")] + labels)
+            return analysis.series.first { $0.labels == wanted }?.samples.last?.value
+        }
+        let ip = Double(analysis.tcp + analysis.udp + analysis.icmp)
+        let sent = analysis.series.filter { $0.labels.metricName == "pcap_packets_total" && $0.labels["direction"] == "sent" }.compactMap(\.samples.last?.value).reduce(0, +)
+        #expect(sent == ip)
+        let synFlows = analysis.flows.filter { $0.ipProtocol == 6 && $0.firstFlags & 0x12 == 0x02 }
+        #expect(final("pcap_tcp_connections_total", [("host", "192.0.2.2"), ("role", "responder")]) == Double(synFlows.count))
+        #expect(final("pcap_tcp_failed_connections_total", [("host", "192.0.2.2"), ("role", "responder")]) == Double(synFlows.filter { !$0.completedHandshake }.count))
+        #expect((final("pcap_tcp_syn_total", [("direction", "received"), ("host", "192.0.2.2")]) ?? 0) >= 10_000)
+        // Counters never go down, every series is on the same one-second grid, and the output is sorted.
+        for series in analysis.series {
+            #expect(zip(series.samples, series.samples.dropFirst()).allSatisfy { $0.value <= $1.value && $1.timestamp - $0.timestamp == 1000 })
+            #expect(series.samples.last?.timestamp == Int64((analysis.last ?? 0) / 1_000_000_000 + 1) * 1000)
+        }
+        #expect(analysis.series.map(\.labels) == analysis.series.map(\.labels).sorted())
     }
 }

@@ -70,6 +70,34 @@ struct ScenarioTests {
         #expect { _ = try Scenario.load(path: "/nonexistent.yaml") } throws: { "\($0)".contains("/nonexistent.yaml") }
     }
 
+    @Test("capture scenarios: a wrong expected detection and an unexpected one are reported readably")
+    func captureDiff() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-scenario-capture-\(getpid()).yaml").path
+        try """
+        scenario: wrong-capture
+        captures: [\(Self.root.appendingPathComponent("traces/pcaps/nmap-syn-subnet.pcap").path)]
+        expect_detections:
+          - {kind: subnet-scan, technique: connect, source: 192.0.2.1}
+          - {kind: syn-flood}
+        silent: true
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try Scenario.load(path: path).check(engine: Self.engine([Self.root.appendingPathComponent("rules/lab_rules.yaml").path]), ruleSet: "lab_rules")
+        #expect(!result.passed && result.packets == 1012 && result.detections.count == 2)
+        #expect(result.report.contains("- missing: detection subnet-scan [connect] from 192.0.2.1: a detection differs: technique SYN (expected connect)"), "\(result.report)")
+        #expect(result.report.contains("- missing: detection syn-flood: not detected"))
+        #expect(result.report.contains("+ unexpected: detection in nmap-syn-subnet: 192.0.2.1 SYN scan of 81 ports on 3 hosts"))
+        #expect(result.report.contains("+ unexpected: detection in nmap-syn-subnet: 192.0.2.1 ARP ping sweep of 255 addresses"))
+
+        try """
+        scenario: bad-kind
+        captures: [x.pcap]
+        expect_detections:
+          - {kind: port-sweep}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect { _ = try Scenario.load(path: path) } throws: { "\($0)".contains("unknown detection kind 'port-sweep'") && "\($0)".contains(":4:") }
+    }
+
     @Test("an strace recording exported to JSON Lines replays into the same alerts")
     func exportRoundTrip() throws {
         let rules = Self.root.appendingPathComponent("rules/lab_rules.yaml").path
