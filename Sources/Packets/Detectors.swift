@@ -57,6 +57,11 @@ public final class Detectors {
     private struct Probes {
         var ports: [UInt16: Flow] = [:]
         var packets = 0
+
+        mutating func add(_ flow: Flow) {
+            ports[flow.responderPort] = flow
+            packets += flow.packets.originator + flow.packets.responder + flow.unreachable
+        }
     }
     /// (scanner, target) → probes without data, by destination port; TCP and UDP apart.
     private var tcpPairs: [PacketAddress: [PacketAddress: Probes]] = [:]
@@ -67,10 +72,29 @@ public final class Detectors {
     private var arpAsks: [PacketAddress: (targets: Set<PacketAddress>, first: UInt64, last: UInt64, packets: [Int])] = [:]
     private var echoAsks: [PacketAddress: (targets: Set<PacketAddress>, first: UInt64, last: UInt64, packets: [Int])] = [:]
     /// (destination, port) → SYN flows.
-    private struct SynTarget { var timeline = RateTimeline(), sources: Set<PacketAddress> = [], fingerprint: [String: Int] = [:] }
+    private struct SynTarget {
+        var timeline = RateTimeline(), sources: Set<PacketAddress> = [], fingerprint: [String: Int] = [:]
+
+        mutating func add(_ flow: Flow, fingerprint name: String) {
+            timeline.add(at: flow.first, packet: flow.firstPacket, good: flow.completedHandshake)
+            if sources.count < 1000 { sources.insert(flow.originator) }
+            fingerprint[name, default: 0] += 1
+        }
+    }
     private var synTargets: [PacketAddress: [UInt16: SynTarget]] = [:]
     /// Destination → UDP and ICMP packets (not ICMP errors) per second.
-    private struct PacketTarget { var udp = RateTimeline(), icmp = RateTimeline(), sources: Set<PacketAddress> = [] }
+    private struct PacketTarget {
+        var udp = RateTimeline(), icmp = RateTimeline(), sources: Set<PacketAddress> = []
+
+        mutating func add(_ packet: Packet) {
+            if packet.isUDP {
+                udp.add(at: packet.timestamp, packet: packet.number, good: false)
+            } else {
+                icmp.add(at: packet.timestamp, packet: packet.number, good: false)
+            }
+            if sources.count < 1000 { sources.insert(packet.source) }
+        }
+    }
     private var packetTargets: [PacketAddress: PacketTarget] = [:]
     /// The capture's first and last packet times.
     private var captureFirst = UInt64.max, captureLast: UInt64 = 0
@@ -94,33 +118,20 @@ public final class Detectors {
             echoAsks[packet.source] = entry
         }
         if packet.isUDP || (packet.isICMP && packet.quotedProtocol == 0) {
-            var target = packetTargets.removeValue(forKey: packet.destination) ?? PacketTarget()
-            if packet.isUDP {
-                target.udp.add(at: packet.timestamp, packet: packet.number, good: false)
-            } else {
-                target.icmp.add(at: packet.timestamp, packet: packet.number, good: false)
-            }
-            if target.sources.count < 1000 { target.sources.insert(packet.source) }
-            packetTargets[packet.destination] = target
+            packetTargets[packet.destination, default: PacketTarget()].add(packet)
         }
     }
 
     /// Sees every finished flow.
     public func observe(_ flow: Flow) {
         if flow.ipProtocol == 6, flow.firstFlags & Packet.syn != 0, flow.firstFlags & Packet.ack == 0 {
-            var target = synTargets[flow.responder]?.removeValue(forKey: flow.responderPort) ?? SynTarget()
-            target.timeline.add(at: flow.first, packet: flow.firstPacket, good: flow.completedHandshake)
-            if target.sources.count < 1000 { target.sources.insert(flow.originator) }
-            target.fingerprint[Self.fingerprint(flow), default: 0] += 1
-            synTargets[flow.responder, default: [:]][flow.responderPort] = target
+            synTargets[flow.responder, default: [:]][flow.responderPort, default: SynTarget()].add(flow, fingerprint: Self.fingerprint(flow))
         }
         // A probe: no data either way (Zeek counts such attempts as failed; an answered SYN counts too).
         guard flow.carriedNoData else { return }
+        // In place: a copy of the probes would copy their port table on every flow.
         func record(_ pairs: inout [PacketAddress: [PacketAddress: Probes]]) {
-            var probes = pairs[flow.originator]?[flow.responder] ?? Probes()
-            probes.ports[flow.responderPort] = flow
-            probes.packets += flow.packets.originator + flow.packets.responder + flow.unreachable
-            pairs[flow.originator, default: [:]][flow.responder] = probes
+            pairs[flow.originator, default: [:]][flow.responder, default: Probes()].add(flow)
         }
         if flow.ipProtocol == 6 { record(&tcpPairs) } else if flow.ipProtocol == 17 { record(&udpPairs) }
         portTargets[flow.originator, default: [:]][flow.responderPort, default: []].insert(flow.responder)
