@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Grading", targets: ["Grading"]),
         .library(name: "Packets", targets: ["Packets"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "Metrics", targets: ["Metrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,6 +28,7 @@ let package = Package(
         .target(name: "Packets", dependencies: ["CPcap", "CGzipStream", "TraceModel"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TraceModel", dependencies: ["CLibCrypto"]),
+        .target(name: "Metrics", dependencies: ["TraceModel"]),
         .target(name: "TraceReaders", dependencies: ["TraceModel"]),
         .target(name: "FalcoRules", dependencies: ["TraceModel", .product(name: "Yams", package: "Yams")]),
         .target(name: "Store", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Packets", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
@@ -36,7 +38,7 @@ let package = Package(
         .executableTarget(
             name: "tracelab",
             dependencies: [
-                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Scenarios", "Grading", "Reports", "Packets",
+                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Scenarios", "Grading", "Reports", "Packets", "Metrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "FalcoRulesTests", dependencies: ["FalcoRules", "TraceModel", "TraceReaders"]),
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "TraceReaders", "TraceModel", "FalcoRules", "Packets", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "FalcoRules", "TraceReaders", "TraceModel", "Store"]),
         .testTarget(name: "PacketsTests", dependencies: ["Packets", "TraceModel"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TraceModel"]),
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Reports", "Packets", "TraceModel"]),
         .testTarget(name: "TracelabCLITests", dependencies: ["tracelab", "TraceReaders", "TraceModel"]),
     ],

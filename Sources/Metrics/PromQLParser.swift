@@ -1,0 +1,647 @@
+import TraceModel
+
+/// PromQL's lexer and parser (`promql/parser` in Prometheus): precedence climbing over tokens, type
+/// checks as Prometheus makes them, errors as `line:column: parse error: message`.
+public struct PromQLParser {
+    private let source: [UInt8]
+    private var tokens: [PromToken] = []
+    private var index = 0
+    /// Nesting allowed before a query is refused (deep nesting is an attack, not a dashboard).
+    public static let maximumDepth = 200
+    private var depth = 0
+
+    /// Parses and type-checks an expression.
+    public static func parse(_ text: String) throws(PromQLError) -> Expr {
+        var parser = PromQLParser(source: Array(text.utf8))
+        try parser.lex()
+        let expr = try parser.expression(minimum: 0)
+        guard parser.current.kind == .end else { throw parser.unexpected(parser.current) }
+        try parser.check(expr, at: 0)
+        return expr
+    }
+
+    /// Parses a duration (`5m`, `1h30m`, `90s`) to milliseconds, as Prometheus's model.ParseDuration.
+    public static func duration(_ text: String) -> Int64? {
+        var lexer = PromQLParser(source: Array(text.utf8))
+        guard (try? lexer.lex()) != nil, lexer.tokens.count == 2 else { return text == "0" ? 0 : nil }
+        switch lexer.tokens[0].kind {
+        case .duration(let ms): return ms
+        case .number(let value) where value == 0: return 0
+        default: return nil
+        }
+    }
+
+    private init(source: [UInt8]) { self.source = source }
+
+    // MARK: Errors
+
+    private func position(_ offset: Int) -> String {
+        var line = 1, column = 1
+        for byte in source.prefix(offset) {
+            if byte == 0x0A { line += 1; column = 1 } else { column += 1 }
+        }
+        return "\(line):\(column)"
+    }
+
+    private func error(_ message: String, at offset: Int) -> PromQLError {
+        PromQLError("\(position(offset)): parse error: \(message)")
+    }
+
+    private func unexpected(_ token: PromToken, _ context: String = "") -> PromQLError {
+        if token.kind == .end { return error("unexpected end of input" + context, at: token.offset) }
+        return error("unexpected \(Self.describe(token))" + context, at: token.offset)
+    }
+
+    private static func describe(_ token: PromToken) -> String {
+        switch token.kind {
+        case .number: return "number \"\(token.text)\""
+        case .duration: return "duration \"\(token.text)\""
+        case .string: return "string \(token.text)"
+        case .identifier(let name):
+            if PromQLParser.aggregators.contains(name) { return "<aggr:\(name)>" }
+            if ["by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset"].contains(name) { return "<\(name)>" }
+            return "identifier \"\(name)\""
+        case .leftParen: return "left parenthesis \"(\""
+        case .rightParen: return "right parenthesis \")\""
+        case .leftBrace: return "left brace \"{\""
+        case .rightBrace: return "right brace \"}\""
+        case .leftBracket: return "left bracket \"[\""
+        case .rightBracket: return "right bracket \"]\""
+        case .comma: return "\",\""
+        case .colon: return "\":\""
+        case .at: return "<@>"
+        case .assign: return "\"=\""
+        case .notEqual, .regexMatch, .regexNoMatch, .op: return "<op:\(token.text)>"
+        case .end: return "end of input"
+        }
+    }
+
+    // MARK: Lexer
+
+    private mutating func lex() throws(PromQLError) {
+        var offset = 0
+        func peek(_ ahead: Int = 0) -> UInt8? { offset + ahead < source.count ? source[offset + ahead] : nil }
+        func isDigit(_ byte: UInt8?) -> Bool { byte.map { $0 >= 0x30 && $0 <= 0x39 } ?? false }
+        func isAlpha(_ byte: UInt8?) -> Bool { byte.map { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) } ?? false }
+        func isLetter(_ byte: UInt8?) -> Bool { byte.map { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F || $0 == 0x3A } ?? false }
+        while offset < source.count {
+            let start = offset
+            let byte = source[offset]
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { offset += 1; continue }
+            if byte == UInt8(ascii: "#") {
+                while let next = peek(), next != 0x0A { _ = next; offset += 1 }
+                continue
+            }
+            func add(_ kind: PromToken.Kind, _ length: Int) {
+                tokens.append(PromToken(kind: kind, offset: start, text: String(decoding: source[start..<(start + length)], as: UTF8.self)))
+                offset = start + length
+            }
+            switch byte {
+            case UInt8(ascii: "("): add(.leftParen, 1)
+            case UInt8(ascii: ")"): add(.rightParen, 1)
+            case UInt8(ascii: "{"): add(.leftBrace, 1)
+            case UInt8(ascii: "}"): add(.rightBrace, 1)
+            case UInt8(ascii: "["): add(.leftBracket, 1)
+            case UInt8(ascii: "]"): add(.rightBracket, 1)
+            case UInt8(ascii: ","): add(.comma, 1)
+            case UInt8(ascii: ":"):
+                if isLetter(peek(1)) || peek(1) == UInt8(ascii: ":") { fallthrough } else { add(.colon, 1) }
+            case _ where isLetter(byte):
+                var end = offset
+                while end < source.count, isLetter(source[end]) || isDigit(source[end]) { end += 1 }
+                let word = String(decoding: source[offset..<end], as: UTF8.self)
+                switch word.lowercased() {
+                case "nan": add(.number(.nan), end - offset)
+                case "inf": add(.number(.infinity), end - offset)
+                default:
+                    let lower = word.lowercased()
+                    if ["and", "or", "unless", "atan2"].contains(lower), let op = BinaryOperator(rawValue: lower) {
+                        add(.op(op), end - offset)
+                    } else if Self.aggregators.contains(lower) || Self.keywords.contains(lower) {
+                        // Keywords and aggregation operators are case-insensitive; functions are not.
+                        add(.identifier(lower), end - offset)
+                    } else {
+                        add(.identifier(word), end - offset)
+                    }
+                }
+            case UInt8(ascii: "@"): add(.at, 1)
+            case UInt8(ascii: "="):
+                if peek(1) == UInt8(ascii: "=") { add(.op(.eql), 2) } else if peek(1) == UInt8(ascii: "~") { add(.regexMatch, 2) } else { add(.assign, 1) }
+            case UInt8(ascii: "!"):
+                if peek(1) == UInt8(ascii: "=") { add(.notEqual, 2) } else if peek(1) == UInt8(ascii: "~") { add(.regexNoMatch, 2) } else {
+                    throw error("unexpected character after '!': '\(peek(1).map { String(UnicodeScalar($0)) } ?? "")'", at: start)
+                }
+            case UInt8(ascii: ">"): if peek(1) == UInt8(ascii: "=") { add(.op(.gte), 2) } else { add(.op(.gtr), 1) }
+            case UInt8(ascii: "<"): if peek(1) == UInt8(ascii: "=") { add(.op(.lte), 2) } else { add(.op(.lss), 1) }
+            case UInt8(ascii: "+"): add(.op(.add), 1)
+            case UInt8(ascii: "-"): add(.op(.sub), 1)
+            case UInt8(ascii: "*"): add(.op(.mul), 1)
+            case UInt8(ascii: "/"): add(.op(.div), 1)
+            case UInt8(ascii: "%"): add(.op(.mod), 1)
+            case UInt8(ascii: "^"): add(.op(.pow), 1)
+            case UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "`"):
+                let quote = byte
+                var bytes: [UInt8] = []
+                var end = offset + 1
+                var closed = false
+                while end < source.count {
+                    let current = source[end]
+                    if current == quote { closed = true; end += 1; break }
+                    if current == UInt8(ascii: "\\") && quote != UInt8(ascii: "`") {
+                        guard end + 1 < source.count else { break }
+                        let escaped = source[end + 1]
+                        switch escaped {
+                        case UInt8(ascii: "n"): bytes.append(0x0A)
+                        case UInt8(ascii: "t"): bytes.append(0x09)
+                        case UInt8(ascii: "r"): bytes.append(0x0D)
+                        case UInt8(ascii: "a"): bytes.append(0x07)
+                        case UInt8(ascii: "b"): bytes.append(0x08)
+                        case UInt8(ascii: "f"): bytes.append(0x0C)
+                        case UInt8(ascii: "v"): bytes.append(0x0B)
+                        case UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "'"): bytes.append(escaped)
+                        case UInt8(ascii: "x"), UInt8(ascii: "u"), UInt8(ascii: "U"):
+                            let length = escaped == UInt8(ascii: "x") ? 2 : (escaped == UInt8(ascii: "u") ? 4 : 8)
+                            guard end + 2 + length <= source.count, let value = UInt32(String(decoding: source[(end + 2)..<(end + 2 + length)], as: UTF8.self), radix: 16) else {
+                                throw error("invalid escape sequence in string", at: end)
+                            }
+                            if escaped == UInt8(ascii: "x") { bytes.append(UInt8(value)) } else if let scalar = UnicodeScalar(value) { bytes += Array(String(Character(scalar)).utf8) }
+                            end += length
+                        default:
+                            throw error("unknown escape sequence '\\\(Character(UnicodeScalar(escaped)))'", at: end)
+                        }
+                        end += 2
+                        continue
+                    }
+                    if current == 0x0A && quote != UInt8(ascii: "`") { break }
+                    bytes.append(current)
+                    end += 1
+                }
+                guard closed else { throw error("unterminated quoted string \(String(decoding: source[start..<min(end, source.count)], as: UTF8.self))", at: start) }
+                add(.string(String(decoding: bytes, as: UTF8.self)), end - start)
+            case _ where isDigit(byte) || (byte == UInt8(ascii: ".") && isDigit(peek(1))):
+                // A number, or a duration: digits followed by units (ms s m h d w y), concatenated longest first.
+                var end = offset
+                if byte == UInt8(ascii: "0"), peek(1) == UInt8(ascii: "x") || peek(1) == UInt8(ascii: "X") {
+                    end += 2
+                    while end < source.count, source[end].isHexDigit { end += 1 }
+                    let text = String(decoding: source[(offset + 2)..<end], as: UTF8.self)
+                    guard let value = UInt64(text, radix: 16) else { throw error("bad number or duration syntax: \"\(String(decoding: source[start..<end], as: UTF8.self))\"", at: start) }
+                    add(.number(Double(value)), end - offset)
+                    continue
+                }
+                while end < source.count, isDigit(source[end]) || source[end] == UInt8(ascii: "_") { end += 1 }
+                if end < source.count, Array("smhdwy".utf8).contains(source[end]) {
+                    // Duration.
+                    var total: Int64 = 0
+                    var position = offset
+                    var lastUnit = Int.max
+                    let units: [(String, Int64)] = [("ms", 1), ("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)]
+                    let order = ["y", "w", "d", "h", "m", "s", "ms"]
+                    while position < source.count, isDigit(source[position]) {
+                        var digitsEnd = position
+                        while digitsEnd < source.count, isDigit(source[digitsEnd]) { digitsEnd += 1 }
+                        guard let amount = Int64(String(decoding: source[position..<digitsEnd], as: UTF8.self)) else { break }
+                        guard let unit = units.first(where: { unit in
+                            let bytes = Array(unit.0.utf8)
+                            guard digitsEnd + bytes.count <= source.count, Array(source[digitsEnd..<(digitsEnd + bytes.count)]) == bytes else { return false }
+                            let after = digitsEnd + bytes.count
+                            return after >= source.count || !isAlpha(source[after]) || isDigit(source[after]) || (unit.0 == "m" && source[after] != UInt8(ascii: "s"))
+                        }) else {
+                            var wordEnd = digitsEnd
+                            while wordEnd < source.count, isAlpha(source[wordEnd]) || isDigit(source[wordEnd]) { wordEnd += 1 }
+                            throw error("bad number or duration syntax: \"\(String(decoding: source[start..<wordEnd], as: UTF8.self))\"", at: start)
+                        }
+                        let rank = order.firstIndex(of: unit.0) ?? 0
+                        guard lastUnit == Int.max || rank > lastUnit else {
+                            throw error("bad number or duration syntax: \"\(String(decoding: source[start..<(digitsEnd + unit.0.count)], as: UTF8.self))\"", at: start)
+                        }
+                        lastUnit = rank
+                        let (product, overflow) = amount.multipliedReportingOverflow(by: unit.1)
+                        guard !overflow else { throw error("duration out of range", at: start) }
+                        total += product
+                        position = digitsEnd + unit.0.count
+                    }
+                    add(.duration(total), position - offset)
+                    continue
+                }
+                if end < source.count, source[end] == UInt8(ascii: ".") {
+                    end += 1
+                    while end < source.count, isDigit(source[end]) || source[end] == UInt8(ascii: "_") { end += 1 }
+                }
+                if end < source.count, source[end] == UInt8(ascii: "e") || source[end] == UInt8(ascii: "E") {
+                    var exponent = end + 1
+                    if exponent < source.count, source[exponent] == UInt8(ascii: "+") || source[exponent] == UInt8(ascii: "-") { exponent += 1 }
+                    if exponent < source.count, isDigit(source[exponent]) {
+                        end = exponent
+                        while end < source.count, isDigit(source[end]) { end += 1 }
+                    }
+                }
+                let text = String(decoding: source[offset..<end], as: UTF8.self).replacingOccurrences(of: "_", with: "")
+                guard let value = Double(text) else { throw error("bad number or duration syntax: \"\(text)\"", at: start) }
+                if end < source.count, isAlpha(source[end]) {
+                    var wordEnd = end
+                    while wordEnd < source.count, isAlpha(source[wordEnd]) || isDigit(source[wordEnd]) { wordEnd += 1 }
+                    throw error("bad number or duration syntax: \"\(String(decoding: source[start..<wordEnd], as: UTF8.self))\"", at: start)
+                }
+                add(.number(value), end - offset)
+            default:
+                throw error("unexpected character: '\(String(decoding: [byte], as: UTF8.self))'", at: start)
+            }
+        }
+        tokens.append(PromToken(kind: .end, offset: source.count, text: ""))
+    }
+
+    // MARK: Parser
+
+    static let keywords: Set<String> = ["by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset"]
+    static let aggregators: Set<String> = ["sum", "avg", "count", "min", "max", "group", "stddev", "stdvar", "topk", "bottomk", "quantile", "count_values", "limitk", "limit_ratio"]
+
+    private var current: PromToken { tokens[index] }
+    private func peekToken(_ ahead: Int = 1) -> PromToken { tokens[min(index + ahead, tokens.count - 1)] }
+
+    private mutating func advance() -> PromToken {
+        let token = tokens[index]
+        if index < tokens.count - 1 { index += 1 }
+        return token
+    }
+
+    private mutating func expect(_ kind: PromToken.Kind, _ context: String) throws(PromQLError) {
+        guard current.kind == kind else { throw unexpected(current, context) }
+        _ = advance()
+    }
+
+    private func binaryOperator(_ token: PromToken) -> BinaryOperator? {
+        if case .op(let op) = token.kind { return op }
+        if token.kind == .notEqual { return .neq }
+        return nil
+    }
+
+    private mutating func expression(minimum: Int) throws(PromQLError) -> Expr {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else { throw error("expression nested more than \(Self.maximumDepth) deep", at: current.offset) }
+        var left = try unary()
+        while let op = binaryOperator(current), op.precedence >= minimum {
+            _ = advance()
+            var returnBool = false
+            if case .identifier("bool") = current.kind {
+                guard op.isComparison else { throw error("bool modifier can only be used on comparison operators", at: current.offset) }
+                returnBool = true
+                _ = advance()
+            }
+            var matching: VectorMatching?
+            if case .identifier(let word) = current.kind, word == "on" || word == "ignoring" {
+                _ = advance()
+                var spec = VectorMatching()
+                spec.on = word == "on"
+                spec.labels = try labelList()
+                if case .identifier(let group) = current.kind, group == "group_left" || group == "group_right" {
+                    _ = advance()
+                    spec.cardinality = group == "group_left" ? .manyToOne : .oneToMany
+                    if current.kind == .leftParen { spec.include = try labelList() }
+                }
+                matching = spec
+            }
+            if op.isSetOperator {
+                if matching == nil { matching = VectorMatching() }
+                matching?.cardinality = .manyToMany
+            }
+            let right = try expression(minimum: op.rightAssociative ? op.precedence : op.precedence + 1)
+            left = .binary(op, left, right, returnBool: returnBool, matching: matching)
+        }
+        return left
+    }
+
+    private mutating func unary() throws(PromQLError) -> Expr {
+        if let op = binaryOperator(current), op == .sub || op == .add {
+            _ = advance()
+            // Unary minus binds looser than ^ and tighter than * (-2^2 == -4).
+            let operand = try expression(minimum: BinaryOperator.pow.precedence)
+            if op == .add { return operand }
+            if case .number(let value) = operand { return .number(-value) }
+            return .negate(operand)
+        }
+        return try postfix(try primary())
+    }
+
+    private mutating func postfix(_ base: Expr) throws(PromQLError) -> Expr {
+        var expr = base
+        while true {
+            switch current.kind {
+            case .leftBracket:
+                let open = advance()
+                let range = try durationValue()
+                if current.kind == .colon {
+                    _ = advance()
+                    var step: Int64?
+                    if current.kind != .rightBracket { step = try durationValue() }
+                    try expect(.rightBracket, " in subquery")
+                    guard expr.type == .vector else {
+                        throw error("subquery is only allowed on instant vector, got \(expr.type.rawValue) instead", at: open.offset)
+                    }
+                    expr = .subquery(expr, range: range, step: step, offset: 0, at: nil)
+                } else {
+                    try expect(.rightBracket, " in range selector")
+                    guard case .selector(let selector) = expr, selector.offset == 0, selector.at == nil else {
+                        throw error("ranges only allowed for vector selectors", at: open.offset)
+                    }
+                    expr = .matrix(selector, range: range)
+                }
+            case .identifier("offset"):
+                let token = advance()
+                var sign: Int64 = 1
+                if let op = binaryOperator(current), op == .sub || op == .add {
+                    if op == .sub { sign = -1 }
+                    _ = advance()
+                }
+                let amount = try durationValue() * sign
+                expr = try modify(expr, at: token.offset) { selector throws(PromQLError) in
+                    guard selector.offset == 0 else { throw error("offset may not be set multiple times", at: token.offset) }
+                    selector.offset = amount
+                } subquery: { offset, _ throws(PromQLError) in
+                    guard offset == 0 else { throw error("offset may not be set multiple times", at: token.offset) }
+                    offset = amount
+                }
+            case .at:
+                let token = advance()
+                let at: AtModifier
+                if case .identifier(let word) = current.kind, word == "start" || word == "end" {
+                    _ = advance()
+                    try expect(.leftParen, "")
+                    try expect(.rightParen, "")
+                    at = word == "start" ? .start : .end
+                } else {
+                    var sign = 1.0
+                    if let op = binaryOperator(current), op == .sub || op == .add {
+                        if op == .sub { sign = -1 }
+                        _ = advance()
+                    }
+                    let value: Double
+                    switch current.kind {
+                    case .number(let number): value = number
+                    case .duration(let ms): value = Double(ms) / 1000
+                    default: throw unexpected(current, " in @; expected number, start() or end()")
+                    }
+                    _ = advance()
+                    guard (value * sign).isFinite else { throw error("timestamp out of bounds for @ modifier: \(value * sign)", at: token.offset) }
+                    at = .time(Int64((value * sign * 1000).rounded()))
+                }
+                expr = try modify(expr, at: token.offset) { selector throws(PromQLError) in
+                    guard selector.at == nil else { throw error("@ <timestamp> may not be set multiple times", at: token.offset) }
+                    selector.at = at
+                } subquery: { _, existing throws(PromQLError) in
+                    guard existing == nil else { throw error("@ <timestamp> may not be set multiple times", at: token.offset) }
+                    existing = at
+                }
+            default:
+                return expr
+            }
+        }
+    }
+
+    /// Applies an offset or `@` to a selector, a range selector or a subquery.
+    private func modify(_ expr: Expr, at offset: Int, selector change: (inout VectorSelector) throws(PromQLError) -> Void,
+                        subquery changeSubquery: (inout Int64, inout AtModifier?) throws(PromQLError) -> Void) throws(PromQLError) -> Expr {
+        switch expr {
+        case .selector(var selector):
+            try change(&selector)
+            return .selector(selector)
+        case .matrix(var selector, let range):
+            try change(&selector)
+            return .matrix(selector, range: range)
+        case .subquery(let inner, let range, let step, var subOffset, var at):
+            try changeSubquery(&subOffset, &at)
+            return .subquery(inner, range: range, step: step, offset: subOffset, at: at)
+        default:
+            throw error("@ modifier and offset must be preceded by an instant vector selector or range vector selector or a subquery", at: offset)
+        }
+    }
+
+    private mutating func durationValue() throws(PromQLError) -> Int64 {
+        switch current.kind {
+        case .duration(let ms):
+            _ = advance()
+            return ms
+        case .number(let value) where value.isFinite:
+            // A plain number is seconds (Prometheus 3).
+            _ = advance()
+            return Int64((value * 1000).rounded())
+        default:
+            throw unexpected(current, "; expected duration")
+        }
+    }
+
+    private mutating func labelList() throws(PromQLError) -> [String] {
+        try expect(.leftParen, " in grouping opts, expected \"(\"")
+        var labels: [String] = []
+        while current.kind != .rightParen {
+            switch current.kind {
+            case .identifier(let name): labels.append(name)
+            case .string(let name): labels.append(name)
+            case .op(let op) where op.isSetOperator || op == .atan2: labels.append(op.rawValue)
+            default: throw unexpected(current, " in grouping opts, expected label")
+            }
+            _ = advance()
+            if current.kind == .comma { _ = advance() } else if current.kind != .rightParen {
+                throw unexpected(current, " in grouping opts, expected \",\" or \")\"")
+            }
+        }
+        _ = advance()
+        return labels
+    }
+
+    private mutating func primary() throws(PromQLError) -> Expr {
+        let token = current
+        switch token.kind {
+        case .number(let value):
+            _ = advance()
+            return .number(value)
+        case .duration(let ms):
+            _ = advance()
+            return .number(Double(ms) / 1000)
+        case .string(let text):
+            _ = advance()
+            return .string(text)
+        case .leftParen:
+            _ = advance()
+            let inner = try expression(minimum: 0)
+            guard current.kind == .rightParen else {
+                if current.kind == .end { throw error("unclosed left parenthesis", at: token.offset) }
+                throw unexpected(current, "")
+            }
+            _ = advance()
+            return .paren(inner)
+        case .leftBrace:
+            return .selector(try selector(name: nil, at: token.offset))
+        case .identifier(let name):
+            if Self.aggregators.contains(name) {
+                let next = peekToken().kind
+                if next == .leftParen || next == .identifier("by") || next == .identifier("without") {
+                    return try aggregate(name)
+                }
+            }
+            if peekToken().kind == .leftParen {
+                guard PromQLFunctions.table[name] != nil else { throw error("unknown function with name \"\(name)\"", at: token.offset) }
+                _ = advance()
+                _ = advance()
+                var arguments: [Expr] = []
+                while current.kind != .rightParen {
+                    arguments.append(try expression(minimum: 0))
+                    if current.kind == .comma {
+                        _ = advance()
+                        if current.kind == .rightParen { throw unexpected(current, "") }
+                    } else if current.kind != .rightParen {
+                        throw unexpected(current, " in call to function \"\(name)\"")
+                    }
+                }
+                _ = advance()
+                return .call(name, arguments)
+            }
+            _ = advance()
+            return .selector(try selector(name: name, at: token.offset))
+        default:
+            throw unexpected(token, "")
+        }
+    }
+
+    private mutating func aggregate(_ op: String) throws(PromQLError) -> Expr {
+        let start = advance()
+        var grouping: [String] = []
+        var without = false
+        var hasGrouping = false
+        if case .identifier(let word) = current.kind, word == "by" || word == "without" {
+            _ = advance()
+            without = word == "without"
+            grouping = try labelList()
+            hasGrouping = true
+        }
+        try expect(.leftParen, " in aggregation")
+        var arguments: [Expr] = []
+        while current.kind != .rightParen {
+            arguments.append(try expression(minimum: 0))
+            if current.kind == .comma { _ = advance() } else if current.kind != .rightParen { throw unexpected(current, " in aggregation") }
+        }
+        _ = advance()
+        if !hasGrouping, case .identifier(let word) = current.kind, word == "by" || word == "without" {
+            _ = advance()
+            without = word == "without"
+            grouping = try labelList()
+        }
+        let needsParameter = ["topk", "bottomk", "quantile", "count_values", "limitk", "limit_ratio"].contains(op)
+        guard arguments.count == (needsParameter ? 2 : 1) else {
+            if arguments.isEmpty { throw error("no arguments for aggregate expression provided", at: start.offset) }
+            throw error("wrong number of arguments for aggregate expression provided, expected \(needsParameter ? 2 : 1), got \(arguments.count)", at: start.offset)
+        }
+        return .aggregate(op: op, param: needsParameter ? arguments[0] : nil, arguments[arguments.count - 1], grouping: grouping, without: without)
+    }
+
+    private mutating func selector(name: String?, at offset: Int) throws(PromQLError) -> VectorSelector {
+        var matchers: [LabelMatcher] = []
+        var metricName = name
+        if current.kind == .leftBrace {
+            _ = advance()
+            while current.kind != .rightBrace {
+                let labelToken = advance()
+                let label: String
+                switch labelToken.kind {
+                case .identifier(let text): label = text
+                case .string(let text):
+                    // A quoted name alone is the metric name (Prometheus 3 UTF-8 names).
+                    if current.kind == .comma || current.kind == .rightBrace {
+                        guard metricName == nil else { throw error("metric name must not be set twice: \"\(metricName ?? "")\" or \"\(text)\"", at: labelToken.offset) }
+                        metricName = text
+                        if current.kind == .comma { _ = advance() }
+                        continue
+                    }
+                    label = text
+                case .op(let op) where op.isSetOperator || op == .atan2: label = op.rawValue
+                default: throw unexpected(labelToken, " in label matching, expected label")
+                }
+                let kind: LabelMatcher.Kind
+                switch current.kind {
+                case .assign: kind = .equal
+                case .notEqual: kind = .notEqual
+                case .regexMatch: kind = .regexMatch
+                case .regexNoMatch: kind = .regexNoMatch
+                default: throw unexpected(current, " in label matching, expected one of \"=\", \"!=\", \"=~\" or \"!~\"")
+                }
+                _ = advance()
+                guard case .string(let value) = current.kind else { throw unexpected(current, " in label matching, expected string") }
+                _ = advance()
+                if label == Labels.metricNameLabel, kind == .equal, let existing = metricName {
+                    throw error("metric name must not be set twice: \"\(existing)\" or \"\(value)\"", at: labelToken.offset)
+                }
+                matchers.append(try LabelMatcher(label, kind, value))
+                if current.kind == .comma { _ = advance() } else if current.kind != .rightBrace {
+                    throw unexpected(current, " in label matching, expected \",\" or \"}\"")
+                }
+            }
+            _ = advance()
+        }
+        if let metricName { matchers.insert(try LabelMatcher(Labels.metricNameLabel, .equal, metricName), at: 0) }
+        guard matchers.contains(where: { !$0.matches("") }) else {
+            throw error("vector selector must contain at least one non-empty matcher", at: offset)
+        }
+        return VectorSelector(name: metricName, matchers: matchers)
+    }
+
+    // MARK: Type checks
+
+    private func check(_ expr: Expr, at offset: Int) throws(PromQLError) {
+        switch expr {
+        case .number, .string, .selector, .matrix: return
+        case .paren(let inner), .negate(let inner):
+            try check(inner, at: offset)
+            if case .negate = expr, inner.type != .scalar && inner.type != .vector {
+                throw error("unary expression only allowed on expressions of type scalar or instant vector, got \"\(inner.type.rawValue)\"", at: offset)
+            }
+        case .subquery(let inner, _, _, _, _):
+            try check(inner, at: offset)
+        case .call(let name, let arguments):
+            for argument in arguments { try check(argument, at: offset) }
+            guard let function = PromQLFunctions.table[name] else { throw error("unknown function with name \"\(name)\"", at: offset) }
+            let minimum = function.arguments.count - (function.variadic ? 1 : function.optional)
+            if arguments.count < minimum {
+                throw error("expected \(minimum == function.arguments.count ? "" : "at least ")\(minimum) argument(s) in call to \"\(name)\", got \(arguments.count)", at: offset)
+            }
+            if !function.variadic && arguments.count > function.arguments.count {
+                throw error("expected \(function.optional > 0 ? "at most " : "")\(function.arguments.count) argument(s) in call to \"\(name)\", got \(arguments.count)", at: offset)
+            }
+            for (position, argument) in arguments.enumerated() {
+                let wanted = function.arguments[min(position, function.arguments.count - 1)]
+                guard argument.type == wanted else {
+                    throw error("expected type \(wanted.rawValue) in call to function \"\(name)\", got \(argument.type.rawValue)", at: offset)
+                }
+            }
+        case .aggregate(let op, let param, let inner, _, _):
+            try check(inner, at: offset)
+            guard inner.type == .vector else { throw error("expected type instant vector in aggregation expression, got \(inner.type.rawValue)", at: offset) }
+            if let param {
+                try check(param, at: offset)
+                let wanted: ValueType = op == "count_values" ? .string : .scalar
+                guard param.type == wanted else { throw error("expected type \(wanted.rawValue) in aggregation parameter, got \(param.type.rawValue)", at: offset) }
+            }
+        case .binary(let op, let left, let right, let returnBool, let matching):
+            try check(left, at: offset)
+            try check(right, at: offset)
+            for side in [left, right] where side.type != .scalar && side.type != .vector {
+                throw error("binary expression must contain only scalar and instant vector types", at: offset)
+            }
+            let bothScalar = left.type == .scalar && right.type == .scalar
+            if op.isComparison && bothScalar && !returnBool { throw error("comparisons between scalars must use BOOL modifier", at: offset) }
+            if op.isSetOperator && (left.type == .scalar || right.type == .scalar) {
+                throw error("set operator \"\(op.rawValue)\" not allowed in binary scalar expression", at: offset)
+            }
+            if let matching, (left.type == .scalar || right.type == .scalar), matching.on || !matching.labels.isEmpty || matching.cardinality != .manyToMany && matching.cardinality != .oneToOne {
+                throw error("vector matching only allowed between instant vectors", at: offset)
+            }
+            if let matching, op.isSetOperator, !matching.include.isEmpty || (matching.cardinality != .manyToMany) {
+                throw error("no grouping allowed for \"\(op.rawValue)\" operation", at: offset)
+            }
+        }
+    }
+}
+
+private extension UInt8 {
+    var isHexDigit: Bool { (self >= 0x30 && self <= 0x39) || (self >= 0x41 && self <= 0x46) || (self >= 0x61 && self <= 0x66) }
+}

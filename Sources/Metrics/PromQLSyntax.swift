@@ -1,0 +1,149 @@
+import TraceModel
+
+/// A label matcher of a selector: `l="v"`, `l!="v"`, `l=~"re"`, `l!~"re"` (regexes fully anchored, `.`
+/// matching newlines, as Prometheus 3).
+public struct LabelMatcher: Sendable {
+    public enum Kind: String, Sendable { case equal = "=", notEqual = "!=", regexMatch = "=~", regexNoMatch = "!~" }
+    public var name: String
+    public var kind: Kind
+    public var value: String
+    let regex: PromRegex?
+
+    public init(_ name: String, _ kind: Kind, _ value: String) throws(PromQLError) {
+        self.name = name
+        self.kind = kind
+        self.value = value
+        regex = kind == .regexMatch || kind == .regexNoMatch ? try PromRegex(value) : nil
+    }
+
+    public func matches(_ candidate: String) -> Bool {
+        switch kind {
+        case .equal: return candidate == value
+        case .notEqual: return candidate != value
+        case .regexMatch: return regex?.matches(candidate) ?? false
+        case .regexNoMatch: return !(regex?.matches(candidate) ?? false)
+        }
+    }
+}
+
+/// An anchored regular expression, as Prometheus compiles label regexes (`^(?s:re)$`).
+struct PromRegex: @unchecked Sendable {
+    let pattern: String
+    private let regex: Regex<AnyRegexOutput>
+
+    init(_ pattern: String) throws(PromQLError) {
+        self.pattern = pattern
+        do { regex = try Regex("(?s:" + pattern + ")") } catch {
+            throw PromQLError("invalid regular expression \"\(pattern)\": \(error)")
+        }
+    }
+
+    func matches(_ text: String) -> Bool { (try? regex.wholeMatch(in: text)) != nil }
+
+    /// The whole match's capture groups (index 0 the whole text), or nil.
+    func groups(_ text: String) -> [String?]? {
+        guard let match = try? regex.wholeMatch(in: text) else { return nil }
+        return (0..<match.output.count).map { index in match.output[index].substring.map(String.init) }
+    }
+}
+
+/// A PromQL error: Prometheus's message, with the position (`1:14: parse error: ...`) for parse errors.
+public struct PromQLError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The four value types of PromQL.
+public enum ValueType: String, Sendable {
+    case scalar, string, vector = "instant vector", matrix = "range vector"
+}
+
+/// `@ <time>`, `@ start()`, `@ end()`.
+public enum AtModifier: Sendable, Equatable {
+    case time(Int64)
+    case start
+    case end
+}
+
+/// A vector selector: name and matchers, offset and `@` (times in ms).
+public struct VectorSelector: Sendable {
+    public var name: String?
+    public var matchers: [LabelMatcher]
+    public var offset: Int64 = 0
+    public var at: AtModifier?
+}
+
+/// Binary operators, by precedence groups.
+public enum BinaryOperator: String, Sendable {
+    case add = "+", sub = "-", mul = "*", div = "/", mod = "%", pow = "^", atan2
+    case eql = "==", neq = "!=", gtr = ">", lss = "<", gte = ">=", lte = "<="
+    case and, or, unless
+
+    var precedence: Int {
+        switch self {
+        case .or: return 1
+        case .and, .unless: return 2
+        case .eql, .neq, .gtr, .lss, .gte, .lte: return 3
+        case .add, .sub: return 4
+        case .mul, .div, .mod, .atan2: return 5
+        case .pow: return 6
+        }
+    }
+    var isComparison: Bool { [.eql, .neq, .gtr, .lss, .gte, .lte].contains(self) }
+    var isSetOperator: Bool { [.and, .or, .unless].contains(self) }
+    var rightAssociative: Bool { self == .pow }
+}
+
+/// How the two sides of a vector binary operation match.
+public struct VectorMatching: Sendable {
+    public enum Cardinality: Sendable { case oneToOne, manyToOne, oneToMany, manyToMany }
+    public var cardinality: Cardinality = .oneToOne
+    /// `on(labels)` when true, else `ignoring(labels)` (empty ignoring: the default).
+    public var on = false
+    public var labels: [String] = []
+    /// `group_left(include)` / `group_right(include)`.
+    public var include: [String] = []
+}
+
+/// A parsed PromQL expression.
+public indirect enum Expr: Sendable {
+    case number(Double)
+    case string(String)
+    case selector(VectorSelector)
+    case matrix(VectorSelector, range: Int64)
+    case subquery(Expr, range: Int64, step: Int64?, offset: Int64, at: AtModifier?)
+    case call(String, [Expr])
+    case aggregate(op: String, param: Expr?, Expr, grouping: [String], without: Bool)
+    case binary(BinaryOperator, Expr, Expr, returnBool: Bool, matching: VectorMatching?)
+    case negate(Expr)
+    case paren(Expr)
+
+    /// The type the expression evaluates to.
+    public var type: ValueType {
+        switch self {
+        case .number: return .scalar
+        case .string: return .string
+        case .selector: return .vector
+        case .matrix, .subquery: return .matrix
+        case .call(let name, _): return PromQLFunctions.table[name]?.returns ?? .vector
+        case .aggregate: return .vector
+        case .binary(_, let left, let right, _, _): return left.type == .scalar && right.type == .scalar ? .scalar : .vector
+        case .negate(let inner), .paren(let inner): return inner.type
+        }
+    }
+}
+
+/// One token of a PromQL expression, with its byte offset.
+struct PromToken: Equatable {
+    enum Kind: Equatable {
+        case number(Double), duration(Int64), string(String), identifier(String)
+        case leftParen, rightParen, leftBrace, rightBrace, leftBracket, rightBracket, comma, colon, at
+        case assign, notEqual, regexMatch, regexNoMatch
+        case op(BinaryOperator)
+        case end
+    }
+    var kind: Kind
+    var offset: Int
+    var text: String
+}
