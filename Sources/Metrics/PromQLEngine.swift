@@ -28,8 +28,9 @@ public final class PromQLEngine {
         var value = try evaluate(expr, at: time)
         if case .vector(var elements) = value {
             // Prometheus returns an instant vector's elements in an unspecified order; sort only when the
-            // expression did not order them itself.
+            // expression did not order them itself. Each element carries the evaluation time.
             if !Self.isOrdered(expr) { elements.sort { $0.labels < $1.labels } }
+            for index in elements.indices { elements[index].time = time }
             value = .vector(elements)
         }
         return value

@@ -101,13 +101,13 @@ extension TraceStore {
     }
 
     /// Writes series and their samples; returns the number of samples.
-    static func insertSeries(_ series: [Series], captureID: Int64?, db: Database) throws -> Int {
+    static func insertSeries(_ series: [Series], captureID: Int64?, fileID: Int64? = nil, db: Database) throws -> Int {
         let insertSample = try db.makeStatement(sql: "INSERT INTO metric_samples (series_id, ts_ms, value) VALUES (?, ?, ?)")
         var count = 0
         for one in series {
             let labels = JSONValue.object(one.labels.labels.map { ($0.name, .string($0.value)) }).rendered
-            try db.execute(sql: "INSERT INTO metric_series (capture_id, metric, labels) VALUES (?, ?, ?)",
-                           arguments: [captureID, one.labels.metricName ?? "", labels])
+            try db.execute(sql: "INSERT INTO metric_series (capture_id, file_id, metric, labels) VALUES (?, ?, ?, ?)",
+                           arguments: [captureID, fileID, one.labels.metricName ?? "", labels])
             let seriesID = db.lastInsertedRowID
             let statement = insertSample.sqliteStatement
             for sample in one.samples {
@@ -130,7 +130,8 @@ extension TraceStore {
         try read { db in try StoredCapture.fetch(db, whereSQL: "1", []) }
     }
 
-    /// The series stored for a capture (all captures when nil), with their samples, sorted by labels.
+    /// The series stored for a capture (all stored series when nil: captures' and metric files'), with
+    /// their samples, sorted by labels.
     public func series(captureID: Int64? = nil) throws(StoreError) -> [Series] {
         try read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT id, labels FROM metric_series" + (captureID == nil ? "" : " WHERE capture_id = ?"),

@@ -215,7 +215,7 @@ extension TraceStore {
     public func statistics() throws(StoreError) -> [(String, String)] {
         try read { db in
             var rows: [(String, String)] = []
-            for table in ["traces", "events", "threads", "fds", "containers", "runs", "alerts", "captures", "packets", "flows", "detections", "metric_series", "metric_samples"] {
+            for table in ["traces", "events", "threads", "fds", "containers", "runs", "alerts", "captures", "packets", "flows", "detections", "metric_files", "metric_series", "metric_samples"] {
                 rows.append((table, String(try Int64.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0)))
             }
             let pages = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0

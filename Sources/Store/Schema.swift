@@ -259,6 +259,24 @@ enum Schema {
             ) WITHOUT ROWID;
             """)
         }
+        migrator.registerMigration("v4 metric files") { db in
+            try db.execute(sql: """
+            CREATE TABLE metric_files (
+                id INTEGER PRIMARY KEY,
+                content_hash TEXT NOT NULL UNIQUE,
+                source_path TEXT NOT NULL,
+                format TEXT NOT NULL,
+                series_count INTEGER NOT NULL,
+                sample_count INTEGER NOT NULL,
+                first_ms INTEGER,
+                last_ms INTEGER,
+                problems TEXT NOT NULL,
+                ingested_at TEXT NOT NULL
+            );
+            ALTER TABLE metric_series ADD COLUMN file_id INTEGER REFERENCES metric_files(id) ON DELETE CASCADE;
+            CREATE INDEX metric_series_file ON metric_series(file_id);
+            """)
+        }
         return migrator
     }
 }

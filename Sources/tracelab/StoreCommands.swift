@@ -53,18 +53,30 @@ struct Ingest: ParsableCommand {
     @Option(help: "A BPF filter applied to packet captures on input, as tcpdump's.")
     var filter: String?
 
-    @Argument(help: "Trace files, packet captures (pcap, pcapng, gzip) or folders (folders give their .jsonl, .strace, .pcap, .pcapng and .gz files).")
+    @Argument(help: "Trace files, packet captures (pcap, pcapng, gzip), metric files (.om OpenMetrics, .prom Prometheus text) or folders of them.")
     var inputs: [String]
 
     func run() throws {
         let store = try database.open()
-        let files = expandDirectories(inputs, suffixes: [".jsonl", ".strace", ".pcap", ".pcapng", ".gz"])
+        let files = expandDirectories(inputs, suffixes: [".jsonl", ".strace", ".pcap", ".pcapng", ".gz", ".om", ".prom"])
         if files.isEmpty { throw ValidationError("no trace files found in \(inputs.joined(separator: ", "))") }
         let progress = ProgressLine()
         var outcomes: [IngestOutcome] = []
         var captures: [CaptureIngestOutcome] = []
+        var metrics: [MetricIngestOutcome] = []
         var failures: [String] = []
         for file in files {
+            if file.hasSuffix(".om") || file.hasSuffix(".prom") {
+                do {
+                    let outcome = try store.ingestMetrics(path: file)
+                    for problem in outcome.problems { printError("tracelab: \(problem)") }
+                    metrics.append(outcome)
+                } catch {
+                    printError("tracelab: \(error)")
+                    failures.append(file)
+                }
+                continue
+            }
             if CaptureReader.isCapture(file) {
                 do {
                     let outcome = try store.ingestCapture(path: file, filter: filter)
@@ -97,6 +109,11 @@ struct Ingest: ParsableCommand {
             print(table(["capture file", "status", "capture", "packets", "flows", "detections", "series", "samples", "sha256"], captures.map { outcome in
                 [outcome.path, outcome.status.rawValue, String(outcome.captureID)]
                     + [outcome.packets, outcome.flows, outcome.detections, outcome.series, outcome.samples].map { String($0) } + [String(outcome.contentHash.prefix(12))]
+            }))
+        }
+        if !metrics.isEmpty {
+            print(table(["metrics file", "status", "file", "format", "series", "samples", "sha256"], metrics.map { outcome in
+                [outcome.path, outcome.status.rawValue, String(outcome.fileID), outcome.format, String(outcome.series), String(outcome.samples), String(outcome.contentHash.prefix(12))]
             }))
         }
         if !failures.isEmpty { throw ExitCode(1) }

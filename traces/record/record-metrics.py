@@ -115,6 +115,13 @@ def inactive_file(path):
             return int(value)
     return 0
 
+def in_netns(pid, ns):
+    """True once the process has entered the namespace (a freshly started one may still be in the host's)."""
+    try:
+        return os.stat(f"/proc/{pid}/ns/net").st_ino == os.stat(f"/run/netns/{ns}").st_ino
+    except OSError:
+        return False
+
 def net_dev(pid):
     out = {}
     for line in read(f"/proc/{pid}/net/dev").splitlines()[2:]:
@@ -139,6 +146,8 @@ def proc_stat():
     return out
 
 def main():
+    # A TERM (or ^C) still runs the clean-up below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     series = {}  # (family, labels tuple) -> [(ts, value)]
     types = {}
 
@@ -171,9 +180,11 @@ http {{ access_log off; server {{ listen 192.0.2.2:80; root {workdir}; }} }}
     pods = [web, client, coredns, dos, scan]
     # Node exporters: one per node namespace, read through a long-lived process in it.
     node_pids = {}
+    node_ns = {}
     for ns, instance in [("tl-matk", "192.0.2.1:9100"), ("tl-mt2", "192.0.2.2:9100"), ("tl-mt3", "192.0.2.3:9100"), ("tl-mt4", "192.0.2.4:9100")]:
         p = subprocess.Popen(["ip", "netns", "exec", ns, "sleep", str(DURATION + 60)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         node_pids[instance] = p
+        node_ns[instance] = ns
     try:
         web.start(f"nginx -c {workdir}/nginx.conf")
         coredns.start("python3 -c \"import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('192.0.2.4',53))\nwhile True:\n d,a=s.recvfrom(2048); s.sendto(d,a)\"")
@@ -217,7 +228,7 @@ http {{ access_log off; server {{ listen 192.0.2.2:80; root {workdir}; }} }}
                     add("container_cpu_usage_seconds", "counter", "container_cpu_usage_seconds_total", dict(labels, cpu="total"), ts, cpu)
                     add("container_memory_usage_bytes", "gauge", "container_memory_usage_bytes", labels, ts, usage)
                     add("container_memory_working_set_bytes", "gauge", "container_memory_working_set_bytes", labels, ts, working)
-                if pod.netns:
+                if pod.netns and in_netns(pod.process.pid, pod.netns):
                     try:
                         devices = net_dev(pod.process.pid)
                     except (OSError, ValueError):
@@ -229,6 +240,8 @@ http {{ access_log off; server {{ listen 192.0.2.2:80; root {workdir}; }} }}
                         for key, value in counters.items():
                             add(f"container_network_{key}", "counter", f"container_network_{key}_total", labels, ts, value)
             for instance, process in node_pids.items():
+                if not in_netns(process.pid, node_ns[instance]):
+                    continue
                 base = {"instance": instance, "job": "node-exporter"}
                 for device, counters in net_dev(process.pid).items():
                     for key, value in counters.items():
