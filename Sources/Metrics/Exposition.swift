@@ -50,6 +50,7 @@ public struct ExpositionReader {
         var lineNumber = 0
         var start = 0
         var sawEOF = false
+        var positions: [ByteKey: Int] = [:]
         let outOfOrderBefore = store.outOfOrder, duplicatesBefore = store.duplicates
         while start < bytes.count {
             var end = start
@@ -72,7 +73,11 @@ public struct ExpositionReader {
             outcome.lines += 1
             var parser = LineParser(bytes: Array(line))
             do {
-                let sample = try parser.sample()
+                // Lines of one series repeat their name and labels: those bytes find the series directly.
+                let identityEnd = Self.identityEnd(line)
+                let identity = ByteKey(bytes: Array(line[line.startIndex..<identityEnd]))
+                let known = positions[identity]
+                let sample = try known == nil ? parser.sample() : parser.valueAndTimestamp(from: identityEnd - line.startIndex)
                 let timestamp: Int64
                 if let seconds = sample.timestamp {
                     timestamp = format == .openMetrics ? Int64((seconds * 1000).rounded()) : Int64(seconds)
@@ -83,7 +88,9 @@ public struct ExpositionReader {
                     problem(lineNumber, line.count + 1, "a sample without a timestamp (give one, or a default time)")
                     continue
                 }
-                if store.append(sample.labels, timestamp, sample.value) { outcome.samples += 1 }
+                let position = known ?? store.position(of: sample.labels)
+                if known == nil { positions[identity] = position }
+                if store.append(at: position, timestamp, sample.value) { outcome.samples += 1 }
             } catch {
                 problem(lineNumber, error.column, error.message)
             }
@@ -94,6 +101,30 @@ public struct ExpositionReader {
         if duplicates > 0 { outcome.problems.append("\(name): \(duplicates) duplicate samples (same series, time and value) were dropped") }
         if problemCount > outcome.problems.count { outcome.problems.append("\(name): \(problemCount - Self.maximumProblems) more bad lines") }
         return outcome
+    }
+
+    /// Bytes as a dictionary key, hashed as one block rather than byte by byte.
+    struct ByteKey: Hashable {
+        let bytes: [UInt8]
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    }
+
+    /// Where a sample line's name and labels end (the first space or tab outside quotes).
+    static func identityEnd(_ line: ArraySlice<UInt8>) -> Int {
+        var index = line.startIndex
+        var quoted = false
+        while index < line.endIndex {
+            let byte = line[index]
+            if quoted {
+                if byte == UInt8(ascii: "\\") { index += 1 } else if byte == UInt8(ascii: "\"") { quoted = false }
+            } else if byte == UInt8(ascii: "\"") {
+                quoted = true
+            } else if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                return index
+            }
+            index += 1
+        }
+        return line.endIndex
     }
 
     static func hasEOF(_ bytes: [UInt8]) -> Bool {
@@ -114,6 +145,12 @@ public struct ExpositionReader {
         var position = 0
 
         init(bytes: [UInt8]) { self.bytes = bytes }
+
+        /// The value and timestamp after a known series' name and labels (which end at `offset`).
+        mutating func valueAndTimestamp(from offset: Int) throws(LineError) -> (labels: Labels, value: Double, timestamp: Double?) {
+            position = offset
+            return try rest(Labels([]))
+        }
 
         mutating func sample() throws(LineError) -> (labels: Labels, value: Double, timestamp: Double?) {
             var labels: [Label] = []
@@ -157,6 +194,11 @@ public struct ExpositionReader {
                 position += 1
             }
             guard labels.contains(where: { $0.name == Labels.metricNameLabel }) else { throw LineError(column: 1, message: "expected a metric name") }
+            return try rest(Labels(labels))
+        }
+
+        /// The value, optional timestamp and optional exemplar after the name and labels.
+        mutating func rest(_ labels: Labels) throws(LineError) -> (labels: Labels, value: Double, timestamp: Double?) {
             guard peek == UInt8(ascii: " ") || peek == UInt8(ascii: "\t") else { throw LineError(column: position + 1, message: "expected a space before the value") }
             skipSpaces()
             let valueColumn = position + 1
@@ -174,7 +216,7 @@ public struct ExpositionReader {
             if position < bytes.count, peek != UInt8(ascii: "#") {
                 throw LineError(column: position + 1, message: "unexpected text after the sample")
             }
-            return (Labels(labels), value, timestamp)
+            return (labels, value, timestamp)
         }
 
         var peek: UInt8? { position < bytes.count ? bytes[position] : nil }

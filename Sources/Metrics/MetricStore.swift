@@ -8,6 +8,17 @@ public final class MetricStore: @unchecked Sendable {
         public var labels: Labels
         public var timestamps: [Int64]
         public var values: [Double]
+        /// Whether any value is a stale marker (windows without one are read in place).
+        public var hasStaleMarkers = false
+    }
+
+    /// Samples `range` of one series, read in place (no copy): a window for the range functions.
+    struct Window: RandomAccessCollection {
+        let timestamps: [Int64]
+        let values: [Double]
+        let startIndex: Int
+        let endIndex: Int
+        subscript(position: Int) -> Sample { Sample(timestamp: timestamps[position], value: values[position]) }
     }
     public private(set) var series: [StoredSeries] = []
     private var index: [Labels: Int] = [:]
@@ -26,21 +37,29 @@ public final class MetricStore: @unchecked Sendable {
     /// value is counted as a duplicate, anything else as out of order).
     @discardableResult
     public func append(_ labels: Labels, _ timestamp: Int64, _ value: Double) -> Bool {
-        let position: Int
-        if let known = index[labels] {
-            position = known
-        } else {
-            position = series.count
-            series.append(StoredSeries(labels: labels, timestamps: [], values: []))
-            index[labels] = position
-            byName[labels.metricName ?? "", default: []].append(position)
-        }
+        append(at: position(of: labels), timestamp, value)
+    }
+
+    /// The position of a series, created empty when new.
+    public func position(of labels: Labels) -> Int {
+        if let known = index[labels] { return known }
+        let position = series.count
+        series.append(StoredSeries(labels: labels, timestamps: [], values: []))
+        index[labels] = position
+        byName[labels.metricName ?? "", default: []].append(position)
+        return position
+    }
+
+    /// Adds a sample to the series at `position` (see `append(_:_:_:)`).
+    @discardableResult
+    public func append(at position: Int, _ timestamp: Int64, _ value: Double) -> Bool {
         if let last = series[position].timestamps.last, timestamp <= last {
             if timestamp == last, series[position].values.last?.bitPattern == value.bitPattern { duplicates += 1 } else { outOfOrder += 1 }
             return false
         }
         series[position].timestamps.append(timestamp)
         series[position].values.append(value)
+        if value.bitPattern == staleNaN.bitPattern { series[position].hasStaleMarkers = true }
         return true
     }
 

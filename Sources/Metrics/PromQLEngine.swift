@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import TraceModel
 
 /// Evaluates PromQL over a `MetricStore` with Prometheus 3 semantics: instant queries, and range queries
@@ -5,6 +7,11 @@ import TraceModel
 /// Lookback and range windows are open on the left (`(t-d, t]`), stale markers are never values.
 public final class PromQLEngine {
     public let store: MetricStore
+    /// Which Prometheus to behave as. Prometheus 3 (the default) opens range windows and the lookback on
+    /// the left, `(t-d, t]`, and extrapolates `rate` with the 1.1-interval threshold before the counter's
+    /// zero point; Prometheus 2 (Debian's 2.42) closes them, `[t-d, t]`, and clamps to the zero point first.
+    public enum Semantics: Sendable { case prometheus3, prometheus2 }
+    public var semantics = Semantics.prometheus3
     /// The lookback of instant selectors (5 minutes, Prometheus's default).
     public var lookbackDelta: Int64 = 300_000
     /// The step of subqueries without one (the test harness uses one minute).
@@ -17,14 +24,41 @@ public final class PromQLEngine {
     private var loaded = 0
     private var start: Int64 = 0
     private var end: Int64 = 0
+    /// Per query: the series each selector selects, and each series' labels without the name.
+    private var selections: [String: [Int]] = [:]
+    private var nameless: [Labels?] = []
+    /// Per query: grouping → (input labels → group labels).
+    private var groupKeys: [String: [Labels: Labels]] = [:]
+
+    private func beginQuery(start: Int64, end: Int64) {
+        loaded = 0
+        self.start = start
+        self.end = end
+        selections = [:]
+        groupKeys = [:]
+        nameless = Array(repeating: nil, count: store.series.count)
+    }
+
+    private func selected(_ selector: VectorSelector) -> [Int] {
+        let key = selector.matchers.map { "\($0.name)\u{0}\($0.kind.rawValue)\u{0}\($0.value)" }.joined(separator: "\u{1}")
+        if let known = selections[key] { return known }
+        let positions = store.select(selector.matchers)
+        selections[key] = positions
+        return positions
+    }
+
+    private func namelessLabels(_ position: Int) -> Labels {
+        if position < nameless.count, let known = nameless[position] { return known }
+        let labels = store.series[position].labels.droppingName
+        if position < nameless.count { nameless[position] = labels }
+        return labels
+    }
 
     public init(store: MetricStore) { self.store = store }
 
     /// An instant query at `time` (ms).
     public func instant(_ expr: Expr, at time: Int64) throws(PromQLError) -> PromValue {
-        loaded = 0
-        start = time
-        end = time
+        beginQuery(start: time, end: time)
         var value = try evaluate(expr, at: time)
         if case .vector(var elements) = value {
             // Prometheus returns an instant vector's elements in an unspecified order; sort only when the
@@ -46,13 +80,53 @@ public final class PromQLEngine {
         guard expr.type == .scalar || expr.type == .vector else {
             throw PromQLError("invalid expression type \"\(expr.type.rawValue)\" for range query, must be Scalar or instant Vector")
         }
-        loaded = 0
-        self.start = start
-        self.end = end
+        let steps = Int((end - start) / step) + 1
+        let chunks = min(max(1, threads), max(1, steps / 32))
+        if chunks == 1 { return try evaluateSteps(expr, from: start, to: end, step: step, queryStart: start, queryEnd: end).sorted { $0.labels < $1.labels } }
+        // Steps are independent: contiguous runs of them are evaluated on several threads, each by its own
+        // engine (the caches are per engine; the store is only read), and joined in step order.
+        let perChunk = (steps + chunks - 1) / chunks
+        let store = self.store, semantics = self.semantics, lookback = lookbackDelta, subqueryStep = defaultSubqueryStep
+        let limit = maximumSamples / chunks
+        let results = ChunkResults(count: chunks)
+        DispatchQueue.concurrentPerform(iterations: chunks) { index in
+            let engine = PromQLEngine(store: store)
+            engine.semantics = semantics
+            engine.lookbackDelta = lookback
+            engine.defaultSubqueryStep = subqueryStep
+            engine.maximumSamples = limit
+            let from = start + Int64(index * perChunk) * step
+            let to = min(end, from + Int64(perChunk - 1) * step)
+            let result = from > end ? .success([]) : Result { () throws(PromQLError) -> [RangeElement] in
+                try engine.evaluateSteps(expr, from: from, to: to, step: step, queryStart: start, queryEnd: end)
+            }
+            results.set(index, result)
+        }
         var byLabels: [Labels: Int] = [:]
         var out: [RangeElement] = []
-        var time = start
-        while time <= end {
+        for result in results.all {
+            for series in try result.get() {
+                if let position = byLabels[series.labels] {
+                    out[position].samples += series.samples
+                } else {
+                    byLabels[series.labels] = out.count
+                    out.append(series)
+                }
+            }
+        }
+        return out.sorted { $0.labels < $1.labels }
+    }
+
+    /// Threads a range query may use.
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    /// Evaluates the steps `from, from+step, ... <= to` of a range query spanning `queryStart...queryEnd`.
+    func evaluateSteps(_ expr: Expr, from: Int64, to: Int64, step: Int64, queryStart: Int64, queryEnd: Int64) throws(PromQLError) -> [RangeElement] {
+        beginQuery(start: queryStart, end: queryEnd)
+        var byLabels: [Labels: Int] = [:]
+        var out: [RangeElement] = []
+        var time = from
+        while time <= to {
             let value = try evaluate(expr, at: time)
             switch value {
             case .scalar(let number, _):
@@ -73,7 +147,7 @@ public final class PromQLEngine {
             }
             time += step
         }
-        return out.sorted { $0.labels < $1.labels }
+        return out
     }
 
     static func isOrdered(_ expr: Expr) -> Bool {
@@ -132,13 +206,14 @@ public final class PromQLEngine {
     private func select(_ selector: VectorSelector, at time: Int64) throws(PromQLError) -> [VectorElement] {
         let ref = reference(selector.at, offset: selector.offset, time: time)
         var out: [VectorElement] = []
-        for position in store.select(selector.matchers) {
+        for position in selected(selector) {
             let series = store.series[position]
             let index = Self.lastIndex(series.timestamps, atOrBefore: ref)
             guard index >= 0 else { continue }
             let timestamp = series.timestamps[index]
             let value = series.values[index]
-            guard timestamp > ref - lookbackDelta, !value.isStaleMarker else { continue }
+            let inLookback = semantics == .prometheus3 ? timestamp > ref - lookbackDelta : timestamp >= ref - lookbackDelta
+            guard inLookback, !value.isStaleMarker else { continue }
             out.append(VectorElement(labels: series.labels, value: value, time: timestamp))
         }
         try count(out.count)
@@ -148,11 +223,11 @@ public final class PromQLEngine {
     private func window(_ selector: VectorSelector, range: Int64, at time: Int64) throws(PromQLError) -> [RangeElement] {
         let ref = reference(selector.at, offset: selector.offset, time: time)
         var out: [RangeElement] = []
-        for position in store.select(selector.matchers) {
+        for position in selected(selector) {
             let series = store.series[position]
             let last = Self.lastIndex(series.timestamps, atOrBefore: ref)
             guard last >= 0 else { continue }
-            let first = Self.lastIndex(series.timestamps, atOrBefore: ref - range) + 1
+            let first = Self.lastIndex(series.timestamps, atOrBefore: ref - range - (semantics == .prometheus3 ? 0 : 1)) + 1
             guard first <= last else { continue }
             var samples: [Sample] = []
             samples.reserveCapacity(last - first + 1)
@@ -181,7 +256,7 @@ public final class PromQLEngine {
         // Inner steps: the multiples of the step in (ref - range, ref].
         let lower = ref - range
         var current = (lower >= 0 ? lower / step : -((-lower + step - 1) / step)) * step
-        if current <= lower { current += step }
+        if current < lower || (current == lower && semantics == .prometheus3) { current += step }
         var byLabels: [Labels: Int] = [:]
         var out: [RangeElement] = []
         while current <= ref {
@@ -347,12 +422,46 @@ public final class PromQLEngine {
         } else if name == "predict_linear" {
             scalar = try scalarArgument(arguments[1], at: time)
         }
+        let keepName = PromQLFunctions.keepName.contains(name)
+        let zeroPointFirst = semantics == .prometheus2
+        if case .matrix(let selector, let range) = matrixArgument {
+            // A range selector read in place: no window is copied.
+            let ref = reference(selector.at, offset: selector.offset, time: time)
+            var out: [VectorElement] = []
+            let valueOnly = PromQLFunctions.valueOnly.contains(name)
+            for position in selected(selector) {
+                let series = store.series[position]
+                let last = Self.lastIndex(series.timestamps, atOrBefore: ref)
+                guard last >= 0 else { continue }
+                let first = Self.lastIndex(series.timestamps, atOrBefore: ref - range - (zeroPointFirst ? 1 : 0)) + 1
+                guard first <= last else { continue }
+                try count(last - first + 1)
+                let value: Double?
+                if valueOnly && !series.hasStaleMarkers {
+                    value = PromQLFunctions.overValues(name, series.values[first...last])
+                } else if (name == "rate" || name == "increase" || name == "delta") && !series.hasStaleMarkers {
+                    value = PromQLFunctions.extrapolatedRate(timestamps: series.timestamps, values: series.values, first: first, last: last, start: ref - range, end: ref,
+                                                             counter: name != "delta", rate: name == "rate", zeroPointFirst: zeroPointFirst)
+                } else if series.hasStaleMarkers {
+                    let samples = (first...last).filter { !series.values[$0].isStaleMarker }.map { Sample(timestamp: series.timestamps[$0], value: series.values[$0]) }
+                    if samples.isEmpty { continue }
+                    value = PromQLFunctions.overRange(name, samples, start: ref - range, end: ref, evaluationTime: time, scalar: scalar, zeroPointFirst: zeroPointFirst)
+                } else {
+                    let window = MetricStore.Window(timestamps: series.timestamps, values: series.values, startIndex: first, endIndex: last + 1)
+                    value = PromQLFunctions.overRange(name, window, start: ref - range, end: ref, evaluationTime: time, scalar: scalar, zeroPointFirst: zeroPointFirst)
+                }
+                guard let value else { continue }
+                out.append(VectorElement(labels: keepName ? series.labels : namelessLabels(position), value: value, time: time))
+            }
+            return .vector(try unique(out))
+        }
         let (range, windowEnd) = Self.window(of: matrixArgument, engine: self, time: time)
         guard case .matrix(let series) = try evaluate(matrixArgument, at: time) else { return .vector([]) }
         var out: [VectorElement] = []
         for one in series {
-            guard let value = PromQLFunctions.overRange(name, one.samples[...], start: windowEnd - range, end: windowEnd, evaluationTime: time, scalar: scalar) else { continue }
-            out.append(VectorElement(labels: PromQLFunctions.keepName.contains(name) ? one.labels : one.labels.droppingName, value: value, time: time))
+            guard let value = PromQLFunctions.overRange(name, one.samples, start: windowEnd - range, end: windowEnd, evaluationTime: time, scalar: scalar,
+                                                        zeroPointFirst: zeroPointFirst) else { continue }
+            out.append(VectorElement(labels: keepName ? one.labels : one.labels.droppingName, value: value, time: time))
         }
         return .vector(try unique(out))
     }
@@ -430,8 +539,14 @@ public final class PromQLEngine {
                 parameter = try scalarArgument(param, at: time)
             }
         }
+        let cacheKey = (without ? "without\u{0}" : "by\u{0}") + grouping.joined(separator: "\u{0}")
+        var cache = groupKeys.removeValue(forKey: cacheKey) ?? [:]
+        defer { groupKeys[cacheKey] = cache }
         func key(_ labels: Labels) -> Labels {
-            without ? labels.removing(grouping + [Labels.metricNameLabel]) : labels.keeping(grouping)
+            if let known = cache[labels] { return known }
+            let group = without ? labels.removing(grouping + [Labels.metricNameLabel]) : labels.keeping(grouping)
+            cache[labels] = group
+            return group
         }
         if (op == "topk" || op == "bottomk"), parameter.isNaN { throw PromQLError("Parameter value is NaN") }
         var groups: [Labels: [VectorElement]] = [:]
@@ -483,18 +598,60 @@ public final class PromQLEngine {
             case "topk", "bottomk":
                 guard parameter >= 1 else { continue }
                 let k = parameter >= Double(members.count) ? members.count : Int(parameter)
-                let sorted = members.enumerated().sorted { left, right in
-                    let a = left.element.value, b = right.element.value
-                    if a.isNaN != b.isNaN { return !a.isNaN }
-                    if a != b && !a.isNaN { return op == "topk" ? a > b : a < b }
-                    return left.offset < right.offset
-                }.map(\.element)
-                out += sorted.prefix(k).map { VectorElement(labels: $0.labels, value: $0.value, time: time) }
+                out += Self.selectK(members, k: k, top: op == "topk").map { VectorElement(labels: $0.labels, value: $0.value, time: time) }
             default:
                 throw PromQLError("aggregation \(op) is not supported")
             }
         }
         return out
+    }
+
+    /// topk/bottomk as Prometheus computes them: a heap of k (Go's container/heap), an element replacing the
+    /// heap's least only when strictly better, so ties keep the same series Prometheus keeps; the result
+    /// sorted best first.
+    static func selectK(_ members: [VectorElement], k: Int, top: Bool) -> [VectorElement] {
+        // "less" puts the element to evict first at the root: NaN, then the smallest (topk) or largest (bottomk).
+        func less(_ a: VectorElement, _ b: VectorElement) -> Bool {
+            if a.value.isNaN { return true }
+            return top ? a.value < b.value : a.value > b.value
+        }
+        var heap: [VectorElement] = []
+        func up(_ start: Int) {
+            var child = start
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard less(heap[child], heap[parent]) else { break }
+                heap.swapAt(parent, child)
+                child = parent
+            }
+        }
+        func down(_ start: Int) -> Bool {
+            var parent = start
+            while true {
+                let left = 2 * parent + 1
+                guard left < heap.count else { break }
+                var child = left
+                if left + 1 < heap.count, less(heap[left + 1], heap[left]) { child = left + 1 }
+                guard less(heap[child], heap[parent]) else { break }
+                heap.swapAt(parent, child)
+                parent = child
+            }
+            return parent > start
+        }
+        for member in members {
+            if heap.count < k {
+                heap.append(member)
+                up(heap.count - 1)
+                continue
+            }
+            let root = heap[0].value
+            let better = top ? root < member.value : root > member.value
+            if better || (root.isNaN && !member.value.isNaN) {
+                heap[0] = member
+                if !down(0) { up(0) }
+            }
+        }
+        return heap.sorted { less($1, $0) }
     }
 
     // MARK: Binary operators
@@ -615,6 +772,18 @@ public final class PromQLEngine {
         }
         return out
     }
+}
+
+/// The results of a range query's chunks, filled from several threads.
+private final class ChunkResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<[RangeElement], PromQLError>]
+
+    init(count: Int) { results = Array(repeating: .success([]), count: count) }
+
+    func set(_ index: Int, _ result: Result<[RangeElement], PromQLError>) { lock.withLock { results[index] = result } }
+
+    var all: [Result<[RangeElement], PromQLError>] { lock.withLock { results } }
 }
 
 #if canImport(Glibc)

@@ -77,16 +77,46 @@ public enum PromQLFunctions {
         }
     }
 
+    /// The functions of a window's values alone, computed straight from the value array.
+    static let valueOnly: Set<String> = ["sum_over_time", "count_over_time", "min_over_time", "max_over_time", "last_over_time", "first_over_time",
+                                         "present_over_time", "avg_over_time"]
+
+    /// A value-only range function (see `valueOnly`) over a slice of values, without building samples.
+    static func overValues(_ name: String, _ values: ArraySlice<Double>) -> Double? {
+        guard let first = values.first, let last = values.last else { return nil }
+        switch name {
+        case "sum_over_time":
+            var sum = KahanSum()
+            for value in values { sum.add(value) }
+            return sum.value
+        case "count_over_time": return Double(values.count)
+        case "min_over_time":
+            var result = first
+            for value in values where value < result || result.isNaN { result = value }
+            return result
+        case "max_over_time":
+            var result = first
+            for value in values where value > result || result.isNaN { result = value }
+            return result
+        case "last_over_time": return last
+        case "first_over_time": return first
+        case "present_over_time": return 1
+        case "avg_over_time": return average(values)
+        default: return nil
+        }
+    }
+
     /// A range function over one series' window; nil when the window gives no output.
     /// - Parameters: `start`/`end` the window bounds (ms, `start` exclusive), `range` its length.
-    static func overRange(_ name: String, _ samples: ArraySlice<Sample>, start: Int64, end: Int64, evaluationTime: Int64, scalar: Double) -> Double? {
+    static func overRange<Window: RandomAccessCollection>(_ name: String, _ samples: Window, start: Int64, end: Int64, evaluationTime: Int64, scalar: Double,
+                                                          zeroPointFirst: Bool = false) -> Double? where Window.Element == Sample, Window.Index == Int {
         guard let first = samples.first, let last = samples.last else { return nil }
         switch name {
         case "rate", "increase", "delta":
-            return extrapolatedRate(samples, start: start, end: end, counter: name != "delta", rate: name == "rate")
+            return extrapolatedRate(samples, start: start, end: end, counter: name != "delta", rate: name == "rate", zeroPointFirst: zeroPointFirst)
         case "irate", "idelta":
             guard samples.count >= 2 else { return nil }
-            let previous = samples[samples.endIndex - 2]
+            let previous = samples[samples.index(samples.endIndex, offsetBy: -2)]
             let interval = last.timestamp - previous.timestamp
             guard interval != 0 else { return nil }
             var result = last.value - previous.value
@@ -113,7 +143,7 @@ public enum PromQLFunctions {
             }
             return Double(count)
         case "avg_over_time":
-            return average(samples.map(\.value))
+            return average(samples.lazy.map(\.value))
         case "sum_over_time":
             var sum = KahanSum()
             for sample in samples { sum.add(sample.value) }
@@ -148,7 +178,7 @@ public enum PromQLFunctions {
 
     /// The mean as Prometheus 3 takes it: a Kahan sum divided by the count while the sum stays finite,
     /// switching to an incremental (Kahan-compensated) mean when it would overflow.
-    static func average(_ values: [Double]) -> Double {
+    static func average<Values: Sequence>(_ values: Values) -> Double where Values.Element == Double {
         var sum = KahanSum()
         var mean = KahanSum()
         var incremental = false
@@ -176,10 +206,53 @@ public enum PromQLFunctions {
         return incremental ? mean.value : sum.value / count
     }
 
+    /// `rate`, `increase` and `delta` over samples `first...last` of parallel arrays (the fast path: a
+    /// tight loop over the values for counter resets).
+    static func extrapolatedRate(timestamps: [Int64], values: [Double], first: Int, last: Int, start: Int64, end: Int64,
+                                 counter: Bool, rate: Bool, zeroPointFirst: Bool) -> Double? {
+        guard last > first else { return nil }
+        var result = values[last] - values[first]
+        if counter {
+            var previous = values[first]
+            for index in (first + 1)...last {
+                let value = values[index]
+                if value < previous { result += previous }
+                previous = value
+            }
+        }
+        return extrapolate(result, firstTime: timestamps[first], lastTime: timestamps[last], firstValue: values[first], count: last - first + 1,
+                           start: start, end: end, counter: counter, rate: rate, zeroPointFirst: zeroPointFirst)
+    }
+
+    /// The extrapolation of a window's change to its edges.
+    static func extrapolate(_ result: Double, firstTime: Int64, lastTime: Int64, firstValue: Double, count: Int, start: Int64, end: Int64,
+                            counter: Bool, rate: Bool, zeroPointFirst: Bool) -> Double {
+        var durationToStart = Double(firstTime - start) / 1000
+        var durationToEnd = Double(end - lastTime) / 1000
+        let sampled = Double(lastTime - firstTime) / 1000
+        let average = sampled / Double(count - 1)
+        let threshold = average * 1.1
+        let clampToZero = counter && result > 0 && firstValue >= 0
+        let durationToZero = clampToZero ? sampled * (firstValue / result) : .infinity
+        if zeroPointFirst {
+            if durationToZero < durationToStart { durationToStart = durationToZero }
+            if durationToStart >= threshold { durationToStart = average / 2 }
+        } else {
+            if durationToStart >= threshold { durationToStart = average / 2 }
+            if durationToZero < durationToStart { durationToStart = durationToZero }
+        }
+        if durationToEnd >= threshold { durationToEnd = average / 2 }
+        var factor = (sampled + durationToStart + durationToEnd) / sampled
+        if rate { factor /= Double(end - start) / 1000 }
+        return result * factor
+    }
+
     /// `rate`, `increase` and `delta`: the change over the window, extrapolated to its edges when the
     /// first and last samples are near them (Prometheus 3 order: the 1.1-interval threshold first, then
     /// the zero point of a counter).
-    static func extrapolatedRate(_ samples: ArraySlice<Sample>, start: Int64, end: Int64, counter: Bool, rate: Bool) -> Double? {
+    /// - Parameter zeroPointFirst: Prometheus 2's order (the zero point, then the threshold).
+    static func extrapolatedRate<Window: RandomAccessCollection>(_ samples: Window, start: Int64, end: Int64, counter: Bool, rate: Bool,
+                                                                 zeroPointFirst: Bool = false) -> Double? where Window.Element == Sample {
         guard samples.count >= 2, let first = samples.first, let last = samples.last else { return nil }
         var result = last.value - first.value
         if counter {
@@ -189,24 +262,12 @@ public enum PromQLFunctions {
                 previous = sample.value
             }
         }
-        var durationToStart = Double(first.timestamp - start) / 1000
-        var durationToEnd = Double(end - last.timestamp) / 1000
-        let sampled = Double(last.timestamp - first.timestamp) / 1000
-        let average = sampled / Double(samples.count - 1)
-        let threshold = average * 1.1
-        if durationToStart >= threshold { durationToStart = average / 2 }
-        if counter && result > 0 && first.value >= 0 {
-            let durationToZero = sampled * (first.value / result)
-            if durationToZero < durationToStart { durationToStart = durationToZero }
-        }
-        if durationToEnd >= threshold { durationToEnd = average / 2 }
-        var factor = (sampled + durationToStart + durationToEnd) / sampled
-        if rate { factor /= Double(end - start) / 1000 }
-        return result * factor
+        return extrapolate(result, firstTime: first.timestamp, lastTime: last.timestamp, firstValue: first.value, count: samples.count,
+                           start: start, end: end, counter: counter, rate: rate, zeroPointFirst: zeroPointFirst)
     }
 
     /// Least squares over the samples, x in seconds from `reference`, with Kahan sums.
-    static func linearRegression(_ samples: ArraySlice<Sample>, reference: Int64) -> (slope: Double, intercept: Double) {
+    static func linearRegression<Window: Collection>(_ samples: Window, reference: Int64) -> (slope: Double, intercept: Double) where Window.Element == Sample {
         var n = 0.0
         var sumX = KahanSum(), sumY = KahanSum(), sumXY = KahanSum(), sumX2 = KahanSum()
         var constant = true

@@ -87,13 +87,13 @@ extension Double {
 
 extension Labels {
     /// The labels without `__name__`.
-    var droppingName: Labels { Labels(labels.filter { $0.name != Labels.metricNameLabel }) }
+    var droppingName: Labels { filter { $0.name != Labels.metricNameLabel } }
 
     /// Only the given label names.
-    func keeping(_ names: [String]) -> Labels { Labels(labels.filter { names.contains($0.name) }) }
+    func keeping(_ names: [String]) -> Labels { filter { names.contains($0.name) } }
 
     /// Without the given label names.
-    func removing(_ names: [String]) -> Labels { Labels(labels.filter { !names.contains($0.name) }) }
+    func removing(_ names: [String]) -> Labels { filter { !names.contains($0.name) } }
 
     /// With one label set (or removed when the value is empty).
     func setting(_ name: String, _ value: String) -> Labels {

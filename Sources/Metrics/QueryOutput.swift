@@ -17,13 +17,22 @@ public enum QueryOutput {
 
     /// Milliseconds as the API's float seconds: `1700000000`, `1700000000.5`, `1700000000.125`.
     public static func seconds(_ milliseconds: Int64) -> String {
-        let whole = milliseconds.quotientAndRemainder(dividingBy: 1000)
-        var (secondsPart, fraction) = whole
-        if fraction < 0 { secondsPart -= 1; fraction += 1000 }
-        guard fraction != 0 else { return String(secondsPart) }
-        var digits = String(format: "%03d", Int(fraction))
-        while digits.hasSuffix("0") { digits.removeLast() }
-        return "\(secondsPart).\(digits)"
+        var text = ""
+        appendSeconds(milliseconds, to: &text)
+        return text
+    }
+
+    static func appendSeconds(_ milliseconds: Int64, to text: inout String) {
+        var (whole, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        if fraction < 0 { whole -= 1; fraction += 1000 }
+        text += String(whole)
+        guard fraction != 0 else { return }
+        text += "."
+        var digits = Int(fraction), width = 3
+        while digits % 10 == 0 { digits /= 10; width -= 1 }
+        let rendered = String(digits)
+        if rendered.count < width { text += String(repeating: "0", count: width - rendered.count) }
+        text += rendered
     }
 
     private static func metric(_ labels: Labels) -> String {
@@ -32,24 +41,49 @@ public enum QueryOutput {
 
     static func jsonString(_ text: String) -> String { JSONValue.string(text).rendered }
 
-    private static func point(_ time: Int64, _ value: Double) -> String { "[\(seconds(time)),\"\(value.goText)\"]" }
+    private static func appendPoint(_ time: Int64, _ value: Double, to text: inout String) {
+        text += "["
+        appendSeconds(time, to: &text)
+        text += ",\""
+        text += value.goText
+        text += "\"]"
+    }
 
     /// `{"status":"success","data":{"resultType":...,"result":...}}`, byte for byte as Prometheus writes it.
     public static func prometheusJSON(_ value: PromValue) -> String {
-        let (type, result): (String, String)
+        var text = "{\"status\":\"success\",\"data\":{\"resultType\":"
         switch value {
-        case .scalar(let number, let time): (type, result) = ("scalar", point(time, number))
-        case .string(let text, let time): (type, result) = ("string", "[\(seconds(time)),\(jsonString(text))]")
+        case .scalar(let number, let time):
+            text += "\"scalar\",\"result\":"
+            appendPoint(time, number, to: &text)
+        case .string(let string, let time):
+            text += "\"string\",\"result\":["
+            appendSeconds(time, to: &text)
+            text += "," + jsonString(string) + "]"
         case .vector(let elements):
-            type = "vector"
-            result = "[" + elements.map { "{\"metric\":\(metric($0.labels)),\"value\":\(point($0.time, $0.value))}" }.joined(separator: ",") + "]"
+            text += "\"vector\",\"result\":["
+            for (index, element) in elements.enumerated() {
+                if index > 0 { text += "," }
+                text += "{\"metric\":" + metric(element.labels) + ",\"value\":"
+                appendPoint(element.time, element.value, to: &text)
+                text += "}"
+            }
+            text += "]"
         case .matrix(let series):
-            type = "matrix"
-            result = "[" + series.map { one in
-                "{\"metric\":\(metric(one.labels)),\"values\":[" + one.samples.map { point($0.timestamp, $0.value) }.joined(separator: ",") + "]}"
-            }.joined(separator: ",") + "]"
+            text.reserveCapacity(series.reduce(0) { $0 + $1.samples.count } * 28 + 64)
+            text += "\"matrix\",\"result\":["
+            for (index, one) in series.enumerated() {
+                if index > 0 { text += "," }
+                text += "{\"metric\":" + metric(one.labels) + ",\"values\":["
+                for (position, sample) in one.samples.enumerated() {
+                    if position > 0 { text += "," }
+                    appendPoint(sample.timestamp, sample.value, to: &text)
+                }
+                text += "]}"
+            }
+            text += "]"
         }
-        return "{\"status\":\"success\",\"data\":{\"resultType\":\"\(type)\",\"result\":\(result)}}"
+        return text + "}}"
     }
 
     /// Prometheus's error body: `{"status":"error","errorType":"bad_data","error":"..."}`.

@@ -16,13 +16,41 @@ public struct Label: Sendable, Hashable, Comparable {
 public struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible {
     public static let metricNameLabel = "__name__"
     /// Sorted by name; names are unique.
-    public private(set) var labels: [Label]
+    public let labels: [Label]
+    /// A hash of every name and value, computed once: label sets are dictionary keys in every query step.
+    private let fingerprint: Int
 
     /// Sorts the labels, drops empty values, and keeps the last value given for a repeated name.
     public init(_ labels: [Label]) {
-        var byName: [String: String] = [:]
-        for label in labels { byName[label.name] = label.value }
-        self.labels = byName.filter { !$0.value.isEmpty }.map { Label($0.key, $0.value) }.sorted()
+        // Stable sort by name, then keep the last of each name.
+        let ordered = labels.enumerated().sorted { ($0.element.name, $0.offset) < ($1.element.name, $1.offset) }.map(\.element)
+        var unique: [Label] = []
+        unique.reserveCapacity(ordered.count)
+        for label in ordered {
+            if let last = unique.last, last.name == label.name { unique[unique.count - 1] = label } else { unique.append(label) }
+        }
+        self.init(sorted: unique.filter { !$0.value.isEmpty })
+    }
+
+    /// Labels already sorted by name, unique, without empty values.
+    private init(sorted labels: [Label]) {
+        self.labels = labels
+        var hasher = Hasher()
+        for label in labels {
+            hasher.combine(label.name)
+            hasher.combine(label.value)
+        }
+        fingerprint = hasher.finalize()
+    }
+
+    public static func == (lhs: Labels, rhs: Labels) -> Bool { lhs.fingerprint == rhs.fingerprint && lhs.labels == rhs.labels }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(fingerprint) }
+
+    /// The labels for which `keep` is true (already sorted: no re-sorting).
+    public func filter(_ keep: (Label) -> Bool) -> Labels {
+        let kept = labels.filter(keep)
+        return kept.count == labels.count ? self : Labels(sorted: kept)
     }
 
     /// A metric name and its labels.

@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import Metrics
+import TraceModel
+
+/// `tracelab bench promql`: the lab's dashboard queries over one hour of one-second samples of 1,000
+/// series, evaluated by our engine and by a local Prometheus (`query_range` over HTTP) on the same data.
+struct BenchPromQL: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "promql", abstract: "Measure PromQL range queries against a local Prometheus on the same generated hour of data.")
+
+    @Option(help: "Series to generate (half CPU counters, half memory gauges).")
+    var series = 1000
+
+    @Option(help: "Seconds of data, one sample per second.")
+    var seconds = 3600
+
+    @Option(help: "Range query step in seconds (Grafana's for a one-hour panel is about 15 s).")
+    var step = 15
+
+    @Option(help: "Timed runs of each query on each side; the median is reported.")
+    var repeats = 5
+
+    @Option(help: "Where the data and Prometheus's blocks are written.")
+    var work = "/tmp/tracelab-bench-promql"
+
+    static let queries = [
+        #"sum(rate(container_cpu_usage_seconds_total{namespace="default"}[1m])) by (pod)"#,
+        #"sum(container_memory_usage_bytes{namespace="default"}) by (pod)"#,
+        #"topk(5, sum by (pod) (rate(container_cpu_usage_seconds_total[1m])))"#,
+        #"sum by (pod) (rate(container_cpu_usage_seconds_total{container!=""}[5m]))"#,
+        #"max_over_time(container_memory_usage_bytes{namespace="default"}[5m])"#,
+    ]
+
+    func run() throws {
+        guard let promtool = ["/usr/bin/promtool"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }),
+              let prometheus = ["/usr/bin/prometheus"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw ValidationError("prometheus and promtool are needed (apt-get install prometheus)")
+        }
+        try? FileManager.default.removeItem(atPath: work)
+        try FileManager.default.createDirectory(atPath: work + "/data", withIntermediateDirectories: true)
+        let file = work + "/bench.om"
+        let start: Int64 = 1_700_000_000
+        try Self.generate(series: series, seconds: seconds, start: start).write(toFile: file, atomically: true, encoding: .utf8)
+        let store = MetricStore()
+        var clock = monotonicSeconds()
+        guard let bytes = FileBytes.read(file) else { throw ValidationError("cannot read \(file)") }
+        let outcome = ExpositionReader().read(bytes, name: file, into: store)
+        print(String(format: "data: %d series, %d samples; read in %.2f s", store.series.count, outcome.samples, monotonicSeconds() - clock))
+        try BenchPcap.launch(promtool, ["tsdb", "create-blocks-from", "openmetrics", file, work + "/data"])
+        try "global: {}\n".write(toFile: work + "/prometheus.yml", atomically: true, encoding: .utf8)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: prometheus)
+        server.arguments = ["--config.file=\(work)/prometheus.yml", "--storage.tsdb.path=\(work)/data", "--web.listen-address=127.0.0.1:19191",
+                            "--storage.tsdb.retention.time=100y", "--log.level=error"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        var ready = false
+        for _ in 0..<150 where !ready {
+            ready = Self.fetch("http://127.0.0.1:19191/-/ready").contains("Ready")
+            if !ready { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        guard ready else { throw ValidationError("prometheus did not start on 127.0.0.1:19191") }
+        let engine = PromQLEngine(store: store)
+        // Off the sample grid by half a second, as a Grafana panel's aligned steps usually are not on scrapes.
+        let from = (start + 600) * 1000 + 500, to = (start + Int64(seconds)) * 1000 - 500
+        let median = { (times: [Double]) in times.sorted()[times.count / 2] }
+        var rows: [[String]] = []
+        var totals = (ours: 0.0, theirs: 0.0)
+        for query in Self.queries {
+            var ours: [Double] = [], theirs: [Double] = []
+            var points = 0
+            for _ in 0..<max(1, repeats) {
+                clock = monotonicSeconds()
+                let expr = try PromQLParser.parse(query)
+                let result = try engine.range(expr, start: from, end: to, step: Int64(step) * 1000)
+                _ = QueryOutput.prometheusJSON(.matrix(result))
+                ours.append(monotonicSeconds() - clock)
+                points = result.reduce(0) { $0 + $1.samples.count }
+                let url = "http://127.0.0.1:19191/api/v1/query_range?query=\(Self.escape(query))&start=\(QueryOutput.seconds(from))&end=\(QueryOutput.seconds(to))&step=\(step)"
+                // curl's own timing of the request, so starting curl is not counted against Prometheus.
+                guard let seconds = Double(Self.fetch(url, timing: true)) else { throw ValidationError("no answer from prometheus for \(query)") }
+                theirs.append(seconds)
+            }
+            totals.ours += median(ours)
+            totals.theirs += median(theirs)
+            rows.append([query, String(points), String(format: "%.1f", median(ours) * 1000), String(format: "%.1f", median(theirs) * 1000)])
+        }
+        rows.append(["all five", "", String(format: "%.1f", totals.ours * 1000), String(format: "%.1f", totals.theirs * 1000)])
+        print(table(["query (range: 50 min, step \(step) s)", "points", "tracelab ms", "prometheus ms"], rows))
+        print("tracelab: parse, evaluation and JSON rendering in process; prometheus: query_range over HTTP on 127.0.0.1, curl's time_total (median of \(repeats))")
+    }
+
+    /// Deterministic data: CPU counters growing at per-container rates with a DoS burst in one pod, and
+    /// memory gauges with a slow drift; OpenMetrics, seconds timestamps.
+    static func generate(series: Int, seconds: Int, start: Int64) -> String {
+        let pods = max(1, series / 4)
+        var lines = ["# TYPE container_cpu_usage_seconds counter"]
+        lines.reserveCapacity(series * seconds + 4)
+        for pod in 0..<pods {
+            for container in 0..<2 {
+                let labels = "namespace=\"\(pod % 5 == 0 ? "kube-system" : "default")\",pod=\"pod-\(pod)\",container=\"c\(container)\""
+                var value = 0.0
+                for second in 0..<seconds {
+                    let burst = pod == 7 && second >= 1200 && second < 2400
+                    value += burst ? 0.98 : 0.01 + Double((pod * 7 + container * 3 + second % 13) % 17) / 1000
+                    lines.append("container_cpu_usage_seconds_total{\(labels)} \(value) \(start + Int64(second))")
+                }
+            }
+        }
+        lines.append("# TYPE container_memory_usage_bytes gauge")
+        for pod in 0..<pods {
+            for container in 0..<2 {
+                let labels = "namespace=\"\(pod % 5 == 0 ? "kube-system" : "default")\",pod=\"pod-\(pod)\",container=\"c\(container)\""
+                for second in 0..<seconds {
+                    let value = 20_000_000 + pod * 10_000 + container * 1000 + (second * 37 + pod) % 4096
+                    lines.append("container_memory_usage_bytes{\(labels)} \(value) \(start + Int64(second))")
+                }
+            }
+        }
+        lines.append("# EOF")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+
+    /// The body, or with `timing` curl's `time_total` for the request (body discarded).
+    static func fetch(_ url: String, timing: Bool = false) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "--max-time", "60"] + (timing ? ["-o", "/dev/null", "-w", "%{time_total}"] : []) + [url]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return "" }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

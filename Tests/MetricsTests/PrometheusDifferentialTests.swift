@@ -1,0 +1,195 @@
+import Foundation
+import Metrics
+import Testing
+import TraceModel
+
+/// Our PromQL against Debian's Prometheus on the recorded lab metrics: the recording is backfilled with
+/// `promtool tsdb create-blocks-from openmetrics`, served on 127.0.0.1, and `query_range` answers are
+/// compared with ours to 1e-9 relative. Prometheus 2.42 closes windows on the left where Prometheus 3
+/// opens them, so the query times are chosen off the sample grid (no sample sits on any window's edge),
+/// and our engine runs with Prometheus 2 semantics (`rate` clamps to a counter's zero point before the
+/// extrapolation threshold). How many points Prometheus 3 semantics would change is printed. topk and
+/// bottomk are asked only where no two series tie: Prometheus breaks ties by its heap's order, which
+/// the API does not promise.
+@Suite("PromQL against Prometheus", .serialized)
+struct PrometheusDifferentialTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let recording = root + "/traces/metrics/lab-attacks.om"
+
+    /// The lab's queries and the variants students write.
+    static let queries = [
+        #"sum(rate(container_cpu_usage_seconds_total{namespace="default"}[1m])) by (pod)"#,
+        #"sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="default", container!=""}[1m]))"#,
+        #"sum(container_memory_usage_bytes{namespace="default"}) by (pod)"#,
+        #"sum by (pod) (container_memory_working_set_bytes{container!=""})"#,
+        #"topk(3, sum by (pod) (rate(container_cpu_usage_seconds_total{container!=""}[1m])))"#,
+        #"rate(node_network_transmit_packets_total[1m])"#,
+        #"sum(rate(container_network_transmit_packets_total[1m])) by (pod)"#,
+        #"rate(node_netstat_Tcp_OutRsts[1m])"#,
+        #"irate(container_cpu_usage_seconds_total{pod="dos-attack"}[1m])"#,
+        #"increase(container_cpu_usage_seconds_total{container!=""}[5m])"#,
+        #"avg_over_time(container_memory_usage_bytes{container!=""}[2m])"#,
+        #"max_over_time(container_memory_working_set_bytes[5m])"#,
+        #"rate(container_cpu_usage_seconds_total[30s]) > 0.5"#,
+        #"count(rate(container_cpu_usage_seconds_total[1m]) > 0.1)"#,
+        #"sum without (cpu, mode) (rate(node_cpu_seconds_total{mode!="idle"}[1m]))"#,
+        #"1 - avg(rate(node_cpu_seconds_total{mode="idle"}[1m]))"#,
+        #"sum by (instance) (rate(node_network_receive_bytes_total[1m]))"#,
+        #"delta(container_memory_usage_bytes{container!=""}[2m])"#,
+        #"deriv(container_memory_usage_bytes{container!=""}[5m])"#,
+        #"predict_linear(container_memory_usage_bytes{container!=""}[5m], 600)"#,
+        #"quantile(0.9, rate(container_cpu_usage_seconds_total{container!=""}[1m]))"#,
+        #"stddev(rate(node_network_transmit_packets_total[1m]))"#,
+        #"bottomk(2, sum by (pod) (rate(container_cpu_usage_seconds_total[1m])))"#,
+        #"rate(container_cpu_usage_seconds_total[1m]) * 100"#,
+        #"sum(rate(container_cpu_usage_seconds_total{namespace="default"}[1m])) by (pod) > bool 0.5"#,
+        #"container_memory_usage_bytes{pod=~"dos.*|web"} / 1024 / 1024"#,
+        #"max by (pod) (rate(container_cpu_usage_seconds_total[2m]))"#,
+        #"label_replace(sum by (pod) (rate(container_cpu_usage_seconds_total[1m])), "app", "$1", "pod", "([a-z]+).*")"#,
+        #"sum(rate(node_netstat_Tcp_InSegs[1m])) by (instance)"#,
+        #"rate(node_netstat_Tcp_AttemptFails[5m])"#,
+        #"changes(container_memory_usage_bytes{container!=""}[5m])"#,
+        #"max_over_time(rate(container_cpu_usage_seconds_total{container!=""}[1m])[5m:30s])"#,
+        #"avg(rate(container_cpu_usage_seconds_total[1m])) by (namespace)"#,
+        #"absent(container_cpu_usage_seconds_total{pod="nonexistent"})"#,
+        #"sum(rate(container_cpu_usage_seconds_total[1m])) by (pod) unless on(pod) container_memory_usage_bytes{pod="web"}"#,
+        #"timestamp(container_memory_usage_bytes{pod="web", container="nginx"})"#,
+        #"clamp_max(rate(container_cpu_usage_seconds_total[1m]), 0.5)"#,
+        #"container_memory_usage_bytes{container!=""} / on(pod) group_left sum by (pod) (container_memory_usage_bytes{container=""})"#,
+        #"sum(rate(node_network_transmit_packets_total{device=~"mv-.*"}[1m])) by (instance) > 100"#,
+        #"rate(container_cpu_usage_seconds_total{pod="dos-attack",container="dos-attack"}[1m] offset 2m)"#,
+    ]
+
+    static func tool(_ name: String) -> String? { ["/usr/bin/\(name)", "/usr/local/bin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) } }
+
+    @Test("query_range answers equal Prometheus's on the lab recording, to 1e-9 relative")
+    func differential() throws {
+        guard let promtool = Self.tool("promtool"), let prometheus = Self.tool("prometheus") else {
+            print("prometheus and promtool are not installed: the differential test is not run here (CI installs them)")
+            #expect(Self.queries.count >= 30)
+            return
+        }
+        let bytes = try #require(FileBytes.read(Self.recording))
+        let store = MetricStore()
+        let outcome = ExpositionReader().read(bytes, name: Self.recording, into: store)
+        #expect(outcome.problems.isEmpty, "\(outcome.problems)")
+        // Backfill and serve.
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-prometheus-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: work)
+        try FileManager.default.createDirectory(atPath: work + "/data", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        _ = try Self.run(promtool, ["tsdb", "create-blocks-from", "openmetrics", Self.recording, work + "/data"])
+        try "global: {}\n".write(toFile: work + "/prometheus.yml", atomically: true, encoding: .utf8)
+        let port = 19_000 + Int(getpid() % 1000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: prometheus)
+        server.arguments = ["--config.file=\(work)/prometheus.yml", "--storage.tsdb.path=\(work)/data", "--web.listen-address=127.0.0.1:\(port)",
+                            "--storage.tsdb.retention.time=100y", "--log.level=error"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        var ready = false
+        for _ in 0..<100 where !ready {
+            ready = (try? Self.get("http://127.0.0.1:\(port)/-/ready")).map { $0.contains("Ready") } ?? false
+            if !ready { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        try #require(ready, "prometheus did not become ready on 127.0.0.1:\(port)")
+
+        // Query times off the sample grid: shift the start until no sample is on a window's edge.
+        let first = try #require(store.series.compactMap(\.timestamps.first).min())
+        let last = try #require(store.series.compactMap(\.timestamps.last).max())
+        let stepMilliseconds: Int64 = 15_000
+        let windows: [Int64] = [30_000, 60_000, 120_000, 300_000, 300_000 + 120_000, 300_000 + 300_000, 180_000]
+        let sampleTimes = Set(store.series.flatMap(\.timestamps))
+        var start = (first / 1000 + min(60, (last - first) / 10_000)) * 1000 + 250
+        func clean(_ start: Int64) -> Bool {
+            var time = start
+            while time <= last {
+                for window in windows where sampleTimes.contains(time - window) { return false }
+                if sampleTimes.contains(time) { return false }
+                time += stepMilliseconds
+            }
+            return true
+        }
+        while !clean(start) { start += 1 }
+        let end = last - 1000
+        let engine = PromQLEngine(store: store)
+        engine.semantics = .prometheus2
+        let engine3 = PromQLEngine(store: store)
+        var changedByVersion = 0
+        var compared = 0
+        var points = 0
+        for query in Self.queries {
+            let expr = try PromQLParser.parse(query)
+            let ours = try engine.range(expr, start: start, end: end, step: stepMilliseconds)
+            let url = "http://127.0.0.1:\(port)/api/v1/query_range?query=\(Self.escape(query))&start=\(QueryOutput.seconds(start))&end=\(QueryOutput.seconds(end))&step=15"
+            let answer = try Self.get(url)
+            let theirs = try Self.matrix(answer)
+            let mismatch = Self.compare(ours, theirs)
+            let version3 = try engine3.range(expr, start: start, end: end, step: stepMilliseconds)
+            changedByVersion += zip(version3.flatMap(\.samples), ours.flatMap(\.samples)).filter { abs($0.value - $1.value) > 1e-9 * max(abs($0.value), abs($1.value)) }.count
+            #expect(mismatch == nil, "\(query): \(mismatch ?? "")")
+            compared += 1
+            points += theirs.reduce(0) { $0 + $1.samples.count }
+        }
+        print("compared \(compared) queries, \(points) points, with Prometheus on \(Self.recording); Prometheus 3 semantics change \(changedByVersion) of them")
+        #expect(compared >= 30 && points > 1000)
+    }
+
+    static func compare(_ ours: [RangeElement], _ theirs: [RangeElement]) -> String? {
+        let byLabels = Dictionary(theirs.map { ($0.labels, $0.samples) }, uniquingKeysWith: { first, _ in first })
+        guard ours.count == theirs.count else {
+            return "ours \(ours.count) series \(ours.map(\.labels.description).prefix(4)), theirs \(theirs.count) \(theirs.map(\.labels.description).prefix(4))"
+        }
+        for series in ours {
+            guard let samples = byLabels[series.labels] else { return "series \(series.labels) not in Prometheus's answer" }
+            guard samples.count == series.samples.count else { return "\(series.labels): \(series.samples.count) points, Prometheus \(samples.count)" }
+            for (a, b) in zip(series.samples, samples) {
+                guard a.timestamp == b.timestamp else { return "\(series.labels): point at \(a.timestamp), Prometheus at \(b.timestamp)" }
+                let scale = max(abs(a.value), abs(b.value))
+                let equal = (a.value.isNaN && b.value.isNaN) || a.value == b.value || abs(a.value - b.value) <= 1e-9 * scale
+                if !equal { return "\(series.labels) at \(a.timestamp): ours \(a.value), Prometheus \(b.value)" }
+            }
+        }
+        return nil
+    }
+
+    static func matrix(_ json: String) throws -> [RangeElement] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], object["status"] as? String == "success",
+              let data = object["data"] as? [String: Any], let result = data["result"] as? [[String: Any]] else {
+            throw PromQLError("Prometheus answered: \(json.prefix(300))")
+        }
+        return result.map { entry in
+            let metric = entry["metric"] as? [String: String] ?? [:]
+            let values = entry["values"] as? [[Any]] ?? []
+            let samples = values.compactMap { pair -> Sample? in
+                guard pair.count == 2, let time = pair[0] as? Double, let text = pair[1] as? String else { return nil }
+                let value: Double = text == "+Inf" ? .infinity : text == "-Inf" ? -.infinity : (Double(text) ?? .nan)
+                return Sample(timestamp: Int64((time * 1000).rounded()), value: value)
+            }
+            return RangeElement(labels: Labels(metric.map { Label($0.key, $0.value) }), samples: samples)
+        }
+    }
+
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+
+    /// An HTTP GET with curl (Foundation's networking is not in this toolchain's corelibs on every machine).
+    static func get(_ url: String) throws -> String { try run("/usr/bin/curl", ["-s", "--max-time", "30", url]) }
+
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
