@@ -72,6 +72,18 @@ public final class MetricStore: @unchecked Sendable {
 
     public var sampleCount: Int { series.reduce(0) { $0 + $1.timestamps.count } }
 
+    /// The median spacing of consecutive samples (the scrape interval of a recording), rounded to the
+    /// millisecond; nil without two samples in a series.
+    public var typicalSpacing: Int64? {
+        var gaps: [Int64] = []
+        for one in series.prefix(200) where one.timestamps.count >= 2 {
+            for index in 1..<min(one.timestamps.count, 200) { gaps.append(one.timestamps[index] - one.timestamps[index - 1]) }
+        }
+        guard !gaps.isEmpty else { return nil }
+        let median = gaps.sorted()[gaps.count / 2]
+        return (median + 500) / 1000 * 1000 > 0 ? (median + 500) / 1000 * 1000 : median
+    }
+
     /// Positions of the series that satisfy every matcher, in label order.
     func select(_ matchers: [LabelMatcher]) -> [Int] {
         let candidates: [Int]

@@ -15,7 +15,8 @@ SCRAPE seconds the script reads what cAdvisor and node_exporter read:
 
 Timeline (DURATION seconds, default 960): web (nginx) serving a client's requests and an idle coredns
 all along; the DoS pod (`while true; do openssl speed; done`) from 25% to 50% of the run; the scan pod
-(`nmap -sS -p- 192.0.2.0/24`, bounded by a timeout) from 62.5% to 80%. Run as root from the repository
+(`nmap -sS -p- --max-rate 1500 192.0.2.0/24`, bounded by a timeout) from 62.5% to 80%: only three hosts
+answer here, so the rate cap spreads the scan over about two minutes, as a /24 of mostly silent addresses does. Run as root from the repository
 root: python3 traces/record/record-metrics.py [OUT]
 """
 import hashlib
@@ -208,7 +209,7 @@ http {{ access_log off; server {{ listen 192.0.2.2:80; root {workdir}; }} }}
                 dos.stop()
             if not scan.running and scan_window[0] <= elapsed < scan_window[1] and not hasattr(scan, "started"):
                 limit = int(scan_window[1] - elapsed)
-                scan.start(f"timeout {limit} nmap -n -sS -p- --max-retries 1 192.0.2.0/24")
+                scan.start(f"timeout {limit} nmap -n -sS -p- --max-retries 1 --max-rate 1500 192.0.2.0/24")
             if scan.running and (elapsed >= scan_window[1] or scan.process.poll() is not None):
                 scan.stop()
             ts = round(time.time(), 3)
