@@ -1,4 +1,5 @@
 import FalcoRules
+import Metrics
 import Packets
 import TraceModel
 import TraceReaders
@@ -15,6 +16,10 @@ public struct Scenario: Sendable {
     public var traces: [String]
     /// Packet captures, resolved like the traces.
     public var captures: [String]
+    /// Metric recordings (OpenMetrics or Prometheus text), resolved like the traces.
+    public var metrics: [String]
+    /// DoS pods the metric detector must find in the recordings.
+    public var expectedDoS: [ExpectedDoS]
     public var expectedAlerts: [ExpectedAlert]
     public var expectedDetections: [ExpectedDetection]
     /// When true, no alert and no detection other than the expected ones may fire.
@@ -34,6 +39,13 @@ public struct Scenario: Sendable {
         public var ruleSets: [String]
         /// How many times at least (default 1).
         public var atLeast: Int
+    }
+
+    /// A DoS the metric detector must find: a pod (and namespace) and the signal (cpu or memory).
+    public struct ExpectedDoS: Sendable {
+        public var pod: String
+        public var namespace: String?
+        public var signal: String
     }
 
     /// A detection the packet detectors must make on the captures.
@@ -128,16 +140,28 @@ public struct Scenario: Sendable {
                                                     targets: try strings(item, "targets"), openPorts: openPorts, capture: try string(item, "capture", required: false)))
             }
         }
+        var dos: [ExpectedDoS] = []
+        if let items = root["expect_dos"] {
+            guard case .sequence(let list) = items else { throw fail("'expect_dos' must be a list of pods", items) }
+            for item in list {
+                guard let pod = try string(item, "pod") else { continue }
+                let signal = try string(item, "signal", required: false) ?? "cpu"
+                guard signal == "cpu" || signal == "memory" else { throw fail("'signal' is cpu or memory, not \(signal)", item["signal"]) }
+                dos.append(ExpectedDoS(pod: pod, namespace: try string(item, "namespace", required: false), signal: signal))
+            }
+        }
         let silentText = try string(root, "silent", required: false) ?? "true"
         guard let silent = ["true": true, "false": false][silentText.lowercased()] else { throw fail("'silent' must be true or false", root["silent"]) }
         let name = try string(root, "scenario") ?? ""
         let traces = try strings(root, "traces")
         let captures = try strings(root, "captures")
-        if traces.isEmpty && captures.isEmpty { throw fail("a scenario needs at least one trace in 'traces' or capture in 'captures'", root) }
+        let metrics = try strings(root, "metrics")
+        if traces.isEmpty && captures.isEmpty && metrics.isEmpty { throw fail("a scenario needs at least one file in 'traces', 'captures' or 'metrics'", root) }
+        if !dos.isEmpty && metrics.isEmpty { throw fail("'expect_dos' lists pods but the scenario has no metric recordings", root["expect_dos"]) }
         if !expected.isEmpty && traces.isEmpty { throw fail("'expect' lists alerts but the scenario has no syscall traces", root["expect"]) }
         if !detections.isEmpty && captures.isEmpty { throw fail("'expect_detections' lists detections but the scenario has no captures", root["expect_detections"]) }
         return Scenario(name: name, description: try string(root, "description", required: false) ?? "",
-                        questions: try strings(root, "questions"), traces: traces, captures: captures, expectedAlerts: expected,
+                        questions: try strings(root, "questions"), traces: traces, captures: captures, metrics: metrics, expectedDoS: dos, expectedAlerts: expected,
                         expectedDetections: detections, silent: silent, path: path)
     }
 
@@ -146,6 +170,9 @@ public struct Scenario: Sendable {
 
     /// The capture paths, resolved against the scenario's folder.
     public var capturePaths: [String] { resolve(captures) }
+
+    /// The metric recording paths, resolved against the scenario's folder.
+    public var metricPaths: [String] { resolve(metrics) }
 
     private func resolve(_ paths: [String]) -> [String] {
         let folder = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")

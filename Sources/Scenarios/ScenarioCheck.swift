@@ -1,4 +1,5 @@
 import FalcoRules
+import Metrics
 import Packets
 import TraceModel
 import TraceReaders
@@ -13,6 +14,8 @@ public struct ScenarioResult: Sendable {
     public var packets: Int
     /// The detections on the captures, each with its capture's name.
     public var detections: [(capture: String, detection: Detection)]
+    /// The DoS pods found in the metric recordings.
+    public var dos: [DoSDetector.Detection]
     public var missing: [String]
     public var unexpected: [String]
     public var warnings: [String]
@@ -22,6 +25,7 @@ public struct ScenarioResult: Sendable {
     public var report: String {
         var out = "\(passed ? "PASS" : "FAIL") \(scenario) [\(ruleSet)]: \(events) events, \(alerts.count) alerts"
         if packets > 0 { out += ", \(packets) packets, \(detections.count) detections" }
+        if !dos.isEmpty { out += ", \(dos.count) DoS" }
         for line in missing { out += "\n  - missing: \(line)" }
         for line in unexpected { out += "\n  + unexpected: \(line)" }
         return out
@@ -106,7 +110,25 @@ extension Scenario {
             missing.append("detection \(expectation.description)" + (near.map { ": a detection differs: \($0)" } ?? ": not detected"))
         }
         if silent { unexpected += unclaimed.map { "detection in \(detections[$0].capture): \(detections[$0].detection.summary)" } }
+        // Metric recordings: the DoS detector's pods.
+        var dos: [DoSDetector.Detection] = []
+        for path in metricPaths {
+            let store = MetricStore()
+            guard let bytes = FileBytes.read(path) else { throw TraceLabError("cannot read the metric recording", at: SourceLocation(file: path, line: 0, column: 0)) }
+            let outcome = ExpositionReader().read(bytes, name: path, into: store)
+            warnings += outcome.problems
+            do { dos += try DoSDetector().run(store) } catch { throw TraceLabError("the DoS detector failed: \(error)", at: SourceLocation(file: path, line: 0, column: 0)) }
+        }
+        var unclaimedDoS = Array(dos.indices)
+        for expectation in expectedDoS {
+            if let index = unclaimedDoS.first(where: { dos[$0].pod == expectation.pod && dos[$0].signal == expectation.signal && (expectation.namespace == nil || dos[$0].namespace == expectation.namespace) }) {
+                unclaimedDoS.removeAll { $0 == index }
+            } else {
+                missing.append("DoS of pod \(expectation.pod) (\(expectation.signal)): not detected")
+            }
+        }
+        if silent { unexpected += unclaimedDoS.map { "DoS: \(dos[$0].summary)" } }
         return ScenarioResult(scenario: name, ruleSet: ruleSet, events: events, alerts: raised.map(\.1), packets: packets, detections: detections,
-                              missing: missing, unexpected: unexpected, warnings: warnings)
+                              dos: dos, missing: missing, unexpected: unexpected, warnings: warnings)
     }
 }

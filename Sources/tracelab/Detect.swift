@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
+import Metrics
 import Packets
 import TraceModel
 
 /// `tracelab detect`: scans, sweeps and floods in packet captures.
 struct Detect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Detect port scans, sweeps and floods in pcap/pcapng captures.",
-        discussion: "Detectors and their thresholds: docs/detection.md. Exit 1 when a capture cannot be read.")
+        abstract: "Detect port scans, sweeps and floods in pcap/pcapng captures, and DoS pods in metric recordings.",
+        discussion: "Detectors and their thresholds: docs/detection.md. Metric files (.om, .prom) go to the DoS detector. Exit 1 when a file cannot be read.")
 
     @Option(help: "A BPF filter applied on input, as tcpdump's.")
     var filter: String?
@@ -15,13 +16,34 @@ struct Detect: ParsableCommand {
     @Option(help: "Output format.")
     var format: OutputStyle = .text
 
-    @Argument(help: "Capture files.")
+    @Argument(help: "Capture files, and metric files (.om, .prom).")
     var captures: [String]
 
     func run() throws {
         var failed = false
         var records: [JSONValue] = []
-        for path in captures {
+        for path in captures where path.hasSuffix(".om") || path.hasSuffix(".prom") {
+            do {
+                let store = MetricStore()
+                try Query.load(path, into: store)
+                let found = try DoSDetector().run(store)
+                if format == .json {
+                    records += found.map { detection in
+                        .object([("file", .string(path)), ("kind", .string("dos")), ("signal", .string(detection.signal)), ("namespace", .string(detection.namespace)),
+                                 ("pod", .string(detection.pod)), ("onset_ms", .integer(detection.onset)), ("end_ms", .integer(detection.end)),
+                                 ("peak", .double(detection.peak)), ("mean", .double(detection.mean)), ("baseline", .double(detection.baseline)),
+                                 ("summary", .string(detection.summary))])
+                    }
+                } else {
+                    print("\(path): \(store.series.count) series, \(found.count) detection\(found.count == 1 ? "" : "s")")
+                    for detection in found { print("  dos [\(detection.signal)] \(detection.summary)") }
+                }
+            } catch {
+                printError("tracelab: \(path): \(error)")
+                failed = true
+            }
+        }
+        for path in captures where !(path.hasSuffix(".om") || path.hasSuffix(".prom")) {
             do {
                 let analysis = try CaptureAnalysis.run(path: path, filter: filter, keepFlows: false)
                 for problem in analysis.problems { printError("tracelab: \(path): \(problem)") }

@@ -1,0 +1,138 @@
+import TraceModel
+
+/// Finds denial-of-service pods in recorded container metrics, as the lab's DoS scenario shows them:
+/// a pod whose CPU use, or memory, stands far above the recording's own baseline for a while.
+///
+/// CPU: per pod, `sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!=""}[1m]))`
+/// at the recording's scrape interval (containers only: cAdvisor's pod-level series would count twice).
+/// The pod's baseline is its median over the recording outside the hot stretch and its ramps (one rate
+/// window either side), given five minutes of such samples; a pod that lives only during the attack is
+/// measured against the other pods' typical use. A stretch of at least
+/// `minimumDuration` above `max(cpuMinimum, relativeFactor × baseline)` is a detection.
+/// Memory: the pod's working set (`container_memory_working_set_bytes{container!=""}`) growing by at
+/// least `memoryGrowthMinimum` over its first values.
+public struct DoSDetector {
+    public struct Settings: Sendable {
+        /// Cores: below this nothing is a DoS however quiet the baseline (a busy web server is not one).
+        public var cpuMinimum = 0.5
+        /// Times the baseline.
+        public var relativeFactor = 5.0
+        /// Milliseconds above the threshold.
+        public var minimumDuration: Int64 = 60_000
+        /// Bytes of working-set growth.
+        public var memoryGrowthMinimum = 256.0 * 1024 * 1024
+        /// The rate window.
+        public var rateWindow = "1m"
+        public init() {}
+    }
+
+    /// One DoS found.
+    public struct Detection: Sendable {
+        public var namespace: String
+        public var pod: String
+        /// "cpu" or "memory".
+        public var signal: String
+        public var onset: Int64
+        public var end: Int64
+        /// Peak and mean over the stretch (cores, or bytes of growth), and the baseline it was measured against.
+        public var peak: Double
+        public var mean: Double
+        public var baseline: Double
+        public var baselineSource: String
+        public var duration: Int64 { end - onset }
+
+        public var summary: String {
+            let unit = signal == "cpu" ? "cores" : "bytes"
+            return "\(namespace)/\(pod) \(signal) DoS from \(QueryOutput.iso(onset)) for \(duration / 1000) s: peak \(SVGChart.trim(peak)) \(unit), mean \(SVGChart.trim(mean)), baseline \(SVGChart.trim(baseline)) (\(baselineSource))"
+        }
+    }
+
+    public var settings = Settings()
+    public init(settings: Settings = Settings()) { self.settings = settings }
+
+    /// Detections in the store's data, by onset then pod.
+    public func run(_ store: MetricStore) throws(PromQLError) -> [Detection] {
+        guard let first = store.series.compactMap(\.timestamps.first).min(), let last = store.series.compactMap(\.timestamps.last).max(),
+              let step = store.typicalSpacing, last > first else { return [] }
+        let engine = PromQLEngine(store: store)
+        let cpu = try engine.range(try PromQLParser.parse("sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!=\"\"}[\(settings.rateWindow)]))"),
+                                   start: first, end: last, step: step)
+        var out = cpuDetections(cpu, step: step)
+        let memory = try engine.range(try PromQLParser.parse("sum by (namespace, pod) (container_memory_working_set_bytes{container!=\"\"})"),
+                                      start: first, end: last, step: step)
+        out += memoryDetections(memory, step: step)
+        return out.sorted { ($0.onset, $0.namespace, $0.pod, $0.signal) < ($1.onset, $1.namespace, $1.pod, $1.signal) }
+    }
+
+    static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    func cpuDetections(_ series: [RangeElement], step: Int64) -> [Detection] {
+        // The typical pod: the median of every pod's median.
+        let cluster = Self.median(series.compactMap { Self.median($0.samples.map(\.value)) }) ?? 0
+        var out: [Detection] = []
+        for one in series {
+            // Hot stretches against the absolute floor first; the baseline is what lies outside them.
+            // The ramps on either side (one rate window) belong to the stretch, not to the baseline.
+            let floorRuns = runs(one.samples, step: step) { $0 > settings.cpuMinimum }
+            let margin = (PromQLParser.duration(settings.rateWindow) ?? 60_000) + step
+            let hot = floorRuns.compactMap { run -> ClosedRange<Int64>? in
+                guard let a = run.first, let b = run.last else { return nil }
+                return (one.samples[a].timestamp - margin)...(one.samples[b].timestamp + margin)
+            }
+            let quiet = one.samples.filter { sample in !hot.contains { $0.contains(sample.timestamp) } }.map(\.value)
+            // An own baseline needs five minutes of quiet samples.
+            let own = Int64(quiet.count) * step >= 300_000 ? Self.median(quiet) : nil
+            let others = Self.median(series.filter { $0.labels != one.labels }.compactMap { Self.median($0.samples.map(\.value)) }) ?? cluster
+            let baseline = own ?? others
+            let threshold = max(settings.cpuMinimum, settings.relativeFactor * baseline)
+            for run in runs(one.samples, step: step, { $0 > threshold }) {
+                guard let firstIndex = run.first, let lastIndex = run.last else { continue }
+                let onset = one.samples[firstIndex].timestamp, end = one.samples[lastIndex].timestamp
+                guard end - onset + step >= settings.minimumDuration else { continue }
+                let values = run.map { one.samples[$0].value }
+                out.append(Detection(namespace: one.labels["namespace"] ?? "", pod: one.labels["pod"] ?? one.labels.description, signal: "cpu",
+                                     onset: onset, end: end, peak: values.max() ?? 0, mean: values.reduce(0, +) / Double(values.count),
+                                     baseline: baseline, baselineSource: own != nil ? "the pod's own median" : "the other pods' median"))
+            }
+        }
+        return out
+    }
+
+    func memoryDetections(_ series: [RangeElement], step: Int64) -> [Detection] {
+        var out: [Detection] = []
+        for one in series where one.samples.count >= 4 {
+            // The pod's starting working set: the median of its first fifth (at least three points).
+            let head = one.samples.prefix(max(3, one.samples.count / 5)).map(\.value)
+            guard let baseline = Self.median(head) else { continue }
+            let grown = runs(one.samples, step: step) { $0 - baseline >= settings.memoryGrowthMinimum }
+            for run in grown {
+                guard let firstIndex = run.first, let lastIndex = run.last else { continue }
+                let values = run.map { one.samples[$0].value - baseline }
+                out.append(Detection(namespace: one.labels["namespace"] ?? "", pod: one.labels["pod"] ?? one.labels.description, signal: "memory",
+                                     onset: one.samples[firstIndex].timestamp, end: one.samples[lastIndex].timestamp, peak: values.max() ?? 0,
+                                     mean: values.reduce(0, +) / Double(values.count), baseline: baseline, baselineSource: "the pod's first values"))
+            }
+        }
+        return out
+    }
+
+    /// Runs of consecutive points (a missing step or one point below joined) where `hot` holds.
+    func runs(_ samples: [Sample], step: Int64, _ hot: (Double) -> Bool) -> [[Int]] {
+        var out: [[Int]] = []
+        var current: [Int] = []
+        for (index, sample) in samples.enumerated() where hot(sample.value) {
+            if let last = current.last, sample.timestamp - samples[last].timestamp <= 2 * step {
+                current.append(index)
+            } else {
+                if !current.isEmpty { out.append(current) }
+                current = [index]
+            }
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+}
