@@ -80,6 +80,7 @@ public struct PromQLParser {
 
     private mutating func lex() throws(PromQLError) {
         var offset = 0
+        var parenDepth = 0
         func peek(_ ahead: Int = 0) -> UInt8? { offset + ahead < source.count ? source[offset + ahead] : nil }
         func isDigit(_ byte: UInt8?) -> Bool { byte.map { $0 >= 0x30 && $0 <= 0x39 } ?? false }
         func isAlpha(_ byte: UInt8?) -> Bool { byte.map { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) } ?? false }
@@ -97,8 +98,13 @@ public struct PromQLParser {
                 offset = start + length
             }
             switch byte {
-            case UInt8(ascii: "("): add(.leftParen, 1)
-            case UInt8(ascii: ")"): add(.rightParen, 1)
+            case UInt8(ascii: "("):
+                parenDepth += 1
+                add(.leftParen, 1)
+            case UInt8(ascii: ")"):
+                parenDepth -= 1
+                guard parenDepth >= 0 else { throw error("unexpected right parenthesis ')'", at: start) }
+                add(.rightParen, 1)
             case UInt8(ascii: "{"): add(.leftBrace, 1)
             case UInt8(ascii: "}"): add(.rightBrace, 1)
             case UInt8(ascii: "["): add(.leftBracket, 1)
@@ -248,6 +254,7 @@ public struct PromQLParser {
                 throw error("unexpected character: '\(String(decoding: [byte], as: UTF8.self))'", at: start)
             }
         }
+        if parenDepth > 0 { throw error("unclosed left parenthesis", at: source.count) }
         tokens.append(PromToken(kind: .end, offset: source.count, text: ""))
     }
 
