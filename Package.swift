@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "FalcoRules", dependencies: ["TraceModel", .product(name: "Yams", package: "Yams")]),
         .target(name: "Store", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Packets", "Metrics", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "Scenarios", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Packets", "Metrics", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Grading", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Scenarios", "CZlib", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Grading", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Scenarios", "Metrics", "CZlib", .product(name: "Yams", package: "Yams")]),
         .target(name: "Reports", dependencies: ["Grading", "TraceModel"]),
         .executableTarget(
             name: "tracelab",

@@ -1,4 +1,5 @@
 import FalcoRules
+import Metrics
 import TraceModel
 import Yams
 
@@ -41,6 +42,9 @@ public struct AnswerKey: Sendable {
         case rubric(categories: [RubricCategory], required: Int)
         /// falco.yaml / values.yaml settings, and their effect on a replay of `traces`.
         case config(priority: Priority?, dropActions: [String], traces: [String])
+        /// A submitted Grafana dashboard's panels, evaluated over a metric recording, must single out the
+        /// attacker during the attack window.
+        case dashboard(DashboardCheck)
     }
 
     public struct RuleFires: Sendable {
@@ -72,6 +76,7 @@ public struct AnswerKey: Sendable {
             case .ruleFires(let spec): paths += spec.fireTraces + spec.silentTraces
             case .macroProbe(_, let traces, _, _), .config(_, _, let traces): paths += traces
             case .writtenAlert(let spec): paths.append(spec.scenario)
+            case .dashboard(let spec): paths.append(spec.recording)
             case .rulesLoad, .ruleOutput, .rubric: break
             }
         }
@@ -93,6 +98,17 @@ public struct AnswerKey: Sendable {
 
     /// The total of the items' points.
     public var maximum: Double { items.reduce(0) { $0 + $1.points } }
+
+    /// What a dashboard item checks: the recording, the attack window (ms), and the labels that name the
+    /// attacker (any of them: `pod=dos-attack`, `instance=192.0.2.1:9100`).
+    public struct DashboardCheck: Sendable {
+        public var recording: String
+        public var attackFrom: Int64
+        public var attackTo: Int64
+        public var singleOut: [(label: String, value: String)]
+        /// Words for the feedback: "the DoS pod".
+        public var describes: String
+    }
 
     /// Reads a key file; errors give the file, line and column.
     public static func load(path: String) throws(TraceLabError) -> AnswerKey {
@@ -148,8 +164,24 @@ public struct AnswerKey: Sendable {
                     return priority
                 }
                 check = .config(priority: priority, dropActions: try strings(node, "drop_actions"), traces: try strings(node, "traces").map(resolve))
+            case "dashboard":
+                guard let window = node["attack"] else { throw fail("missing 'attack' (from and to, RFC 3339 or Unix seconds)", node) }
+                guard let from = QueryOutput.parseTime(try string(window, "from")), let to = QueryOutput.parseTime(try string(window, "to")), to > from else {
+                    throw fail("'attack' needs times from < to (RFC 3339 or Unix seconds)", window)
+                }
+                guard case .sequence(let targets)? = node["single_out"], !targets.isEmpty else { throw fail("'single_out' must list label values, e.g. [{pod: dos-attack}]", node) }
+                var matchers: [(label: String, value: String)] = []
+                for target in targets {
+                    guard case .mapping(let pairs) = target else { throw fail("each 'single_out' entry maps a label to a value", target) }
+                    for (label, value) in pairs {
+                        guard let name = label.string, let text = value.string else { throw fail("label and value must be strings", target) }
+                        matchers.append((name, text))
+                    }
+                }
+                check = .dashboard(DashboardCheck(recording: resolve(try string(node, "recording")), attackFrom: from, attackTo: to, singleOut: matchers,
+                                                  describes: node["describes"]?.string ?? "the attacker"))
             default:
-                throw fail("unknown check '\(kind)' (rules_load, rule_fires, rule_output, macro_probe, written_alert, rubric, config)", node["check"])
+                throw fail("unknown check '\(kind)' (rules_load, rule_fires, rule_output, macro_probe, written_alert, rubric, config, dashboard)", node["check"])
             }
             items.append(Item(id: id, question: node["question"]?.string ?? id, title: try string(node, "title"), points: points, check: check))
         }

@@ -1,4 +1,5 @@
 import FalcoRules
+import Metrics
 import Scenarios
 import TraceModel
 import TraceReaders
@@ -21,8 +22,11 @@ public struct CheckResult: Sendable {
     public var feedback: [String]
     /// What the verdict rests on: alerts, events, diagnostics.
     public var evidence: [String]
+    /// Pictures for the reports (a dashboard panel as the grader drew it): a title and SVG markup.
+    public var figures: [(title: String, svg: String)] = []
 
-    public init(itemID: String, question: String, title: String, score: Double, maximum: Double, status: Status, feedback: [String], evidence: [String]) {
+    public init(itemID: String, question: String, title: String, score: Double, maximum: Double, status: Status, feedback: [String], evidence: [String],
+                figures: [(title: String, svg: String)] = []) {
         self.itemID = itemID
         self.question = question
         self.title = title
@@ -31,6 +35,7 @@ public struct CheckResult: Sendable {
         self.status = status
         self.feedback = feedback
         self.evidence = evidence
+        self.figures = figures
     }
 }
 
@@ -68,6 +73,8 @@ public struct GradeReport: Sendable {
 public final class Grader {
     public let key: AnswerKey
     private var traces: [String: [Event]] = [:]
+    /// Metric recordings, read once.
+    var metricStores: [String: MetricStore] = [:]
     private let defaultRuleNames: Set<String>
     private let defaultLoader: RulesLoader
     /// Ground truth of written_alert items: the alerts the default rules raise, with their events.
@@ -160,11 +167,12 @@ public final class Grader {
         }
     }
 
-    private func result(_ item: AnswerKey.Item, fraction: Double, feedback: [String], evidence: [String], review: Bool = false) -> CheckResult {
+    func result(_ item: AnswerKey.Item, fraction: Double, feedback: [String], evidence: [String], review: Bool = false,
+                figures: [(title: String, svg: String)] = []) -> CheckResult {
         let score = item.points * max(0, min(1, fraction))
         let status: CheckResult.Status = review ? .needsReview : fraction >= 1 ? .passed : fraction > 0 ? .partial : .failed
         return CheckResult(itemID: item.id, question: item.question, title: item.title, score: score, maximum: item.points, status: status,
-                           feedback: feedback, evidence: evidence)
+                           feedback: feedback, evidence: evidence, figures: figures)
     }
 
     private func check(_ item: AnswerKey.Item, _ context: SubmissionContext) throws(TraceLabError) -> CheckResult {
@@ -176,6 +184,7 @@ public final class Grader {
         case .writtenAlert(let spec): return writtenAlert(item, spec, context)
         case .rubric(let categories, let required): return rubric(item, categories: categories, required: required, context)
         case .config(let priority, let actions, let traces): return try config(item, priority: priority, dropActions: actions, traces: traces, context)
+        case .dashboard(let spec): return try dashboard(item, spec, context)
         }
     }
 

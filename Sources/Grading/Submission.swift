@@ -17,7 +17,8 @@ public struct Submission: Sendable {
     public var configFile: (name: String, bytes: [UInt8])?
     /// Written answers by question (`Q1`, `Q2`, ...).
     public var answers: [String: String]
-    public var dashboards: [String]
+    /// Grafana dashboard exports, with their display names.
+    public var dashboards: [(name: String, bytes: [UInt8])]
     /// What was recognised, one line per file, in path order.
     public var found: [String]
     /// Files skipped or refused, with the reason.
@@ -172,7 +173,7 @@ public struct Submission: Sendable {
         }
         if lower.hasSuffix(".json") {
             if let value = try? JSONParser.parse(bytes), case .object(let members) = value, members.contains(where: { $0.0 == "panels" || $0.0 == "dashboard" }) {
-                dashboards.append(relative)
+                dashboards.append((relative, bytes))
                 found.append("\(relative): a Grafana dashboard")
             } else {
                 found.append("\(relative): JSON that is not a Grafana dashboard; not used")

@@ -123,7 +123,7 @@ public struct SVGChart {
     }
 
     /// A value with an SI prefix: 1.5K, 20M, 0.25.
-    static func si(_ value: Double) -> String {
+    public static func si(_ value: Double) -> String {
         let magnitude = abs(value)
         for (scale, suffix) in [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")] where magnitude >= scale {
             return Self.trim(value / scale) + suffix

@@ -19,7 +19,8 @@ public enum GradeReports {
         let checks: [JSONValue] = report.checks.map { check in
             .object([("id", .string(check.itemID)), ("question", .string(check.question)), ("title", .string(check.title)),
                      ("score", .double(check.score)), ("max_score", .double(check.maximum)), ("status", .string(check.status.rawValue)),
-                     ("feedback", .array(check.feedback.map { .string($0) })), ("evidence", .array(check.evidence.map { .string($0) }))])
+                     ("feedback", .array(check.feedback.map { .string($0) })), ("evidence", .array(check.evidence.map { .string($0) })),
+                     ("figures", .array(check.figures.map { .object([("title", .string($0.title)), ("svg", .string($0.svg))]) }))])
         }
         let value = JSONValue.object([
             ("submission", .string(report.submission)), ("key", .string(report.keyName)), ("key_version", .integer(Int64(report.keyVersion))),
@@ -52,8 +53,16 @@ public enum GradeReports {
         for value in checkValues {
             guard case .object(let check) = value, let id = string(member(check, "id")), let score = number(member(check, "score")),
                   let maximum = number(member(check, "max_score")), let status = string(member(check, "status")).flatMap(CheckResult.Status.init(rawValue:)) else { return nil }
+            var figures: [(title: String, svg: String)] = []
+            if case .array(let items)? = member(check, "figures") {
+                for item in items {
+                    guard case .object(let figure) = item, let title = string(member(figure, "title")), let svg = string(member(figure, "svg")) else { continue }
+                    figures.append((title, svg))
+                }
+            }
             checks.append(CheckResult(itemID: id, question: string(member(check, "question")) ?? id, title: string(member(check, "title")) ?? "",
-                                      score: score, maximum: maximum, status: status, feedback: strings(member(check, "feedback")), evidence: strings(member(check, "evidence"))))
+                                      score: score, maximum: maximum, status: status, feedback: strings(member(check, "feedback")), evidence: strings(member(check, "evidence")),
+                                      figures: figures))
         }
         var report = GradeReport(submission: submission, keyName: key, keyVersion: Int(number(member(top, "key_version")) ?? 1), checks: checks,
                                  found: strings(member(top, "found")), problems: strings(member(top, "problems")), error: string(member(top, "error")))
@@ -99,8 +108,16 @@ public enum GradeReports {
             if !check.evidence.isEmpty {
                 out += "\nEvidence:\n\n```\n" + check.evidence.joined(separator: "\n") + "\n```\n"
             }
+            for (index, figure) in check.figures.enumerated() {
+                out += "\n![\(escape(figure.title))](\(figureFile(check.itemID, index)))\n"
+            }
         }
         return out
+    }
+
+    /// The file a check's figure is written to beside report.md.
+    public static func figureFile(_ itemID: String, _ index: Int) -> String {
+        "\(itemID.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }.map(String.init).joined())-figure-\(index + 1).svg"
     }
 
     /// The class gradebook: a row per submission, a column per item, then the total.

@@ -59,6 +59,8 @@ public enum HTMLReports {
             body += "<p class=\"\(statusClass(check.status))\"><strong>\(GradeReports.points(check.score)) / \(GradeReports.points(check.maximum))</strong>, \(escape(check.status.rawValue))</p>\n"
             body += "<ul>\n" + check.feedback.map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n"
             if !check.evidence.isEmpty { body += "<pre>" + escape(check.evidence.joined(separator: "\n")) + "</pre>\n" }
+            // Figures are SVG drawn by TraceLab itself (text in them escaped), so they are inlined.
+            for figure in check.figures { body += "<figure>\(figure.svg)<figcaption>\(escape(figure.title))</figcaption></figure>\n" }
         }
         return page("\(report.submission): \(GradeReports.points(report.score))", body)
     }

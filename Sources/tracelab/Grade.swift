@@ -103,6 +103,9 @@ struct Grade: ParsableCommand {
                 try Self.write(GradeReports.json(report), to: folder + "/report.json")
                 try Self.write(GradeReports.gradescope(report), to: folder + "/results.json")
                 try Self.write(HTMLReports.submission(report), to: folder + "/report.html")
+                for check in report.checks {
+                    for (index, figure) in check.figures.enumerated() { try Self.write(figure.svg, to: folder + "/" + GradeReports.figureFile(check.itemID, index)) }
+                }
             }
             try Self.write(HTMLReports.classSummary(allReports), to: out + "/summary.html")
             try Self.write(HTMLReports.junit(allReports), to: out + "/junit.xml")

@@ -1,0 +1,98 @@
+import Metrics
+import TraceModel
+
+extension Grader {
+    /// A recording's series, read once per grader.
+    func metricStore(_ path: String) throws(TraceLabError) -> MetricStore {
+        if let known = metricStores[path] { return known }
+        guard let bytes = FileBytes.read(path) else { throw TraceLabError("cannot read the metric recording", at: SourceLocation(file: path, line: 0, column: 0)) }
+        let store = MetricStore()
+        let outcome = ExpositionReader().read(bytes, name: path, into: store)
+        guard outcome.samples > 0 else { throw TraceLabError("no samples in the metric recording", at: SourceLocation(file: path, line: 0, column: 0)) }
+        metricStores[path] = store
+        return store
+    }
+
+    /// One panel's verdict: how far it gets (a third for a panel that parses and asks Prometheus, two thirds
+    /// when it returns data, all when it singles out the attacker during the attack), why, and its picture.
+    struct PanelVerdict {
+        var fraction: Double
+        var feedback: String
+        var evidence: [String]
+        var figure: (title: String, svg: String)?
+    }
+
+    /// The dashboard item: every panel of every submitted dashboard is evaluated over the recording as
+    /// Grafana would query it; the best panel decides.
+    func dashboard(_ item: AnswerKey.Item, _ spec: AnswerKey.DashboardCheck, _ context: SubmissionContext) throws(TraceLabError) -> CheckResult {
+        let dashboards = context.submission.dashboards
+        guard !dashboards.isEmpty else {
+            return result(item, fraction: 0, feedback: ["No Grafana dashboard was found: export it from Grafana (Export, Save to file) and hand in the .json file."], evidence: [])
+        }
+        let store = try metricStore(spec.recording)
+        let first = store.series.compactMap(\.timestamps.first).min() ?? 0
+        let last = store.series.compactMap(\.timestamps.last).max() ?? 0
+        var verdicts: [PanelVerdict] = []
+        var notes: [String] = []
+        for (name, bytes) in dashboards {
+            let board: GrafanaDashboard
+            do { board = try GrafanaDashboard.parse(bytes, name: name) } catch {
+                notes.append("\(error)")
+                continue
+            }
+            let panels = board.panels.filter { GrafanaDashboard.seriesPanelTypes.contains($0.type) && !$0.targets.isEmpty }
+            if panels.isEmpty { notes.append("\(name): no panel with a Prometheus query") }
+            var evaluator = PanelEvaluator(engine: PromQLEngine(store: store), from: first, to: last)
+            if let spacing = store.typicalSpacing { evaluator.scrapeInterval = spacing }
+            for panel in panels {
+                verdicts.append(verdict(panel, board: board, file: name, evaluator: evaluator, spec))
+            }
+        }
+        guard let best = verdicts.enumerated().max(by: { ($0.element.fraction, -$0.offset) < ($1.element.fraction, -$1.offset) })?.element else {
+            return result(item, fraction: 0, feedback: ["No panel of the dashboard could be evaluated."] + notes, evidence: [])
+        }
+        return result(item, fraction: best.fraction, feedback: [best.feedback] + notes, evidence: best.evidence, figures: best.figure.map { [$0] } ?? [])
+    }
+
+    private func verdict(_ panel: GrafanaDashboard.Panel, board: GrafanaDashboard, file: String, evaluator: PanelEvaluator, _ spec: AnswerKey.DashboardCheck) -> PanelVerdict {
+        let results = evaluator.evaluate(panel, variables: board.variables)
+        let queries = results.map { "\($0.refId): \($0.expr) (step \($0.step / 1000) s)" }
+        let errors = results.compactMap { result in result.error.map { "\(result.refId): \($0)" } }
+        let series = results.flatMap(\.series)
+        var chart = SVGChart(title: panel.title, series: series.map { ($0.legend, $0.samples) }, from: evaluator.from, to: evaluator.to,
+                             step: results.map(\.step).max() ?? evaluator.scrapeInterval)
+        chart.shaded = (spec.attackFrom, spec.attackTo, "attack")
+        chart.note = errors.first
+        let figure = (title: "\(file): \(panel.title)", svg: chart.svg)
+        let where_ = "Panel \"\(panel.title)\" (\(file))"
+        guard !series.isEmpty else {
+            let reason = errors.isEmpty ? "returns no data over the recording: check the metric names and labels against the lab's" : "does not evaluate: \(errors.joined(separator: "; "))"
+            return PanelVerdict(fraction: 1.0 / 3, feedback: "\(where_) \(reason).", evidence: queries + errors, figure: figure)
+        }
+        func isAttacker(_ labels: Labels, _ legend: String) -> Bool {
+            spec.singleOut.contains { labels[$0.label] == $0.value || legend.contains($0.value) }
+        }
+        func peak(_ samples: [Sample], inside: Bool) -> Double? {
+            samples.filter { ($0.timestamp >= spec.attackFrom && $0.timestamp <= spec.attackTo) == inside && $0.value.isFinite }.map(\.value).max()
+        }
+        let attackers = series.filter { isAttacker($0.labels, $0.legend) }
+        let others = series.filter { !isAttacker($0.labels, $0.legend) }
+        let wanted = spec.singleOut.map { "\($0.label)=\"\($0.value)\"" }.joined(separator: " or ")
+        guard !attackers.isEmpty else {
+            return PanelVerdict(fraction: 2.0 / 3, feedback: "\(where_) shows \(series.count) series, but none is \(spec.describes) (\(wanted)): keep that label in the query (sum by it, or do not aggregate it away).",
+                                evidence: queries, figure: figure)
+        }
+        let attackerPeak = attackers.compactMap { peak($0.samples, inside: true) }.max() ?? 0
+        let attackerBefore = attackers.compactMap { peak($0.samples, inside: false) }.max()
+        let othersPeak = others.compactMap { peak($0.samples, inside: true) }.max() ?? 0
+        let rises = attackerBefore.map { attackerPeak >= 2 * max($0, 1e-12) } ?? true
+        let standsOut = attackerPeak > 2 * othersPeak
+        let numbers = "\(spec.describes) peaks at \(SVGChart.si(attackerPeak)) during the attack" + (attackerBefore.map { " (\(SVGChart.si($0)) at most outside it)" } ?? "")
+            + ", every other series at most \(SVGChart.si(othersPeak))"
+        if rises && standsOut {
+            return PanelVerdict(fraction: 1, feedback: "\(where_) singles out \(spec.describes) during the attack: \(numbers).", evidence: queries, figure: figure)
+        }
+        let why = !standsOut ? "does not stand out from the other series" : "is as high outside the attack as during it"
+        return PanelVerdict(fraction: 2.0 / 3, feedback: "\(where_) shows \(spec.describes), but it \(why): \(numbers).", evidence: queries, figure: figure)
+    }
+}
