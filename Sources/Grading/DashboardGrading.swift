@@ -14,7 +14,8 @@ extension Grader {
     }
 
     /// One panel's verdict: how far it gets (a third for a panel that parses and asks Prometheus, two thirds
-    /// when it returns data, all when it singles out the attacker during the attack), why, and its picture.
+    /// when it returns data, all when it singles out the attacker during the attack: its peak in the window
+    /// is more than twice every other series' and at least twice its own median outside), why, and its picture.
     struct PanelVerdict {
         var fraction: Double
         var feedback: String
@@ -72,8 +73,17 @@ extension Grader {
         func isAttacker(_ labels: Labels, _ legend: String) -> Bool {
             spec.singleOut.contains { labels[$0.label] == $0.value || legend.contains($0.value) }
         }
-        func peak(_ samples: [Sample], inside: Bool) -> Double? {
-            samples.filter { ($0.timestamp >= spec.attackFrom && $0.timestamp <= spec.attackTo) == inside && $0.value.isFinite }.map(\.value).max()
+        func values(_ samples: [Sample], inside: Bool) -> [Double] {
+            samples.filter { ($0.timestamp >= spec.attackFrom && $0.timestamp <= spec.attackTo) == inside && $0.value.isFinite }.map(\.value)
+        }
+        func peak(_ samples: [Sample], inside: Bool) -> Double? { values(samples, inside: inside).max() }
+        // Outside the window the attacker's typical level counts, not its peak, and only five minutes or
+        // more away from it: a rate over a long window keeps rising and falling for that long around the
+        // attack. A pod that did not exist then (the lab's DoS pod) rises by definition.
+        func typical(_ samples: [Sample]) -> Double? {
+            let margin: Int64 = 300_000
+            let outside = samples.filter { ($0.timestamp < spec.attackFrom - margin || $0.timestamp > spec.attackTo + margin) && $0.value.isFinite }.map(\.value).sorted()
+            return outside.isEmpty ? nil : outside[outside.count / 2]
         }
         let attackers = series.filter { isAttacker($0.labels, $0.legend) }
         let others = series.filter { !isAttacker($0.labels, $0.legend) }
@@ -83,11 +93,11 @@ extension Grader {
                                 evidence: queries, figure: figure)
         }
         let attackerPeak = attackers.compactMap { peak($0.samples, inside: true) }.max() ?? 0
-        let attackerBefore = attackers.compactMap { peak($0.samples, inside: false) }.max()
+        let attackerBefore = attackers.compactMap { typical($0.samples) }.max()
         let othersPeak = others.compactMap { peak($0.samples, inside: true) }.max() ?? 0
         let rises = attackerBefore.map { attackerPeak >= 2 * max($0, 1e-12) } ?? true
         let standsOut = attackerPeak > 2 * othersPeak
-        let numbers = "\(spec.describes) peaks at \(SVGChart.si(attackerPeak)) during the attack" + (attackerBefore.map { " (\(SVGChart.si($0)) at most outside it)" } ?? "")
+        let numbers = "\(spec.describes) peaks at \(SVGChart.si(attackerPeak)) during the attack" + (attackerBefore.map { " (typically \(SVGChart.si($0)) outside it)" } ?? "")
             + ", every other series at most \(SVGChart.si(othersPeak))"
         if rises && standsOut {
             return PanelVerdict(fraction: 1, feedback: "\(where_) singles out \(spec.describes) during the attack: \(numbers).", evidence: queries, figure: figure)

@@ -30,7 +30,7 @@ struct GradingTests {
     @Test("the reference solution scores full marks")
     func referenceSolution() throws {
         let report = try Self.grade(Self.root + "/answers/reference")
-        #expect(report.maximum == 25)
+        #expect(report.maximum == 31)
         #expect(report.score == report.maximum, "\(report.checks.filter { $0.score < $0.maximum }.map { "\($0.itemID): \($0.feedback)" })")
         #expect(report.checks.allSatisfy { $0.status == .passed })
     }

@@ -61,7 +61,7 @@ struct CLITests {
         let result = try Self.run(["grade", "--no-db", "--out", out, "examples/submissions/full-marks", junk, "examples/submissions/typical-partial", "examples/submissions/hostile"])
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("# Class summary: 4 submissions"))
-        #expect(result.stdout.contains("| full-marks | 25 / 25 |") && result.stdout.contains("| typical-partial | 17.8 / 25 |") && result.stdout.contains("| hostile | 1 / 25 |"))
+        #expect(result.stdout.contains("| full-marks | 31 / 31 |") && result.stdout.contains("| typical-partial | 22.8 / 31 |") && result.stdout.contains("| hostile | 3 / 31 |"))
         #expect(result.stdout.contains("not graded: ") && result.stdout.contains("zip"))
         let written = try FileManager.default.subpathsOfDirectory(atPath: out).sorted()
         #expect(written.contains("gradebook.csv") && written.contains("summary.md") && written.contains("full-marks/results.json") && written.contains("hostile/report.md"))
@@ -75,7 +75,7 @@ struct CLITests {
         #expect(try String(contentsOfFile: out + "/gradebook.csv", encoding: .utf8) == gradebook)
 
         let student = try Self.run(["grade", "--self", "examples/submissions/typical-partial"])
-        #expect(student.status == 0 && student.stdout.hasPrefix("# typical-partial: 17.8 / 25"))
+        #expect(student.status == 0 && student.stdout.hasPrefix("# typical-partial: 22.8 / 31"))
     }
 
     @Test("grade: a submission that runs past --timeout is stopped and reported; the others are graded")
@@ -94,7 +94,7 @@ struct CLITests {
         let result = try Self.run(["grade", "--no-db", "--timeout", "3", "--out", out, folder, "examples/submissions/typical-partial"])
         #expect(result.status == 1)
         #expect(result.stdout.contains("not graded: the grading process was stopped (over 3 s"))
-        #expect(result.stdout.contains("| typical-partial | 17.8 / 25 |"))
+        #expect(result.stdout.contains("| typical-partial | 22.8 / 31 |"))
     }
 
     @Test("gradescope: the package has Gradescope's layout, and run writes results.json from /autograder/submission")
