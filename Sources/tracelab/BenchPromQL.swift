@@ -21,6 +21,9 @@ struct BenchPromQL: ParsableCommand {
     @Option(help: "Timed runs of each query on each side; the median is reported.")
     var repeats = 5
 
+    @Option(help: "Threads a range query may use (default: every core).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
     @Option(help: "Where the data and Prometheus's blocks are written.")
     var work = "/tmp/tracelab-bench-promql"
 
@@ -64,6 +67,7 @@ struct BenchPromQL: ParsableCommand {
         }
         guard ready else { throw ValidationError("prometheus did not start on 127.0.0.1:19191") }
         let engine = PromQLEngine(store: store)
+        engine.threads = threads
         // Off the sample grid by half a second, as a Grafana panel's aligned steps usually are not on scrapes.
         let from = (start + 600) * 1000 + 500, to = (start + Int64(seconds)) * 1000 - 500
         let median = { (times: [Double]) in times.sorted()[times.count / 2] }
@@ -89,7 +93,7 @@ struct BenchPromQL: ParsableCommand {
             rows.append([query, String(points), String(format: "%.1f", median(ours) * 1000), String(format: "%.1f", median(theirs) * 1000)])
         }
         rows.append(["all five", "", String(format: "%.1f", totals.ours * 1000), String(format: "%.1f", totals.theirs * 1000)])
-        print(table(["query (range: 50 min, step \(step) s)", "points", "tracelab ms", "prometheus ms"], rows))
+        print(table(["query (range: 50 min, step \(step) s)", "points", "tracelab ms (\(threads) thread\(threads == 1 ? "" : "s"))", "prometheus ms"], rows))
         print("tracelab: parse, evaluation and JSON rendering in process; prometheus: query_range over HTTP on 127.0.0.1, curl's time_total (median of \(repeats))")
     }
 
