@@ -102,19 +102,11 @@ public final class PromQLEngine {
             }
             results.set(index, result)
         }
-        var byLabels: [Labels: Int] = [:]
-        var out: [RangeElement] = []
+        var gathered = SeriesGatherer()
         for result in results.all {
-            for series in try result.get() {
-                if let position = byLabels[series.labels] {
-                    out[position].samples += series.samples
-                } else {
-                    byLabels[series.labels] = out.count
-                    out.append(series)
-                }
-            }
+            for series in try result.get() { gathered.add(series) }
         }
-        return out.sorted { $0.labels < $1.labels }
+        return gathered.series.sorted { $0.labels < $1.labels }
     }
 
     /// Threads a range query may use.
@@ -123,31 +115,13 @@ public final class PromQLEngine {
     /// Evaluates the steps `from, from+step, ... <= to` of a range query spanning `queryStart...queryEnd`.
     func evaluateSteps(_ expr: Expr, from: Int64, to: Int64, step: Int64, queryStart: Int64, queryEnd: Int64) throws(PromQLError) -> [RangeElement] {
         beginQuery(start: queryStart, end: queryEnd)
-        var byLabels: [Labels: Int] = [:]
-        var out: [RangeElement] = []
+        var gathered = SeriesGatherer()
         var time = from
         while time <= to {
-            let value = try evaluate(expr, at: time)
-            switch value {
-            case .scalar(let number, _):
-                if out.isEmpty { out.append(RangeElement(labels: Labels([]), samples: [])) }
-                out[0].samples.append(Sample(timestamp: time, value: number))
-            case .vector(let elements):
-                for element in elements {
-                    let position: Int
-                    if let known = byLabels[element.labels] { position = known } else {
-                        position = out.count
-                        byLabels[element.labels] = position
-                        out.append(RangeElement(labels: element.labels, samples: []))
-                    }
-                    out[position].samples.append(Sample(timestamp: time, value: element.value))
-                }
-            default:
-                break
-            }
+            gathered.add(try evaluate(expr, at: time), at: time)
             time += step
         }
-        return out
+        return gathered.series
     }
 
     static func isOrdered(_ expr: Expr) -> Bool {
@@ -257,28 +231,12 @@ public final class PromQLEngine {
         let lower = ref - range
         var current = (lower >= 0 ? lower / step : -((-lower + step - 1) / step)) * step
         if current < lower || (current == lower && semantics == .prometheus3) { current += step }
-        var byLabels: [Labels: Int] = [:]
-        var out: [RangeElement] = []
+        var gathered = SeriesGatherer()
         while current <= ref {
-            switch try evaluate(inner, at: current) {
-            case .vector(let elements):
-                for element in elements {
-                    let position: Int
-                    if let known = byLabels[element.labels] { position = known } else {
-                        position = out.count
-                        byLabels[element.labels] = position
-                        out.append(RangeElement(labels: element.labels, samples: []))
-                    }
-                    out[position].samples.append(Sample(timestamp: current, value: element.value))
-                }
-            case .scalar(let value, _):
-                if out.isEmpty { out.append(RangeElement(labels: Labels([]), samples: [])) }
-                out[0].samples.append(Sample(timestamp: current, value: value))
-            default:
-                break
-            }
+            gathered.add(try evaluate(inner, at: current), at: current)
             current += step
         }
+        let out = gathered.series
         try count(out.reduce(0) { $0 + $1.samples.count })
         return out
     }
@@ -771,6 +729,35 @@ public final class PromQLEngine {
             out.append(VectorElement(labels: labels, value: resultValue, time: time))
         }
         return out
+    }
+}
+
+/// Instant values at successive times gathered into series, by labels, in order of first appearance.
+struct SeriesGatherer {
+    private var byLabels: [Labels: Int] = [:]
+    private(set) var series: [RangeElement] = []
+
+    /// Adds a scalar (as the series `{}`) or a vector's elements as points at `time`.
+    mutating func add(_ value: PromValue, at time: Int64) {
+        switch value {
+        case .scalar(let number, _): append(Labels([]), Sample(timestamp: time, value: number))
+        case .vector(let elements): for element in elements { append(element.labels, Sample(timestamp: time, value: element.value)) }
+        default: break
+        }
+    }
+
+    /// Adds a series' points after those already gathered for its labels.
+    mutating func add(_ one: RangeElement) {
+        for sample in one.samples { append(one.labels, sample) }
+    }
+
+    private mutating func append(_ labels: Labels, _ sample: Sample) {
+        if let position = byLabels[labels] {
+            series[position].samples.append(sample)
+        } else {
+            byLabels[labels] = series.count
+            series.append(RangeElement(labels: labels, samples: [sample]))
+        }
     }
 }
 

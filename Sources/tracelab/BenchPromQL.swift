@@ -36,12 +36,9 @@ struct BenchPromQL: ParsableCommand {
     ]
 
     func run() throws {
-        guard let promtool = ["/usr/bin/promtool"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }),
-              let prometheus = ["/usr/bin/prometheus"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw ValidationError("prometheus and promtool are needed (apt-get install prometheus)")
-        }
+        guard LocalPrometheus.tools != nil else { throw ValidationError("prometheus and promtool are needed (apt-get install prometheus)") }
         try? FileManager.default.removeItem(atPath: work)
-        try FileManager.default.createDirectory(atPath: work + "/data", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let file = work + "/bench.om"
         let start: Int64 = 1_700_000_000
         try Self.generate(series: series, seconds: seconds, start: start).write(toFile: file, atomically: true, encoding: .utf8)
@@ -50,22 +47,8 @@ struct BenchPromQL: ParsableCommand {
         guard let bytes = FileBytes.read(file) else { throw ValidationError("cannot read \(file)") }
         let outcome = ExpositionReader().read(bytes, name: file, into: store)
         print(String(format: "data: %d series, %d samples; read in %.2f s", store.series.count, outcome.samples, monotonicSeconds() - clock))
-        try BenchPcap.launch(promtool, ["tsdb", "create-blocks-from", "openmetrics", file, work + "/data"])
-        try "global: {}\n".write(toFile: work + "/prometheus.yml", atomically: true, encoding: .utf8)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: prometheus)
-        server.arguments = ["--config.file=\(work)/prometheus.yml", "--storage.tsdb.path=\(work)/data", "--web.listen-address=127.0.0.1:19191",
-                            "--storage.tsdb.retention.time=100y", "--log.level=error"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
-        var ready = false
-        for _ in 0..<150 where !ready {
-            ready = Self.fetch("http://127.0.0.1:19191/-/ready").contains("Ready")
-            if !ready { Thread.sleep(forTimeInterval: 0.2) }
-        }
-        guard ready else { throw ValidationError("prometheus did not start on 127.0.0.1:19191") }
+        let prometheus = try LocalPrometheus(recording: file, work: work, port: 19191)
+        defer { prometheus.stop() }
         let engine = PromQLEngine(store: store)
         engine.threads = threads
         // Off the sample grid by half a second, as a Grafana panel's aligned steps usually are not on scrapes.
@@ -83,9 +66,10 @@ struct BenchPromQL: ParsableCommand {
                 _ = QueryOutput.prometheusJSON(.matrix(result))
                 ours.append(monotonicSeconds() - clock)
                 points = result.reduce(0) { $0 + $1.samples.count }
-                let url = "http://127.0.0.1:19191/api/v1/query_range?query=\(Self.escape(query))&start=\(QueryOutput.seconds(from))&end=\(QueryOutput.seconds(to))&step=\(step)"
                 // curl's own timing of the request, so starting curl is not counted against Prometheus.
-                guard let seconds = Double(Self.fetch(url, timing: true)) else { throw ValidationError("no answer from prometheus for \(query)") }
+                guard let seconds = prometheus.time(LocalPrometheus.queryRangePath(query, start: from, end: to, step: step)) else {
+                    throw ValidationError("no answer from prometheus for \(query)")
+                }
                 theirs.append(seconds)
             }
             totals.ours += median(ours)
@@ -126,23 +110,5 @@ struct BenchPromQL: ParsableCommand {
         }
         lines.append("# EOF")
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
-    }
-
-    /// The body, or with `timing` curl's `time_total` for the request (body discarded).
-    static func fetch(_ url: String, timing: Bool = false) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "--max-time", "60"] + (timing ? ["-o", "/dev/null", "-w", "%{time_total}"] : []) + [url]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return "" }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -65,38 +65,32 @@ struct Ingest: ParsableCommand {
         var captures: [CaptureIngestOutcome] = []
         var metrics: [MetricIngestOutcome] = []
         var failures: [String] = []
+        /// Runs one ingest; a failure is printed and counted, and the batch goes on.
+        func attempt<Outcome>(_ file: String, _ body: () throws -> Outcome) -> Outcome? {
+            do { return try body() } catch {
+                printError("tracelab: \(error)")
+                failures.append(file)
+                return nil
+            }
+        }
         for file in files {
             if file.hasSuffix(".om") || file.hasSuffix(".prom") {
-                do {
-                    let outcome = try store.ingestMetrics(path: file)
+                if let outcome = attempt(file, { try store.ingestMetrics(path: file) }) {
                     for problem in outcome.problems { printError("tracelab: \(problem)") }
                     metrics.append(outcome)
-                } catch {
-                    printError("tracelab: \(error)")
-                    failures.append(file)
                 }
                 continue
             }
             if CaptureReader.isCapture(file) {
-                do {
-                    let outcome = try store.ingestCapture(path: file, filter: filter)
+                if let outcome = attempt(file, { try store.ingestCapture(path: file, filter: filter) }) {
                     for problem in outcome.problems { printError("tracelab: \(file): \(problem)") }
                     captures.append(outcome)
-                } catch {
-                    printError("tracelab: \(error)")
-                    failures.append(file)
                 }
                 continue
             }
-            do {
-                let outcome = try store.ingest(path: file, sidecar: sidecar) { progress.update($0) }
-                progress.finish(file)
-                outcomes.append(outcome)
-            } catch {
-                progress.finish(file)
-                printError("tracelab: \(error)")
-                failures.append(file)
-            }
+            let outcome = attempt(file) { try store.ingest(path: file, sidecar: sidecar) { progress.update($0) } }
+            progress.finish(file)
+            if let outcome { outcomes.append(outcome) }
         }
         var rows: [[String]] = []
         for outcome in outcomes {

@@ -60,11 +60,9 @@ struct PrometheusDifferentialTests {
         #"rate(container_cpu_usage_seconds_total{pod="dos-attack",container="dos-attack"}[1m] offset 2m)"#,
     ]
 
-    static func tool(_ name: String) -> String? { ["/usr/bin/\(name)", "/usr/local/bin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) } }
-
     @Test("query_range answers equal Prometheus's on the lab recording, to 1e-9 relative")
     func differential() throws {
-        guard let promtool = Self.tool("promtool"), let prometheus = Self.tool("prometheus") else {
+        guard LocalPrometheus.tools != nil else {
             print("prometheus and promtool are not installed: the differential test is not run here (CI installs them)")
             #expect(Self.queries.count >= 30)
             return
@@ -73,28 +71,10 @@ struct PrometheusDifferentialTests {
         let store = MetricStore()
         let outcome = ExpositionReader().read(bytes, name: Self.recording, into: store)
         #expect(outcome.problems.isEmpty, "\(outcome.problems)")
-        // Backfill and serve.
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-prometheus-\(getpid())").path
-        try? FileManager.default.removeItem(atPath: work)
-        try FileManager.default.createDirectory(atPath: work + "/data", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        _ = try Self.run(promtool, ["tsdb", "create-blocks-from", "openmetrics", Self.recording, work + "/data"])
-        try "global: {}\n".write(toFile: work + "/prometheus.yml", atomically: true, encoding: .utf8)
-        let port = 19_000 + Int(getpid() % 1000)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: prometheus)
-        server.arguments = ["--config.file=\(work)/prometheus.yml", "--storage.tsdb.path=\(work)/data", "--web.listen-address=127.0.0.1:\(port)",
-                            "--storage.tsdb.retention.time=100y", "--log.level=error"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
-        var ready = false
-        for _ in 0..<100 where !ready {
-            ready = (try? Self.get("http://127.0.0.1:\(port)/-/ready")).map { $0.contains("Ready") } ?? false
-            if !ready { Thread.sleep(forTimeInterval: 0.2) }
-        }
-        try #require(ready, "prometheus did not become ready on 127.0.0.1:\(port)")
+        let prometheus = try LocalPrometheus(recording: Self.recording, work: work, port: 19_000 + Int(getpid() % 1000))
+        defer { prometheus.stop() }
 
         // Query times off the sample grid: shift the start until no sample is on a window's edge.
         let first = try #require(store.series.compactMap(\.timestamps.first).min())
@@ -123,8 +103,7 @@ struct PrometheusDifferentialTests {
         for query in Self.queries {
             let expr = try PromQLParser.parse(query)
             let ours = try engine.range(expr, start: start, end: end, step: stepMilliseconds)
-            let url = "http://127.0.0.1:\(port)/api/v1/query_range?query=\(Self.escape(query))&start=\(QueryOutput.seconds(start))&end=\(QueryOutput.seconds(end))&step=15"
-            let answer = try Self.get(url)
+            let answer = prometheus.get(LocalPrometheus.queryRangePath(query, start: start, end: end, step: 15))
             let theirs = try Self.matrix(answer)
             let mismatch = Self.compare(ours, theirs)
             let version3 = try engine3.range(expr, start: start, end: end, step: stepMilliseconds)
@@ -170,26 +149,5 @@ struct PrometheusDifferentialTests {
             }
             return RangeElement(labels: Labels(metric.map { Label($0.key, $0.value) }), samples: samples)
         }
-    }
-
-    static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
-    }
-
-    /// An HTTP GET with curl (Foundation's networking is not in this toolchain's corelibs on every machine).
-    static func get(_ url: String) throws -> String { try run("/usr/bin/curl", ["-s", "--max-time", "30", url]) }
-
-    @discardableResult
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
     }
 }
