@@ -507,6 +507,40 @@ public final class PromQLEngine {
             return group
         }
         if (op == "topk" || op == "bottomk"), parameter.isNaN { throw PromQLError("Parameter value is NaN") }
+        // sum, count, group, min and max fold each element into its group as it comes: no member lists.
+        if ["sum", "count", "group", "min", "max"].contains(op) {
+            var index: [Labels: Int] = [:]
+            var groupLabels: [Labels] = []
+            var sums: [KahanSum] = [], counts: [Int] = [], extremes: [Double] = []
+            for element in elements {
+                let group = key(element.labels)
+                let position: Int
+                if let known = index[group] {
+                    position = known
+                } else {
+                    position = groupLabels.count
+                    index[group] = position
+                    groupLabels.append(group)
+                    sums.append(KahanSum())
+                    counts.append(0)
+                    extremes.append(element.value)
+                }
+                sums[position].add(element.value)
+                counts[position] += 1
+                let current = extremes[position]
+                if current.isNaN || (op == "min" ? element.value < current : element.value > current) { extremes[position] = element.value }
+            }
+            return groupLabels.indices.map { position in
+                let value: Double
+                switch op {
+                case "sum": value = sums[position].value
+                case "count": value = Double(counts[position])
+                case "group": value = 1
+                default: value = extremes[position]
+                }
+                return VectorElement(labels: groupLabels[position], value: value, time: time)
+            }
+        }
         var groups: [Labels: [VectorElement]] = [:]
         var order: [Labels] = []
         for element in elements {
