@@ -1,0 +1,418 @@
+import CGzipStream
+import Glibc
+import TraceModel
+
+/// The block layer of a scap capture (Falco's and sysdig's file format), plain or gzip-compressed: the
+/// section header, machine info, interface and user lists, the process list (versions 1 to 9), the fd
+/// lists and the event blocks (V1 and V2, with and without flags, normal and large), each event split into
+/// its header and parameter byte ranges. Unknown block types are skipped and counted. Offsets are in the
+/// uncompressed stream. Event parameters are not interpreted here (names, types and the thread and fd
+/// tables come with the event table).
+public final class ScapFile {
+    /// Block type ids (`scap_savefile.h`).
+    enum Block {
+        static let sectionHeader: UInt32 = 0x0A0D_0D0A
+        static let machineInfo: Set<UInt32> = [0x201, 0x8002_ABCD]
+        static let processLists: [UInt32: Int] = [0x202: 1, 0x8000_ABCD: 1, 0x207: 2, 0x8013_ABCD: 2, 0x209: 3, 0x8014_ABCD: 3, 0x210: 4, 0x211: 5,
+                                                  0x212: 6, 0x213: 7, 0x214: 8, 0x215: 9]
+        static let fdLists: [UInt32: Int] = [0x203: 1, 0x8001_ABCD: 1, 0x218: 2]
+        static let interfaceLists: [UInt32: Int] = [0x205: 1, 0x8011_ABCD: 1, 0x219: 2]
+        static let userLists: [UInt32: Int] = [0x206: 1, 0x8012_ABCD: 1, 0x220: 2]
+        /// Event blocks: (header has nparams, body has flags).
+        static let events: [UInt32: (v2: Bool, flags: Bool)] = [0x204: (false, false), 0x8010_ABCD: (false, false), 0x208: (false, true),
+                                                                0x216: (true, false), 0x221: (true, false), 0x217: (true, true), 0x222: (true, true)]
+    }
+
+    /// The section header's version.
+    public private(set) var version = (major: 0, minor: 0)
+    public private(set) var machine: Machine?
+    public private(set) var processes: [Process] = []
+    /// Thread id → its open file descriptors at capture start.
+    public private(set) var fdLists: [(tid: Int64, fds: [FileDescriptor])] = []
+    public private(set) var users: [(uid: UInt32, gid: UInt32, name: String, home: String, shell: String)] = []
+    public private(set) var groups: [(gid: UInt32, name: String)] = []
+    public private(set) var interfaces: [(name: String, address: String)] = []
+    /// Blocks of types this reader does not know, skipped.
+    public private(set) var skippedBlocks = 0
+
+    public struct Machine: Sendable {
+        public var cpus: UInt32
+        public var memoryBytes: UInt64
+        public var hostname: String
+        public var bootTime: UInt64
+    }
+
+    /// A process list entry (a thread at capture start).
+    public struct Process: Sendable {
+        public var tid: Int64, pid: Int64, ptid: Int64
+        public var sid: Int64 = -1, vpgid: Int64 = -1, vtid: Int64 = -1, vpid: Int64 = -1
+        public var comm = "", exe = "", exepath = "", cwd = "", root = ""
+        public var args: [String] = [], env: [String] = [], cgroups: [String] = []
+        public var fdlimit: UInt64 = 0
+        public var flags: UInt32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
+        public var loginuid: UInt32 = .max
+        public var tty: UInt32 = 0
+    }
+
+    /// A file descriptor of the fd lists: number, type code (`scap.h`), and its name as libsinsp shows it.
+    public struct FileDescriptor: Sendable {
+        public var number: Int64
+        public var type: UInt8
+        public var name: String
+    }
+
+    /// One event: header fields and the byte ranges of its parameters (in `payload`).
+    public struct RawEvent: Sendable {
+        public var offset: Int
+        public var cpu: UInt16
+        public var flags: UInt32
+        public var timestamp: UInt64
+        public var tid: Int64
+        public var type: UInt16
+        public var payload: [UInt8]
+        public var parameters: [Range<Int>]
+
+        /// Even codes are enter events, odd codes exit events.
+        public var isEnter: Bool { type % 2 == 0 }
+    }
+
+    private let stream: UnsafeMutablePointer<FILE>
+    public let path: String
+    /// Bytes read so far (of the uncompressed stream).
+    public private(set) var offset = 0
+    private var pending: (type: UInt32, length: UInt32, at: Int)?
+    /// Events read so far.
+    public private(set) var eventCount = 0
+
+    /// Opens a capture and reads everything before the first event block.
+    public init(path: String) throws(TraceLabError) {
+        self.path = path
+        var magic: [UInt8] = [0, 0]
+        if let probe = fopen(path, "rb") {
+            _ = fread(&magic, 1, 2, probe)
+            fclose(probe)
+        }
+        guard let stream = magic == [0x1F, 0x8B] ? tracelab_gzip_fopen(path) : fopen(path, "rb") else {
+            throw TraceLabError("cannot open the capture", at: SourceLocation(file: path, line: 0, column: 0))
+        }
+        self.stream = stream
+        try readHeader()
+    }
+
+    deinit { fclose(stream) }
+
+    private func fail(_ message: String, at offset: Int) -> TraceLabError {
+        TraceLabError("\(message) (at byte \(offset))", at: SourceLocation(file: path, line: 0, column: 0, offset: offset))
+    }
+
+    /// Reads exactly `count` bytes; nil at a clean end of file (nothing read), an error when cut.
+    private func read(_ count: Int, _ what: String) throws(TraceLabError) -> [UInt8]? {
+        guard count > 0 else { return [] }
+        var bytes = [UInt8](repeating: 0, count: count)
+        let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, count, stream) }
+        if got == 0 && ferror(stream) == 0 { return nil }
+        guard got == count else { throw fail("\(what) cut short: \(got) of \(count) bytes" + (ferror(stream) != 0 ? " (the stream is corrupt or cut)" : ""), at: offset + got) }
+        offset += count
+        return bytes
+    }
+
+    /// The next block's type, length and offset; nil at the end.
+    private func nextBlock() throws(TraceLabError) -> (type: UInt32, length: UInt32, at: Int)? {
+        if let pending { self.pending = nil; return pending }
+        let at = offset
+        guard let header = try read(8, "a block header") else { return nil }
+        let type = Self.u32(header, 0), length = Self.u32(header, 4)
+        guard length >= 12, length % 4 == 0, length <= 256 << 20 else {
+            throw fail("block 0x\(String(type, radix: 16)) claims \(length) bytes", at: at)
+        }
+        return (type, length, at)
+    }
+
+    /// A block's body (without header and trailer), after checking the trailer.
+    private func body(_ block: (type: UInt32, length: UInt32, at: Int)) throws(TraceLabError) -> [UInt8] {
+        let size = Int(block.length) - 12
+        guard let bytes = try read(size, "block 0x\(String(block.type, radix: 16))"), let trailer = try read(4, "a block trailer") else {
+            throw fail("block 0x\(String(block.type, radix: 16)) cut short", at: block.at)
+        }
+        guard Self.u32(trailer, 0) == block.length else {
+            throw fail("wrong block total length, header=\(block.length), trailer=\(Self.u32(trailer, 0))", at: offset - 4)
+        }
+        return bytes
+    }
+
+    private func readHeader() throws(TraceLabError) {
+        guard let raw = try read(8, "the section header") else { throw fail("an empty file is not a scap capture", at: 0) }
+        guard Self.u32(raw, 0) == Block.sectionHeader else { throw fail("not a scap capture: invalid block type 0x\(String(Self.u32(raw, 0), radix: 16))", at: 0) }
+        let first = (type: Block.sectionHeader, length: Self.u32(raw, 4), at: 0)
+        guard first.length >= 28, first.length % 4 == 0, first.length <= 1 << 20 else { throw fail("section header claims \(first.length) bytes", at: 0) }
+        let header = try body(first)
+        guard header.count >= 16 else { throw fail("section header too short", at: first.at) }
+        guard Self.u32(header, 0) == 0x1A2B_3C4D else { throw fail("invalid magic number (byte-swapped captures are not read)", at: first.at + 8) }
+        version = (Int(Self.u16(header, 4)), Int(Self.u16(header, 6)))
+        guard version.major <= 1 else { throw fail("scap version \(version.major).\(version.minor) is newer than this reader", at: first.at + 12) }
+        while let block = try nextBlock() {
+            if Block.events[block.type] != nil {
+                pending = block
+                return
+            }
+            let bytes = try body(block)
+            var cursor = Cursor(bytes: bytes, base: block.at + 8, path: path)
+            if Block.machineInfo.contains(block.type) {
+                let cpus = try cursor.u32(), memory = try cursor.u64()
+                try cursor.skip(8)
+                let hostname = try cursor.fixedString(128)
+                machine = Machine(cpus: cpus, memoryBytes: memory, hostname: hostname, bootTime: cursor.remaining >= 8 ? try cursor.u64() : 0)
+            } else if let version = Block.processLists[block.type] {
+                try readProcesses(&cursor, version: version)
+            } else if let version = Block.fdLists[block.type] {
+                try readFileDescriptors(&cursor, version: version)
+            } else if let version = Block.userLists[block.type] {
+                try readUsers(&cursor, version: version)
+            } else if let version = Block.interfaceLists[block.type] {
+                try readInterfaces(&cursor, version: version)
+            } else {
+                skippedBlocks += 1
+            }
+        }
+        throw fail("no events in file", at: offset)
+    }
+
+    /// The next event, or nil at the end of the capture. Unknown blocks between events are skipped.
+    public func next() throws(TraceLabError) -> RawEvent? {
+        while let block = try nextBlock() {
+            guard let kind = Block.events[block.type] else {
+                _ = try body(block)
+                skippedBlocks += 1
+                continue
+            }
+            let bytes = try body(block)
+            var cursor = Cursor(bytes: bytes, base: block.at + 8, path: path)
+            let cpu = try cursor.u16()
+            let flags = kind.flags ? try cursor.u32() : 0
+            let start = cursor.position
+            let timestamp = try cursor.u64()
+            let tid = Int64(bitPattern: try cursor.u64())
+            let length = Int(try cursor.u32())
+            let type = try cursor.u16()
+            guard length <= bytes.count - start else { throw fail("event of \(length) bytes in a block of \(bytes.count - start)", at: block.at + 8 + start) }
+            let headerSize = kind.v2 ? 26 : 22
+            guard length >= headerSize else { throw fail("event length \(length) shorter than its header", at: block.at + 8 + start) }
+            let event = Array(bytes[start..<(start + length)])
+            let large = block.type == 0x221 || block.type == 0x222
+            var parameters: [Range<Int>]
+            if kind.v2 {
+                let count = Int(Self.u32(event, 22))
+                parameters = try Self.split(event, headerSize: 26, count: count, width: large ? 4 : 2, at: block.at + 8 + start, path: path)
+            } else {
+                parameters = try Self.inferV1(event, at: block.at + 8 + start, path: path)
+            }
+            eventCount += 1
+            let payloadStart = parameters.first?.lowerBound ?? length
+            parameters = parameters.map { ($0.lowerBound - payloadStart)..<($0.upperBound - payloadStart) }
+            return RawEvent(offset: block.at, cpu: cpu, flags: flags, timestamp: timestamp, tid: tid, type: type,
+                            payload: Array(event[payloadStart...]), parameters: parameters)
+        }
+        return nil
+    }
+
+    /// Parameter ranges from a length array of `count` entries of `width` bytes after the header.
+    static func split(_ event: [UInt8], headerSize: Int, count: Int, width: Int, at offset: Int, path: String) throws(TraceLabError) -> [Range<Int>] {
+        var position = headerSize + count * width
+        guard count < 256, position <= event.count else {
+            throw TraceLabError("event claims \(count) parameters that do not fit (at byte \(offset))", at: SourceLocation(file: path, line: 0, column: 0, offset: offset))
+        }
+        var ranges: [Range<Int>] = []
+        for index in 0..<count {
+            let size = width == 2 ? Int(u16(event, headerSize + 2 * index)) : Int(u32(event, headerSize + 4 * index))
+            guard position + size <= event.count else {
+                throw TraceLabError("parameter \(index) of \(size) bytes runs past the event (at byte \(offset))", at: SourceLocation(file: path, line: 0, column: 0, offset: offset))
+            }
+            ranges.append(position..<(position + size))
+            position += size
+        }
+        return ranges
+    }
+
+    /// V1 events carry no parameter count: the largest count whose u16 lengths add up to the event length
+    /// exactly, as libscap infers it (from the event table's count downward; 32 bounds every event type).
+    static func inferV1(_ event: [UInt8], at offset: Int, path: String) throws(TraceLabError) -> [Range<Int>] {
+        for count in stride(from: min(32, (event.count - 22) / 2), through: 0, by: -1) {
+            var total = 22 + 2 * count
+            for index in 0..<count { total += Int(u16(event, 22 + 2 * index)) }
+            if total == event.count { return try split(event, headerSize: 22, count: count, width: 2, at: offset, path: path) }
+        }
+        throw TraceLabError("cannot convert v1 event block to v2 (corrupted trace file - can't calculate nparams) (at byte \(offset))", at: SourceLocation(file: path, line: 0, column: 0, offset: offset))
+    }
+
+    private func readProcesses(_ cursor: inout Cursor, version: Int) throws(TraceLabError) {
+        while cursor.remaining >= 4 {
+            let entryStart = cursor.position
+            var entryLength = 0
+            if version >= 9 { entryLength = Int(try cursor.u32()) }
+            var process = Process(tid: try cursor.i64(), pid: try cursor.i64(), ptid: try cursor.i64())
+            if version >= 6 { process.sid = try cursor.i64() }
+            if version >= 8 { process.vpgid = try cursor.i64() }
+            process.comm = try cursor.string()
+            process.exe = try cursor.string()
+            if version >= 7 { process.exepath = try cursor.string() }
+            process.args = Self.list(try cursor.string())
+            process.cwd = try cursor.string()
+            process.fdlimit = try cursor.u64()
+            process.flags = try cursor.u32()
+            process.uid = try cursor.u32()
+            process.gid = try cursor.u32()
+            if version >= 2 { try cursor.skip(4 + 4 + 4 + 8 + 8) }
+            if version >= 3 { process.env = Self.list(try cursor.string()) }
+            if version >= 4 {
+                process.vtid = try cursor.i64()
+                process.vpid = try cursor.i64()
+                process.cgroups = Self.list(try cursor.string())
+            }
+            if version >= 5 { process.root = try cursor.string() }
+            if version >= 9, entryLength > 0 {
+                let end = entryStart + entryLength
+                if end - cursor.position > 29 {
+                    try cursor.skip(8)
+                    process.tty = try cursor.u32()
+                }
+                if end - cursor.position >= 4 { process.loginuid = try cursor.u32() }
+                guard end <= cursor.count else { throw cursor.fail("process entry of \(entryLength) bytes runs past its block") }
+                try cursor.skip(end - cursor.position)
+            }
+            processes.append(process)
+        }
+    }
+
+    private func readFileDescriptors(_ cursor: inout Cursor, version: Int) throws(TraceLabError) {
+        let tid = try cursor.i64()
+        var fds: [FileDescriptor] = []
+        while cursor.remaining >= 4 {
+            let entryStart = cursor.position
+            var entryLength = 0
+            if version >= 2 { entryLength = Int(try cursor.u32()) }
+            let number = try cursor.i64()
+            try cursor.skip(8)
+            let type = try cursor.u8()
+            var name = ""
+            switch type {
+            case 3:
+                let source = try cursor.u32(), destination = try cursor.u32(), sport = try cursor.u16(), dport = try cursor.u16()
+                try cursor.skip(1)
+                name = "\(Self.ipv4(source)):\(sport)->\(Self.ipv4(destination)):\(dport)"
+            case 5:
+                let address = try cursor.u32(), port = try cursor.u16()
+                try cursor.skip(1)
+                name = "\(Self.ipv4(address)):\(port)"
+            case 4: try cursor.skip(16 + 16 + 2 + 2 + 1)
+            case 6: try cursor.skip(16 + 2 + 1)
+            case 8:
+                try cursor.skip(16)
+                name = try cursor.string()
+            case 16:
+                try cursor.skip(4)
+                name = try cursor.string()
+            default:
+                name = try cursor.string()
+            }
+            if version >= 2, entryLength > 0 {
+                guard entryStart + entryLength <= cursor.count else { throw cursor.fail("fd entry runs past its block") }
+                try cursor.skip(entryStart + entryLength - cursor.position)
+            }
+            fds.append(FileDescriptor(number: number, type: type, name: name))
+        }
+        fdLists.append((tid, fds))
+    }
+
+    private func readUsers(_ cursor: inout Cursor, version: Int) throws(TraceLabError) {
+        while cursor.remaining >= 4 {
+            let entryStart = cursor.position
+            var entryLength = 0
+            if version >= 2 { entryLength = Int(try cursor.u32()) }
+            let type = try cursor.u8()
+            if type == 0 {
+                users.append((try cursor.u32(), try cursor.u32(), try cursor.string(), try cursor.string(), try cursor.string()))
+            } else {
+                groups.append((try cursor.u32(), try cursor.string()))
+            }
+            if version >= 2, entryLength > 0 {
+                guard entryStart + entryLength <= cursor.count else { throw cursor.fail("user entry runs past its block") }
+                try cursor.skip(entryStart + entryLength - cursor.position)
+            }
+        }
+    }
+
+    private func readInterfaces(_ cursor: inout Cursor, version: Int) throws(TraceLabError) {
+        while cursor.remaining >= 4 {
+            var entryLength = 0
+            if version >= 2 { entryLength = Int(try cursor.u32()) }
+            let entryStart = cursor.position
+            let type = try cursor.u16()
+            let nameLength = Int(try cursor.u16())
+            var address = ""
+            switch type {
+            case 1, 3:
+                address = Self.ipv4(try cursor.u32())
+                try cursor.skip(8 + (type == 1 ? 8 : 0))
+            case 2, 4: try cursor.skip(48 + (type == 2 ? 8 : 0))
+            default: throw cursor.fail("unknown interface type \(type)")
+            }
+            let name = try cursor.fixedString(nameLength)
+            if version >= 2, entryLength > 0 {
+                guard entryStart + entryLength <= cursor.count else { throw cursor.fail("interface entry runs past its block") }
+                try cursor.skip(entryStart + entryLength - cursor.position)
+            }
+            interfaces.append((name, address))
+        }
+    }
+
+    static func list(_ text: String) -> [String] { text.split(separator: "\0", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty } }
+
+    static func ipv4(_ value: UInt32) -> String { "\(value & 0xFF).\(value >> 8 & 0xFF).\(value >> 16 & 0xFF).\(value >> 24)" }
+
+    static func u16(_ bytes: [UInt8], _ at: Int) -> UInt16 { UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8 }
+
+    static func u32(_ bytes: [UInt8], _ at: Int) -> UInt32 { (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[at + $1]) << (8 * UInt32($1)) } }
+
+    /// Little-endian fields of a block body, with errors at their file offsets.
+    struct Cursor {
+        let bytes: [UInt8]
+        let base: Int
+        let path: String
+        var position = 0
+
+        init(bytes: [UInt8], base: Int, path: String) {
+            self.bytes = bytes
+            self.base = base
+            self.path = path
+        }
+
+        var count: Int { bytes.count }
+        var remaining: Int { bytes.count - position }
+
+        func fail(_ message: String) -> TraceLabError {
+            TraceLabError("\(message) (at byte \(base + position))", at: SourceLocation(file: path, line: 0, column: 0, offset: base + position))
+        }
+
+        mutating func take(_ size: Int) throws(TraceLabError) -> ArraySlice<UInt8> {
+            guard size >= 0, position + size <= bytes.count else { throw fail("a field of \(size) bytes runs past its block") }
+            defer { position += size }
+            return bytes[position..<(position + size)]
+        }
+
+        mutating func skip(_ size: Int) throws(TraceLabError) { _ = try take(size) }
+        mutating func u8() throws(TraceLabError) -> UInt8 { try take(1).first ?? 0 }
+        mutating func u16() throws(TraceLabError) -> UInt16 { let b = try take(2); return UInt16(b[b.startIndex]) | UInt16(b[b.startIndex + 1]) << 8 }
+        mutating func u32() throws(TraceLabError) -> UInt32 { let b = try take(4); return b.enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) } }
+        mutating func u64() throws(TraceLabError) -> UInt64 { let b = try take(8); return b.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) } }
+        mutating func i64() throws(TraceLabError) -> Int64 { Int64(bitPattern: try u64()) }
+        /// A `u16` length and that many bytes (not NUL-terminated on disk).
+        mutating func string() throws(TraceLabError) -> String {
+            let length = Int(try u16())
+            return String(decoding: try take(length), as: UTF8.self)
+        }
+        /// A fixed-size field, up to its first NUL.
+        mutating func fixedString(_ size: Int) throws(TraceLabError) -> String {
+            String(decoding: try take(size).prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import TraceModel
+import TraceReaders
+
+/// `tracelab scap`: what a scap capture holds, block by block.
+struct Scap: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Summarize scap captures (plain or gzip): version, machine, process and fd lists, users, interfaces, events by type code.",
+        discussion: "Reads the block layer of Falco's and sysdig's capture format. Exit 1 when a capture cannot be read; the error gives the byte offset.")
+
+    @Option(help: "Also list the first N events (offset, time, tid, cpu, type code, direction, parameter sizes).")
+    var events = 0
+
+    @Argument(help: "Capture files.")
+    var captures: [String]
+
+    func run() throws {
+        var failed = false
+        for path in captures {
+            do {
+                let file = try ScapFile(path: path)
+                var byType: [UInt16: Int] = [:]
+                var listed = 0
+                var first: UInt64?, last: UInt64 = 0
+                while let event = try file.next() {
+                    byType[event.type, default: 0] += 1
+                    first = first ?? event.timestamp
+                    last = max(last, event.timestamp)
+                    if listed < events {
+                        listed += 1
+                        print("  @\(event.offset) ts \(event.timestamp) tid \(event.tid) cpu \(event.cpu) type \(event.type) \(event.isEnter ? ">" : "<") params \(event.parameters.map { String($0.count) }.joined(separator: ","))")
+                    }
+                }
+                let fds = file.fdLists.reduce(0) { $0 + $1.fds.count }
+                print("\(path): scap \(file.version.major).\(file.version.minor), host \(file.machine?.hostname ?? "-"), \(file.machine?.cpus ?? 0) CPUs")
+                print("  \(file.processes.count) threads, \(fds) fds in \(file.fdLists.count) fd lists, \(file.users.count) users, \(file.groups.count) groups, \(file.interfaces.count) interfaces, \(file.skippedBlocks) unknown blocks skipped")
+                print("  \(file.eventCount) events" + (first.map { " from \($0) to \(last) ns" } ?? "") + "; by type code: "
+                      + byType.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " "))
+            } catch {
+                printError("tracelab: \(error)")
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}

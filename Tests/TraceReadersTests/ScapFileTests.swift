@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import TraceModel
+@testable import TraceReaders
+
+/// The scap block layer on the public captures of falcosecurity/falco (../shared/upstream/scap), with
+/// sysdig 0.29.3 as the oracle where it is installed; and bad captures.
+@Suite("scap files")
+struct ScapFileTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("shared/upstream/scap").path
+    static let sysdig = ["/usr/bin/sysdig"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    static func read(_ path: String) throws -> (ScapFile, [ScapFile.RawEvent]) {
+        let file = try ScapFile(path: path)
+        var events: [ScapFile.RawEvent] = []
+        while let event = try file.next() { events.append(event) }
+        return (file, events)
+    }
+
+    static func lines(_ tool: String, _ arguments: [String]) throws -> [String] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    @Test("every public capture reads to the end: versions 1.0 to 1.2, process lists V5 to V9, V1 and V2 event blocks, gzip")
+    func publicCaptures() throws {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: Self.folder).filter({ $0.hasSuffix(".scap") }).sorted(), !names.isEmpty else {
+            print("note: ../shared/upstream/scap is absent; the public scap captures are not read here")
+            return
+        }
+        for name in names {
+            let (file, events) = try Self.read(Self.folder + "/" + name)
+            #expect(!events.isEmpty && !file.processes.isEmpty && file.eventCount == events.count, "\(name)")
+            #expect(events.allSatisfy { event in event.parameters.allSatisfy { $0.upperBound <= event.payload.count } }, "\(name)")
+            // sysdig prints every event but the internal procinfo (234) and container (272) ones.
+            if let sysdig = Self.sysdig, ["falco__cat_write.scap", "falco__connect_localhost.scap", "falco__ping_sendto.scap", "falco__syscall.scap"].contains(name) {
+                let printed = try Self.lines(sysdig, ["-r", Self.folder + "/" + name]).count
+                #expect(events.filter { $0.type != 234 && $0.type != 272 }.count == printed, "\(name): sysdig printed \(printed)")
+            }
+        }
+        let (cat, catEvents) = try Self.read(Self.folder + "/falco__cat_write.scap")
+        #expect(cat.version.major == 1 && cat.version.minor == 0 && cat.machine?.hostname == "ubuntu" && cat.machine?.cpus == 2)
+        #expect(catEvents.count == 345 && catEvents.filter { $0.type == 234 }.count == 260)
+        #expect(cat.processes.count == 73 && cat.fdLists.count == 73 && cat.users.count == 32 && cat.interfaces.count == 5)
+        #expect(cat.users.contains { $0.uid == 0 && $0.name == "root" && $0.home == "/root" })
+        let (empty, emptyEvents) = try Self.read(Self.folder + "/falco__empty.scap")
+        #expect(empty.version.minor == 2 && emptyEvents.count == 143 && emptyEvents.allSatisfy { $0.parameters.count == 2 })
+    }
+
+    @Test("bad captures: not scap, cut mid-block, a lying block length, a cut gzip stream — errors with byte offsets")
+    func badCaptures() throws {
+        let temporary = FileManager.default.temporaryDirectory.path + "/tracelab-scap-\(getpid())"
+        func write(_ bytes: [UInt8], _ name: String) throws -> String {
+            let path = temporary + "-" + name
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        #expect { _ = try ScapFile(path: try write(Array("not a capture at all".utf8), "text")) } throws: { "\($0)".contains("not a scap capture") }
+        #expect { _ = try ScapFile(path: try write([], "empty")) } throws: { "\($0)".contains("empty file") }
+        // A section header, then an event block cut short.
+        func u32(_ value: UInt32) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)] }
+        let header = u32(0x0A0D_0D0A) + u32(28) + u32(0x1A2B_3C4D) + [1, 0, 2, 0] + [UInt8](repeating: 0xFF, count: 8) + u32(28)
+        var event = [UInt8](repeating: 0, count: 2) + [UInt8](repeating: 0, count: 16) + u32(26) + [3, 0] + u32(0)
+        let block = u32(0x216) + u32(UInt32(8 + event.count + 4)) + event + u32(UInt32(8 + event.count + 4))
+        let good = try ScapFile(path: try write(header + block, "good"))
+        #expect(try good.next()?.type == 3 && (try good.next()) == nil)
+        do {
+            let cut = try ScapFile(path: try write(header + Array(block.prefix(20)), "cut"))
+            _ = try cut.next()
+            Issue.record("a cut block was read")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("cut short") && text.contains("(at byte "), "\(text)")
+        }
+        var lying = block
+        lying[4] = 0xF0
+        #expect { let file = try ScapFile(path: try write(header + lying, "lying")); _ = try file.next() } throws: { "\($0)".contains("block") }
+        if let sample = FileManager.default.contents(atPath: Self.folder + "/falco__syscall.scap") {
+            let cutGzip = try write(Array(sample.prefix(sample.count / 2)), "cut.scap")
+            #expect { let file = try ScapFile(path: cutGzip); while try file.next() != nil {} } throws: { "\($0)".contains("cut") }
+        }
+    }
+}
