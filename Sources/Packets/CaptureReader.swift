@@ -76,10 +76,11 @@ public final class CaptureReader {
         return name
     }
 
-    /// True when the file (or its inflated content) starts with a pcap or pcapng magic number.
+    /// True when the file (or its inflated content) is a pcap or pcapng capture.
+    /// A scap capture (which shares pcapng's section header) is not a packet capture.
     public static func isCapture(_ path: String) -> Bool {
-        let magic = firstBytes(path, count: 4, compressed: isGzip(path))
-        return [[0xA1, 0xB2, 0xC3, 0xD4], [0xD4, 0xC3, 0xB2, 0xA1], [0xA1, 0xB2, 0x3C, 0x4D], [0x4D, 0x3C, 0xB2, 0xA1], [0x0A, 0x0D, 0x0D, 0x0A]].contains(magic)
+        let kind = CaptureMagic.kind(firstBytes(path, count: CaptureMagic.headLength, compressed: isGzip(path)))
+        return kind == .pcap || kind == .pcapng
     }
 
     /// True when the file starts with gzip's magic number.

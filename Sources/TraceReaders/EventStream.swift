@@ -42,9 +42,11 @@ public enum TraceFiles {
             let loaded = try sidecarPath.map { (file) throws(TraceLabError) in try StraceSidecar.load(path: file) } ?? StraceSidecar()
             return (try StraceReader(path: path, sidecar: loaded), format)
         case .pcap, .pcapng:
-            throw TraceLabError("a packet capture: packet ingestion comes with the pcap issue", at: SourceLocation(file: path, line: 0, column: 0))
-        case .scap, .gzip:
-            throw TraceLabError("a scap capture (or a gzip file): the scap reader comes with the scap issue", at: SourceLocation(file: path, line: 0, column: 0))
+            throw TraceLabError("a packet capture, not syscall events: `tracelab detect`, `flows`, `query` and `ingest` read it", at: SourceLocation(file: path, line: 0, column: 0))
+        case .scap:
+            throw TraceLabError("a scap capture: its events are not turned into TraceLab events yet (`tracelab scap` shows what it holds)", at: SourceLocation(file: path, line: 0, column: 0))
+        case .gzip:
+            throw TraceLabError("a gzip file that holds neither a trace nor a capture TraceLab reads", at: SourceLocation(file: path, line: 0, column: 0))
         case .unknown:
             throw TraceLabError("not a trace TraceLab recognises (JSON Lines records or an strace -f -ttt log)", at: SourceLocation(file: path, line: 0, column: 0))
         }
