@@ -70,6 +70,13 @@ public struct GrafanaDashboard: Sendable {
                 if case .array(let list)? = Self.member(item, "targets") {
                     for (index, target) in list.enumerated() {
                         let refId = Self.string(target, "refId") ?? String(UnicodeScalar(UInt8(65 + index % 26)))
+                        // A target of another data source (Loki, Elasticsearch...) is not PromQL.
+                        let source = Self.member(target, "datasource").flatMap { Self.string($0, "type") }
+                            ?? Self.member(item, "datasource").flatMap { Self.string($0, "type") }
+                        if let source, source != "prometheus", !source.hasPrefix("$"), source != "-- Mixed --", source != "datasource" {
+                            notes.append("panel \(id) \"\(Self.string(item, "title") ?? "")\" target \(refId): data source \(source), not Prometheus; not evaluated")
+                            continue
+                        }
                         guard let expr = Self.string(target, "expr"), !expr.isEmpty else {
                             notes.append("panel \(id) \"\(title)\" target \(refId): no PromQL expression (another data source?)")
                             continue

@@ -132,11 +132,13 @@ struct MetricsTests {
                 {"type": "row", "collapsed": true, "panels": [
                   {"id": 4, "type": "timeseries", "title": "cpu", "targets": [{"refId": "A", "expr": "rate(x{ns=\\"$ns\\"}[$__rate_interval])", "legendFormat": "{{pod}}"}]}]},
                 {"id": 5, "type": "text", "title": "notes"},
-                {"id": 6, "type": "timeseries", "title": "loki", "targets": [{"refId": "A"}]}],
+                {"id": 6, "type": "timeseries", "title": "loki", "targets": [{"refId": "A"}]},
+                {"id": 7, "type": "timeseries", "title": "logs", "datasource": {"type": "loki", "uid": "l"}, "targets": [{"refId": "A", "expr": "{app=\\"x\\"} |= \\"err\\""}]}],
               "templating": {"list": [{"name": "ns", "type": "custom", "current": {"value": ["a", "b"]}}]}}}
             """
         let board = try GrafanaDashboard.parse(Array(text.utf8), name: "d.json")
-        #expect(board.title == "T" && board.panels.map(\.id) == [4, 5, 6] && board.panels[0].targets.count == 1)
+        #expect(board.title == "T" && board.panels.map(\.id) == [4, 5, 6, 7] && board.panels[0].targets.count == 1 && board.panels[3].targets.isEmpty)
+        #expect(board.notes.contains { $0.contains("data source loki, not Prometheus") })
         #expect(board.notes.contains { $0.contains("type text is not evaluated") } && board.notes.contains { $0.contains("no PromQL expression") })
         let substituted = PanelEvaluator.substitute(board.panels[0].targets[0].expr, variables: board.variables, builtins: ["__rate_interval": "1m"])
         #expect(substituted == #"rate(x{ns="(a|b)"}[1m])"#)
