@@ -1,4 +1,5 @@
 import Foundation
+import TraceModel
 
 /// A Prometheus server run on 127.0.0.1 over a recording, as the oracle of the differential test and the
 /// anchor of `tracelab bench promql`: the recording is backfilled with `promtool tsdb
@@ -20,7 +21,7 @@ public final class LocalPrometheus {
         self.port = port
         try? FileManager.default.removeItem(atPath: work + "/data")
         try FileManager.default.createDirectory(atPath: work + "/data", withIntermediateDirectories: true)
-        let (status, _) = try Self.run(tools.promtool, ["tsdb", "create-blocks-from", "openmetrics", recording, work + "/data"])
+        let (status, _) = try Subprocess.run(tools.promtool, ["tsdb", "create-blocks-from", "openmetrics", recording, work + "/data"])
         guard status == 0 else { throw PromQLError("promtool could not backfill \(recording) (exit \(status))") }
         try "global: {}\n".write(toFile: work + "/prometheus.yml", atomically: true, encoding: .utf8)
         server = Process()
@@ -49,12 +50,12 @@ public final class LocalPrometheus {
 
     /// The body of a GET of `path` (with its query string).
     public func get(_ path: String) -> String {
-        (try? Self.run("/usr/bin/curl", ["-s", "--max-time", "60", "http://127.0.0.1:\(port)\(path)"]).1) ?? ""
+        (try? Subprocess.run("/usr/bin/curl", ["-s", "--max-time", "60", "http://127.0.0.1:\(port)\(path)"]).output) ?? ""
     }
 
     /// curl's own time for a GET of `path`, in seconds (the body is discarded): starting curl is not counted.
     public func time(_ path: String) -> Double? {
-        (try? Self.run("/usr/bin/curl", ["-s", "--max-time", "60", "-o", "/dev/null", "-w", "%{time_total}", "http://127.0.0.1:\(port)\(path)"]).1).flatMap(Double.init)
+        (try? Subprocess.run("/usr/bin/curl", ["-s", "--max-time", "60", "-o", "/dev/null", "-w", "%{time_total}", "http://127.0.0.1:\(port)\(path)"]).output).flatMap(Double.init)
     }
 
     /// `/api/v1/query_range` for an expression (times in ms, step in seconds).
@@ -63,16 +64,4 @@ public final class LocalPrometheus {
         return "/api/v1/query_range?query=\(escaped)&start=\(QueryOutput.seconds(start))&end=\(QueryOutput.seconds(end))&step=\(step)"
     }
 
-    static func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 }

@@ -19,16 +19,7 @@ struct ScapFileTests {
     }
 
     static func lines(_ tool: String, _ arguments: [String]) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        try Subprocess.run(tool, arguments).output.split(separator: "\n").map(String.init)
     }
 
     @Test("every public capture reads to the end: versions 1.0 to 1.2, process lists V5 to V9, V1 and V2 event blocks, gzip")
