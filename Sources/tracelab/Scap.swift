@@ -8,7 +8,7 @@ struct Scap: ParsableCommand {
         abstract: "Summarize scap captures (plain or gzip): version, machine, process and fd lists, users, interfaces, events by type code.",
         discussion: "Reads the block layer of Falco's and sysdig's capture format. Exit 1 when a capture cannot be read; the error gives the byte offset.")
 
-    @Option(help: "Also list the first N events (offset, time, tid, cpu, type code, direction, parameter sizes).")
+    @Option(help: "Also list the first N events (offset, time, tid, cpu, direction, type, parameter sizes).")
     var events = 0
 
     @Argument(help: "Capture files.")
@@ -28,14 +28,14 @@ struct Scap: ParsableCommand {
                     last = max(last, event.timestamp)
                     if listed < events {
                         listed += 1
-                        print("  @\(event.offset) ts \(event.timestamp) tid \(event.tid) cpu \(event.cpu) type \(event.type) \(event.isEnter ? ">" : "<") params \(event.parameters.map { String($0.count) }.joined(separator: ","))")
+                        print("  @\(event.offset) ts \(event.timestamp) tid \(event.tid) cpu \(event.cpu) \(event.isEnter ? ">" : "<") \(ScapEventNames.name(event.type)) (\(event.type)) params \(event.parameters.map { String($0.count) }.joined(separator: ","))")
                     }
                 }
                 let fds = file.fdLists.reduce(0) { $0 + $1.fds.count }
                 print("\(path): scap \(file.version.major).\(file.version.minor), host \(file.machine?.hostname ?? "-"), \(file.machine?.cpus ?? 0) CPUs")
                 print("  \(file.processes.count) threads, \(fds) fds in \(file.fdLists.count) fd lists, \(file.users.count) users, \(file.groups.count) groups, \(file.interfaces.count) interfaces, \(file.skippedBlocks) unknown blocks skipped")
-                print("  \(file.eventCount) events" + (first.map { " from \($0) to \(last) ns" } ?? "") + "; by type code: "
-                      + byType.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " "))
+                print("  \(file.eventCount) events" + (first.map { " from \($0) to \(last) ns" } ?? "") + "; by type: "
+                      + byType.sorted { $0.key < $1.key }.map { "\(ScapEventNames.name($0.key))\($0.key % 2 == 0 ? ">" : "<")(\($0.key)):\($0.value)" }.joined(separator: " "))
             } catch {
                 printError("tracelab: \(error)")
                 failed = true
