@@ -16,7 +16,7 @@ public final class PromQLEngine {
     public var lookbackDelta: Int64 = 300_000
     /// The step of subqueries without one (the test harness uses one minute).
     public var defaultSubqueryStep: Int64 = 60_000
-    /// Samples a query may load in all; beyond it the query fails with a clear error.
+    /// Samples one evaluation step may load; beyond it the query fails with Prometheus's error.
     public var maximumSamples = 50_000_000
     /// Steps a range query may have (Prometheus's API limit).
     public static let maximumSteps = 11_000
@@ -118,6 +118,9 @@ public final class PromQLEngine {
         var gathered = SeriesGatherer()
         var time = from
         while time <= to {
+            // The limit is on the samples one step holds at once (as Prometheus limits the samples in
+            // memory), not on the sum over every step of a long range query.
+            loaded = 0
             gathered.add(try evaluate(expr, at: time), at: time)
             time += step
         }
