@@ -5,9 +5,9 @@ import TraceModel
 ///
 /// CPU: per pod, `sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!=""}[1m]))`
 /// at the recording's scrape interval (containers only: cAdvisor's pod-level series would count twice).
-/// The pod's baseline is its median over the recording outside the hot stretch and its ramps (one rate
-/// window either side), given five minutes of such samples; a pod that lives only during the attack is
-/// measured against the other pods' typical use. A stretch of at least
+/// The pod's baseline is its own median when it lived through at least half the recording (a burst
+/// shorter than that does not move a median); a pod born for the attack is measured against the other
+/// pods' typical use. A stretch of at least
 /// `minimumDuration` above `max(cpuMinimum, relativeFactor × baseline)` is a detection.
 /// Memory: the pod's working set (`container_memory_working_set_bytes{container!=""}`) growing by at
 /// least `memoryGrowthMinimum` over its first values.
@@ -75,17 +75,11 @@ public struct DoSDetector {
         let cluster = Self.median(series.compactMap { Self.median($0.samples.map(\.value)) }) ?? 0
         var out: [Detection] = []
         for one in series {
-            // Hot stretches against the absolute floor first; the baseline is what lies outside them.
-            // The ramps on either side (one rate window) belong to the stretch, not to the baseline.
-            let floorRuns = runs(one.samples, step: step) { $0 > settings.cpuMinimum }
-            let margin = (PromQLParser.duration(settings.rateWindow) ?? 60_000) + step
-            let hot = floorRuns.compactMap { run -> ClosedRange<Int64>? in
-                guard let a = run.first, let b = run.last else { return nil }
-                return (one.samples[a].timestamp - margin)...(one.samples[b].timestamp + margin)
-            }
-            let quiet = one.samples.filter { sample in !hot.contains { $0.contains(sample.timestamp) } }.map(\.value)
-            // An own baseline needs five minutes of quiet samples.
-            let own = Int64(quiet.count) * step >= 300_000 ? Self.median(quiet) : nil
+            // A pod that lived through most of the recording is its own baseline (its median: a burst shorter
+            // than half its life does not move it); a pod born for the attack is measured against the others.
+            let span = Double(max(1, (series.compactMap(\.samples.last?.timestamp).max() ?? 0) - (series.compactMap(\.samples.first?.timestamp).min() ?? 0)))
+            let lifetime = Double((one.samples.last?.timestamp ?? 0) - (one.samples.first?.timestamp ?? 0))
+            let own = lifetime >= span / 2 ? Self.median(one.samples.map(\.value)) : nil
             let others = Self.median(series.filter { $0.labels != one.labels }.compactMap { Self.median($0.samples.map(\.value)) }) ?? cluster
             let baseline = own ?? others
             let threshold = max(settings.cpuMinimum, settings.relativeFactor * baseline)

@@ -175,4 +175,27 @@ struct MetricsTests {
         let dos = try #require(found.first)
         #expect(dos.peak > 0.8 && dos.duration >= 120_000 && dos.baseline < 0.1, "\(dos.summary)")
     }
+
+    @Test("the DoS detector on constructed series: memory growth, and a busy pod measured against its own baseline")
+    func dosConstructed() throws {
+        let store = MetricStore()
+        func labels(_ name: String, _ pod: String) -> Labels { Labels(name: name, [("namespace", "default"), ("pod", pod), ("container", "c")]) }
+        var cpuBusy = 0.0, cpuQuiet = 0.0
+        for step in 0..<240 {  // 20 minutes every 5 s
+            let time = Int64(step) * 5000
+            // A busy pod at 0.8 cores all along, rising to 1.2 for a while: under 5x its own baseline.
+            cpuBusy += (step >= 100 && step < 140 ? 1.2 : 0.8) * 5
+            cpuQuiet += 0.01 * 5
+            store.append(labels("container_cpu_usage_seconds_total", "busy"), time, cpuBusy)
+            store.append(labels("container_cpu_usage_seconds_total", "quiet"), time, cpuQuiet)
+            // A pod whose working set grows by 8 MiB every 5 s from minute 5: 512 MiB more by minute 10.
+            let grown = step >= 60 && step < 124 ? Double(step - 60) * 8 * 1024 * 1024 : (step >= 124 ? 512.0 * 1024 * 1024 : 0)
+            store.append(labels("container_memory_working_set_bytes", "leaky"), time, 50 * 1024 * 1024 + grown)
+            store.append(labels("container_memory_working_set_bytes", "quiet"), time, 30 * 1024 * 1024)
+        }
+        let found = try DoSDetector().run(store)
+        #expect(found.map { "\($0.pod) \($0.signal)" } == ["leaky memory"], "\(found.map(\.summary))")
+        let leak = try #require(found.first)
+        #expect(leak.onset >= 60 * 5000 && leak.onset <= 100 * 5000 && leak.peak >= 500 * 1024 * 1024 && leak.baselineSource == "the pod's first values")
+    }
 }
