@@ -44,7 +44,7 @@ public enum TraceFiles {
         case .pcap, .pcapng:
             throw TraceLabError("a packet capture, not syscall events: `tracelab detect`, `flows`, `query` and `ingest` read it", at: SourceLocation(file: path, line: 0, column: 0))
         case .scap:
-            throw TraceLabError("a scap capture: its events are not turned into TraceLab events yet (`tracelab scap` shows what it holds)", at: SourceLocation(file: path, line: 0, column: 0))
+            return (try ScapReader(path: path), format)
         case .gzip:
             throw TraceLabError("a gzip file that holds neither a trace nor a capture TraceLab reads", at: SourceLocation(file: path, line: 0, column: 0))
         case .unknown:

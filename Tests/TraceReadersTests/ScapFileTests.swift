@@ -87,4 +87,26 @@ struct ScapFileTests {
             #expect { let file = try ScapFile(path: cutGzip); while try file.next() != nil {} } throws: { "\($0)".contains("cut") }
         }
     }
+
+    @Test("scap events as TraceLab events: number, type, direction, process, thread and fd as sysdig shows them")
+    func eventsAgainstSysdig() throws {
+        guard let sysdig = Self.sysdig, FileManager.default.fileExists(atPath: Self.folder) else {
+            print("note: sysdig or ../shared/upstream/scap is absent; scap events are not compared with sysdig here (CI installs sysdig)")
+            return
+        }
+        let format = "%evt.num %evt.type %evt.dir %proc.name %thread.tid %fd.num %fd.name"
+        // The captures whose file-descriptor events need only the process and fd lists, execve, open and close.
+        for name in ["falco__cat_write.scap", "falco__open-multiple-files.scap", "falco__syscall.scap", "falco__psp_write_tmp_test.scap"] {
+            let path = Self.folder + "/" + name
+            let theirs = try Self.lines(sysdig, ["-r", path, "-p", format, "evt.type in (open, close, read, write, fstat)"])
+            let (stream, detected) = try TraceFiles.open(path)
+            #expect(detected == .scap)
+            var ours: [String] = []
+            while let event = try stream.next() {
+                guard ["open", "close", "read", "write", "fstat"].contains(event.type), let fd = event.fd else { continue }
+                ours.append("\(event.number) \(event.type) \(event.direction.rawValue) \(event.thread.flatMap { $0.name.isEmpty ? nil : $0.name } ?? "<NA>") \(event.thread.map { String($0.tid) } ?? "<NA>") \(fd.number) \(fd.name)")
+            }
+            #expect(ours.map { $0.trimmingCharacters(in: .whitespaces) } == theirs.map { $0.trimmingCharacters(in: .whitespaces) }, "\(name)")
+        }
+    }
 }

@@ -298,7 +298,9 @@ public final class ScapFile {
             case 3:
                 let source = try cursor.u32(), destination = try cursor.u32(), sport = try cursor.u16(), dport = try cursor.u16()
                 try cursor.skip(1)
-                name = "\(Self.ipv4(source)):\(sport)->\(Self.ipv4(destination)):\(dport)"
+                // Shown client to server, as libsinsp shows it; the lower port is taken for the server's.
+                name = sport < dport ? "\(Self.ipv4(destination)):\(dport)->\(Self.ipv4(source)):\(sport)"
+                                     : "\(Self.ipv4(source)):\(sport)->\(Self.ipv4(destination)):\(dport)"
             case 5:
                 let address = try cursor.u32(), port = try cursor.u16()
                 try cursor.skip(1)
