@@ -1,3 +1,4 @@
+import Foundation
 import CGzipStream
 import Glibc
 import TraceModel
@@ -309,7 +310,8 @@ public final class ScapFile {
             case 6: try cursor.skip(16 + 2 + 1)
             case 8:
                 try cursor.skip(16)
-                name = try cursor.string()
+                // Socket paths can carry the NUL and newline the kernel keeps; libsinsp shows the path alone.
+                name = try cursor.string().trimmingCharacters(in: .controlCharacters)
             case 16:
                 try cursor.skip(4)
                 name = try cursor.string()

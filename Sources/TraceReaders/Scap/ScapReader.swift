@@ -1,8 +1,9 @@
 import TraceModel
 
 /// scap events as TraceLab events, for the event types whose parameters it knows (see `layouts`): the
-/// thread table starts from the capture's process list and follows execve; each process's fd table starts
-/// from its fd list and follows open, openat and close; an exit event acts on the fd its enter event named,
+/// thread table starts from the capture's process list and follows clone and execve; each process's fd
+/// table starts from its fd list (a cloned process copies its parent's) and follows open, openat, pipe and
+/// close; an exit event acts on the fd its enter event named,
 /// as libsinsp pairs them. Internal events (procinfo, container) are counted in `evt.num` but not yielded.
 /// Event types without a layout keep their name and no parameters.
 public final class ScapReader: EventStream, @unchecked Sendable {
@@ -28,6 +29,10 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         70: [("fd", .int)], 71: [("res", .int)],
         102: [("dirfd", .int), ("name", .string), ("flags", .int), ("mode", .int)],
         103: [("fd", .int), ("dirfd", .int), ("name", .string), ("flags", .int), ("mode", .int), ("dev", .int)],
+        61: [("res", .int), ("fd1", .int), ("fd2", .int), ("ino", .int)],
+        223: [("res", .int), ("exe", .string), ("args", .bytes), ("tid", .int), ("pid", .int), ("ptid", .int), ("cwd", .string), ("fdlimit", .int),
+              ("pgft_maj", .int), ("pgft_min", .int), ("vm_size", .int), ("vm_rss", .int), ("vm_swap", .int), ("comm", .string), ("cgroups", .bytes),
+              ("flags", .int), ("uid", .int), ("gid", .int), ("vtid", .int), ("vpid", .int)],
         231: [("res", .int), ("exe", .string), ("args", .bytes), ("tid", .int), ("pid", .int), ("ptid", .int), ("cwd", .string), ("fdlimit", .int),
               ("pgft_maj", .int), ("pgft_min", .int), ("vm_size", .int), ("vm_rss", .int), ("vm_swap", .int), ("comm", .string)],
         293: [("res", .int), ("exe", .string), ("args", .bytes), ("tid", .int), ("pid", .int), ("ptid", .int), ("cwd", .string), ("fdlimit", .int),
@@ -51,6 +56,19 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             let pid = threads[list.tid]?.pid ?? list.tid
             for fd in list.fds { fdTables[pid, default: [:]][fd.number] = FDInfo(number: fd.number, type: Self.fdType(fd.type), name: fd.name) }
         }
+    }
+
+    /// A path made absolute and normalized (`.`, `..`, repeated slashes), as libsinsp shows fd names.
+    static func resolve(_ path: String, against directory: String) -> String {
+        let full = path.hasPrefix("/") || path.isEmpty ? path : directory + "/" + path
+        guard !full.isEmpty else { return full }
+        var parts: [Substring] = []
+        for part in full.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
     }
 
     static func fdType(_ code: UInt8) -> FDType {
@@ -132,6 +150,20 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                                           uid: previous?.uid, gid: previous?.gid, userName: previous?.userName, homedir: previous?.homedir,
                                           shell: previous?.shell, tty: previous?.tty ?? 0, parent: previous?.parent)
         }
+        // clone exits: the parent's (res = child's tid) and the child's (res = 0) both describe the child, which
+        // gets the parent's program and, as a new process, a copy of its fd table.
+        if raw.type == 223, let res = integer(raw, 0), res >= 0 {
+            let child = res == 0 ? raw.tid : res
+            if threads[child] == nil || threads[child]?.name.isEmpty == true {
+                let pid = integer(raw, 4) ?? child, ptid = integer(raw, 5) ?? 0
+                let parent = threads[res == 0 ? ptid : raw.tid]
+                let args = bytes(raw, 2).split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }.filter { !$0.isEmpty }
+                threads[child] = ThreadInfo(tid: child, pid: pid, ptid: ptid, name: string(raw, 13), exe: string(raw, 1), args: args, cwd: string(raw, 6),
+                                            env: parent?.env ?? [], uid: integer(raw, 16), gid: integer(raw, 17), userName: parent?.userName,
+                                            homedir: parent?.homedir, shell: parent?.shell, tty: parent?.tty ?? 0, parent: parent)
+                if fdTables[pid] == nil, let parentPID = parent?.pid, let table = fdTables[parentPID] { fdTables[pid] = table }
+            }
+        }
         // A thread the process list did not have: libsinsp makes an entry with only its id (no name).
         if threads[raw.tid] == nil, raw.tid >= 0 { threads[raw.tid] = ThreadInfo(tid: raw.tid, pid: raw.tid, name: "") }
         let thread = threads[raw.tid]
@@ -151,8 +183,14 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                 fd = fdTables[pid]?[number] ?? (raw.isEnter ? nil : FDInfo(number: number, type: .unknown, name: ""))
             }
         }
+        if raw.type == 61, let res = integer(raw, 0), res >= 0 {
+            for index in [1, 2] { if let number = integer(raw, index) { fdTables[pid, default: [:]][number] = FDInfo(number: number, type: .pipe, name: "") } }
+        }
         if (raw.type == 3 || raw.type == 103), let number = integer(raw, 0), number >= 0 {
-            let name = string(raw, raw.type == 3 ? 1 : 2)
+            // A relative path is resolved against the directory fd of openat, else the working directory.
+            var base = thread?.cwd ?? "/"
+            if raw.type == 103, let dirfd = integer(raw, 1), dirfd != -100, let directory = fdTables[pid]?[dirfd]?.name, directory.hasPrefix("/") { base = directory }
+            let name = Self.resolve(string(raw, raw.type == 3 ? 1 : 2), against: base)
             let opened = FDInfo(number: number, type: .file, name: name)
             fdTables[pid, default: [:]][number] = opened
             fd = opened
