@@ -142,7 +142,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         // execve exits replace the thread's program (a thread first seen here is created from them).
         if raw.type == 231 || raw.type == 293, let res = integer(raw, 0), res == 0 {
             let previous = threads[raw.tid]
-            let args = bytes(raw, 2).split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }.filter { !$0.isEmpty }
+            let args = ScapFile.list(String(decoding: bytes(raw, 2), as: UTF8.self))
             let comm = raw.parameters.count > 13 ? string(raw, 13) : (string(raw, 1).split(separator: "/").last.map(String.init) ?? "")
             let pid = integer(raw, 4) ?? previous?.pid ?? raw.tid
             threads[raw.tid] = ThreadInfo(tid: raw.tid, pid: pid, ptid: integer(raw, 5) ?? previous?.ptid ?? 0, vtid: previous?.vtid, vpid: previous?.vpid,
@@ -157,7 +157,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             if threads[child] == nil || threads[child]?.name.isEmpty == true {
                 let pid = integer(raw, 4) ?? child, ptid = integer(raw, 5) ?? 0
                 let parent = threads[res == 0 ? ptid : raw.tid]
-                let args = bytes(raw, 2).split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }.filter { !$0.isEmpty }
+                let args = ScapFile.list(String(decoding: bytes(raw, 2), as: UTF8.self))
                 threads[child] = ThreadInfo(tid: child, pid: pid, ptid: ptid, name: string(raw, 13), exe: string(raw, 1), args: args, cwd: string(raw, 6),
                                             env: parent?.env ?? [], uid: integer(raw, 16), gid: integer(raw, 17), userName: parent?.userName,
                                             homedir: parent?.homedir, shell: parent?.shell, tty: parent?.tty ?? 0, parent: parent)
