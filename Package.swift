@@ -41,7 +41,7 @@ let package = Package(
                 "TraceModel", "TraceReaders", "FalcoRules", "Store", "Scenarios", "Grading", "Reports", "Packets", "Metrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "FalcoRulesTests", dependencies: ["FalcoRules", "TraceModel", "TraceReaders"]),
+        .testTarget(name: "FalcoRulesTests", dependencies: ["FalcoRules", "TraceModel", "TraceReaders"], exclude: ["scap-conditions.txt"]),
         .testTarget(name: "TraceReadersTests", dependencies: ["TraceReaders", "TraceModel"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TraceReaders", "TraceModel", "FalcoRules", "Packets", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "FalcoRules", "TraceReaders", "TraceModel", "Store"]),

@@ -105,7 +105,7 @@ struct ScapFileTests {
             var ours: [String] = []
             while let event = try stream.next() {
                 guard ["open", "close", "read", "write", "fstat"].contains(event.type), let fd = event.fd else { continue }
-                ours.append("\(event.number) \(event.type) \(event.direction.rawValue) \(event.thread.flatMap { $0.name.isEmpty ? nil : $0.name } ?? "<NA>") \(event.thread.map { String($0.tid) } ?? "<NA>") \(fd.number) \(fd.name)")
+                ours.append("\(event.number) \(event.type) \(event.direction.rawValue) \(event.thread?.name ?? "<NA>") \(event.thread.map { String($0.tid) } ?? "<NA>") \(fd.number) \(fd.name)")
             }
             let mine = ours.map { $0.trimmingCharacters(in: .whitespaces) }, sysdigs = theirs.map { $0.trimmingCharacters(in: .whitespaces) }
             if name == "falco__psp_run_as_user_0_container.scap" {

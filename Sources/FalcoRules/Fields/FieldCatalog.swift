@@ -256,7 +256,7 @@ extension FieldCatalog {
         [
             field("proc.pid", .int64, "id of the process generating the event", number { $0.thread?.pid }),
             field("proc.exe", .string, "first command-line argument (argv[0])", text { $0.thread?.exe }),
-            field("proc.name", .string, "name of the executable generating the event (comm)", text { $0.thread.flatMap { $0.name.isEmpty ? nil : $0.name } }),
+            field("proc.name", .string, "name of the executable generating the event (comm)", text { $0.thread?.name }),
             field("proc.args", .string, "command-line arguments passed on the command line", text { $0.thread?.args.joined(separator: " ") }),
             fieldWithArgument("proc.env", .string, .optionalKey, "environment variables; proc.env[NAME] for one variable") { argument in
                 guard let argument else { return text { $0.thread?.env.joined(separator: " ") } }

@@ -154,7 +154,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         // gets the parent's program and, as a new process, a copy of its fd table.
         if raw.type == 223, let res = integer(raw, 0), res >= 0 {
             let child = res == 0 ? raw.tid : res
-            if threads[child] == nil || threads[child]?.name.isEmpty == true {
+            if threads[child] == nil || threads[child]?.name == "<NA>" {
                 let pid = integer(raw, 4) ?? child, ptid = integer(raw, 5) ?? 0
                 let parent = threads[res == 0 ? ptid : raw.tid]
                 let args = ScapFile.list(String(decoding: bytes(raw, 2), as: UTF8.self))
@@ -164,8 +164,9 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                 if fdTables[pid] == nil, let parentPID = parent?.pid, let table = fdTables[parentPID] { fdTables[pid] = table }
             }
         }
-        // A thread the process list did not have: libsinsp makes an entry with only its id (no name).
-        if threads[raw.tid] == nil, raw.tid >= 0 { threads[raw.tid] = ThreadInfo(tid: raw.tid, pid: raw.tid, name: "") }
+        // A thread the process list did not have: libsinsp makes an entry with only its id and "<NA>" for its
+        // name (`proc.name = "<NA>"` selects it in sysdig 0.29).
+        if threads[raw.tid] == nil, raw.tid >= 0 { threads[raw.tid] = ThreadInfo(tid: raw.tid, pid: raw.tid, name: "<NA>") }
         let thread = threads[raw.tid]
         let pid = thread?.pid ?? raw.tid
         var fd: FDInfo?
