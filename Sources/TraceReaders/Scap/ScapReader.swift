@@ -27,6 +27,8 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         6: [("fd", .int), ("size", .int)], 7: [("res", .int), ("data", .bytes)],
         8: [("fd", .int), ("size", .int)], 9: [("res", .int), ("data", .bytes)],
         70: [("fd", .int)], 71: [("res", .int)],
+        170: [("fd", .int), ("request", .int), ("argument", .int)], 171: [("res", .int)],
+        236: [("fd", .int)], 237: [("res", .int)],
         102: [("dirfd", .int), ("name", .string), ("flags", .int), ("mode", .int)],
         103: [("fd", .int), ("dirfd", .int), ("name", .string), ("flags", .int), ("mode", .int), ("dev", .int)],
         61: [("res", .int), ("fd1", .int), ("fd2", .int), ("ino", .int)],
@@ -39,7 +41,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
               ("pgft_maj", .int), ("pgft_min", .int), ("vm_size", .int), ("vm_rss", .int), ("vm_swap", .int), ("comm", .string)],
     ]
     /// Event codes whose fd is named by their first parameter (enter events) or by the enter event (exits).
-    static let usesFD: Set<UInt16> = [4, 5, 6, 7, 8, 9, 70, 71]
+    static let usesFD: Set<UInt16> = [4, 5, 6, 7, 8, 9, 70, 71, 170, 171, 236, 237]
 
     public init(path: String) throws(TraceLabError) {
         file = try ScapFile(path: path)
