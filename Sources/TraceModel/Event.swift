@@ -24,9 +24,12 @@ public final class Event: @unchecked Sendable {
     public let fd: FDInfo?
     /// Hostname of the machine the event was recorded on (`evt.hostname`).
     public let hostname: String?
+    /// The fd number the event names when the fd tables have no entry for it (`fd.num` without `fd.*`),
+    /// as libsinsp keeps it: -1 on the enter event of a call that creates an fd.
+    public let fdNumber: Int64?
 
     public init(number: UInt64, timestamp: UInt64, type: String, direction: Direction = .exit, cpu: Int = 0,
-                params: [Param] = [], thread: ThreadInfo? = nil, fd: FDInfo? = nil, hostname: String? = nil) {
+                params: [Param] = [], thread: ThreadInfo? = nil, fd: FDInfo? = nil, hostname: String? = nil, fdNumber: Int64? = nil) {
         self.number = number
         self.timestamp = timestamp
         self.type = type
@@ -37,6 +40,7 @@ public final class Event: @unchecked Sendable {
         self.thread = thread
         self.fd = fd
         self.hostname = hostname
+        self.fdNumber = fd?.number ?? fdNumber
     }
 
     /// The parameter with this name, if the event has it.

@@ -371,7 +371,7 @@ extension FieldCatalog {
 
     private static func fdFields() -> [FieldDefinition] {
         [
-            field("fd.num", .int64, "the unique number identifying the file descriptor", number { $0.fd?.number }),
+            field("fd.num", .int64, "the unique number identifying the file descriptor", number { $0.fdNumber }),
             field("fd.type", .string, "type of FD: file, directory, ipv4, ipv6, unix, pipe, event, signalfd, eventpoll, inotify, signalfd, memfd", text { event in
                 event.fd.flatMap { $0.type == .unknown ? nil : $0.type.rawValue }
             }),

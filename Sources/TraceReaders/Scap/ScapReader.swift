@@ -172,6 +172,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         let thread = threads[raw.tid]
         let pid = thread?.pid ?? raw.tid
         var fd: FDInfo?
+        var fdNumber: Int64? = raw.type == 2 || raw.type == 102 ? -1 : nil
         if Self.usesFD.contains(raw.type) {
             let number: Int64?
             if raw.isEnter {
@@ -184,6 +185,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                 // An fd the tables do not know: absent on the enter event, and on the exit event a number with
                 // an empty name, as libsinsp shows them.
                 fd = fdTables[pid]?[number] ?? (raw.isEnter ? nil : FDInfo(number: number, type: .unknown, name: ""))
+                fdNumber = number
             }
         }
         if raw.type == 61, let res = integer(raw, 0), res >= 0 {
@@ -199,7 +201,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             fd = opened
         }
         let event = Event(number: number, timestamp: raw.timestamp, type: ScapEventNames.name(raw.type), direction: raw.isEnter ? .enter : .exit,
-                          cpu: Int(raw.cpu), params: params, thread: thread, fd: fd, hostname: traceHeader?.hostname)
+                          cpu: Int(raw.cpu), params: params, thread: thread, fd: fd, hostname: traceHeader?.hostname, fdNumber: fdNumber)
         if raw.type == 5, let fd, (integer(raw, 0) ?? -1) >= 0 { fdTables[pid]?[fd.number] = nil }
         return event
     }
