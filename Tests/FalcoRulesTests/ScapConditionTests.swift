@@ -11,7 +11,7 @@ import TraceReaders
 struct ScapConditionTests {
     static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     static let folder = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/upstream/scap").path
-    static let captures = ["falco__cat_write", "falco__open-multiple-files", "falco__syscall", "falco__psp_write_tmp_test"]
+    static let captures = ["falco__cat_write", "falco__open-multiple-files", "falco__syscall", "falco__psp_write_tmp_test", "falco__connect_localhost"]
 
     @Test("the same events are selected as sysdig selects them", arguments: captures)
     func sameEvents(capture: String) throws {

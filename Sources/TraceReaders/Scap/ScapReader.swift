@@ -11,8 +11,9 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     private var threads: [Int64: ThreadInfo] = [:]
     /// Process id → fd number → descriptor.
     private var fdTables: [Int64: [Int64: FDInfo]] = [:]
-    /// Thread id → the fd its last enter event named.
+    /// Thread id → the fd its last enter event named, and the domain of its last socket() call.
     private var enterFD: [Int64: Int64] = [:]
+    private var socketDomain: [Int64: Int64] = [:]
     private var number: UInt64 = 0
     public private(set) var warnings: [TraceLabError] = []
     public let traceHeader: TraceHeader?
@@ -31,6 +32,8 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         236: [("fd", .int)], 237: [("res", .int)],
         102: [("dirfd", .int), ("name", .string), ("flags", .int), ("mode", .int)],
         103: [("fd", .int), ("dirfd", .int), ("name", .string), ("flags", .int), ("mode", .int), ("dev", .int)],
+        18: [("domain", .int), ("type", .int), ("proto", .int)], 19: [("fd", .int), ("domain", .int), ("type", .int), ("proto", .int), ("flags", .int)],
+        22: [("fd", .int), ("addr", .bytes)], 23: [("res", .int), ("tuple", .bytes), ("fd", .int), ("addr", .bytes)],
         61: [("res", .int), ("fd1", .int), ("fd2", .int), ("ino", .int)],
         223: [("res", .int), ("exe", .string), ("args", .bytes), ("tid", .int), ("pid", .int), ("ptid", .int), ("cwd", .string), ("fdlimit", .int),
               ("pgft_maj", .int), ("pgft_min", .int), ("vm_size", .int), ("vm_rss", .int), ("vm_swap", .int), ("comm", .string), ("cgroups", .bytes),
@@ -41,7 +44,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
               ("pgft_maj", .int), ("pgft_min", .int), ("vm_size", .int), ("vm_rss", .int), ("vm_swap", .int), ("comm", .string)],
     ]
     /// Event codes whose fd is named by their first parameter (enter events) or by the enter event (exits).
-    static let usesFD: Set<UInt16> = [4, 5, 6, 7, 8, 9, 70, 71, 170, 171, 236, 237]
+    static let usesFD: Set<UInt16> = [4, 5, 6, 7, 8, 9, 22, 23, 70, 71, 170, 171, 236, 237]
 
     public init(path: String) throws(TraceLabError) {
         file = try ScapFile(path: path)
@@ -71,6 +74,15 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             parts.append(part)
         }
         return "/" + parts.joined(separator: "/")
+    }
+
+    /// A PT_SOCKTUPLE of the IPv4 family (1 byte family, then address and port of each end, ports in host
+    /// order) as libsinsp names the socket: `a.b.c.d:port->e.f.g.h:port`. Other families are not named yet.
+    static func tuple(_ bytes: [UInt8]) -> String? {
+        guard bytes.count >= 13, bytes[0] == 2 else { return nil }
+        func address(_ at: Int) -> String { "\(bytes[at]).\(bytes[at + 1]).\(bytes[at + 2]).\(bytes[at + 3])" }
+        func port(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
+        return "\(address(1)):\(port(5))->\(address(7)):\(port(11))"
     }
 
     static func fdType(_ code: UInt8) -> FDType {
@@ -172,7 +184,13 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         let thread = threads[raw.tid]
         let pid = thread?.pid ?? raw.tid
         var fd: FDInfo?
-        var fdNumber: Int64? = raw.type == 2 || raw.type == 102 ? -1 : nil
+        var fdNumber: Int64? = raw.type == 2 || raw.type == 102 || raw.type == 18 ? -1 : nil
+        if raw.type == 18 { socketDomain[raw.tid] = integer(raw, 0) }
+        if raw.type == 19, let number = integer(raw, 0), number >= 0 {
+            // PPM_AF_INET 2, PPM_AF_INET6 10, PPM_AF_LOCAL 1.
+            let type: FDType = [2: .ipv4, 10: .ipv6, 1: .unix][socketDomain[raw.tid] ?? -1] ?? .unknown
+            fdTables[pid, default: [:]][number] = FDInfo(number: number, type: type, name: "")
+        }
         if Self.usesFD.contains(raw.type) {
             let number: Int64?
             if raw.isEnter {
@@ -187,6 +205,16 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                 fd = fdTables[pid]?[number] ?? (raw.isEnter ? nil : FDInfo(number: number, type: .unknown, name: ""))
                 fdNumber = number
             }
+        }
+        if raw.type == 19, let number = integer(raw, 0), number >= 0 {
+            fd = fdTables[pid]?[number]
+            fdNumber = number
+        }
+        // A connect's tuple names its socket from then on (also while the connection is in progress).
+        if raw.type == 23, let current = fd, let name = Self.tuple(bytes(raw, 1)) {
+            let named = FDInfo(number: current.number, type: current.type, name: name)
+            fdTables[pid, default: [:]][current.number] = named
+            fd = named
         }
         if raw.type == 61, let res = integer(raw, 0), res >= 0 {
             for index in [1, 2] { if let number = integer(raw, index) { fdTables[pid, default: [:]][number] = FDInfo(number: number, type: .pipe, name: "") } }
