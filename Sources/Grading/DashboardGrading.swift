@@ -5,10 +5,7 @@ extension Grader {
     /// A recording's series, read once per grader.
     func metricStore(_ path: String) throws(TraceLabError) -> MetricStore {
         if let known = metricStores[path] { return known }
-        guard let bytes = FileBytes.read(path) else { throw TraceLabError("cannot read the metric recording", at: SourceLocation(file: path, line: 0, column: 0)) }
-        let store = MetricStore()
-        let outcome = ExpositionReader().read(bytes, name: path, into: store)
-        guard outcome.samples > 0 else { throw TraceLabError("no samples in the metric recording", at: SourceLocation(file: path, line: 0, column: 0)) }
+        let store = try MetricStore.load(path: path).store
         metricStores[path] = store
         return store
     }
@@ -30,9 +27,7 @@ extension Grader {
         guard !dashboards.isEmpty else {
             return result(item, fraction: 0, feedback: ["No Grafana dashboard was found: export it from Grafana (Export, Save to file) and hand in the .json file."], evidence: [])
         }
-        let store = try metricStore(spec.recording)
-        let first = store.series.compactMap(\.timestamps.first).min() ?? 0
-        let last = store.series.compactMap(\.timestamps.last).max() ?? 0
+        let evaluator = PanelEvaluator(store: try metricStore(spec.recording))
         var verdicts: [PanelVerdict] = []
         var notes: [String] = []
         for (name, bytes) in dashboards {
@@ -43,8 +38,6 @@ extension Grader {
             }
             let panels = board.panels.filter { GrafanaDashboard.seriesPanelTypes.contains($0.type) && !$0.targets.isEmpty }
             if panels.isEmpty { notes.append("\(name): no panel with a Prometheus query") }
-            var evaluator = PanelEvaluator(engine: PromQLEngine(store: store), from: first, to: last)
-            if let spacing = store.typicalSpacing { evaluator.scrapeInterval = spacing }
             for panel in panels {
                 verdicts.append(verdict(panel, board: board, file: name, evaluator: evaluator, spec))
             }

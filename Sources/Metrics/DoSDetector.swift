@@ -52,8 +52,8 @@ public struct DoSDetector {
 
     /// Detections in the store's data, by onset then pod.
     public func run(_ store: MetricStore) throws(PromQLError) -> [Detection] {
-        guard let first = store.series.compactMap(\.timestamps.first).min(), let last = store.series.compactMap(\.timestamps.last).max(),
-              let step = store.typicalSpacing, last > first else { return [] }
+        guard let range = store.timeRange, let step = store.typicalSpacing, range.upperBound > range.lowerBound else { return [] }
+        let first = range.lowerBound, last = range.upperBound
         let engine = PromQLEngine(store: store)
         let cpu = try engine.range(try PromQLParser.parse("sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!=\"\"}[\(settings.rateWindow)]))"),
                                    start: first, end: last, step: step)
@@ -73,11 +73,11 @@ public struct DoSDetector {
     func cpuDetections(_ series: [RangeElement], step: Int64) -> [Detection] {
         // The typical pod: the median of every pod's median.
         let cluster = Self.median(series.compactMap { Self.median($0.samples.map(\.value)) }) ?? 0
+        let span = Double(max(1, (series.compactMap(\.samples.last?.timestamp).max() ?? 0) - (series.compactMap(\.samples.first?.timestamp).min() ?? 0)))
         var out: [Detection] = []
         for one in series {
             // A pod that lived through most of the recording is its own baseline (its median: a burst shorter
             // than half its life does not move it); a pod born for the attack is measured against the others.
-            let span = Double(max(1, (series.compactMap(\.samples.last?.timestamp).max() ?? 0) - (series.compactMap(\.samples.first?.timestamp).min() ?? 0)))
             let lifetime = Double((one.samples.last?.timestamp ?? 0) - (one.samples.first?.timestamp ?? 0))
             let own = lifetime >= span / 2 ? Self.median(one.samples.map(\.value)) : nil
             let others = Self.median(series.filter { $0.labels != one.labels }.compactMap { Self.median($0.samples.map(\.value)) }) ?? cluster

@@ -51,7 +51,7 @@ public struct GrafanaDashboard: Sendable {
             throw TraceLabError("not valid JSON: \(error.message)", at: SourceLocation(file: name, line: line, column: column, offset: error.column - 1))
         }
         var dashboard = root
-        if let inner = Self.member(root, "dashboard"), case .object = inner { dashboard = inner }
+        if let inner = root["dashboard"], case .object = inner { dashboard = inner }
         guard case .object = dashboard else { throw TraceLabError("a dashboard is a JSON object", at: SourceLocation(file: name, line: 1, column: 1)) }
         var notes: [String] = []
         var panels: [Panel] = []
@@ -60,19 +60,19 @@ public struct GrafanaDashboard: Sendable {
             for item in items {
                 let type = Self.string(item, "type") ?? "graph"
                 if type == "row" {
-                    if case .array(let nested)? = Self.member(item, "panels") { read(nested) }
+                    if case .array(let nested)? = item["panels"] { read(nested) }
                     continue
                 }
                 let id = Self.integer(item, "id") ?? nextID
                 nextID = max(nextID, id + 1)
                 let title = Self.string(item, "title") ?? "panel \(id)"
                 var targets: [Target] = []
-                if case .array(let list)? = Self.member(item, "targets") {
+                if case .array(let list)? = item["targets"] {
                     for (index, target) in list.enumerated() {
                         let refId = Self.string(target, "refId") ?? String(UnicodeScalar(UInt8(65 + index % 26)))
                         // A target of another data source (Loki, Elasticsearch...) is not PromQL.
-                        let source = Self.member(target, "datasource").flatMap { Self.string($0, "type") }
-                            ?? Self.member(item, "datasource").flatMap { Self.string($0, "type") }
+                        let source = target["datasource"].flatMap { Self.string($0, "type") }
+                            ?? item["datasource"].flatMap { Self.string($0, "type") }
                         if let source, source != "prometheus", !source.hasPrefix("$"), source != "-- Mixed --", source != "datasource" {
                             notes.append("panel \(id) \"\(Self.string(item, "title") ?? "")\" target \(refId): data source \(source), not Prometheus; not evaluated")
                             continue
@@ -93,17 +93,17 @@ public struct GrafanaDashboard: Sendable {
                                     interval: Self.string(item, "interval").flatMap { $0.isEmpty ? nil : $0 }, maxDataPoints: Self.integer(item, "maxDataPoints")))
             }
         }
-        if case .array(let items)? = Self.member(dashboard, "panels") { read(items) }
-        if case .array(let rows)? = Self.member(dashboard, "rows") {
-            for row in rows { if case .array(let items)? = Self.member(row, "panels") { read(items) } }
+        if case .array(let items)? = dashboard["panels"] { read(items) }
+        if case .array(let rows)? = dashboard["rows"] {
+            for row in rows { if case .array(let items)? = row["panels"] { read(items) } }
         }
         var variables: [Variable] = []
-        if let templating = Self.member(dashboard, "templating"), case .array(let list)? = Self.member(templating, "list") {
+        if let templating = dashboard["templating"], case .array(let list)? = templating["list"] {
             for item in list {
                 guard let variableName = Self.string(item, "name") else { continue }
                 var values: [String] = []
-                if let current = Self.member(item, "current") {
-                    switch Self.member(current, "value") {
+                if let current = item["current"] {
+                    switch current["value"] {
                     case .string(let value)?: values = [value]
                     case .array(let items)?: values = items.compactMap { if case .string(let text) = $0 { text } else { nil } }
                     default: break
@@ -113,7 +113,7 @@ public struct GrafanaDashboard: Sendable {
                     values = [query.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? query]
                 }
                 var options: [String] = []
-                if case .array(let items)? = Self.member(item, "options") {
+                if case .array(let items)? = item["options"] {
                     options = items.compactMap { Self.string($0, "value") }.filter { $0 != "$__all" }
                 }
                 variables.append(Variable(name: variableName, type: Self.string(item, "type") ?? "query", values: values, allValue: Self.string(item, "allValue"), options: options))
@@ -131,18 +131,13 @@ public struct GrafanaDashboard: Sendable {
         return (line, column)
     }
 
-    static func member(_ value: JSONValue, _ key: String) -> JSONValue? {
-        guard case .object(let members) = value else { return nil }
-        return members.last { $0.0 == key }?.1
-    }
-
     static func string(_ value: JSONValue, _ key: String) -> String? {
-        if case .string(let text)? = member(value, key) { return text }
+        if case .string(let text)? = value[key] { return text }
         return nil
     }
 
     static func integer(_ value: JSONValue, _ key: String) -> Int? {
-        switch member(value, key) {
+        switch value[key] {
         case .integer(let number)?: return Int(exactly: number)
         case .unsigned(let number)?: return Int(exactly: number)
         case .double(let number)?: return number.isFinite && number == number.rounded() && abs(number) < 1e15 ? Int(number) : nil
@@ -152,7 +147,7 @@ public struct GrafanaDashboard: Sendable {
     }
 
     static func bool(_ value: JSONValue, _ key: String) -> Bool? {
-        if case .bool(let flag)? = member(value, key) { return flag }
+        if case .bool(let flag)? = value[key] { return flag }
         return nil
     }
 }
@@ -173,6 +168,14 @@ public struct PanelEvaluator {
         self.engine = engine
         self.from = from
         self.to = to
+    }
+
+    /// An evaluator over a store's whole time span, with the store's own sample spacing as the scrape
+    /// interval (Grafana's 15 s when it has none).
+    public init(store: MetricStore) {
+        let range = store.timeRange ?? 0...0
+        self.init(engine: PromQLEngine(store: store), from: range.lowerBound, to: range.upperBound)
+        if let spacing = store.typicalSpacing { scrapeInterval = spacing }
     }
 
     /// One target's outcome: the query sent, the step, the series with their legends, or the error.

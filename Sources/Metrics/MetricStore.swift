@@ -72,6 +72,27 @@ public final class MetricStore: @unchecked Sendable {
 
     public var sampleCount: Int { series.reduce(0) { $0 + $1.timestamps.count } }
 
+    /// The first and last sample times of the whole store (ms); nil when it is empty.
+    public var timeRange: ClosedRange<Int64>? {
+        guard let first = series.compactMap(\.timestamps.first).min(), let last = series.compactMap(\.timestamps.last).max() else { return nil }
+        return first...last
+    }
+
+    /// Reads a metrics file (OpenMetrics or Prometheus text) into a store (a new one unless given); a file
+    /// without a single sample is an error. The outcome's problems name bad lines and dropped samples.
+    public static func load(path: String, into store: MetricStore = MetricStore(), format: ExpositionReader.Format = .automatic)
+        throws(TraceLabError) -> (store: MetricStore, outcome: ExpositionReader.Outcome) {
+        guard let bytes = FileBytes.read(path) else { throw TraceLabError("cannot read the metrics file", at: SourceLocation(file: path, line: 0, column: 0)) }
+        let outcome = ExpositionReader().read(bytes, name: path, into: store, format: format)
+        guard outcome.samples > 0 else {
+            throw TraceLabError("no samples read" + (outcome.problems.first.map { " (\($0))" } ?? ""), at: SourceLocation(file: path, line: 0, column: 0))
+        }
+        return (store, outcome)
+    }
+
+    /// True for the files TraceLab reads as metrics: `.om` (OpenMetrics) and `.prom` (Prometheus text).
+    public static func isMetricsFile(_ path: String) -> Bool { path.hasSuffix(".om") || path.hasSuffix(".prom") }
+
     /// The median spacing of consecutive samples (the scrape interval of a recording), rounded to the
     /// millisecond; nil without two samples in a series.
     public var typicalSpacing: Int64? {

@@ -14,7 +14,7 @@ public final class CaptureReader {
     public let compressed: Bool
     /// "pcap" or "pcapng" (from the magic number), with ".gz" when compressed.
     public var format: String {
-        let magic = Self.firstBytes(path, count: 4, compressed: compressed)
+        let magic = Self.firstBytes(path, count: 4)
         return (magic == [0x0A, 0x0D, 0x0D, 0x0A] ? "pcapng" : "pcap") + (compressed ? ".gz" : "")
     }
     private let handle: OpaquePointer
@@ -79,18 +79,22 @@ public final class CaptureReader {
     /// True when the file (or its inflated content) is a pcap or pcapng capture.
     /// A scap capture (which shares pcapng's section header) is not a packet capture.
     public static func isCapture(_ path: String) -> Bool {
-        let kind = CaptureMagic.kind(firstBytes(path, count: CaptureMagic.headLength, compressed: isGzip(path)))
+        let kind = CaptureMagic.kind(firstBytes(path, count: CaptureMagic.headLength))
         return kind == .pcap || kind == .pcapng
     }
 
     /// True when the file starts with gzip's magic number.
     public static func isGzip(_ path: String) -> Bool {
-        firstBytes(path, count: 2, compressed: false) == [0x1F, 0x8B]
+        guard let file = fopen(path, "rb") else { return false }
+        defer { fclose(file) }
+        var magic: [UInt8] = [0, 0]
+        return fread(&magic, 1, 2, file) == 2 && magic == [0x1F, 0x8B]
     }
 
-    /// The first bytes of a file (of its inflated content when compressed); fewer when it is shorter.
-    static func firstBytes(_ path: String, count: Int, compressed: Bool) -> [UInt8] {
-        guard let file = compressed ? tracelab_gzip_fopen(path) : fopen(path, "rb") else { return [] }
+    /// The first bytes of a file's content, inflated when it is gzip-compressed (zlib reads other files as
+    /// they are); fewer when it is shorter.
+    static func firstBytes(_ path: String, count: Int) -> [UInt8] {
+        guard let file = tracelab_gzip_fopen(path) else { return [] }
         defer { fclose(file) }
         var bytes = [UInt8](repeating: 0, count: count)
         let read = fread(&bytes, 1, count, file)

@@ -113,9 +113,7 @@ extension Scenario {
         // Metric recordings: the DoS detector's pods.
         var dos: [DoSDetector.Detection] = []
         for path in metricPaths {
-            let store = MetricStore()
-            guard let bytes = FileBytes.read(path) else { throw TraceLabError("cannot read the metric recording", at: SourceLocation(file: path, line: 0, column: 0)) }
-            let outcome = ExpositionReader().read(bytes, name: path, into: store)
+            let (store, outcome) = try MetricStore.load(path: path)
             warnings += outcome.problems
             do { dos += try DoSDetector().run(store) } catch { throw TraceLabError("the DoS detector failed: \(error)", at: SourceLocation(file: path, line: 0, column: 0)) }
         }

@@ -20,21 +20,20 @@ extension TraceStore {
     /// Ingests a metrics file in one transaction, once by content: every series and sample. Bad lines are
     /// reported and skipped, as Prometheus's backfill skips them; a file with no sample at all is refused.
     public func ingestMetrics(path: String, format: ExpositionReader.Format = .automatic) throws(StoreError) -> MetricIngestOutcome {
-        guard let bytes = FileBytes.read(path), let hash = FileBytes.sha256(path) else {
+        guard let hash = FileBytes.sha256(path) else {
             throw StoreError(path: self.path, message: "\(path): cannot read the file; nothing was written")
         }
         if let existing = try read({ db in try Row.fetchOne(db, sql: "SELECT id, format, series_count, sample_count FROM metric_files WHERE content_hash = ?", arguments: [hash]) }) {
             return MetricIngestOutcome(path: path, status: .alreadyPresent, fileID: existing["id"], contentHash: hash, format: existing["format"],
                                        series: existing["series_count"], samples: existing["sample_count"], problems: [])
         }
-        let memory = MetricStore()
-        let outcome = ExpositionReader().read(bytes, name: path, into: memory, format: format)
-        guard outcome.samples > 0 else {
-            throw StoreError(path: self.path, message: "\(path): no samples read\(outcome.problems.first.map { " (\($0))" } ?? ""); nothing was written")
+        let loaded: (store: MetricStore, outcome: ExpositionReader.Outcome)
+        do { loaded = try MetricStore.load(path: path, format: format) } catch {
+            throw StoreError(path: self.path, message: "\(error); nothing was written")
         }
+        let (memory, outcome) = loaded
         let series = memory.series.map { Series(labels: $0.labels, samples: zip($0.timestamps, $0.values).map { Sample(timestamp: $0, value: $1) }) }
-        let first = memory.series.compactMap(\.timestamps.first).min()
-        let last = memory.series.compactMap(\.timestamps.last).max()
+        let first = memory.timeRange?.lowerBound, last = memory.timeRange?.upperBound
         return try write { db in
             try db.execute(sql: """
                 INSERT INTO metric_files (content_hash, source_path, format, series_count, sample_count, first_ms, last_ms, problems, ingested_at)

@@ -44,19 +44,12 @@ struct Dashboard: ParsableCommand {
         }
         let store = MetricStore()
         for source in sources { try Query.load(source, into: store) }
-        let first = store.series.compactMap(\.timestamps.first).min() ?? 0
-        let last = store.series.compactMap(\.timestamps.last).max() ?? 0
-        func time(_ text: String?, _ name: String, _ fallback: Int64) throws -> Int64 {
-            guard let text else { return fallback }
-            guard let value = QueryOutput.parseTime(text) else { throw ValidationError("--\(name): not a time: \(text)") }
-            return value
-        }
-        var evaluator = PanelEvaluator(engine: PromQLEngine(store: store), from: try time(from, "from", first), to: try time(to, "to", last))
+        var evaluator = PanelEvaluator(store: store)
+        evaluator.from = try Query.time(from, option: "from", default: evaluator.from)
+        evaluator.to = try Query.time(to, option: "to", default: evaluator.to)
         if let scrapeInterval {
             guard let value = PromQLParser.duration(scrapeInterval) else { throw ValidationError("--scrape-interval: not a duration: \(scrapeInterval)") }
             evaluator.scrapeInterval = value
-        } else if let spacing = store.typicalSpacing {
-            evaluator.scrapeInterval = spacing
         }
         var shaded: (Int64, Int64, String)?
         if let shade {

@@ -22,7 +22,7 @@ struct Detect: ParsableCommand {
     func run() throws {
         var failed = false
         var records: [JSONValue] = []
-        for path in captures where path.hasSuffix(".om") || path.hasSuffix(".prom") {
+        for path in captures where MetricStore.isMetricsFile(path) {
             do {
                 let store = MetricStore()
                 try Query.load(path, into: store)
@@ -43,7 +43,7 @@ struct Detect: ParsableCommand {
                 failed = true
             }
         }
-        for path in captures where !(path.hasSuffix(".om") || path.hasSuffix(".prom")) {
+        for path in captures where !MetricStore.isMetricsFile(path) {
             do {
                 let analysis = try CaptureAnalysis.run(path: path, filter: filter, keepFlows: false)
                 for problem in analysis.problems { printError("tracelab: \(path): \(problem)") }

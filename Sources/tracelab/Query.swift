@@ -74,13 +74,8 @@ struct Query: ParsableCommand {
         engine.maximumSamples = maxSamples
         guard let lookbackDelta = PromQLParser.duration(lookback), lookbackDelta > 0 else { throw ValidationError("--lookback: not a duration: \(lookback)") }
         engine.lookbackDelta = lookbackDelta
-        let first = store.series.compactMap(\.timestamps.first).min() ?? 0
-        let last = store.series.compactMap(\.timestamps.last).max() ?? 0
-        func time(_ text: String?, _ name: String, default value: Int64) throws -> Int64 {
-            guard let text else { return value }
-            guard let parsed = QueryOutput.parseTime(text) else { throw ValidationError("--\(name): not a time (Unix seconds or RFC 3339): \(text)") }
-            return parsed
-        }
+        let span = store.timeRange ?? 0...0
+        func time(_ text: String?, _ name: String, default value: Int64) throws -> Int64 { try Self.time(text, option: name, default: value) }
         let value: PromValue
         do {
             let expr = try PromQLParser.parse(expression)
@@ -89,9 +84,9 @@ struct Query: ParsableCommand {
                 guard let stepMilliseconds = PromQLParser.duration(stepText) ?? Double(stepText).map({ Int64(($0 * 1000).rounded()) }) else {
                     throw ValidationError("--step: not a duration: \(stepText)")
                 }
-                value = .matrix(try engine.range(expr, start: try time(from, "from", default: first), end: try time(to, "to", default: last), step: stepMilliseconds))
+                value = .matrix(try engine.range(expr, start: try time(from, "from", default: span.lowerBound), end: try time(to, "to", default: span.upperBound), step: stepMilliseconds))
             } else {
-                value = try engine.instant(expr, at: try time(at, "at", default: last))
+                value = try engine.instant(expr, at: try time(at, "at", default: span.upperBound))
             }
         } catch let error as PromQLError {
             if format == .json { print(QueryOutput.prometheusError(error)) } else { printError("tracelab: \(error.message)") }
@@ -117,9 +112,14 @@ struct Query: ParsableCommand {
             }
             return
         }
-        guard let bytes = FileBytes.read(path) else { throw ValidationError("\(path): cannot read the file") }
-        let outcome = ExpositionReader().read(bytes, name: path, into: store)
+        let outcome = try MetricStore.load(path: path, into: store).outcome
         for problem in outcome.problems { printError("tracelab: \(problem)") }
-        if outcome.samples == 0 { throw ValidationError("\(path): no samples read") }
+    }
+
+    /// A time option (Unix seconds or RFC 3339) in ms, or the default when not given.
+    static func time(_ text: String?, option: String, default value: Int64) throws -> Int64 {
+        guard let text else { return value }
+        guard let parsed = QueryOutput.parseTime(text) else { throw ValidationError("--\(option): not a time (Unix seconds or RFC 3339): \(text)") }
+        return parsed
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FalcoRules
+import Metrics
 import Packets
 import Store
 import TraceModel
@@ -74,7 +75,7 @@ struct Ingest: ParsableCommand {
             }
         }
         for file in files {
-            if file.hasSuffix(".om") || file.hasSuffix(".prom") {
+            if MetricStore.isMetricsFile(file) {
                 if let outcome = attempt(file, { try store.ingestMetrics(path: file) }) {
                     for problem in outcome.problems { printError("tracelab: \(problem)") }
                     metrics.append(outcome)

@@ -167,10 +167,7 @@ struct MetricsTests {
     @Test("the DoS detector finds the DoS pod in the lab recording and nothing else")
     func dosDetector() throws {
         let path = Self.root + "/traces/metrics/lab-attacks.om"
-        let bytes = try #require(FileBytes.read(path))
-        let store = MetricStore()
-        _ = ExpositionReader().read(bytes, name: path, into: store)
-        let found = try DoSDetector().run(store)
+        let found = try DoSDetector().run(try MetricStore.load(path: path).store)
         #expect(found.map(\.pod) == ["dos-attack"] && found.first?.signal == "cpu", "\(found.map(\.summary))")
         let dos = try #require(found.first)
         #expect(dos.peak > 0.8 && dos.duration >= 120_000 && dos.baseline < 0.1, "\(dos.summary)")

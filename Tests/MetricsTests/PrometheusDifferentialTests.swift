@@ -67,9 +67,7 @@ struct PrometheusDifferentialTests {
             #expect(Self.queries.count >= 30)
             return
         }
-        let bytes = try #require(FileBytes.read(Self.recording))
-        let store = MetricStore()
-        let outcome = ExpositionReader().read(bytes, name: Self.recording, into: store)
+        let (store, outcome) = try MetricStore.load(path: Self.recording)
         #expect(outcome.problems.isEmpty, "\(outcome.problems)")
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-prometheus-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -77,8 +75,8 @@ struct PrometheusDifferentialTests {
         defer { prometheus.stop() }
 
         // Query times off the sample grid: shift the start until no sample is on a window's edge.
-        let first = try #require(store.series.compactMap(\.timestamps.first).min())
-        let last = try #require(store.series.compactMap(\.timestamps.last).max())
+        let range = try #require(store.timeRange)
+        let first = range.lowerBound, last = range.upperBound
         let stepMilliseconds: Int64 = 15_000
         let windows: [Int64] = [30_000, 60_000, 120_000, 300_000, 300_000 + 120_000, 300_000 + 300_000, 180_000]
         let sampleTimes = Set(store.series.flatMap(\.timestamps))

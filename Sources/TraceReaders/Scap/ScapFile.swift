@@ -88,12 +88,8 @@ public final class ScapFile {
     /// Opens a capture and reads everything before the first event block.
     public init(path: String) throws(TraceLabError) {
         self.path = path
-        var magic: [UInt8] = [0, 0]
-        if let probe = fopen(path, "rb") {
-            _ = fread(&magic, 1, 2, probe)
-            fclose(probe)
-        }
-        guard let stream = magic == [0x1F, 0x8B] ? tracelab_gzip_fopen(path) : fopen(path, "rb") else {
+        // zlib reads a file that is not gzip-compressed as it is, so one stream serves both.
+        guard let stream = tracelab_gzip_fopen(path) else {
             throw TraceLabError("cannot open the capture", at: SourceLocation(file: path, line: 0, column: 0))
         }
         self.stream = stream
