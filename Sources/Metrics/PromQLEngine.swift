@@ -202,10 +202,7 @@ public final class PromQLEngine {
         var out: [RangeElement] = []
         for position in selected(selector) {
             let series = store.series[position]
-            let last = Self.lastIndex(series.timestamps, atOrBefore: ref)
-            guard last >= 0 else { continue }
-            let first = Self.lastIndex(series.timestamps, atOrBefore: ref - range - (semantics == .prometheus3 ? 0 : 1)) + 1
-            guard first <= last else { continue }
+            guard let (first, last) = windowBounds(series.timestamps, end: ref, range: range) else { continue }
             var samples: [Sample] = []
             samples.reserveCapacity(last - first + 1)
             for index in first...last where !series.values[index].isStaleMarker {
@@ -215,6 +212,14 @@ public final class PromQLEngine {
             if !samples.isEmpty { out.append(RangeElement(labels: series.labels, samples: samples)) }
         }
         return out
+    }
+
+    /// The indices of the first and last samples in a range window ending at `end`: `(end - range, end]` in
+    /// Prometheus 3, `[end - range, end]` in Prometheus 2; nil when it holds none.
+    private func windowBounds(_ timestamps: [Int64], end: Int64, range: Int64) -> (Int, Int)? {
+        let last = Self.lastIndex(timestamps, atOrBefore: end)
+        let first = Self.lastIndex(timestamps, atOrBefore: end - range - (semantics == .prometheus3 ? 0 : 1)) + 1
+        return last >= 0 && first <= last ? (first, last) : nil
     }
 
     /// The index of the last timestamp `<= time`, or -1.
@@ -392,10 +397,7 @@ public final class PromQLEngine {
             let valueOnly = PromQLFunctions.valueOnly.contains(name)
             for position in selected(selector) {
                 let series = store.series[position]
-                let last = Self.lastIndex(series.timestamps, atOrBefore: ref)
-                guard last >= 0 else { continue }
-                let first = Self.lastIndex(series.timestamps, atOrBefore: ref - range - (zeroPointFirst ? 1 : 0)) + 1
-                guard first <= last else { continue }
+                guard let (first, last) = windowBounds(series.timestamps, end: ref, range: range) else { continue }
                 try count(last - first + 1)
                 let value: Double?
                 if valueOnly && !series.hasStaleMarkers {
