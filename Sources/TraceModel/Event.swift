@@ -27,9 +27,12 @@ public final class Event: @unchecked Sendable {
     /// The fd number the event names when the fd tables have no entry for it (`fd.num` without `fd.*`),
     /// as libsinsp keeps it: -1 on the enter event of a call that creates an fd.
     public let fdNumber: Int64?
+    /// The id of the thread that made the call (`thread.tid`), also when the thread table has no entry for it.
+    public let threadID: Int64?
 
     public init(number: UInt64, timestamp: UInt64, type: String, direction: Direction = .exit, cpu: Int = 0,
-                params: [Param] = [], thread: ThreadInfo? = nil, fd: FDInfo? = nil, hostname: String? = nil, fdNumber: Int64? = nil) {
+                params: [Param] = [], thread: ThreadInfo? = nil, fd: FDInfo? = nil, hostname: String? = nil, fdNumber: Int64? = nil,
+                threadID: Int64? = nil) {
         self.number = number
         self.timestamp = timestamp
         self.type = type
@@ -41,6 +44,7 @@ public final class Event: @unchecked Sendable {
         self.fd = fd
         self.hostname = hostname
         self.fdNumber = fd?.number ?? fdNumber
+        self.threadID = thread?.tid ?? threadID
     }
 
     /// The parameter with this name, if the event has it.
@@ -73,12 +77,16 @@ public struct Param: Sendable, Equatable {
     public var raw: Int64?
     /// Raw bytes for buffer parameters (`data`), so `bcontains` sees non-UTF-8 bytes.
     public var bytes: [UInt8]?
+    /// The value before resolution when `text` is resolved (an fd's number behind `<f>/etc/passwd`, an
+    /// errno's number behind `ENOENT`): `evt.args` shows both, `name=argument(text)`.
+    public var argument: String?
 
-    public init(name: String, text: String, raw: Int64? = nil, bytes: [UInt8]? = nil) {
+    public init(name: String, text: String, raw: Int64? = nil, bytes: [UInt8]? = nil, argument: String? = nil) {
         self.name = name
         self.storedText = text
         self.raw = raw
         self.bytes = bytes
+        self.argument = argument
     }
 
     /// A numeric parameter rendered as its decimal value.
@@ -98,7 +106,7 @@ public struct Param: Sendable, Equatable {
     public var isPlainNumber: Bool { storedText == nil && raw != nil }
 
     public static func == (lhs: Param, rhs: Param) -> Bool {
-        lhs.name == rhs.name && lhs.text == rhs.text && lhs.raw == rhs.raw && lhs.bytes == rhs.bytes
+        lhs.name == rhs.name && lhs.text == rhs.text && lhs.raw == rhs.raw && lhs.bytes == rhs.bytes && lhs.argument == rhs.argument
     }
 }
 

@@ -12,7 +12,7 @@ struct Filter: ParsableCommand {
         grammar only, as libsinsp's parser does. Both exit 0 when the condition is good and 1 when not.
         """)
 
-    @Option(name: .customShort("p"), help: "Output format with %field tokens (default: sysdig's event line).")
+    @Option(name: .customShort("p"), help: "Output format with %field tokens (default: sysdig's event line). As in sysdig, events with a field that has no value are skipped unless the format starts with *.")
     var printFormat: String?
 
     @Flag(help: "Compile the condition against the field catalog; no trace needed.")
@@ -47,7 +47,8 @@ struct Filter: ParsableCommand {
         let format: OutputFormat
         do {
             predicate = try compiler.compile(node)
-            format = try OutputFormat(printFormat ?? "%evt.num %evt.time %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.args")
+            format = try OutputFormat(printFormat.map { $0.hasPrefix("*") ? String($0.dropFirst()) : $0 }
+                                      ?? "%evt.num %evt.time %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.args")
         } catch {
             printError("tracelab: condition:\(error.position.line):\(error.position.column): \(error.message)")
             throw ExitCode(1)
@@ -60,12 +61,13 @@ struct Filter: ParsableCommand {
             return
         }
         if traces.isEmpty { throw ValidationError("give trace files to filter, or --check / --parse-only") }
+        let requireAll = printFormat.map { !$0.hasPrefix("*") } ?? false
         var failed = false
         for path in traces {
             do {
                 let (reader, _) = try TraceFiles.open(path, sidecar: sidecar)
                 while let event = try reader.next() {
-                    if predicate(event) { print(format.render(event)) }
+                    if predicate(event), let line = format.render(event, requireAll: requireAll) { print(line) }
                 }
                 for warning in reader.warnings { printError("tracelab: warning: \(warning)") }
             } catch {

@@ -47,7 +47,7 @@ struct ScapFileTests {
         // (mprotect, arch_prctl...), which this layer does not resolve yet, so they are left out.
         if let sysdig = Self.sysdig {
             let printed = try Self.lines(sysdig, ["-r", Self.folder + "/falco__cat_write.scap", "-p", "%evt.num %evt.type"])
-            let ours = catEvents.enumerated().filter { $0.element.type > 1 && $0.element.type != 234 }.map { "\($0.offset + 1) \(ScapEventNames.name($0.element.type))" }
+            let ours = catEvents.enumerated().filter { $0.element.type > 1 && $0.element.type != 234 }.map { "\($0.offset + 1) \(ScapEventTable.name($0.element.type))" }
             #expect(Set(ours).isSubset(of: Set(printed)) && ours.count == 72, "\(Set(ours).subtracting(printed).sorted().prefix(5))")
         }
         let (empty, emptyEvents) = try Self.read(Self.folder + "/falco__empty.scap")

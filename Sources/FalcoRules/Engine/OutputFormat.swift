@@ -88,12 +88,20 @@ public struct OutputFormat: Sendable {
 
     /// Renders the message; missing values print as `<NA>` (Falco's `*` prefix behaviour).
     public func render(_ event: Event) -> String {
+        render(event, requireAll: false) ?? ""
+    }
+
+    /// Renders the message, or nil when `requireAll` and a field has no value: sysdig skips such events
+    /// unless its `-p` format starts with `*`.
+    public func render(_ event: Event, requireAll: Bool) -> String? {
         var out = ""
         for segment in segments {
             switch segment {
             case .text(let text): out += text
             case .field(_, let extractor, let width):
-                var value = extractor.render(event) ?? "<NA>"
+                let extracted = extractor.render(event)
+                if requireAll && extracted == nil { return nil }
+                var value = extracted ?? "<NA>"
                 if let width {
                     if value.count > width { value = String(value.prefix(width)) } else { value += String(repeating: " ", count: width - value.count) }
                 }

@@ -76,20 +76,9 @@ private func openFlags(_ event: Event) -> Int64? {
     return OpenFlags.value(of: param)
 }
 
-/// Linux errno names, for `evt.res`.
-let errnoNames: [Int64: String] = [
-    1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 8: "ENOEXEC", 9: "EBADF",
-    10: "ECHILD", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 18: "EXDEV",
-    19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 23: "ENFILE", 24: "EMFILE", 25: "ENOTTY",
-    26: "ETXTBSY", 27: "EFBIG", 28: "ENOSPC", 29: "ESPIPE", 30: "EROFS", 31: "EMLINK", 32: "EPIPE", 36: "ENAMETOOLONG",
-    38: "ENOSYS", 39: "ENOTEMPTY", 40: "ELOOP", 61: "ENODATA", 88: "ENOTSOCK", 95: "EOPNOTSUPP", 97: "EAFNOSUPPORT",
-    98: "EADDRINUSE", 99: "EADDRNOTAVAIL", 101: "ENETUNREACH", 103: "ECONNABORTED", 104: "ECONNRESET",
-    106: "EISCONN", 107: "ENOTCONN", 110: "ETIMEDOUT", 111: "ECONNREFUSED", 113: "EHOSTUNREACH", 115: "EINPROGRESS",
-]
-
 /// `evt.res` text: `SUCCESS`, or the errno name of a failure.
 func resultText(_ value: Int64) -> String {
-    value >= 0 ? "SUCCESS" : errnoNames[-value] ?? "E\(-value)"
+    value >= 0 ? "SUCCESS" : LinuxNames.errnoName(value) ?? "E\(-value)"
 }
 
 private func ancestorIndex(_ argument: String?) -> Int? { argument.flatMap { Int($0) } }
@@ -173,7 +162,12 @@ extension FieldCatalog {
             field("evt.plugininfo", .string, "summary of a plugin event (none for syscalls)", text { _ in nil }),
             field("evt.hostname", .string, "hostname of the underlying host", text { $0.hostname }),
             field("evt.args", .string, "all the event arguments, as one string", text { event in
-                event.params.map { "\($0.name)=\($0.text)" }.joined(separator: " ")
+                // libsinsp's form: `name=value ` per argument, `name=value(resolved) ` when resolved.
+                var text = ""
+                for param in event.params {
+                    if let argument = param.argument { text += "\(param.name)=\(argument)(\(param.text)) " } else { text += "\(param.name)=\(param.text) " }
+                }
+                return text
             }),
             fieldWithArgument("evt.arg", .string, .key, "one argument, by name or by number: evt.arg.fd or evt.arg[0]") { argument in
                 let key = argument ?? ""
@@ -342,7 +336,7 @@ extension FieldCatalog {
                 guard let thread = event.thread, let ctime = thread.exeInodeCtime, let start = thread.startTimestamp, start >= ctime else { return nil }
                 return Int64(start - ctime)
             }),
-            field("thread.tid", .int64, "id of the thread generating the event", number { $0.thread?.tid }),
+            field("thread.tid", .int64, "id of the thread generating the event", number { $0.threadID }),
             field("thread.vtid", .int64, "id of the thread as seen from its pid namespace", number { $0.thread.map { $0.vtid ?? $0.tid } }),
             field("thread.ismain", .bool, "true if the thread is the main thread of its process", flag { $0.thread.map { $0.tid == $0.pid } }),
             field("thread.cpu", .uint64, "CPU time used by the thread (not recorded in traces)", number { _ in nil }),

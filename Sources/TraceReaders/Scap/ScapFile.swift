@@ -60,6 +60,11 @@ public final class ScapFile {
         public var number: Int64
         public var type: UInt8
         public var name: String
+        /// Layer-4 protocol of sockets (`scap_l4_proto`: 2 TCP, 3 UDP, 4 ICMP, 5 raw; 0 and 1 unknown).
+        public var l4proto: UInt8 = 0
+        /// The client and server ends of connected IP sockets; the server end only of listening ones.
+        public var client: (ip: String, port: Int64)?
+        public var server: (ip: String, port: Int64)?
     }
 
     /// One event: header fields and the byte ranges of its parameters (in `payload`).
@@ -195,13 +200,14 @@ public final class ScapFile {
             let headerSize = kind.v2 ? 26 : 22
             guard length >= headerSize else { throw fail("event length \(length) shorter than its header", at: block.at + 8 + start) }
             let event = Array(bytes[start..<(start + length)])
-            let large = block.type == 0x221 || block.type == 0x222
+            // Parameter lengths are 32-bit for the event types the table marks large (`EF_LARGE_PAYLOAD`).
+            let large = ScapEventTable.info(type)?.flags.contains(.large) ?? false
             var parameters: [Range<Int>]
             if kind.v2 {
                 let count = Int(Self.u32(event, 22))
                 parameters = try Self.split(event, headerSize: 26, count: count, width: large ? 4 : 2, at: block.at + 8 + start, path: path)
             } else {
-                parameters = try Self.inferV1(event, at: block.at + 8 + start, path: path)
+                parameters = try Self.inferV1(event, expected: ScapEventTable.info(type)?.params.count ?? 32, at: block.at + 8 + start, path: path)
             }
             eventCount += 1
             let payloadStart = parameters.first?.lowerBound ?? length
@@ -231,9 +237,9 @@ public final class ScapFile {
     }
 
     /// V1 events carry no parameter count: the largest count whose u16 lengths add up to the event length
-    /// exactly, as libscap infers it (from the event table's count downward; 32 bounds every event type).
-    static func inferV1(_ event: [UInt8], at offset: Int, path: String) throws(TraceLabError) -> [Range<Int>] {
-        for count in stride(from: min(32, (event.count - 22) / 2), through: 0, by: -1) {
+    /// exactly, as libscap infers it (from the event table's count downward).
+    static func inferV1(_ event: [UInt8], expected: Int, at offset: Int, path: String) throws(TraceLabError) -> [Range<Int>] {
+        for count in stride(from: min(expected, (event.count - 22) / 2), through: 0, by: -1) {
             var total = 22 + 2 * count
             for index in 0..<count { total += Int(u16(event, 22 + 2 * index)) }
             if total == event.count { return try split(event, headerSize: 22, count: count, width: 2, at: offset, path: path) }
@@ -290,35 +296,38 @@ public final class ScapFile {
             let number = try cursor.i64()
             try cursor.skip(8)
             let type = try cursor.u8()
-            var name = ""
+            var entry = FileDescriptor(number: number, type: type, name: "")
             switch type {
-            case 3:
-                let source = try cursor.u32(), destination = try cursor.u32(), sport = try cursor.u16(), dport = try cursor.u16()
-                try cursor.skip(1)
+            case 3, 4:
+                let width = type == 3 ? 4 : 16
+                let source = Self.address(Array(try cursor.take(width))), destination = Self.address(Array(try cursor.take(width)))
+                let sport = Int64(try cursor.u16()), dport = Int64(try cursor.u16())
+                entry.l4proto = try cursor.u8()
                 // Shown client to server, as libsinsp shows it; the lower port is taken for the server's.
-                name = sport < dport ? "\(Self.ipv4(destination)):\(dport)->\(Self.ipv4(source)):\(sport)"
-                                     : "\(Self.ipv4(source)):\(sport)->\(Self.ipv4(destination)):\(dport)"
-            case 5:
-                let address = try cursor.u32(), port = try cursor.u16()
-                try cursor.skip(1)
-                name = "\(Self.ipv4(address)):\(port)"
-            case 4: try cursor.skip(16 + 16 + 2 + 2 + 1)
-            case 6: try cursor.skip(16 + 2 + 1)
+                let (client, server) = sport < dport ? ((destination, dport), (source, sport)) : ((source, sport), (destination, dport))
+                entry.client = client
+                entry.server = server
+                entry.name = "\(client.0):\(client.1)->\(server.0):\(server.1)"
+            case 5, 6:
+                let address = Self.address(Array(try cursor.take(type == 5 ? 4 : 16))), port = Int64(try cursor.u16())
+                entry.l4proto = try cursor.u8()
+                entry.server = (address, port)
+                entry.name = "\(address):\(port)"
             case 8:
                 try cursor.skip(16)
                 // Socket paths can carry the NUL and newline the kernel keeps; libsinsp shows the path alone.
-                name = try cursor.string().trimmingCharacters(in: .controlCharacters)
+                entry.name = try cursor.string().trimmingCharacters(in: .controlCharacters)
             case 16:
                 try cursor.skip(4)
-                name = try cursor.string()
+                entry.name = try cursor.string()
             default:
-                name = try cursor.string()
+                entry.name = try cursor.string()
             }
             if version >= 2, entryLength > 0 {
                 guard entryStart + entryLength <= cursor.count else { throw cursor.fail("fd entry runs past its block") }
                 try cursor.skip(entryStart + entryLength - cursor.position)
             }
-            fds.append(FileDescriptor(number: number, type: type, name: name))
+            fds.append(entry)
         }
         fdLists.append((tid, fds))
     }
@@ -351,7 +360,7 @@ public final class ScapFile {
             var address = ""
             switch type {
             case 1, 3:
-                address = Self.ipv4(try cursor.u32())
+                address = Self.address(Array(try cursor.take(4)))
                 try cursor.skip(8 + (type == 1 ? 8 : 0))
             case 2, 4: try cursor.skip(48 + (type == 2 ? 8 : 0))
             default: throw cursor.fail("unknown interface type \(type)")
@@ -365,9 +374,20 @@ public final class ScapFile {
         }
     }
 
-    static func list(_ text: String) -> [String] { text.split(separator: "\0", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty } }
+    /// A NUL-separated list (arguments, environment); empty items inside are kept, as programs that rewrite
+    /// their argv leave them, and the final NUL ends the list.
+    static func list(_ text: String) -> [String] {
+        var items = text.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+        if items.last == "" { items.removeLast() }
+        return items
+    }
 
-    static func ipv4(_ value: UInt32) -> String { "\(value & 0xFF).\(value >> 8 & 0xFF).\(value >> 16 & 0xFF).\(value >> 24)" }
+    /// An address of 4 or 16 bytes in network order as text (IPv4-mapped IPv6 shown as IPv4, as libsinsp does).
+    static func address(_ bytes: [UInt8]) -> String {
+        if bytes.count == 16, ScapParams.isMappedIPv4(bytes) { return ScapParams.ipv4(bytes[12..<16]) }
+        if bytes.count == 4 { return ScapParams.ipv4(bytes) }
+        return ScapParams.ipv6(bytes)
+    }
 
     static func u16(_ bytes: [UInt8], _ at: Int) -> UInt16 { UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8 }
 

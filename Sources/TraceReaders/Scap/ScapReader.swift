@@ -1,50 +1,34 @@
 import TraceModel
 
-/// scap events as TraceLab events, for the event types whose parameters it knows (see `layouts`): the
-/// thread table starts from the capture's process list and follows clone and execve; each process's fd
-/// table starts from its fd list (a cloned process copies its parent's) and follows open, openat, pipe and
-/// close; an exit event acts on the fd its enter event named,
-/// as libsinsp pairs them. Internal events (procinfo, container) are counted in `evt.num` but not yielded.
-/// Event types without a layout keep their name and no parameters.
+/// scap events as TraceLab events, with the thread and fd tables rebuilt the way libsinsp 0.29 rebuilds
+/// them. The thread table starts from the capture's process list and follows the exits of clone, fork,
+/// vfork and clone3 (every generation) and of execve and execveat; each process's fd table starts from its fd
+/// list (a new process copies its parent's) and follows the calls that create fds (open, openat, openat2,
+/// creat, socket, accept, pipe, socketpair, dup, eventfd, signalfd, timerfd, inotify, epoll, userfaultfd),
+/// names sockets by the tuples of connect, accept, sendto and recvfrom, and drops fds on close. An exit acts on
+/// the fd its enter event named, as libsinsp pairs them. Every parameter is decoded by `ScapEventTable` and shown
+/// as `evt.arg.*` shows it (`ScapParams`); generic `syscall` events take the name of their syscall. Internal
+/// events (procinfo, drop, k8s...) are counted in `evt.num` but not yielded.
 public final class ScapReader: EventStream, @unchecked Sendable {
     private let file: ScapFile
     private var threads: [Int64: ThreadInfo] = [:]
     /// Process id → fd number → descriptor.
     private var fdTables: [Int64: [Int64: FDInfo]] = [:]
-    /// Thread id → the fd its last enter event named, and the domain of its last socket() call.
-    private var enterFD: [Int64: Int64] = [:]
-    private var socketDomain: [Int64: Int64] = [:]
+    /// Thread id → its last enter event, which its exit event completes.
+    private var lastEnter: [Int64: ScapFile.RawEvent] = [:]
+    /// Thread id → the fd its last fd-using enter event named (libsinsp keeps it across other events).
+    private var lastFD: [Int64: Int64] = [:]
     private var number: UInt64 = 0
+    /// False until the first event that is not a container event: libsinsp consumes the container events a
+    /// capture starts with while it opens the file (they count in `evt.num` but are not shown).
+    private var pastInitialState = false
     public private(set) var warnings: [TraceLabError] = []
     public let traceHeader: TraceHeader?
     public var bytesRead: UInt64 { UInt64(file.offset) }
 
-    /// Parameter names of the event codes this reader decodes, in file order, and how each is read.
-    enum Kind { case int, string, bytes }
-    static let layouts: [UInt16: [(String, Kind)]] = [
-        2: [("name", .string), ("flags", .int), ("mode", .int)],
-        3: [("fd", .int), ("name", .string), ("flags", .int), ("mode", .int), ("dev", .int), ("ino", .int)],
-        4: [("fd", .int)], 5: [("res", .int)],
-        6: [("fd", .int), ("size", .int)], 7: [("res", .int), ("data", .bytes)],
-        8: [("fd", .int), ("size", .int)], 9: [("res", .int), ("data", .bytes)],
-        70: [("fd", .int)], 71: [("res", .int)],
-        170: [("fd", .int), ("request", .int), ("argument", .int)], 171: [("res", .int)],
-        236: [("fd", .int)], 237: [("res", .int)],
-        102: [("dirfd", .int), ("name", .string), ("flags", .int), ("mode", .int)],
-        103: [("fd", .int), ("dirfd", .int), ("name", .string), ("flags", .int), ("mode", .int), ("dev", .int)],
-        18: [("domain", .int), ("type", .int), ("proto", .int)], 19: [("fd", .int), ("domain", .int), ("type", .int), ("proto", .int), ("flags", .int)],
-        22: [("fd", .int), ("addr", .bytes)], 23: [("res", .int), ("tuple", .bytes), ("fd", .int), ("addr", .bytes)],
-        61: [("res", .int), ("fd1", .int), ("fd2", .int), ("ino", .int)],
-        223: [("res", .int), ("exe", .string), ("args", .bytes), ("tid", .int), ("pid", .int), ("ptid", .int), ("cwd", .string), ("fdlimit", .int),
-              ("pgft_maj", .int), ("pgft_min", .int), ("vm_size", .int), ("vm_rss", .int), ("vm_swap", .int), ("comm", .string), ("cgroups", .bytes),
-              ("flags", .int), ("uid", .int), ("gid", .int), ("vtid", .int), ("vpid", .int)],
-        231: [("res", .int), ("exe", .string), ("args", .bytes), ("tid", .int), ("pid", .int), ("ptid", .int), ("cwd", .string), ("fdlimit", .int),
-              ("pgft_maj", .int), ("pgft_min", .int), ("vm_size", .int), ("vm_rss", .int), ("vm_swap", .int), ("comm", .string)],
-        293: [("res", .int), ("exe", .string), ("args", .bytes), ("tid", .int), ("pid", .int), ("ptid", .int), ("cwd", .string), ("fdlimit", .int),
-              ("pgft_maj", .int), ("pgft_min", .int), ("vm_size", .int), ("vm_rss", .int), ("vm_swap", .int), ("comm", .string)],
-    ]
-    /// Event codes whose fd is named by their first parameter (enter events) or by the enter event (exits).
-    static let usesFD: Set<UInt16> = [4, 5, 6, 7, 8, 9, 22, 23, 70, 71, 170, 171, 236, 237]
+    /// Event codes of libsinsp's internal category (drop, sysdigevent, the old container event, procinfo, k8s,
+    /// mesos, infra), which sysdig and Falco do not show.
+    static let internalCodes: Set<UInt16> = [148, 149, 196, 197, 228, 229, 234, 235, 260, 261, 270, 271, 286, 287]
 
     public init(path: String) throws(TraceLabError) {
         file = try ScapFile(path: path)
@@ -54,12 +38,12 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             let user = users[process.uid]
             threads[process.tid] = ThreadInfo(tid: process.tid, pid: process.pid, ptid: process.ptid, vtid: process.vtid, vpid: process.vpid,
                                               sid: process.sid, name: process.comm, exe: process.exe, exepath: process.exepath.isEmpty ? nil : process.exepath,
-                                              args: process.args, cwd: process.cwd, env: process.env, uid: Int64(process.uid), gid: Int64(process.gid),
+                                              args: process.args, cwd: Self.directory(process.cwd), env: process.env, uid: Int64(process.uid), gid: Int64(process.gid),
                                               userName: user?.name, homedir: user?.home, shell: user?.shell, tty: Int64(process.tty))
         }
         for list in file.fdLists {
             let pid = threads[list.tid]?.pid ?? list.tid
-            for fd in list.fds { fdTables[pid, default: [:]][fd.number] = FDInfo(number: fd.number, type: Self.fdType(fd.type), name: fd.name) }
+            for fd in list.fds { fdTables[pid, default: [:]][fd.number] = Self.descriptor(fd) }
         }
     }
 
@@ -76,13 +60,17 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         return "/" + parts.joined(separator: "/")
     }
 
-    /// A PT_SOCKTUPLE of the IPv4 family (1 byte family, then address and port of each end, ports in host
-    /// order) as libsinsp names the socket: `a.b.c.d:port->e.f.g.h:port`. Other families are not named yet.
-    static func tuple(_ bytes: [UInt8]) -> String? {
-        guard bytes.count >= 13, bytes[0] == 2 else { return nil }
-        func address(_ at: Int) -> String { "\(bytes[at]).\(bytes[at + 1]).\(bytes[at + 2]).\(bytes[at + 3])" }
-        func port(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
-        return "\(address(1)):\(port(5))->\(address(7)):\(port(11))"
+    /// An fd of the capture's fd lists as an fd table entry.
+    static func descriptor(_ fd: ScapFile.FileDescriptor) -> FDInfo {
+        let proto: L4Proto? = [2: .tcp, 3: .udp, 4: .icmp, 5: .raw][fd.l4proto]
+        return FDInfo(number: fd.number, type: fdType(fd.type), name: fd.name, l4proto: proto, clientIP: fd.client.flatMap { IPAddress($0.ip) },
+                      clientPort: fd.client?.port, serverIP: fd.server.flatMap { IPAddress($0.ip) }, serverPort: fd.server?.port,
+                      isConnected: fd.client != nil ? true : nil)
+    }
+
+    /// A working directory as libsinsp keeps it: ending with `/`.
+    static func directory(_ path: String) -> String {
+        path.isEmpty || path.hasSuffix("/") ? path : path + "/"
     }
 
     static func fdType(_ code: UInt8) -> FDType {
@@ -108,129 +96,299 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         }
     }
 
+    /// Calls whose exit returns a new fd of a fixed type (the fd is `res`, or the first parameter).
+    static let fdCreators: [String: FDType] = [
+        "eventfd": .event, "signalfd": .signalfd, "timerfd_create": .timerfd, "inotify_init": .inotify, "epoll_create": .eventpoll,
+        "userfaultfd": .userfaultfd,
+    ]
+
     public func next() throws(TraceLabError) -> Event? {
         while let raw = try file.next() {
             number += 1
-            if raw.type == 234 || raw.type == 272 || raw.type == 324 { continue }
+            let isContainer = raw.type == 228 || raw.type == 272 || raw.type == 324
+            if isContainer && !pastInitialState { continue }
+            pastInitialState = true
+            if Self.internalCodes.contains(raw.type) { continue }
             return convert(raw)
         }
         return nil
     }
 
-    private func integer(_ raw: ScapFile.RawEvent, _ index: Int) -> Int64? {
-        guard index < raw.parameters.count else { return nil }
-        let range = raw.parameters[index]
-        guard !range.isEmpty, range.count <= 8 else { return nil }
-        var value: UInt64 = 0
-        for (shift, byte) in raw.payload[range].enumerated() { value |= UInt64(byte) << (8 * UInt64(shift)) }
-        // Sign-extend narrower fields.
-        let bits = range.count * 8
-        if bits < 64, value & (1 << UInt64(bits - 1)) != 0 { value |= ~((1 << UInt64(bits)) - 1) }
-        return Int64(bitPattern: value)
-    }
-
-    private func bytes(_ raw: ScapFile.RawEvent, _ index: Int) -> [UInt8] {
-        guard index < raw.parameters.count else { return [] }
-        return Array(raw.payload[raw.parameters[index]])
-    }
-
-    private func string(_ raw: ScapFile.RawEvent, _ index: Int) -> String {
-        String(decoding: bytes(raw, index).prefix { $0 != 0 }, as: UTF8.self)
-    }
-
     private func convert(_ raw: ScapFile.RawEvent) -> Event {
-        var params: [Param] = []
-        if let layout = Self.layouts[raw.type] {
-            for (index, (name, kind)) in layout.enumerated() where index < raw.parameters.count {
-                switch kind {
-                case .int:
-                    if let value = integer(raw, index) { params.append(Param(name: name, text: String(value), raw: value)) }
-                case .string:
-                    params.append(Param(name: name, text: string(raw, index)))
-                case .bytes:
-                    let data = bytes(raw, index)
-                    params.append(Param(name: name, text: String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self), bytes: data))
-                }
-            }
-        }
-        // execve exits replace the thread's program (a thread first seen here is created from them).
-        if raw.type == 231 || raw.type == 293, let res = integer(raw, 0), res == 0 {
-            let previous = threads[raw.tid]
-            let args = ScapFile.list(String(decoding: bytes(raw, 2), as: UTF8.self))
-            let comm = raw.parameters.count > 13 ? string(raw, 13) : (string(raw, 1).split(separator: "/").last.map(String.init) ?? "")
-            let pid = integer(raw, 4) ?? previous?.pid ?? raw.tid
-            threads[raw.tid] = ThreadInfo(tid: raw.tid, pid: pid, ptid: integer(raw, 5) ?? previous?.ptid ?? 0, vtid: previous?.vtid, vpid: previous?.vpid,
-                                          sid: previous?.sid, name: comm, exe: string(raw, 1), args: args, cwd: string(raw, 6), env: previous?.env ?? [],
-                                          uid: previous?.uid, gid: previous?.gid, userName: previous?.userName, homedir: previous?.homedir,
-                                          shell: previous?.shell, tty: previous?.tty ?? 0, parent: previous?.parent)
-        }
-        // clone exits: the parent's (res = child's tid) and the child's (res = 0) both describe the child, which
-        // gets the parent's program and, as a new process, a copy of its fd table.
-        if raw.type == 223, let res = integer(raw, 0), res >= 0 {
-            let child = res == 0 ? raw.tid : res
-            if threads[child] == nil || threads[child]?.name == "<NA>" {
-                let pid = integer(raw, 4) ?? child, ptid = integer(raw, 5) ?? 0
-                let parent = threads[res == 0 ? ptid : raw.tid]
-                let args = ScapFile.list(String(decoding: bytes(raw, 2), as: UTF8.self))
-                threads[child] = ThreadInfo(tid: child, pid: pid, ptid: ptid, name: string(raw, 13), exe: string(raw, 1), args: args, cwd: string(raw, 6),
-                                            env: parent?.env ?? [], uid: integer(raw, 16), gid: integer(raw, 17), userName: parent?.userName,
-                                            homedir: parent?.homedir, shell: parent?.shell, tty: parent?.tty ?? 0, parent: parent)
-                if fdTables[pid] == nil, let parentPID = parent?.pid, let table = fdTables[parentPID] { fdTables[pid] = table }
+        let info = ScapEventTable.info(raw.type)
+        let name = info?.name ?? ScapEventTable.name(raw.type)
+        let values = ScapParams(raw: raw)
+        func param(_ named: String) -> Int? { ScapParams.index(of: named, in: info) }
+        let enter = raw.isEnter ? nil : lastEnter[raw.tid].flatMap { $0.type == raw.type - 1 ? $0 : nil }
+        if raw.isEnter { lastEnter[raw.tid] = raw }
+
+        if !raw.isEnter, let res = values.integer(0), res >= 0 {
+            switch name {
+            case "clone", "fork", "vfork", "clone3": cloneExit(values, info: info, res: res, tid: raw.tid)
+            case "execve", "execveat" where res == 0: execveExit(values, info: info, tid: raw.tid)
+            default: break
             }
         }
         // A thread the process list did not have: libsinsp makes an entry with only its id and "<NA>" for its
-        // name (`proc.name = "<NA>"` selects it in sysdig 0.29).
-        if threads[raw.tid] == nil, raw.tid >= 0 { threads[raw.tid] = ThreadInfo(tid: raw.tid, pid: raw.tid, name: "<NA>") }
+        // name (`proc.name = "<NA>"` selects it in sysdig 0.29), except for scheduler switches, which only look up.
+        if threads[raw.tid] == nil, raw.tid >= 0, name != "switch" {
+            threads[raw.tid] = ThreadInfo(tid: raw.tid, pid: raw.tid, ptid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF)
+        }
         let thread = threads[raw.tid]
         let pid = thread?.pid ?? raw.tid
+        let flags = info?.flags ?? []
+
+        // The fd the event acts on: an enter event's first parameter, the exit the one of its enter event.
         var fd: FDInfo?
-        var fdNumber: Int64? = raw.type == 2 || raw.type == 102 || raw.type == 18 ? -1 : nil
-        if raw.type == 18 { socketDomain[raw.tid] = integer(raw, 0) }
-        if raw.type == 19, let number = integer(raw, 0), number >= 0 {
-            // PPM_AF_INET 2, PPM_AF_INET6 10, PPM_AF_LOCAL 1.
-            let type: FDType = [2: .ipv4, 10: .ipv6, 1: .unix][socketDomain[raw.tid] ?? -1] ?? .unknown
-            fdTables[pid, default: [:]][number] = FDInfo(number: number, type: type, name: "")
-        }
-        if Self.usesFD.contains(raw.type) {
-            let number: Int64?
-            if raw.isEnter {
-                number = integer(raw, 0)
-                enterFD[raw.tid] = number
-            } else {
-                number = enterFD[raw.tid]
-            }
+        var fdNumber: Int64?
+        if flags.contains(.usesFD) {
+            // A thread starts with fd 0 as its last fd (libsinsp initialises it so).
+            let number = raw.isEnter ? values.integer(0) : lastFD[raw.tid] ?? 0
+            if raw.isEnter { lastFD[raw.tid] = number }
             if let number {
-                // An fd the tables do not know: absent on the enter event, and on the exit event a number with
-                // an empty name, as libsinsp shows them.
+                // An fd the tables do not know: absent on the enter event, and on the exit a number with an empty name.
                 fd = fdTables[pid]?[number] ?? (raw.isEnter ? nil : FDInfo(number: number, type: .unknown, name: ""))
                 fdNumber = number
             }
+        } else if flags.contains(.createsFD) && raw.isEnter {
+            fdNumber = -1
         }
-        if raw.type == 19, let number = integer(raw, 0), number >= 0 {
-            fd = fdTables[pid]?[number]
-            fdNumber = number
+        if !raw.isEnter, flags.contains(.createsFD) {
+            if let created = createFD(name, values, info: info, enter: enter, thread: thread, pid: pid, used: fd) {
+                fd = created
+                fdNumber = created.number
+            }
         }
-        // A connect's tuple names its socket from then on (also while the connection is in progress).
-        if raw.type == 23, let current = fd, let name = Self.tuple(bytes(raw, 1)) {
-            let named = FDInfo(number: current.number, type: current.type, name: name)
+        // Tuples name sockets: connect while in progress too, sendto/recvfrom on unconnected sockets.
+        if let current = fd, current.type != .file, !raw.isEnter, let index = param("tuple"),
+           let tuple = ScapParams.socktuple(values.bytes(index)), name == "connect" || current.name.isEmpty {
+            let named = Self.socket(current.number, tuple, server: false)
             fdTables[pid, default: [:]][current.number] = named
             fd = named
         }
-        if raw.type == 61, let res = integer(raw, 0), res >= 0 {
-            for index in [1, 2] { if let number = integer(raw, index) { fdTables[pid, default: [:]][number] = FDInfo(number: number, type: .pipe, name: "") } }
+
+        var params: [Param] = []
+        // Generic events' parameters (the syscall's id) are for internal use: libsinsp shows no arguments.
+        if let info, raw.type > 1 {
+            params.reserveCapacity(min(info.params.count, raw.parameters.count))
+            for (index, spec) in info.params.enumerated() where index < raw.parameters.count {
+                params.append(render(values, index, spec, info: info, thread: thread, pid: pid))
+            }
         }
-        if (raw.type == 3 || raw.type == 103), let number = integer(raw, 0), number >= 0 {
-            // A relative path is resolved against the directory fd of openat, else the working directory.
-            var base = thread?.cwd ?? "/"
-            if raw.type == 103, let dirfd = integer(raw, 1), dirfd != -100, let directory = fdTables[pid]?[dirfd]?.name, directory.hasPrefix("/") { base = directory }
-            let name = Self.resolve(string(raw, raw.type == 3 ? 1 : 2), against: base)
-            let opened = FDInfo(number: number, type: .file, name: name)
-            fdTables[pid, default: [:]][number] = opened
-            fd = opened
-        }
-        let event = Event(number: number, timestamp: raw.timestamp, type: ScapEventNames.name(raw.type), direction: raw.isEnter ? .enter : .exit,
-                          cpu: Int(raw.cpu), params: params, thread: thread, fd: fd, hostname: traceHeader?.hostname, fdNumber: fdNumber)
-        if raw.type == 5, let fd, (integer(raw, 0) ?? -1) >= 0 { fdTables[pid]?[fd.number] = nil }
+        var type = name
+        if raw.type <= 1, let id = values.unsigned(0), Int(id) < ScapEventTable.syscallNames.count { type = ScapEventTable.syscallNames[Int(id)] }
+        let event = Event(number: number, timestamp: raw.timestamp, type: type, direction: raw.isEnter ? .enter : .exit,
+                          cpu: Int(raw.cpu), params: params, thread: thread, fd: fd, hostname: traceHeader?.hostname, fdNumber: fdNumber,
+                          threadID: raw.tid)
+        if flags.contains(.destroysFD), !raw.isEnter, let fd, (values.integer(0) ?? -1) >= 0 { fdTables[pid]?[fd.number] = nil }
         return event
+    }
+
+    /// The entry of a new fd, put in the process's table.
+    private func createFD(_ name: String, _ values: ScapParams, info: ScapEventTable.EventInfo?, enter: ScapFile.RawEvent?,
+                          thread: ThreadInfo?, pid: Int64, used: FDInfo?) -> FDInfo? {
+        func param(_ named: String) -> Int? { ScapParams.index(of: named, in: info) }
+        let enterValues = enter.map(ScapParams.init)
+        let enterInfo = enter.flatMap { ScapEventTable.info($0.type) }
+        func enterParam(_ named: String) -> Int? { ScapParams.index(of: named, in: enterInfo) }
+        var created: [FDInfo] = []
+        switch name {
+        case "open", "openat", "openat2", "creat":
+            guard let number = values.integer(0), number >= 0 else { return nil }
+            // Old openat exits carry only the fd: the path and flags are the enter event's.
+            let (source, nameIndex, flagsIndex, dirfdIndex) = param("name") != nil
+                ? (values, param("name"), param("flags"), param("dirfd"))
+                : (enterValues ?? values, enterParam("name"), enterParam("flags"), enterParam("dirfd"))
+            let path = nameIndex.map(source.string) ?? ""
+            var base = thread?.cwd ?? "/"
+            if let dirfdIndex, let dirfd = source.integer(dirfdIndex), dirfd != -100,
+               let directory = fdTables[pid]?[dirfd]?.name, directory.hasPrefix("/") { base = directory }
+            let openFlags = flagsIndex.flatMap(source.unsigned) ?? 0
+            created.append(FDInfo(number: number, type: openFlags & (1 << 10) != 0 ? .directory : .file, name: Self.resolve(path, against: base), nameRaw: path))
+        case "socket":
+            guard let number = values.integer(0), number >= 0 else { return nil }
+            let domain = enterValues.flatMap { $0.integer(0) } ?? -1
+            let type: FDType = [2: .ipv4, 10: .ipv6, 1: .unix, 16: .netlink][domain] ?? .unknown
+            created.append(FDInfo(number: number, type: type, name: ""))
+        case "accept":
+            guard let number = values.integer(0), number >= 0 else { return nil }
+            if let index = param("tuple"), let tuple = ScapParams.socktuple(values.bytes(index)) {
+                created.append(Self.socket(number, tuple, server: true))
+            } else {
+                created.append(FDInfo(number: number, type: .unknown, name: ""))
+            }
+        case "pipe", "socketpair":
+            guard let res = values.integer(0), res >= 0 else { return nil }
+            for index in [param("fd1"), param("fd2")].compactMap({ $0 }) {
+                if let number = values.integer(index) { created.append(FDInfo(number: number, type: name == "pipe" ? .pipe : .unix, name: "")) }
+            }
+        case "dup":
+            guard let number = values.integer(0), number >= 0, let used else { return nil }
+            created.append(FDInfo(number: number, type: used.type, name: used.name, nameRaw: used.nameRaw, l4proto: used.l4proto,
+                                  clientIP: used.clientIP, clientPort: used.clientPort, serverIP: used.serverIP, serverPort: used.serverPort,
+                                  isServer: used.isServer, isConnected: used.isConnected))
+        default:
+            guard let type = Self.fdCreators[name], let number = values.integer(0), number >= 0 else { return nil }
+            created.append(FDInfo(number: number, type: type, name: ""))
+        }
+        for entry in created { fdTables[pid, default: [:]][entry.number] = entry }
+        return created.first
+    }
+
+    /// A socket named by its tuple; the accepting side is the server.
+    static func socket(_ number: Int64, _ tuple: SocketTuple, server: Bool) -> FDInfo {
+        switch tuple.family {
+        case .unix:
+            return FDInfo(number: number, type: .unix, name: tuple.name)
+        case .ipv4, .ipv6:
+            return FDInfo(number: number, type: tuple.family == .ipv4 ? .ipv4 : .ipv6, name: tuple.name,
+                          clientIP: IPAddress(tuple.source), clientPort: tuple.sourcePort, serverIP: IPAddress(tuple.destination),
+                          serverPort: tuple.destinationPort, isServer: server, isConnected: true)
+        }
+    }
+
+    /// clone/fork/vfork/clone3 exits: the parent's (res = the child's tid) and the child's (res = 0) both
+    /// describe the child, which gets the parent's program and, as a new process, a copy of its fd table.
+    private func cloneExit(_ values: ScapParams, info: ScapEventTable.EventInfo?, res: Int64, tid: Int64) {
+        func param(_ named: String) -> Int? { ScapParams.index(of: named, in: info) }
+        let child = res == 0 ? tid : res
+        guard threads[child] == nil || threads[child]?.name == "<NA>" else { return }
+        let pid = param("pid").flatMap(values.integer) ?? child
+        let ptid = param("ptid").flatMap(values.integer) ?? 0
+        let parent = threads[res == 0 ? ptid : tid]
+        let args = param("args").map { ScapFile.list(String(decoding: values.bytes($0), as: UTF8.self)) } ?? []
+        let exe = param("exe").map(values.string) ?? parent?.exe ?? ""
+        let comm = param("comm").map(values.string) ?? parent?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
+        threads[child] = ThreadInfo(tid: child, pid: pid, ptid: ptid, name: comm, exe: exe, args: args, cwd: parent?.cwd ?? param("cwd").map { Self.directory(values.string($0)) },
+                                    env: parent?.env ?? [], uid: param("uid").flatMap(values.integer) ?? parent?.uid,
+                                    gid: param("gid").flatMap(values.integer) ?? parent?.gid, userName: parent?.userName,
+                                    homedir: parent?.homedir, shell: parent?.shell, tty: parent?.tty ?? 0, parent: parent)
+        if fdTables[pid] == nil, let parentPID = parent?.pid, let table = fdTables[parentPID] { fdTables[pid] = table }
+    }
+
+    /// execve/execveat exits replace the thread's program (a thread first seen here is created from them); the
+    /// working directory stays the thread's (libsinsp does not take it from the exit, so it is unknown for a new thread).
+    private func execveExit(_ values: ScapParams, info: ScapEventTable.EventInfo?, tid: Int64) {
+        func param(_ named: String) -> Int? { ScapParams.index(of: named, in: info) }
+        let previous = threads[tid]
+        let exe = param("exe").map(values.string) ?? ""
+        let args = param("args").map { ScapFile.list(String(decoding: values.bytes($0), as: UTF8.self)) } ?? []
+        let comm = param("comm").map(values.string) ?? (exe.split(separator: "/").last.map(String.init) ?? "")
+        let env = param("env").map { ScapFile.list(String(decoding: values.bytes($0), as: UTF8.self)) } ?? previous?.env ?? []
+        threads[tid] = ThreadInfo(tid: tid, pid: param("pid").flatMap(values.integer) ?? previous?.pid ?? tid,
+                                  ptid: param("ptid").flatMap(values.integer) ?? previous?.ptid ?? 0, vtid: previous?.vtid, vpid: previous?.vpid,
+                                  sid: previous?.sid, name: comm, exe: exe, args: args, cwd: previous?.cwd ?? "",
+                                  env: env, uid: previous?.uid ?? 0xFFFF_FFFF, gid: previous?.gid ?? 0xFFFF_FFFF, userName: previous?.userName,
+                                  homedir: previous?.homedir, shell: previous?.shell,
+                                  loginuid: param("loginuid").flatMap(values.integer) ?? previous?.loginuid,
+                                  tty: param("tty").flatMap(values.integer) ?? previous?.tty ?? 0,
+                                  parent: previous?.parent ?? param("ptid").flatMap(values.integer).flatMap { threads[$0] })
+    }
+
+    /// One parameter as `evt.arg.NAME` shows it, with its number for `evt.rawarg.NAME`.
+    private func render(_ values: ScapParams, _ index: Int, _ spec: ScapEventTable.ParamInfo, info: ScapEventTable.EventInfo,
+                        thread: ThreadInfo?, pid: Int64) -> Param {
+        let name = spec.name
+        switch spec.type {
+        case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .uid, .gid, .port, .l4proto, .sockfamily, .bool, .abstime:
+            guard let value = values.integer(index), let bits = values.unsigned(index) else { return Param(name: name, text: "") }
+            let signed: Bool = [.int8, .int16, .int32, .int64, .uint64].contains(spec.type)
+            let number = signed ? value : Int64(bitPattern: bits)
+            if spec.format == .dec { return .number(name, number) }
+            return Param(name: name, text: ScapParams.number(number, unsignedValue: bits, format: spec.format), raw: number)
+        case .fd:
+            guard let value = values.integer(index) else { return Param(name: name, text: "") }
+            if value >= 0, thread != nil, let entry = fdTables[pid]?[value] {
+                var tag = entry.type.typeChar
+                if let proto = entry.l4proto { tag += [.tcp: "t", .udp: "u", .icmp: "i", .raw: "r"][proto] ?? "" }
+                return Param(name: name, text: "<\(tag)>\(entry.name)", raw: value, argument: String(value))
+            }
+            if value == -100 { return Param(name: name, text: "AT_FDCWD", raw: value, argument: "-100") }
+            if value < 0, let error = LinuxNames.errnoName(value) { return Param(name: name, text: error, raw: value, argument: String(value)) }
+            return .number(name, value)
+        case .pid:
+            guard let value = values.integer(index) else { return Param(name: name, text: "") }
+            if let target = threads[value] { return Param(name: name, text: target.name, raw: value, argument: String(value)) }
+            return .number(name, value)
+        case .errno:
+            guard let value = values.integer(index) else { return Param(name: name, text: "") }
+            if value < 0, let error = LinuxNames.errnoName(value) { return Param(name: name, text: error, raw: value, argument: String(value)) }
+            return .number(name, value)
+        case .charbuf:
+            return Param(name: name, text: values.string(index))
+        case .fspath, .fsrelpath:
+            let path = values.string(index)
+            // Relative paths are resolved against the working directory or the directory fd.
+            guard let thread, !path.isEmpty, !path.hasPrefix("/"), !path.hasPrefix("<NA>") else { return Param(name: name, text: path) }
+            var base = thread.cwd ?? "/"
+            if spec.type == .fsrelpath, let dirIndex = Self.directoryParameter(of: index, in: info), let dirfd = values.integer(dirIndex),
+               dirfd != -100, let directory = fdTables[pid]?[dirfd]?.name { base = directory }
+            return Param(name: name, text: Self.resolve(path, against: base), argument: path)
+        case .bytebuf, .charbufarray, .charbuf_pair_array, .dyn, .sigset, .double, .ipv4addr, .ipv4net, .ipv6addr, .ipv6net, .ipaddr, .ipnet:
+            let data = values.bytes(index)
+            return Param(name: name, text: ScapParams.printable(data), bytes: Array(data))
+        case .sockaddr:
+            return Param(name: name, text: ScapParams.sockaddr(values.bytes(index)))
+        case .socktuple:
+            let data = values.bytes(index)
+            if data.isEmpty { return Param(name: name, text: "NULL") }
+            if let tuple = ScapParams.socktuple(data) { return Param(name: name, text: tuple.name) }
+            return Param(name: name, text: "family \(data[data.startIndex])")
+        case .flags8, .flags16, .flags32, .mode:
+            guard let bits = values.unsigned(index) else { return Param(name: name, text: "") }
+            let value = UInt32(truncatingIfNeeded: bits)
+            if let table = spec.flagNames {
+                let names = ScapParams.flagNames(value, table)
+                if !names.isEmpty { return Param(name: name, text: names, raw: Int64(value), argument: String(value)) }
+            }
+            if spec.type == .mode || spec.format != .dec {
+                return Param(name: name, text: ScapParams.number(Int64(value), unsignedValue: UInt64(value), format: spec.format), raw: Int64(value))
+            }
+            return .number(name, Int64(value))
+        case .syscallid:
+            guard let value = values.unsigned(index) else { return Param(name: name, text: "") }
+            if Int(value) < ScapEventTable.syscallNames.count {
+                return Param(name: name, text: ScapEventTable.syscallNames[Int(value)], raw: Int64(value), argument: String(value))
+            }
+            return .number(name, Int64(value))
+        case .sigtype:
+            guard let value = values.unsigned(index) else { return Param(name: name, text: "") }
+            if value >= 1, Int(value) <= LinuxNames.signalNames.count {
+                return Param(name: name, text: LinuxNames.signalNames[Int(value) - 1], raw: Int64(value), argument: String(value))
+            }
+            return .number(name, Int64(value))
+        case .reltime:
+            guard let value = values.unsigned(index) else { return Param(name: name, text: "") }
+            return value == UInt64.max ? Param(name: name, text: "none", raw: -1) : .number(name, Int64(bitPattern: value))
+        case .fdlist:
+            let data = Array(values.bytes(index))
+            guard data.count >= 2 else { return Param(name: name, text: "") }
+            let count = Int(data[0]) | Int(data[1]) << 8
+            var entries: [String] = []
+            var position = 2
+            for _ in 0..<count where position + 10 <= data.count {
+                var number: Int64 = 0
+                for shift in 0..<8 { number |= Int64(data[position + shift]) << (8 * Int64(shift)) }
+                let pollFlags = UInt32(data[position + 8]) | UInt32(data[position + 9]) << 8
+                let tag = fdTables[pid]?[number]?.type.typeChar ?? "?"
+                entries.append("\(number):\(tag)\(String(pollFlags, radix: 16))")
+                position += 10
+            }
+            return Param(name: name, text: entries.joined(separator: " "))
+        }
+    }
+
+    /// The directory-fd parameter a relative path parameter is resolved against (`dirfd`, `olddirfd` for
+    /// `oldpath`, `newdirfd` for `newpath`, `linkdirfd` for `linkpath`).
+    static func directoryParameter(of index: Int, in info: ScapEventTable.EventInfo) -> Int? {
+        let name = info.params[index].name
+        let candidates: [String]
+        switch name {
+        case "oldpath": candidates = ["olddirfd", "olddir"]
+        case "newpath": candidates = ["newdirfd", "newdir"]
+        case "linkpath": candidates = ["linkdirfd"]
+        default: candidates = ["dirfd"]
+        }
+        return info.params.firstIndex { candidates.contains($0.name) }
     }
 }

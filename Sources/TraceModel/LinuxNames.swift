@@ -1,0 +1,37 @@
+/// Linux's names for errno values and signals (x86-64 numbering, the kernel's internal restart codes
+/// included), as Falco and sysdig show them.
+public enum LinuxNames {
+    /// The name of a negative return value (`-ENOENT` → `ENOENT`), as libsinsp shows it in `evt.res` and
+    /// `evt.arg.res`; nil for values without one.
+    public static func errnoName(_ code: Int64) -> String? {
+        let value = -code
+        if value >= 1, value <= Int64(errnoNames.count), !errnoNames[Int(value) - 1].isEmpty { return errnoNames[Int(value) - 1] }
+        if value >= 512, value - 512 < Int64(kernelErrnoNames.count), !kernelErrnoNames[Int(value - 512)].isEmpty { return kernelErrnoNames[Int(value - 512)] }
+        return nil
+    }
+
+    /// Linux errno names 1...125 (41 and 58 are aliases with no name of their own).
+    static let errnoNames: [String] = """
+        EPERM ENOENT ESRCH EINTR EIO ENXIO E2BIG ENOEXEC EBADF ECHILD EAGAIN ENOMEM EACCES EFAULT ENOTBLK EBUSY EEXIST EXDEV ENODEV
+        ENOTDIR EISDIR EINVAL ENFILE EMFILE ENOTTY ETXTBSY EFBIG ENOSPC ESPIPE EROFS EMLINK EPIPE EDOM ERANGE EDEADLK ENAMETOOLONG
+        ENOLCK ENOSYS ENOTEMPTY ELOOP - ENOMSG EIDRM ECHRNG EL2NSYNC EL3HLT EL3RST ELNRNG EUNATCH ENOCSI EL2HLT EBADE EBADR EXFULL
+        ENOANO EBADRQC EBADSLT - EBFONT ENOSTR ENODATA ETIME ENOSR ENONET ENOPKG EREMOTE ENOLINK EADV ESRMNT ECOMM EPROTO EMULTIHOP
+        EDOTDOT EBADMSG EOVERFLOW ENOTUNIQ EBADFD EREMCHG ELIBACC ELIBBAD ELIBSCN ELIBMAX ELIBEXEC EILSEQ ERESTART ESTRPIPE EUSERS
+        ENOTSOCK EDESTADDRREQ EMSGSIZE EPROTOTYPE ENOPROTOOPT EPROTONOSUPPORT ESOCKTNOSUPPORT EOPNOTSUPP EPFNOSUPPORT EAFNOSUPPORT
+        EADDRINUSE EADDRNOTAVAIL ENETDOWN ENETUNREACH ENETRESET ECONNABORTED ECONNRESET ENOBUFS EISCONN ENOTCONN ESHUTDOWN
+        ETOOMANYREFS ETIMEDOUT ECONNREFUSED EHOSTDOWN EHOSTUNREACH EALREADY EINPROGRESS ESTALE EUCLEAN ENOTNAM ENAVAIL EISNAM
+        EREMOTEIO EDQUOT ENOMEDIUM EMEDIUMTYPE ECANCELED
+        """.split(whereSeparator: \.isWhitespace).map { $0 == "-" ? "" : String($0) }
+
+    /// The kernel's internal errno names 512...530 that reach syscall exits.
+    static let kernelErrnoNames: [String] = """
+        ERESTARTSYS ERESTARTNOINTR ERESTARTNOHAND ENOIOCTLCMD ERESTART_RESTARTBLOCK - - - - EBADHANDLE ENOTSYNC EBADCOOKIE ENOTSUPP
+        ETOOSMALL ESERVERFAULT EBADTYPE EJUKEBOX EIOCBQUEUED EIOCBRETRY
+        """.split(whereSeparator: \.isWhitespace).map { $0 == "-" ? "" : String($0) }
+
+    /// Signal names 1...31.
+    public static let signalNames: [String] = """
+        SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV SIGUSR2 SIGPIPE SIGALRM SIGTERM SIGSTKFLT
+        SIGCHLD SIGCONT SIGSTOP SIGTSTP SIGTTIN SIGTTOU SIGURG SIGXCPU SIGXFSZ SIGVTALRM SIGPROF SIGWINCH SIGIO SIGPWR SIGSYS
+        """.split(whereSeparator: \.isWhitespace).map(String.init)
+}
