@@ -209,6 +209,27 @@ public final class ThreadInfo: @unchecked Sendable {
         self.cmdline = args.isEmpty ? name : name + " " + args.joined(separator: " ")
     }
 
+    /// The same thread under another parent record (a parent that changed program, as libsinsp's dynamic
+    /// parent lookup sees it).
+    public func with(parent: ThreadInfo?) -> ThreadInfo {
+        ThreadInfo(tid: tid, pid: pid, ptid: ptid, vtid: vtid, vpid: vpid, sid: sid, pgid: pgid, vpgid: vpgid, name: name, exe: exe,
+                   exepath: exepath, args: args, cwd: cwd, env: env, uid: uid, gid: gid, euid: euid, egid: egid, userName: userName,
+                   groupName: groupName, homedir: homedir, shell: shell, loginuid: loginuid, loginName: loginName, tty: tty,
+                   capPermitted: capPermitted, capEffective: capEffective, capInheritable: capInheritable, startTimestamp: startTimestamp,
+                   isExeWritable: isExeWritable, isExeUpperLayer: isExeUpperLayer, isExeFromMemfd: isExeFromMemfd,
+                   exeInodeMtime: exeInodeMtime, exeInodeCtime: exeInodeCtime, container: container, parent: parent)
+    }
+
+    /// The same thread in another container record (details learnt after the thread was made).
+    public func inContainer(_ container: ContainerInfo?) -> ThreadInfo {
+        ThreadInfo(tid: tid, pid: pid, ptid: ptid, vtid: vtid, vpid: vpid, sid: sid, pgid: pgid, vpgid: vpgid, name: name, exe: exe,
+                   exepath: exepath, args: args, cwd: cwd, env: env, uid: uid, gid: gid, euid: euid, egid: egid, userName: userName,
+                   groupName: groupName, homedir: homedir, shell: shell, loginuid: loginuid, loginName: loginName, tty: tty,
+                   capPermitted: capPermitted, capEffective: capEffective, capInheritable: capInheritable, startTimestamp: startTimestamp,
+                   isExeWritable: isExeWritable, isExeUpperLayer: isExeUpperLayer, isExeFromMemfd: isExeFromMemfd,
+                   exeInodeMtime: exeInodeMtime, exeInodeCtime: exeInodeCtime, container: container, parent: parent)
+    }
+
     /// The ancestor `level` steps up (0 is this thread).
     public func ancestor(_ level: Int) -> ThreadInfo? {
         var current: ThreadInfo? = self

@@ -10,6 +10,13 @@ public enum LinuxNames {
         return nil
     }
 
+    /// The number of an errno name (`ENOENT` → 2), nil for other text.
+    public static func errnoNumber(_ name: String) -> Int64? {
+        if let index = errnoNames.firstIndex(of: name), !name.isEmpty { return Int64(index + 1) }
+        if let index = kernelErrnoNames.firstIndex(of: name), !name.isEmpty { return Int64(index + 512) }
+        return nil
+    }
+
     /// Linux errno names 1...125 (41 and 58 are aliases with no name of their own).
     static let errnoNames: [String] = """
         EPERM ENOENT ESRCH EINTR EIO ENXIO E2BIG ENOEXEC EBADF ECHILD EAGAIN ENOMEM EACCES EFAULT ENOTBLK EBUSY EEXIST EXDEV ENODEV

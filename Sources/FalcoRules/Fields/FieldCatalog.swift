@@ -317,7 +317,7 @@ extension FieldCatalog {
                 return vpgid == (thread.vpid ?? thread.pid)
             }),
             field("proc.pgid", .int64, "process group id of the process", number { $0.thread?.pgid ?? $0.thread?.vpgid }),
-            field("proc.vpid", .int64, "id of the process as seen from its pid namespace", number { $0.thread.map { $0.vpid ?? $0.pid } }),
+            field("proc.vpid", .int64, "id of the process as seen from its pid namespace", number { $0.thread.flatMap { thread in thread.vpid.map { $0 >= 0 ? $0 : nil } ?? thread.pid } }),
             field("proc.pvpid", .int64, "id of the parent process as seen from its pid namespace", number { $0.thread?.parent.map { $0.vpid ?? $0.pid } }),
             field("proc.is_container_healthcheck", .bool, "true if the process runs a container health check", flag { _ in false }),
             field("proc.is_container_liveness_probe", .bool, "true if the process runs a liveness probe", flag { _ in false }),
@@ -422,7 +422,7 @@ extension FieldCatalog {
                 guard let fd = event.fd else { return nil }
                 return fd.isServer == true ? fd.clientIP : fd.serverIP
             }),
-            field("fd.connected", .bool, "true if the socket is connected", flag { $0.fd?.isConnected }),
+            field("fd.connected", .bool, "true if the socket is connected (false for other fds)", flag { $0.fd.map { $0.isConnected ?? false } }),
             field("fd.name_changed", .bool, "true when an event changes the name of an FD (connect, bind...)", flag { $0.fd?.nameChanged }),
             field("fd.cip.name", .string, "domain name of the client IP (not recorded in traces)", text { _ in nil }),
             field("fd.sip.name", .string, "domain name of the server IP (not recorded in traces)", text { _ in nil }),
@@ -540,7 +540,8 @@ private func ancestors(_ event: Event) -> [ThreadInfo]? {
         result.append(ancestor)
         current = ancestor.parent
     }
-    return result
+    // No ancestor: the field has no value (`proc.aname exists` is false), as in libsinsp.
+    return result.isEmpty ? nil : result
 }
 
 private func sessionLeader(_ event: Event) -> ThreadInfo? {

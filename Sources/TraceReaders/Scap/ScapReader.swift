@@ -22,6 +22,13 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// False until the first event that is not a container event: libsinsp consumes the container events a
     /// capture starts with while it opens the file (they count in `evt.num` but are not shown).
     private var pastInitialState = false
+    /// Containers by short id, from the capture's container events (JSON from the container manager).
+    private var containers: [String: ContainerInfo] = [:]
+    /// User and group names by id, for uid and gid parameters.
+    private let users: [Int64: String]
+    private let groups: [Int64: String]
+    /// Threads their own clone exit made (the parent's exit then leaves them as they are).
+    private var invertedClones: Set<Int64> = []
     public private(set) var warnings: [TraceLabError] = []
     public let traceHeader: TraceHeader?
     public var bytesRead: UInt64 { UInt64(file.offset) }
@@ -33,14 +40,20 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     public init(path: String) throws(TraceLabError) {
         file = try ScapFile(path: path)
         traceHeader = TraceHeader(hostname: file.machine?.hostname, source: "scap \(file.version.major).\(file.version.minor)")
-        let users = Dictionary(file.users.map { ($0.uid, $0) }, uniquingKeysWith: { first, _ in first })
+        users = Dictionary(file.users.map { (Int64($0.uid), $0.name) }, uniquingKeysWith: { first, _ in first })
+        groups = Dictionary(file.groups.map { (Int64($0.gid), $0.name) }, uniquingKeysWith: { first, _ in first })
+        let userRecords = Dictionary(file.users.map { ($0.uid, $0) }, uniquingKeysWith: { first, _ in first })
         for process in file.processes {
-            let user = users[process.uid]
+            let user = userRecords[process.uid]
             threads[process.tid] = ThreadInfo(tid: process.tid, pid: process.pid, ptid: process.ptid, vtid: process.vtid, vpid: process.vpid,
-                                              sid: process.sid, name: process.comm, exe: process.exe, exepath: process.exepath.isEmpty ? nil : process.exepath,
+                                              sid: process.sid, name: process.comm, exe: process.exe, exepath: process.exepath,
                                               args: process.args, cwd: Self.directory(process.cwd), env: process.env, uid: Int64(process.uid), gid: Int64(process.gid),
-                                              userName: user?.name, homedir: user?.home, shell: user?.shell, tty: Int64(process.tty))
+                                              userName: user?.name, homedir: user?.home, shell: user?.shell,
+                                              loginuid: Int64(Int32(bitPattern: process.loginuid)), tty: Int64(process.tty),
+                                              container: container(cgroups: process.cgroups))
         }
+        // Parents are looked up by ptid, as libsinsp looks them up when a field asks.
+        relink(threads.filter { threads[$0.value.ptid] == nil || $0.value.ptid == $0.key }.map(\.key).sorted())
         for list in file.fdLists {
             let pid = threads[list.tid]?.pid ?? list.tid
             for fd in list.fds { fdTables[pid, default: [:]][fd.number] = Self.descriptor(fd) }
@@ -60,6 +73,22 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         return "/" + parts.joined(separator: "/")
     }
 
+    /// Points the children of `tid` (and theirs, down the tree) at its current record: a field that asks for
+    /// the parent (`proc.pname`, `proc.aname[N]`) sees the parent as it is now.
+    private func relink(_ roots: [Int64]) {
+        var children: [Int64: [Int64]] = [:]
+        for (tid, thread) in threads where thread.ptid != tid { children[thread.ptid, default: []].append(tid) }
+        var pending = roots
+        var visited = Set(roots)
+        while let current = pending.popLast() {
+            guard let parent = threads[current] else { continue }
+            for child in children[current] ?? [] where visited.insert(child).inserted {
+                if let thread = threads[child] { threads[child] = thread.with(parent: parent) }
+                pending.append(child)
+            }
+        }
+    }
+
     /// An fd of the capture's fd lists as an fd table entry.
     static func descriptor(_ fd: ScapFile.FileDescriptor) -> FDInfo {
         let proto: L4Proto? = [2: .tcp, 3: .udp, 4: .icmp, 5: .raw][fd.l4proto]
@@ -68,9 +97,39 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                       isConnected: fd.client != nil ? true : nil)
     }
 
+    /// A container event's JSON (`{"container": {"id", "name", "image", "imagerepo", "imagetag", "privileged"...}}`):
+    /// threads whose cgroups name this id get these details.
+    private func learnContainer(_ json: String) {
+        guard let value = try? JSONParser.parse(Array(json.utf8)), let container = value["container"],
+              case .string(let id)? = container["id"] else { return }
+        func text(_ key: String) -> String { if case .string(let text)? = container[key] { return text }; return "" }
+        let privileged: Bool = { if case .bool(let flag)? = container["privileged"] { return flag }; return false }()
+        containers[id] = ContainerInfo(id: id, name: text("name"), image: text("image"), imageRepository: text("imagerepo"),
+                                       imageTag: text("imagetag"), imageDigest: text("imagedigest").isEmpty ? nil : text("imagedigest"),
+                                       type: "docker", privileged: privileged)
+        for (tid, thread) in threads where thread.container?.id == id { threads[tid] = thread.inContainer(containers[id]) }
+    }
+
+    /// The container a thread's cgroups put it in (docker, CRI-O, containerd and podman layouts), nil on the host.
+    func container(cgroups: [String]) -> ContainerInfo? {
+        for entry in cgroups {
+            let path = entry.split(separator: "=", maxSplits: 1).last.map(String.init) ?? entry
+            for component in path.split(separator: "/").reversed() {
+                var name = Substring(component)
+                for prefix in ["docker-", "crio-", "cri-containerd-", "libpod-"] where name.hasPrefix(prefix) { name = name.dropFirst(prefix.count) }
+                if name.hasSuffix(".scope") { name = name.dropLast(6) }
+                if name.count == 64, name.allSatisfy(\.isHexDigit) {
+                    let id = String(name.prefix(12))
+                    return containers[id] ?? ContainerInfo(id: id, fullID: String(name), name: "", image: "", imageRepository: "", imageTag: "")
+                }
+            }
+        }
+        return nil
+    }
+
     /// A working directory as libsinsp keeps it: ending with `/`.
     static func directory(_ path: String) -> String {
-        path.isEmpty || path.hasSuffix("/") ? path : path + "/"
+        path.isEmpty ? "/" : path.hasSuffix("/") ? path : path + "/"
     }
 
     static func fdType(_ code: UInt8) -> FDType {
@@ -106,6 +165,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         while let raw = try file.next() {
             number += 1
             let isContainer = raw.type == 228 || raw.type == 272 || raw.type == 324
+            if raw.type == 272 || raw.type == 324 { learnContainer(ScapParams(raw: raw).string(0)) }
             if isContainer && !pastInitialState { continue }
             pastInitialState = true
             if Self.internalCodes.contains(raw.type) { continue }
@@ -124,6 +184,8 @@ public final class ScapReader: EventStream, @unchecked Sendable {
 
         if !raw.isEnter, let res = values.integer(0), res >= 0 {
             switch name {
+            case "setuid", "setresuid", "setgid", "setresgid": identityExit(name, enter: enter, tid: raw.tid)
+            case "chdir", "fchdir": directoryExit(name, values, info: info, enter: enter, tid: raw.tid)
             case "clone", "fork", "vfork", "clone3": cloneExit(values, info: info, res: res, tid: raw.tid)
             case "execve", "execveat" where res == 0: execveExit(values, info: info, tid: raw.tid)
             default: break
@@ -143,7 +205,9 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         var fdNumber: Int64?
         if flags.contains(.usesFD) {
             // A thread starts with fd 0 as its last fd (libsinsp initialises it so).
-            let number = raw.isEnter ? values.integer(0) : lastFD[raw.tid] ?? 0
+            // An exit whose enter event carries no fd (setsockopt, getsockopt) names its fd itself.
+            let ownFD = !raw.isEnter && (enter.flatMap { ScapEventTable.info($0.type) }?.params.isEmpty ?? false) ? param("fd").flatMap(values.integer) : nil
+            let number = raw.isEnter ? values.integer(0) : ownFD ?? lastFD[raw.tid] ?? 0
             if raw.isEnter { lastFD[raw.tid] = number }
             if let number {
                 // An fd the tables do not know: absent on the enter event, and on the exit a number with an empty name.
@@ -159,11 +223,19 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                 fdNumber = created.number
             }
         }
+        // A connect to a UNIX address names the socket by its path from the enter event on.
+        if raw.isEnter, name == "connect", let current = fd, let index = param("addr"), values.bytes(index).first == 1 {
+            let named = FDInfo(number: current.number, type: .unix, name: ScapParams.sockaddr(values.bytes(index)))
+            fdTables[pid, default: [:]][current.number] = named
+            fd = named
+        }
         // Tuples name sockets: connect while in progress too, sendto/recvfrom on unconnected sockets.
         if let current = fd, current.type != .file, !raw.isEnter, let index = param("tuple"),
            let tuple = ScapParams.socktuple(values.bytes(index)), name == "connect" || current.name.isEmpty {
             let named = Self.socket(current.number, tuple, server: false)
-            fdTables[pid, default: [:]][current.number] = named
+            // A failed connect names the socket on its own event only (in progress counts as connecting).
+            let result = values.integer(0) ?? 0
+            if name != "connect" || result >= 0 || result == -115 { fdTables[pid, default: [:]][current.number] = named }
             fd = named
         }
 
@@ -194,7 +266,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         var created: [FDInfo] = []
         switch name {
         case "open", "openat", "openat2", "creat":
-            guard let number = values.integer(0), number >= 0 else { return nil }
+            guard let number = values.integer(0) else { return nil }
             // Old openat exits carry only the fd: the path and flags are the enter event's.
             let (source, nameIndex, flagsIndex, dirfdIndex) = param("name") != nil
                 ? (values, param("name"), param("flags"), param("dirfd"))
@@ -204,7 +276,10 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             if let dirfdIndex, let dirfd = source.integer(dirfdIndex), dirfd != -100,
                let directory = fdTables[pid]?[dirfd]?.name, directory.hasPrefix("/") { base = directory }
             let openFlags = flagsIndex.flatMap(source.unsigned) ?? 0
-            created.append(FDInfo(number: number, type: openFlags & (1 << 10) != 0 ? .directory : .file, name: Self.resolve(path, against: base), nameRaw: path))
+            let opened = FDInfo(number: number, type: openFlags & (1 << 10) != 0 ? .directory : .file, name: Self.resolve(path, against: base), nameRaw: path)
+            // A failed open still names its file (with fd.num -1, the enter's), but adds nothing to the table.
+            if number < 0 { return FDInfo(number: -1, type: opened.type, name: opened.name, nameRaw: path) }
+            created.append(opened)
         case "socket":
             guard let number = values.integer(0), number >= 0 else { return nil }
             let domain = enterValues.flatMap { $0.integer(0) } ?? -1
@@ -247,23 +322,81 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         }
     }
 
-    /// clone/fork/vfork/clone3 exits: the parent's (res = the child's tid) and the child's (res = 0) both
-    /// describe the child, which gets the parent's program and, as a new process, a copy of its fd table.
+    /// clone/fork/vfork/clone3 exits, as libsinsp 0.29 reads them. The child's own exit (res = 0) creates it
+    /// from the event, unless it is known ("inverted": the child ran first). The parent's exit (res = the
+    /// child's tid) makes the child anew from the caller, replacing an entry the child did not make itself:
+    /// same program (the event's exe, comm and args), the caller's working directory and, for a new process,
+    /// a copy of its fd table; the child's pid is its tid unless CLONE_THREAD makes it a thread of the caller.
     private func cloneExit(_ values: ScapParams, info: ScapEventTable.EventInfo?, res: Int64, tid: Int64) {
         func param(_ named: String) -> Int? { ScapParams.index(of: named, in: info) }
-        let child = res == 0 ? tid : res
-        guard threads[child] == nil || threads[child]?.name == "<NA>" else { return }
-        let pid = param("pid").flatMap(values.integer) ?? child
-        let ptid = param("ptid").flatMap(values.integer) ?? 0
-        let parent = threads[res == 0 ? ptid : tid]
         let args = param("args").map { ScapFile.list(String(decoding: values.bytes($0), as: UTF8.self)) } ?? []
-        let exe = param("exe").map(values.string) ?? parent?.exe ?? ""
-        let comm = param("comm").map(values.string) ?? parent?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
-        threads[child] = ThreadInfo(tid: child, pid: pid, ptid: ptid, name: comm, exe: exe, args: args, cwd: parent?.cwd ?? param("cwd").map { Self.directory(values.string($0)) },
-                                    env: parent?.env ?? [], uid: param("uid").flatMap(values.integer) ?? parent?.uid,
-                                    gid: param("gid").flatMap(values.integer) ?? parent?.gid, userName: parent?.userName,
-                                    homedir: parent?.homedir, shell: parent?.shell, tty: parent?.tty ?? 0, parent: parent)
-        if fdTables[pid] == nil, let parentPID = parent?.pid, let table = fdTables[parentPID] { fdTables[pid] = table }
+        let exe = param("exe").map(values.string) ?? ""
+        let flags = param("flags").flatMap(values.unsigned) ?? 0
+        let isThread = flags & (1 << 13) != 0
+        let cgroupContainer = param("cgroups").flatMap { container(cgroups: ScapFile.list(String(decoding: values.bytes($0), as: UTF8.self))) }
+        if res == 0 {
+            guard threads[tid] == nil || threads[tid]?.name == "<NA>" else { return }
+            let pid = param("pid").flatMap(values.integer) ?? tid
+            let ptid = param("ptid").flatMap(values.integer) ?? 0
+            let parent = threads[ptid]
+            let comm = param("comm").map(values.string) ?? parent?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
+            threads[tid] = ThreadInfo(tid: tid, pid: pid, ptid: ptid, name: comm, exe: exe, args: args,
+                                      cwd: parent?.cwd ?? param("cwd").map { Self.directory(values.string($0)) }, env: parent?.env ?? [],
+                                      uid: param("uid").flatMap(values.integer) ?? parent?.uid, gid: param("gid").flatMap(values.integer) ?? parent?.gid,
+                                      userName: parent?.userName, homedir: parent?.homedir, shell: parent?.shell,
+                                      loginuid: parent?.loginuid ?? -1, tty: parent?.tty ?? 0, container: cgroupContainer ?? parent?.container, parent: parent)
+            invertedClones.insert(tid)
+            if !isThread, fdTables[pid] == nil, let parentPID = parent?.pid, let table = fdTables[parentPID] { fdTables[pid] = table }
+            return
+        }
+        if invertedClones.contains(res) { return }
+        let caller = threads[tid]
+        let pid = isThread ? (param("pid").flatMap(values.integer) ?? caller?.pid ?? tid) : res
+        let comm = param("comm").map(values.string) ?? caller?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
+        threads[res] = ThreadInfo(tid: res, pid: pid, ptid: tid, name: comm, exe: exe, args: args, cwd: caller?.cwd,
+                                  env: isThread ? [] : caller?.env ?? [], uid: param("uid").flatMap(values.integer) ?? caller?.uid,
+                                  gid: param("gid").flatMap(values.integer) ?? caller?.gid, userName: caller?.userName, homedir: caller?.homedir,
+                                  shell: caller?.shell, loginuid: caller?.loginuid ?? -1, tty: caller?.tty ?? 0,
+                                  container: cgroupContainer ?? caller?.container, parent: caller)
+        if !isThread { fdTables[res] = caller.flatMap { fdTables[$0.pid] } ?? [:] }
+    }
+
+    /// A successful setuid/setresuid (setgid/setresgid) gives the thread the user (group) its enter event named:
+    /// the effective one for the res variants.
+    private func identityExit(_ name: String, enter: ScapFile.RawEvent?, tid: Int64) {
+        guard let enter, let thread = threads[tid] else { return }
+        let info = ScapEventTable.info(enter.type)
+        let values = ScapParams(raw: enter)
+        let field = name.hasPrefix("setres") ? (name.hasSuffix("uid") ? "euid" : "egid") : (name.hasSuffix("uid") ? "uid" : "gid")
+        guard let index = ScapParams.index(of: field, in: info), let bits = values.unsigned(index) else { return }
+        let value = Int64(bits)
+        let isUser = name.hasSuffix("uid")
+        threads[tid] = ThreadInfo(tid: thread.tid, pid: thread.pid, ptid: thread.ptid, vtid: thread.vtid, vpid: thread.vpid, sid: thread.sid,
+                                  pgid: thread.pgid, vpgid: thread.vpgid, name: thread.name, exe: thread.exe, exepath: thread.exepath,
+                                  args: thread.args, cwd: thread.cwd, env: thread.env, uid: isUser ? value : thread.uid, gid: isUser ? thread.gid : value,
+                                  userName: isUser ? users[value] : thread.userName, groupName: isUser ? thread.groupName : groups[value],
+                                  homedir: thread.homedir, shell: thread.shell, loginuid: thread.loginuid, tty: thread.tty, parent: thread.parent)
+    }
+
+    /// A successful chdir moves the process's working directory to its path (resolved against the old one);
+    /// fchdir to its fd's path.
+    private func directoryExit(_ name: String, _ values: ScapParams, info: ScapEventTable.EventInfo?, enter: ScapFile.RawEvent?, tid: Int64) {
+        guard let thread = threads[tid] else { return }
+        var target: String?
+        if name == "chdir", let index = ScapParams.index(of: "path", in: info) {
+            target = Self.resolve(values.string(index), against: thread.cwd ?? "/")
+        } else if let enter, let number = ScapParams(raw: enter).integer(0), let directory = fdTables[thread.pid]?[number]?.name, directory.hasPrefix("/") {
+            target = directory
+        }
+        guard let target else { return }
+        // Threads of a process share its working directory.
+        for (other, member) in threads where member.pid == thread.pid {
+            threads[other] = ThreadInfo(tid: member.tid, pid: member.pid, ptid: member.ptid, vtid: member.vtid, vpid: member.vpid, sid: member.sid,
+                                        pgid: member.pgid, vpgid: member.vpgid, name: member.name, exe: member.exe, exepath: member.exepath,
+                                        args: member.args, cwd: Self.directory(target), env: member.env, uid: member.uid, gid: member.gid,
+                                        userName: member.userName, groupName: member.groupName, homedir: member.homedir, shell: member.shell,
+                                        loginuid: member.loginuid, tty: member.tty, parent: member.parent)
+        }
     }
 
     /// execve/execveat exits replace the thread's program (a thread first seen here is created from them); the
@@ -276,13 +409,16 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         let comm = param("comm").map(values.string) ?? (exe.split(separator: "/").last.map(String.init) ?? "")
         let env = param("env").map { ScapFile.list(String(decoding: values.bytes($0), as: UTF8.self)) } ?? previous?.env ?? []
         threads[tid] = ThreadInfo(tid: tid, pid: param("pid").flatMap(values.integer) ?? previous?.pid ?? tid,
-                                  ptid: param("ptid").flatMap(values.integer) ?? previous?.ptid ?? 0, vtid: previous?.vtid, vpid: previous?.vpid,
-                                  sid: previous?.sid, name: comm, exe: exe, args: args, cwd: previous?.cwd ?? "",
+                                  ptid: param("ptid").flatMap(values.integer) ?? previous?.ptid ?? 0, vtid: previous?.vtid ?? -1, vpid: previous?.vpid ?? -1,
+                                  sid: previous?.sid, name: comm, exe: exe, exepath: previous?.exepath ?? "", args: args, cwd: previous?.cwd ?? "",
                                   env: env, uid: previous?.uid ?? 0xFFFF_FFFF, gid: previous?.gid ?? 0xFFFF_FFFF, userName: previous?.userName,
                                   homedir: previous?.homedir, shell: previous?.shell,
-                                  loginuid: param("loginuid").flatMap(values.integer) ?? previous?.loginuid,
+                                  loginuid: param("loginuid").flatMap(values.integer) ?? previous?.loginuid ?? -1,
                                   tty: param("tty").flatMap(values.integer) ?? previous?.tty ?? 0,
+                                  container: param("cgroups").flatMap { container(cgroups: ScapFile.list(String(decoding: values.bytes($0), as: UTF8.self))) }
+                                      ?? previous?.container,
                                   parent: previous?.parent ?? param("ptid").flatMap(values.integer).flatMap { threads[$0] })
+        relink([tid])
     }
 
     /// One parameter as `evt.arg.NAME` shows it, with its number for `evt.rawarg.NAME`.
@@ -290,7 +426,12 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                         thread: ThreadInfo?, pid: Int64) -> Param {
         let name = spec.name
         switch spec.type {
-        case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .uid, .gid, .port, .l4proto, .sockfamily, .bool, .abstime:
+        case .uid, .gid:
+            guard let bits = values.unsigned(index) else { return Param(name: name, text: "") }
+            let value = Int64(bits)
+            if let known = (spec.type == .uid ? users : groups)[value] { return Param(name: name, text: known, raw: value, argument: String(value)) }
+            return .number(name, value)
+        case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .port, .l4proto, .sockfamily, .bool, .abstime:
             guard let value = values.integer(index), let bits = values.unsigned(index) else { return Param(name: name, text: "") }
             let signed: Bool = [.int8, .int16, .int32, .int64, .uint64].contains(spec.type)
             let number = signed ? value : Int64(bitPattern: bits)
