@@ -32,6 +32,11 @@ static int gzip_stream_close(void *cookie) {
 FILE *tracelab_gzip_fopen(const char *path) {
     gzFile gzip = gzopen(path, "rb");
     if (gzip == NULL) return NULL;
+    /* A file that is not gzip-compressed is read directly: zlib would copy it through its own buffer. */
+    if (gzdirect(gzip)) {
+        gzclose(gzip);
+        return fopen(path, "rb");
+    }
     cookie_io_functions_t functions = { gzip_stream_read, NULL, NULL, gzip_stream_close };
     FILE *stream = fopencookie(gzip, "r", functions);
     if (stream == NULL) gzclose(gzip);

@@ -16,8 +16,17 @@ public final class Event: @unchecked Sendable {
     public let direction: Direction
     /// CPU number (`evt.cpu`).
     public let cpu: Int
-    /// Named parameters in the order of the event table (`evt.arg.*`, `evt.arg[N]`).
-    public let params: [Param]
+    /// Named parameters in the order of the event table (`evt.arg.*`, `evt.arg[N]`). A reader may give them
+    /// as a function made on first read (scap events: most are filtered without looking at their parameters);
+    /// an event is read by one thread at a time.
+    public var params: [Param] {
+        if let storedParams { return storedParams }
+        let made = paramSource?() ?? []
+        storedParams = made
+        return made
+    }
+    private var storedParams: [Param]?
+    private let paramSource: (@Sendable () -> [Param])?
     /// The thread that made the call.
     public let thread: ThreadInfo?
     /// The file descriptor the event acts on, resolved (`fd.*`).
@@ -30,16 +39,18 @@ public final class Event: @unchecked Sendable {
     /// The id of the thread that made the call (`thread.tid`), also when the thread table has no entry for it.
     public let threadID: Int64?
 
+    /// `typeCode`, when the reader has it at hand, saves interning `type` again.
     public init(number: UInt64, timestamp: UInt64, type: String, direction: Direction = .exit, cpu: Int = 0,
                 params: [Param] = [], thread: ThreadInfo? = nil, fd: FDInfo? = nil, hostname: String? = nil, fdNumber: Int64? = nil,
-                threadID: Int64? = nil) {
+                threadID: Int64? = nil, typeCode: Int? = nil, paramSource: (@Sendable () -> [Param])? = nil) {
         self.number = number
         self.timestamp = timestamp
         self.type = type
-        self.typeCode = EventTypes.code(of: type)
+        self.typeCode = typeCode ?? EventTypes.code(of: type)
         self.direction = direction
         self.cpu = cpu
-        self.params = params
+        self.storedParams = paramSource == nil ? params : nil
+        self.paramSource = paramSource
         self.thread = thread
         self.fd = fd
         self.hostname = hostname
@@ -96,9 +107,21 @@ public struct Param: Sendable, Equatable {
         return param
     }
 
+    /// A buffer parameter shown as libsinsp shows buffers: printable ASCII kept, other bytes as `.` (made on demand).
+    public static func buffer(_ name: String, _ bytes: [UInt8]) -> Param {
+        var param = Param(name: name, text: "", bytes: bytes)
+        param.storedText = nil
+        return param
+    }
+
     /// The text as Falco renders it.
     public var text: String {
-        get { storedText ?? raw.map { String($0) } ?? "" }
+        get {
+            if let storedText { return storedText }
+            if let raw { return String(raw) }
+            if let bytes { return String(decoding: bytes.map { $0 >= 0x20 && $0 < 0x7F ? $0 : 0x2E }, as: UTF8.self) }
+            return ""
+        }
         set { storedText = newValue }
     }
 

@@ -11,7 +11,7 @@ import Glibc
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks on generated traces (rule engine, store).",
-        subcommands: [BenchEngine.self, BenchStore.self, BenchStrace.self, BenchGrade.self, BenchPcap.self, BenchPromQL.self], defaultSubcommand: BenchEngine.self)
+        subcommands: [BenchEngine.self, BenchStore.self, BenchStrace.self, BenchGrade.self, BenchPcap.self, BenchPromQL.self, BenchScap.self], defaultSubcommand: BenchEngine.self)
 }
 
 /// `tracelab bench engine`: rule-engine throughput on a generated trace, in memory and from a JSON Lines file.

@@ -62,10 +62,13 @@ struct Filter: ParsableCommand {
         }
         if traces.isEmpty { throw ValidationError("give trace files to filter, or --check / --parse-only") }
         let requireAll = printFormat.map { !$0.hasPrefix("*") } ?? false
+        let types = EventTypeSet.of(node)
         var failed = false
         for path in traces {
             do {
                 let (reader, _) = try TraceFiles.open(path, sidecar: sidecar)
+                // A scap reader builds only the events whose type the condition can select.
+                if let scap = reader as? ScapReader, !types.isAll { scap.wants = { types.contains($0) } }
                 while let event = try reader.next() {
                     if predicate(event), let line = format.render(event, requireAll: requireAll) { print(line) }
                 }

@@ -77,6 +77,8 @@ struct Replay: ParsableCommand {
         for path in traces {
             do {
                 let (reader, _) = try TraceFiles.open(path, sidecar: sidecar)
+                // A scap reader builds only the events some rule can match.
+                if let scap = reader as? ScapReader { scap.wants = { engine.handles(eventType: $0) } }
                 while let event = try reader.next() {
                     for alert in engine.process(event) { print(AlertFormatting.render(alert, style: style)) }
                 }

@@ -54,6 +54,10 @@ public final class RuleEngine {
         invalidate()
     }
 
+    /// True when some enabled rule at or above the minimum priority can match events of this type (readers
+    /// may skip building the others).
+    public func handles(eventType name: String) -> Bool { !bucket(EventTypes.code(of: name)).indices.isEmpty }
+
     /// The rules that can match an event type: enabled, at or above the minimum priority, in load order.
     public func candidates(forTypeCode code: Int) -> [CompiledRule] { bucket(code).indices.map { rules[$0] } }
 

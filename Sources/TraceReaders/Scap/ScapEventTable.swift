@@ -12,6 +12,8 @@ public enum ScapEventTable {
         public let name: String
         public let flags: Flags
         public let params: [ParamInfo]
+        /// Indices of the parameters that name table entries (fds, fd lists, pids).
+        public let stateParams: [Int]
     }
 
     /// Flags of an event code that change how it is read.
@@ -121,7 +123,8 @@ public enum ScapEventTable {
             }
             params.append(ParamInfo(name: String(parts[0]), type: ParamType(rawValue: String(spec[0])) ?? .bytebuf, format: format, flagNames: names))
         }
-        return EventInfo(name: String(words[1]), flags: flags, params: params)
+        let stateParams = params.indices.filter { [.fd, .fdlist, .pid].contains(params[$0].type) }
+        return EventInfo(name: String(words[1]), flags: flags, params: params, stateParams: stateParams)
     }
 
     /// Flag and mode names, in the order libsinsp resolves them (a value equal to an entry is that entry).

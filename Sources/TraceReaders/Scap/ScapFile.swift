@@ -75,7 +75,8 @@ public final class ScapFile {
         public var timestamp: UInt64
         public var tid: Int64
         public var type: UInt16
-        public var payload: [UInt8]
+        /// The event's parameter bytes (a slice of its block; `parameters` index into it).
+        public var payload: ArraySlice<UInt8>
         public var parameters: [Range<Int>]
 
         /// Even codes are enter events, odd codes exit events.
@@ -87,6 +88,10 @@ public final class ScapFile {
     /// Bytes read so far (of the uncompressed stream).
     public private(set) var offset = 0
     private var pending: (type: UInt32, length: UInt32, at: Int)?
+    /// The read buffer: bytes `position..<filled` are read from the stream but not yet parsed.
+    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    private var position = 0
+    private var filled = 0
     /// Events read so far.
     public private(set) var eventCount = 0
 
@@ -107,23 +112,52 @@ public final class ScapFile {
         TraceLabError("\(message) (at byte \(offset))", at: SourceLocation(file: path, line: 0, column: 0, offset: offset))
     }
 
+    /// Makes `count` bytes available at `position` in the read buffer (refilled in 1 MiB reads); false at a
+    /// clean end of file (nothing left), an error when the stream ends inside them.
+    private func ensure(_ count: Int, _ what: @autoclosure () -> String) throws(TraceLabError) -> Bool {
+        if filled - position >= count { return true }
+        if position > 0 {
+            let remaining = filled - position
+            if remaining > 0 { buffer.withUnsafeMutableBytes { $0.baseAddress.map { base in _ = memmove(base, base + position, remaining) } } }
+            filled = remaining
+            position = 0
+        }
+        if count > buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: max(count, 1 << 20) - buffer.count + (1 << 20))) }
+        while filled < count {
+            let got = buffer.withUnsafeMutableBytes { fread($0.baseAddress.map { $0 + filled }, 1, $0.count - filled, stream) }
+            if got == 0 { break }
+            filled += got
+        }
+        if filled == 0 && ferror(stream) == 0 { return false }
+        guard filled >= count else {
+            throw fail("\(what()) cut short: \(filled) of \(count) bytes" + (ferror(stream) != 0 ? " (the stream is corrupt or cut)" : ""), at: offset + filled)
+        }
+        return true
+    }
+
     /// Reads exactly `count` bytes; nil at a clean end of file (nothing read), an error when cut.
-    private func read(_ count: Int, _ what: String) throws(TraceLabError) -> [UInt8]? {
+    private func read(_ count: Int, _ what: @autoclosure () -> String) throws(TraceLabError) -> [UInt8]? {
         guard count > 0 else { return [] }
-        var bytes = [UInt8](repeating: 0, count: count)
-        let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, count, stream) }
-        if got == 0 && ferror(stream) == 0 { return nil }
-        guard got == count else { throw fail("\(what) cut short: \(got) of \(count) bytes" + (ferror(stream) != 0 ? " (the stream is corrupt or cut)" : ""), at: offset + got) }
+        guard try ensure(count, what()) else { return nil }
+        let bytes = Array(buffer[position..<(position + count)])
+        position += count
         offset += count
         return bytes
+    }
+
+    /// A little-endian u32 of the read buffer.
+    private func bufferedU32(_ at: Int) -> UInt32 {
+        UInt32(buffer[at]) | UInt32(buffer[at + 1]) << 8 | UInt32(buffer[at + 2]) << 16 | UInt32(buffer[at + 3]) << 24
     }
 
     /// The next block's type, length and offset; nil at the end.
     private func nextBlock() throws(TraceLabError) -> (type: UInt32, length: UInt32, at: Int)? {
         if let pending { self.pending = nil; return pending }
         let at = offset
-        guard let header = try read(8, "a block header") else { return nil }
-        let type = Self.u32(header, 0), length = Self.u32(header, 4)
+        guard try ensure(8, "a block header") else { return nil }
+        let type = bufferedU32(position), length = bufferedU32(position + 4)
+        position += 8
+        offset += 8
         guard length >= 12, length % 4 == 0, length <= 256 << 20 else {
             throw fail("block 0x\(String(type, radix: 16)) claims \(length) bytes", at: at)
         }
@@ -133,11 +167,15 @@ public final class ScapFile {
     /// A block's body (without header and trailer), after checking the trailer.
     private func body(_ block: (type: UInt32, length: UInt32, at: Int)) throws(TraceLabError) -> [UInt8] {
         let size = Int(block.length) - 12
-        guard let bytes = try read(size, "block 0x\(String(block.type, radix: 16))"), let trailer = try read(4, "a block trailer") else {
+        guard try ensure(size + 4, "block 0x\(String(block.type, radix: 16))") else {
             throw fail("block 0x\(String(block.type, radix: 16)) cut short", at: block.at)
         }
-        guard Self.u32(trailer, 0) == block.length else {
-            throw fail("wrong block total length, header=\(block.length), trailer=\(Self.u32(trailer, 0))", at: offset - 4)
+        let bytes = Array(buffer[position..<(position + size)])
+        let trailer = bufferedU32(position + size)
+        position += size + 4
+        offset += size + 4
+        guard trailer == block.length else {
+            throw fail("wrong block total length, header=\(block.length), trailer=\(trailer)", at: offset - 4)
         }
         return bytes
     }
@@ -181,10 +219,35 @@ public final class ScapFile {
 
     /// The next event, or nil at the end of the capture. Unknown blocks between events are skipped.
     public func next() throws(TraceLabError) -> RawEvent? {
+        try next(handledUnread: nil)
+    }
+
+    /// The header of a V2 event seen in the read buffer, before its block is copied out.
+    public struct Glance {
+        public var type: UInt16
+        public var tid: Int64
+        /// The first parameter as a sign-extended integer (nil when absent, empty or wider than 8 bytes).
+        public var firstParameter: Int64?
+    }
+
+    /// The next event the caller does not handle from a glance; `handledUnread` returns true for a V2 event it
+    /// dealt with from its type, thread and first parameter alone (that event is not copied out of the read
+    /// buffer, and its parameter lengths are not checked).
+    public func next(handledUnread: ((Glance) -> Bool)?) throws(TraceLabError) -> RawEvent? {
         while let block = try nextBlock() {
             guard let kind = Block.events[block.type] else {
                 _ = try body(block)
                 skippedBlocks += 1
+                continue
+            }
+            if let handledUnread, kind.v2, let glance = try glance(block, flags: kind.flags), handledUnread(glance) {
+                let size = Int(block.length) - 12
+                guard bufferedU32(position + size) == block.length else {
+                    throw fail("wrong block total length, header=\(block.length), trailer=\(bufferedU32(position + size))", at: offset + size)
+                }
+                position += size + 4
+                offset += size + 4
+                eventCount += 1
                 continue
             }
             let bytes = try body(block)
@@ -199,35 +262,70 @@ public final class ScapFile {
             guard length <= bytes.count - start else { throw fail("event of \(length) bytes in a block of \(bytes.count - start)", at: block.at + 8 + start) }
             let headerSize = kind.v2 ? 26 : 22
             guard length >= headerSize else { throw fail("event length \(length) shorter than its header", at: block.at + 8 + start) }
-            let event = Array(bytes[start..<(start + length)])
+            let event = bytes[start..<(start + length)]
             // Parameter lengths are 32-bit for the event types the table marks large (`EF_LARGE_PAYLOAD`).
-            let large = ScapEventTable.info(type)?.flags.contains(.large) ?? false
-            var parameters: [Range<Int>]
+            let info = ScapEventTable.info(type)
+            let large = info?.flags.contains(.large) ?? false
+            let parameters: [Range<Int>]
             if kind.v2 {
-                let count = Int(Self.u32(event, 22))
+                let count = Int(Self.u32(bytes, start + 22))
                 parameters = try Self.split(event, headerSize: 26, count: count, width: large ? 4 : 2, at: block.at + 8 + start, path: path)
             } else {
-                parameters = try Self.inferV1(event, expected: ScapEventTable.info(type)?.params.count ?? 32, at: block.at + 8 + start, path: path)
+                parameters = try Self.inferV1(event, expected: info?.params.count ?? 32, at: block.at + 8 + start, path: path)
             }
             eventCount += 1
-            let payloadStart = parameters.first?.lowerBound ?? length
-            parameters = parameters.map { ($0.lowerBound - payloadStart)..<($0.upperBound - payloadStart) }
+            let payloadStart = parameters.first?.lowerBound ?? event.endIndex
             return RawEvent(offset: block.at, cpu: cpu, flags: flags, timestamp: timestamp, tid: tid, type: type,
-                            payload: Array(event[payloadStart...]), parameters: parameters)
+                            payload: bytes[payloadStart..<event.endIndex], parameters: parameters)
         }
         return nil
     }
 
-    /// Parameter ranges from a length array of `count` entries of `width` bytes after the header.
-    static func split(_ event: [UInt8], headerSize: Int, count: Int, width: Int, at offset: Int, path: String) throws(TraceLabError) -> [Range<Int>] {
-        var position = headerSize + count * width
-        guard count < 256, position <= event.count else {
+    /// A V2 event's type, thread and first parameter read in place (the whole block in the buffer); nil when
+    /// the event does not fit its block or is large (then it is read in full, with every check).
+    private func glance(_ block: (type: UInt32, length: UInt32, at: Int), flags: Bool) throws(TraceLabError) -> Glance? {
+        let size = Int(block.length) - 12
+        guard try ensure(size + 4, "block 0x\(String(block.type, radix: 16))") else {
+            throw fail("block 0x\(String(block.type, radix: 16)) cut short", at: block.at)
+        }
+        let start = position + 2 + (flags ? 4 : 0)
+        guard start + 26 <= position + size else { return nil }
+        return buffer.withUnsafeBytes { raw -> Glance? in
+            func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
+            func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+            let tid = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8, as: Int64.self))
+            let length = Int(u32(start + 16)), type = u16(start + 20), count = Int(u32(start + 22))
+            guard length >= 26, start + length <= position + size, !(ScapEventTable.info(type)?.flags.contains(.large) ?? false) else { return nil }
+            var first: Int64?
+            if count >= 1, start + 26 + 2 * count <= start + length {
+                let width = Int(u16(start + 26))
+                let at = start + 26 + 2 * count
+                if width > 0, width <= 8, at + width <= start + length {
+                    var value: UInt64 = 0
+                    for shift in 0..<width { value |= UInt64(raw[at + shift]) << (8 * UInt64(shift)) }
+                    if width < 8, value & (1 << UInt64(width * 8 - 1)) != 0 { value |= ~((1 << UInt64(width * 8)) - 1) }
+                    first = Int64(bitPattern: value)
+                }
+            }
+            return Glance(type: type, tid: tid, firstParameter: first)
+        }
+    }
+
+    /// Parameter ranges (indices of the event's slice) from a length array of `count` entries of `width` bytes
+    /// after the header.
+    static func split(_ event: ArraySlice<UInt8>, headerSize: Int, count: Int, width: Int, at offset: Int, path: String) throws(TraceLabError) -> [Range<Int>] {
+        let base = event.startIndex
+        var position = base + headerSize + count * width
+        guard count < 256, position <= event.endIndex else {
             throw TraceLabError("event claims \(count) parameters that do not fit (at byte \(offset))", at: SourceLocation(file: path, line: 0, column: 0, offset: offset))
         }
         var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(count)
         for index in 0..<count {
-            let size = width == 2 ? Int(u16(event, headerSize + 2 * index)) : Int(u32(event, headerSize + 4 * index))
-            guard position + size <= event.count else {
+            let at = base + headerSize + width * index
+            let size = width == 2 ? Int(event[at]) | Int(event[at + 1]) << 8
+                : Int(event[at]) | Int(event[at + 1]) << 8 | Int(event[at + 2]) << 16 | Int(event[at + 3]) << 24
+            guard position + size <= event.endIndex else {
                 throw TraceLabError("parameter \(index) of \(size) bytes runs past the event (at byte \(offset))", at: SourceLocation(file: path, line: 0, column: 0, offset: offset))
             }
             ranges.append(position..<(position + size))
@@ -238,10 +336,11 @@ public final class ScapFile {
 
     /// V1 events carry no parameter count: the largest count whose u16 lengths add up to the event length
     /// exactly, as libscap infers it (from the event table's count downward).
-    static func inferV1(_ event: [UInt8], expected: Int, at offset: Int, path: String) throws(TraceLabError) -> [Range<Int>] {
+    static func inferV1(_ event: ArraySlice<UInt8>, expected: Int, at offset: Int, path: String) throws(TraceLabError) -> [Range<Int>] {
+        let base = event.startIndex
         for count in stride(from: min(expected, (event.count - 22) / 2), through: 0, by: -1) {
             var total = 22 + 2 * count
-            for index in 0..<count { total += Int(u16(event, 22 + 2 * index)) }
+            for index in 0..<count { total += Int(event[base + 22 + 2 * index]) | Int(event[base + 23 + 2 * index]) << 8 }
             if total == event.count { return try split(event, headerSize: 22, count: count, width: 2, at: offset, path: path) }
         }
         throw TraceLabError("cannot convert v1 event block to v2 (corrupted trace file - can't calculate nparams) (at byte \(offset))", at: SourceLocation(file: path, line: 0, column: 0, offset: offset))
@@ -377,7 +476,12 @@ public final class ScapFile {
     /// A NUL-separated list (arguments, environment); empty items inside are kept, as programs that rewrite
     /// their argv leave them, and the final NUL ends the list.
     static func list(_ text: String) -> [String] {
-        var items = text.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+        list(Array(text.utf8)[...])
+    }
+
+    /// A NUL-separated list from its bytes (split on the bytes, not on characters).
+    static func list(_ bytes: ArraySlice<UInt8>) -> [String] {
+        var items = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         if items.last == "" { items.removeLast() }
         return items
     }
@@ -422,8 +526,14 @@ public final class ScapFile {
         mutating func skip(_ size: Int) throws(TraceLabError) { _ = try take(size) }
         mutating func u8() throws(TraceLabError) -> UInt8 { try take(1).first ?? 0 }
         mutating func u16() throws(TraceLabError) -> UInt16 { let b = try take(2); return UInt16(b[b.startIndex]) | UInt16(b[b.startIndex + 1]) << 8 }
-        mutating func u32() throws(TraceLabError) -> UInt32 { let b = try take(4); return b.enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) } }
-        mutating func u64() throws(TraceLabError) -> UInt64 { let b = try take(8); return b.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) } }
+        mutating func u32() throws(TraceLabError) -> UInt32 {
+            let b = try take(4)
+            return b.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
+        }
+        mutating func u64() throws(TraceLabError) -> UInt64 {
+            let b = try take(8)
+            return b.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        }
         mutating func i64() throws(TraceLabError) -> Int64 { Int64(bitPattern: try u64()) }
         /// A `u16` length and that many bytes (not NUL-terminated on disk).
         mutating func string() throws(TraceLabError) -> String {

@@ -39,11 +39,6 @@ struct ScapParams {
         info?.params.firstIndex { $0.name == name }
     }
 
-    /// Printable bytes kept, others shown as `.` (libsinsp's normal buffer format).
-    static func printable<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        String(decoding: bytes.map { $0 >= 0x20 && $0 < 0x7F ? $0 : 0x2E }, as: UTF8.self)
-    }
-
     /// A number in a parameter's print format.
     static func number(_ value: Int64, unsignedValue: UInt64, format: ScapEventTable.Format) -> String {
         switch format {
@@ -81,6 +76,22 @@ struct ScapParams {
     static func port(_ bytes: ArraySlice<UInt8>, at offset: Int) -> Int {
         let start = bytes.startIndex + offset
         return Int(bytes[start]) | Int(bytes[start + 1]) << 8
+    }
+
+    /// The entries of a PT_FDLIST: a u16 count, then per fd a u64 number and u16 poll flags.
+    static func fdList(_ bytes: ArraySlice<UInt8>) -> [(fd: Int64, flags: UInt32)] {
+        let data = Array(bytes)
+        guard data.count >= 2 else { return [] }
+        let count = Int(data[0]) | Int(data[1]) << 8
+        var entries: [(fd: Int64, flags: UInt32)] = []
+        var position = 2
+        for _ in 0..<count where position + 10 <= data.count {
+            var number: Int64 = 0
+            for shift in 0..<8 { number |= Int64(data[position + shift]) << (8 * Int64(shift)) }
+            entries.append((number, UInt32(data[position + 8]) | UInt32(data[position + 9]) << 8))
+            position += 10
+        }
+        return entries
     }
 
     /// A PT_SOCKADDR as libsinsp shows it: `ip:port`, a UNIX path, `NULL` when empty.
@@ -148,4 +159,112 @@ struct SocketTuple {
         case .unix: return "\(source)->\(destination) \(path)"
         }
     }
+}
+
+/// The parameters of one scap event, made on demand from its bytes and the table entries its fd and pid
+/// parameters named when it was read (the tables move on; the event keeps what it saw).
+struct ScapParamRenderer: Sendable {
+    let raw: ScapFile.RawEvent
+    let info: ScapEventTable.EventInfo
+    let thread: ThreadInfo?
+    let fds: [(Int64, FDInfo)]
+    let threadNames: [(Int64, String)]
+    let users: [Int64: String]
+    let groups: [Int64: String]
+
+    func params() -> [Param] {
+        let values = ScapParams(raw: raw)
+        var params: [Param] = []
+        params.reserveCapacity(min(info.params.count, raw.parameters.count))
+        for (index, spec) in info.params.enumerated() where index < raw.parameters.count { params.append(render(values, index, spec)) }
+        return params
+    }
+
+    private func fd(_ number: Int64) -> FDInfo? { fds.first { $0.0 == number }?.1 }
+
+        /// One parameter as `evt.arg.NAME` shows it, with its number for `evt.rawarg.NAME`.
+        func render(_ values: ScapParams, _ index: Int, _ spec: ScapEventTable.ParamInfo) -> Param {
+            let name = spec.name
+            switch spec.type {
+            case .uid, .gid:
+                guard let bits = values.unsigned(index) else { return Param(name: name, text: "") }
+                let value = Int64(bits)
+                if let known = (spec.type == .uid ? users : groups)[value] { return Param(name: name, text: known, raw: value, argument: String(value)) }
+                return .number(name, value)
+            case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .port, .l4proto, .sockfamily, .bool, .abstime:
+                guard let value = values.integer(index), let bits = values.unsigned(index) else { return Param(name: name, text: "") }
+                let signed: Bool = [.int8, .int16, .int32, .int64, .uint64].contains(spec.type)
+                let number = signed ? value : Int64(bitPattern: bits)
+                if spec.format == .dec { return .number(name, number) }
+                return Param(name: name, text: ScapParams.number(number, unsignedValue: bits, format: spec.format), raw: number)
+            case .fd:
+                guard let value = values.integer(index) else { return Param(name: name, text: "") }
+                if value >= 0, let entry = fd(value) {
+                    var tag = entry.type.typeChar
+                    if let proto = entry.l4proto { tag += [.tcp: "t", .udp: "u", .icmp: "i", .raw: "r"][proto] ?? "" }
+                    return Param(name: name, text: "<\(tag)>\(entry.name)", raw: value, argument: String(value))
+                }
+                if value == -100 { return Param(name: name, text: "AT_FDCWD", raw: value, argument: "-100") }
+                if value < 0, let error = LinuxNames.errnoName(value) { return Param(name: name, text: error, raw: value, argument: String(value)) }
+                return .number(name, value)
+            case .pid:
+                guard let value = values.integer(index) else { return Param(name: name, text: "") }
+                if let target = threadNames.first(where: { $0.0 == value })?.1 { return Param(name: name, text: target, raw: value, argument: String(value)) }
+                return .number(name, value)
+            case .errno:
+                guard let value = values.integer(index) else { return Param(name: name, text: "") }
+                if value < 0, let error = LinuxNames.errnoName(value) { return Param(name: name, text: error, raw: value, argument: String(value)) }
+                return .number(name, value)
+            case .charbuf:
+                return Param(name: name, text: values.string(index))
+            case .fspath, .fsrelpath:
+                let path = values.string(index)
+                // Relative paths are resolved against the working directory or the directory fd.
+                guard let thread, !path.isEmpty, !path.hasPrefix("/"), !path.hasPrefix("<NA>") else { return Param(name: name, text: path) }
+                var base = thread.cwd ?? "/"
+                if spec.type == .fsrelpath, let dirIndex = ScapReader.directoryParameter(of: index, in: info), let dirfd = values.integer(dirIndex),
+                   dirfd != -100, let directory = fd(dirfd)?.name { base = directory }
+                return Param(name: name, text: ScapReader.resolve(path, against: base), argument: path)
+            case .bytebuf, .charbufarray, .charbuf_pair_array, .dyn, .sigset, .double, .ipv4addr, .ipv4net, .ipv6addr, .ipv6net, .ipaddr, .ipnet:
+                return .buffer(name, Array(values.bytes(index)))
+            case .sockaddr:
+                return Param(name: name, text: ScapParams.sockaddr(values.bytes(index)))
+            case .socktuple:
+                let data = values.bytes(index)
+                if data.isEmpty { return Param(name: name, text: "NULL") }
+                if let tuple = ScapParams.socktuple(data) { return Param(name: name, text: tuple.name) }
+                return Param(name: name, text: "family \(data[data.startIndex])")
+            case .flags8, .flags16, .flags32, .mode:
+                guard let bits = values.unsigned(index) else { return Param(name: name, text: "") }
+                let value = UInt32(truncatingIfNeeded: bits)
+                if let table = spec.flagNames {
+                    let names = ScapParams.flagNames(value, table)
+                    if !names.isEmpty { return Param(name: name, text: names, raw: Int64(value), argument: String(value)) }
+                }
+                if spec.type == .mode || spec.format != .dec {
+                    return Param(name: name, text: ScapParams.number(Int64(value), unsignedValue: UInt64(value), format: spec.format), raw: Int64(value))
+                }
+                return .number(name, Int64(value))
+            case .syscallid:
+                guard let value = values.unsigned(index) else { return Param(name: name, text: "") }
+                if Int(value) < ScapEventTable.syscallNames.count {
+                    return Param(name: name, text: ScapEventTable.syscallNames[Int(value)], raw: Int64(value), argument: String(value))
+                }
+                return .number(name, Int64(value))
+            case .sigtype:
+                guard let value = values.unsigned(index) else { return Param(name: name, text: "") }
+                if value >= 1, Int(value) <= LinuxNames.signalNames.count {
+                    return Param(name: name, text: LinuxNames.signalNames[Int(value) - 1], raw: Int64(value), argument: String(value))
+                }
+                return .number(name, Int64(value))
+            case .reltime:
+                guard let value = values.unsigned(index) else { return Param(name: name, text: "") }
+                return value == UInt64.max ? Param(name: name, text: "none", raw: -1) : .number(name, Int64(bitPattern: value))
+            case .fdlist:
+                let entries = ScapParams.fdList(values.bytes(index)).map { entry in
+                    "\(entry.fd):\(fd(entry.fd)?.type.typeChar ?? "?")\(String(entry.flags, radix: 16))"
+                }
+                return Param(name: name, text: entries.joined(separator: " "))
+            }
+        }
 }

@@ -27,6 +27,8 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// User and group names by id, for uid and gid parameters.
     private let users: [Int64: String]
     private let groups: [Int64: String]
+    /// Interned codes of event type names by scap code (generic events at 1024 + syscall id), -1 until seen.
+    private var typeCodes: [Int] = []
     /// Threads their own clone exit made (the parent's exit then leaves them as they are).
     private var invertedClones: Set<Int64> = []
     public private(set) var warnings: [TraceLabError] = []
@@ -62,6 +64,8 @@ public final class ScapReader: EventStream, @unchecked Sendable {
 
     /// A path made absolute and normalized (`.`, `..`, repeated slashes), as libsinsp shows fd names.
     static func resolve(_ path: String, against directory: String) -> String {
+        // Most paths are absolute and clean already: no `.` component, no repeated or trailing slash.
+        if path.utf8.first == UInt8(ascii: "/"), isClean(path.utf8) { return path }
         let full = path.hasPrefix("/") || path.isEmpty ? path : directory + "/" + path
         guard !full.isEmpty else { return full }
         var parts: [Substring] = []
@@ -71,6 +75,20 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             parts.append(part)
         }
         return "/" + parts.joined(separator: "/")
+    }
+
+    /// Whether an exit of this call reads its enter event: fd creators (paths and domains of old generations),
+    /// identity and directory changes, and calls whose enter event has no parameters (their exit names the fd).
+    /// Enter codes whose exits change the thread table (clone family, exec family, identity, directory).
+    static let changesState: [Bool] = (0..<65536).map { code in
+        guard let info = ScapEventTable.info(UInt16(code)) else { return false }
+        return ["clone", "fork", "vfork", "clone3", "execve", "execveat", "setuid", "setresuid", "setgid", "setresgid", "chdir", "fchdir"].contains(info.name)
+    }
+
+    /// By enter code (codes past the table: false).
+    static let keepsEnter: [Bool] = (0..<65536).map { code in
+        guard let info = ScapEventTable.info(UInt16(code)) else { return false }
+        return info.flags.contains(.createsFD) || info.params.isEmpty || ["setuid", "setresuid", "setgid", "setresgid", "fchdir"].contains(info.name)
     }
 
     /// Points the children of `tid` (and theirs, down the tree) at its current record: a field that asks for
@@ -127,6 +145,19 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         return nil
     }
 
+    /// True when an absolute path needs no normalization.
+    static func isClean(_ bytes: String.UTF8View) -> Bool {
+        var previous: UInt8 = 0, beforePrevious: UInt8 = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: "/") && (previous == UInt8(ascii: "/") || previous == UInt8(ascii: ".") && (beforePrevious == UInt8(ascii: "/") || beforePrevious == UInt8(ascii: "."))) { return false }
+            beforePrevious = previous
+            previous = byte
+        }
+        if previous == UInt8(ascii: "/") && bytes.count > 1 { return false }
+        if previous == UInt8(ascii: ".") && (beforePrevious == UInt8(ascii: "/") || beforePrevious == UInt8(ascii: ".")) { return false }
+        return true
+    }
+
     /// A working directory as libsinsp keeps it: ending with `/`.
     static func directory(_ path: String) -> String {
         path.isEmpty ? "/" : path.hasSuffix("/") ? path : path + "/"
@@ -161,8 +192,54 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         "userfaultfd": .userfaultfd,
     ]
 
+    /// When set, only events whose type it accepts become `Event`s: the others still count in `evt.num` and still
+    /// move the thread and fd tables (every event that can change them is read in full), but are not built. A
+    /// filter or a rule set that names its event types reads a capture several times faster so.
+    public var wants: ((String) -> Bool)? {
+        didSet { wanted = [] }
+    }
+    /// Per scap code (generic events at 65536 + syscall id): 0 unknown, 1 wanted, 2 skipped.
+    private var wanted: [UInt8] = []
+
+    private func isWanted(type: UInt16, syscall: Int64?) -> Bool {
+        guard let wants else { return true }
+        var index = Int(type)
+        var name = ScapEventTable.name(type)
+        if type <= 1, let id = syscall, id >= 0, Int(id) < ScapEventTable.syscallNames.count {
+            index = 65536 + Int(id)
+            name = ScapEventTable.syscallNames[Int(id)]
+        }
+        if wanted.isEmpty { wanted = [UInt8](repeating: 0, count: 65536 + ScapEventTable.syscallNames.count) }
+        if wanted[index] == 0 { wanted[index] = wants(name) ? 1 : 2 }
+        return wanted[index] == 1
+    }
+
+    /// Handles an event the caller does not want from its header: counts it, keeps what later exits need from it
+    /// (the fd a using call names, the thread's entry); false when it must be read in full.
+    private func skip(_ glance: ScapFile.Glance) -> Bool {
+        guard pastInitialState, !Self.changesTables[Int(glance.type)], !isWanted(type: glance.type, syscall: glance.firstParameter) else { return false }
+        number += 1
+        if glance.type % 2 == 0, Self.usesFD[Int(glance.type)] { lastFD[glance.tid] = glance.firstParameter }
+        if glance.type != 152 && glance.type != 146, glance.tid >= 0, threads[glance.tid] == nil {
+            threads[glance.tid] = ThreadInfo(tid: glance.tid, pid: glance.tid, ptid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF)
+        }
+        return true
+    }
+
+    private lazy var skipper: (ScapFile.Glance) -> Bool = { [unowned self] in self.skip($0) }
+
+    static let usesFD: [Bool] = (0..<65536).map { ScapEventTable.info(UInt16($0))?.flags.contains(.usesFD) ?? false }
+
+    /// Calls that can change the thread or fd tables, or name a socket: read in full even when not wanted.
+    static let changesTables: [Bool] = (0..<65536).map { code in
+        guard let info = ScapEventTable.info(UInt16(code)) else { return false }
+        return !info.flags.isDisjoint(with: [.createsFD, .destroysFD]) || changesState[code & ~1] || keepsEnter[code & ~1]
+            || info.params.contains { $0.name == "tuple" || $0.name == "addr" }
+            || internalCodes.contains(UInt16(code)) || code == 272 || code == 324
+    }
+
     public func next() throws(TraceLabError) -> Event? {
-        while let raw = try file.next() {
+        while let raw = try file.next(handledUnread: wants == nil ? nil : skipper) {
             number += 1
             let isContainer = raw.type == 228 || raw.type == 272 || raw.type == 324
             if raw.type == 272 || raw.type == 324 { learnContainer(ScapParams(raw: raw).string(0)) }
@@ -179,10 +256,11 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         let name = info?.name ?? ScapEventTable.name(raw.type)
         let values = ScapParams(raw: raw)
         func param(_ named: String) -> Int? { ScapParams.index(of: named, in: info) }
-        let enter = raw.isEnter ? nil : lastEnter[raw.tid].flatMap { $0.type == raw.type - 1 ? $0 : nil }
-        if raw.isEnter { lastEnter[raw.tid] = raw }
+        let keepsEnter = Self.keepsEnter[Int(raw.type & ~1)]
+        let enter = raw.isEnter || !keepsEnter ? nil : lastEnter[raw.tid].flatMap { $0.type == raw.type - 1 ? $0 : nil }
+        if raw.isEnter, keepsEnter { lastEnter[raw.tid] = raw }
 
-        if !raw.isEnter, let res = values.integer(0), res >= 0 {
+        if !raw.isEnter, Self.changesState[Int(raw.type & ~1)], let res = values.integer(0), res >= 0 {
             switch name {
             case "setuid", "setresuid", "setgid", "setresgid": identityExit(name, enter: enter, tid: raw.tid)
             case "chdir", "fchdir": directoryExit(name, values, info: info, enter: enter, tid: raw.tid)
@@ -193,7 +271,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         }
         // A thread the process list did not have: libsinsp makes an entry with only its id and "<NA>" for its
         // name (`proc.name = "<NA>"` selects it in sysdig 0.29), except for scheduler switches, which only look up.
-        if threads[raw.tid] == nil, raw.tid >= 0, name != "switch" {
+        if raw.type != 152 && raw.type != 146, threads[raw.tid] == nil, raw.tid >= 0 {
             threads[raw.tid] = ThreadInfo(tid: raw.tid, pid: raw.tid, ptid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF)
         }
         let thread = threads[raw.tid]
@@ -224,13 +302,13 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             }
         }
         // A connect to a UNIX address names the socket by its path from the enter event on.
-        if raw.isEnter, name == "connect", let current = fd, let index = param("addr"), values.bytes(index).first == 1 {
+        if raw.type == 22, let current = fd, let index = param("addr"), values.bytes(index).first == 1 {
             let named = FDInfo(number: current.number, type: .unix, name: ScapParams.sockaddr(values.bytes(index)))
             fdTables[pid, default: [:]][current.number] = named
             fd = named
         }
         // Tuples name sockets: connect while in progress too, sendto/recvfrom on unconnected sockets.
-        if let current = fd, current.type != .file, !raw.isEnter, let index = param("tuple"),
+        if !raw.isEnter, let current = fd, current.type != .file, let index = param("tuple"),
            let tuple = ScapParams.socktuple(values.bytes(index)), name == "connect" || current.name.isEmpty {
             let named = Self.socket(current.number, tuple, server: false)
             // A failed connect names the socket on its own event only (in progress counts as connecting).
@@ -239,19 +317,46 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             fd = named
         }
 
-        var params: [Param] = []
-        // Generic events' parameters (the syscall's id) are for internal use: libsinsp shows no arguments.
+        // Parameters are made when a field asks for them, from the event's bytes and the table entries its fd
+        // and pid parameters name now. Generic events' parameters (the syscall's id) are for internal use:
+        // libsinsp shows no arguments.
+        var paramSource: (@Sendable () -> [Param])?
         if let info, raw.type > 1 {
-            params.reserveCapacity(min(info.params.count, raw.parameters.count))
-            for (index, spec) in info.params.enumerated() where index < raw.parameters.count {
-                params.append(render(values, index, spec, info: info, thread: thread, pid: pid))
+            var fds: [(Int64, FDInfo)] = []
+            var names: [(Int64, String)] = []
+            if thread != nil {
+                for index in info.stateParams where index < raw.parameters.count {
+                    switch info.params[index].type {
+                    case .pid:
+                        if let value = values.integer(index), let target = threads[value] { names.append((value, target.name)) }
+                    case .fdlist:
+                        for number in ScapParams.fdList(values.bytes(index)).map(\.fd) {
+                            if let entry = fdTables[pid]?[number] { fds.append((number, entry)) }
+                        }
+                    default:
+                        if let value = values.integer(index), value >= 0, let entry = fdTables[pid]?[value] { fds.append((value, entry)) }
+                    }
+                }
             }
+            let renderer = ScapParamRenderer(raw: raw, info: info, thread: thread, fds: fds, threadNames: names, users: users, groups: groups)
+            paramSource = { renderer.params() }
         }
         var type = name
-        if raw.type <= 1, let id = values.unsigned(0), Int(id) < ScapEventTable.syscallNames.count { type = ScapEventTable.syscallNames[Int(id)] }
+        // Interned codes by scap code, and by syscall id for generic events (no string hashing per event).
+        var cacheIndex = Int(raw.type)
+        if raw.type <= 1, let id = values.unsigned(0), Int(id) < ScapEventTable.syscallNames.count {
+            type = ScapEventTable.syscallNames[Int(id)]
+            cacheIndex = 1024 + Int(id)
+        }
+        if cacheIndex >= typeCodes.count { typeCodes += [Int](repeating: -1, count: cacheIndex + 1 - typeCodes.count) }
+        var typeCode = typeCodes[cacheIndex]
+        if typeCode < 0 {
+            typeCode = EventTypes.code(of: type)
+            typeCodes[cacheIndex] = typeCode
+        }
         let event = Event(number: number, timestamp: raw.timestamp, type: type, direction: raw.isEnter ? .enter : .exit,
-                          cpu: Int(raw.cpu), params: params, thread: thread, fd: fd, hostname: traceHeader?.hostname, fdNumber: fdNumber,
-                          threadID: raw.tid)
+                          cpu: Int(raw.cpu), thread: thread, fd: fd, hostname: traceHeader?.hostname, fdNumber: fdNumber,
+                          threadID: raw.tid, typeCode: typeCode, paramSource: paramSource)
         if flags.contains(.destroysFD), !raw.isEnter, let fd, (values.integer(0) ?? -1) >= 0 { fdTables[pid]?[fd.number] = nil }
         return event
     }
@@ -329,11 +434,11 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// a copy of its fd table; the child's pid is its tid unless CLONE_THREAD makes it a thread of the caller.
     private func cloneExit(_ values: ScapParams, info: ScapEventTable.EventInfo?, res: Int64, tid: Int64) {
         func param(_ named: String) -> Int? { ScapParams.index(of: named, in: info) }
-        let args = param("args").map { ScapFile.list(String(decoding: values.bytes($0), as: UTF8.self)) } ?? []
+        let args = param("args").map { ScapFile.list(values.bytes($0)) } ?? []
         let exe = param("exe").map(values.string) ?? ""
         let flags = param("flags").flatMap(values.unsigned) ?? 0
         let isThread = flags & (1 << 13) != 0
-        let cgroupContainer = param("cgroups").flatMap { container(cgroups: ScapFile.list(String(decoding: values.bytes($0), as: UTF8.self))) }
+        let cgroupContainer = param("cgroups").flatMap { container(cgroups: ScapFile.list(values.bytes($0))) }
         if res == 0 {
             guard threads[tid] == nil || threads[tid]?.name == "<NA>" else { return }
             let pid = param("pid").flatMap(values.integer) ?? tid
@@ -405,9 +510,9 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         func param(_ named: String) -> Int? { ScapParams.index(of: named, in: info) }
         let previous = threads[tid]
         let exe = param("exe").map(values.string) ?? ""
-        let args = param("args").map { ScapFile.list(String(decoding: values.bytes($0), as: UTF8.self)) } ?? []
+        let args = param("args").map { ScapFile.list(values.bytes($0)) } ?? []
         let comm = param("comm").map(values.string) ?? (exe.split(separator: "/").last.map(String.init) ?? "")
-        let env = param("env").map { ScapFile.list(String(decoding: values.bytes($0), as: UTF8.self)) } ?? previous?.env ?? []
+        let env = param("env").map { ScapFile.list(values.bytes($0)) } ?? previous?.env ?? []
         threads[tid] = ThreadInfo(tid: tid, pid: param("pid").flatMap(values.integer) ?? previous?.pid ?? tid,
                                   ptid: param("ptid").flatMap(values.integer) ?? previous?.ptid ?? 0, vtid: previous?.vtid ?? -1, vpid: previous?.vpid ?? -1,
                                   sid: previous?.sid, name: comm, exe: exe, exepath: previous?.exepath ?? "", args: args, cwd: previous?.cwd ?? "",
@@ -415,108 +520,10 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                                   homedir: previous?.homedir, shell: previous?.shell,
                                   loginuid: param("loginuid").flatMap(values.integer) ?? previous?.loginuid ?? -1,
                                   tty: param("tty").flatMap(values.integer) ?? previous?.tty ?? 0,
-                                  container: param("cgroups").flatMap { container(cgroups: ScapFile.list(String(decoding: values.bytes($0), as: UTF8.self))) }
+                                  container: param("cgroups").flatMap { container(cgroups: ScapFile.list(values.bytes($0))) }
                                       ?? previous?.container,
                                   parent: previous?.parent ?? param("ptid").flatMap(values.integer).flatMap { threads[$0] })
         relink([tid])
-    }
-
-    /// One parameter as `evt.arg.NAME` shows it, with its number for `evt.rawarg.NAME`.
-    private func render(_ values: ScapParams, _ index: Int, _ spec: ScapEventTable.ParamInfo, info: ScapEventTable.EventInfo,
-                        thread: ThreadInfo?, pid: Int64) -> Param {
-        let name = spec.name
-        switch spec.type {
-        case .uid, .gid:
-            guard let bits = values.unsigned(index) else { return Param(name: name, text: "") }
-            let value = Int64(bits)
-            if let known = (spec.type == .uid ? users : groups)[value] { return Param(name: name, text: known, raw: value, argument: String(value)) }
-            return .number(name, value)
-        case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .port, .l4proto, .sockfamily, .bool, .abstime:
-            guard let value = values.integer(index), let bits = values.unsigned(index) else { return Param(name: name, text: "") }
-            let signed: Bool = [.int8, .int16, .int32, .int64, .uint64].contains(spec.type)
-            let number = signed ? value : Int64(bitPattern: bits)
-            if spec.format == .dec { return .number(name, number) }
-            return Param(name: name, text: ScapParams.number(number, unsignedValue: bits, format: spec.format), raw: number)
-        case .fd:
-            guard let value = values.integer(index) else { return Param(name: name, text: "") }
-            if value >= 0, thread != nil, let entry = fdTables[pid]?[value] {
-                var tag = entry.type.typeChar
-                if let proto = entry.l4proto { tag += [.tcp: "t", .udp: "u", .icmp: "i", .raw: "r"][proto] ?? "" }
-                return Param(name: name, text: "<\(tag)>\(entry.name)", raw: value, argument: String(value))
-            }
-            if value == -100 { return Param(name: name, text: "AT_FDCWD", raw: value, argument: "-100") }
-            if value < 0, let error = LinuxNames.errnoName(value) { return Param(name: name, text: error, raw: value, argument: String(value)) }
-            return .number(name, value)
-        case .pid:
-            guard let value = values.integer(index) else { return Param(name: name, text: "") }
-            if let target = threads[value] { return Param(name: name, text: target.name, raw: value, argument: String(value)) }
-            return .number(name, value)
-        case .errno:
-            guard let value = values.integer(index) else { return Param(name: name, text: "") }
-            if value < 0, let error = LinuxNames.errnoName(value) { return Param(name: name, text: error, raw: value, argument: String(value)) }
-            return .number(name, value)
-        case .charbuf:
-            return Param(name: name, text: values.string(index))
-        case .fspath, .fsrelpath:
-            let path = values.string(index)
-            // Relative paths are resolved against the working directory or the directory fd.
-            guard let thread, !path.isEmpty, !path.hasPrefix("/"), !path.hasPrefix("<NA>") else { return Param(name: name, text: path) }
-            var base = thread.cwd ?? "/"
-            if spec.type == .fsrelpath, let dirIndex = Self.directoryParameter(of: index, in: info), let dirfd = values.integer(dirIndex),
-               dirfd != -100, let directory = fdTables[pid]?[dirfd]?.name { base = directory }
-            return Param(name: name, text: Self.resolve(path, against: base), argument: path)
-        case .bytebuf, .charbufarray, .charbuf_pair_array, .dyn, .sigset, .double, .ipv4addr, .ipv4net, .ipv6addr, .ipv6net, .ipaddr, .ipnet:
-            let data = values.bytes(index)
-            return Param(name: name, text: ScapParams.printable(data), bytes: Array(data))
-        case .sockaddr:
-            return Param(name: name, text: ScapParams.sockaddr(values.bytes(index)))
-        case .socktuple:
-            let data = values.bytes(index)
-            if data.isEmpty { return Param(name: name, text: "NULL") }
-            if let tuple = ScapParams.socktuple(data) { return Param(name: name, text: tuple.name) }
-            return Param(name: name, text: "family \(data[data.startIndex])")
-        case .flags8, .flags16, .flags32, .mode:
-            guard let bits = values.unsigned(index) else { return Param(name: name, text: "") }
-            let value = UInt32(truncatingIfNeeded: bits)
-            if let table = spec.flagNames {
-                let names = ScapParams.flagNames(value, table)
-                if !names.isEmpty { return Param(name: name, text: names, raw: Int64(value), argument: String(value)) }
-            }
-            if spec.type == .mode || spec.format != .dec {
-                return Param(name: name, text: ScapParams.number(Int64(value), unsignedValue: UInt64(value), format: spec.format), raw: Int64(value))
-            }
-            return .number(name, Int64(value))
-        case .syscallid:
-            guard let value = values.unsigned(index) else { return Param(name: name, text: "") }
-            if Int(value) < ScapEventTable.syscallNames.count {
-                return Param(name: name, text: ScapEventTable.syscallNames[Int(value)], raw: Int64(value), argument: String(value))
-            }
-            return .number(name, Int64(value))
-        case .sigtype:
-            guard let value = values.unsigned(index) else { return Param(name: name, text: "") }
-            if value >= 1, Int(value) <= LinuxNames.signalNames.count {
-                return Param(name: name, text: LinuxNames.signalNames[Int(value) - 1], raw: Int64(value), argument: String(value))
-            }
-            return .number(name, Int64(value))
-        case .reltime:
-            guard let value = values.unsigned(index) else { return Param(name: name, text: "") }
-            return value == UInt64.max ? Param(name: name, text: "none", raw: -1) : .number(name, Int64(bitPattern: value))
-        case .fdlist:
-            let data = Array(values.bytes(index))
-            guard data.count >= 2 else { return Param(name: name, text: "") }
-            let count = Int(data[0]) | Int(data[1]) << 8
-            var entries: [String] = []
-            var position = 2
-            for _ in 0..<count where position + 10 <= data.count {
-                var number: Int64 = 0
-                for shift in 0..<8 { number |= Int64(data[position + shift]) << (8 * Int64(shift)) }
-                let pollFlags = UInt32(data[position + 8]) | UInt32(data[position + 9]) << 8
-                let tag = fdTables[pid]?[number]?.type.typeChar ?? "?"
-                entries.append("\(number):\(tag)\(String(pollFlags, radix: 16))")
-                position += 10
-            }
-            return Param(name: name, text: entries.joined(separator: " "))
-        }
     }
 
     /// The directory-fd parameter a relative path parameter is resolved against (`dirfd`, `olddirfd` for
