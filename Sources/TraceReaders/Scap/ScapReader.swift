@@ -122,9 +122,19 @@ public final class ScapReader: EventStream, @unchecked Sendable {
               case .string(let id)? = container["id"] else { return }
         func text(_ key: String) -> String { if case .string(let text)? = container[key] { return text }; return "" }
         let privileged: Bool = { if case .bool(let flag)? = container["privileged"] { return flag }; return false }()
-        containers[id] = ContainerInfo(id: id, name: text("name"), image: text("image"), imageRepository: text("imagerepo"),
+        // libsinsp takes the pod from the CRI labels of the container.
+        var labels: [(key: String, value: String)] = []
+        if case .object(let members)? = container["labels"] {
+            for (key, value) in members { if case .string(let text) = value { labels.append((key, text)) } }
+        }
+        func label(_ key: String) -> String? { labels.first { $0.key == key }?.value }
+        let pod = label("io.kubernetes.pod.name").map { name in
+            PodInfo(name: name, namespace: label("io.kubernetes.pod.namespace") ?? "", uid: label("io.kubernetes.pod.uid"),
+                    labels: labels.filter { !$0.key.hasPrefix("io.kubernetes.") })
+        }
+        containers[id] = ContainerInfo(id: id, fullID: containers[id]?.fullID, name: text("name"), image: text("image"), imageRepository: text("imagerepo"),
                                        imageTag: text("imagetag"), imageDigest: text("imagedigest").isEmpty ? nil : text("imagedigest"),
-                                       type: "docker", privileged: privileged)
+                                       type: "docker", privileged: privileged, pod: pod)
         for (tid, thread) in threads where thread.container?.id == id { threads[tid] = thread.inContainer(containers[id]) }
     }
 

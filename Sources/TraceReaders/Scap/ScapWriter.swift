@@ -80,6 +80,11 @@ public struct ScapWriter {
             summary.fds += fds.count
         }
         summary.threads = state.threads.count
+        // The containers as the container manager describes them, before any syscall (libsinsp reads them
+        // while it opens the capture); threads name theirs in their cgroups.
+        for container in state.containers {
+            output.event(EventRecord(timestamp: 0, tid: -1, cpu: 0, type: 324, params: [EventEncoder.string(EventEncoder.containerJSON(container))]))
+        }
         let stream = try open()
         var encoder = EventEncoder(childrenSeenFirst: state.childrenSeenFirst)
         while let event = try stream.next() {
@@ -108,6 +113,8 @@ struct InitialState {
     var users: [(uid: Int64, gid: Int64, name: String, home: String, shell: String)] = []
     /// Children whose events come before the clone that made them.
     var childrenSeenFirst: Set<Int64> = []
+    /// Containers of the trace's threads, by short id, in order of first appearance.
+    var containers: [ContainerInfo] = []
 
     static func scan(_ stream: EventStream) throws(TraceLabError) -> InitialState {
         var state = InitialState()
@@ -125,6 +132,7 @@ struct InitialState {
             if state.hostname == nil { state.hostname = stream.traceHeader?.hostname ?? event.hostname }
             state.cpus = max(state.cpus, event.cpu + 1)
             guard let thread = event.thread else { continue }
+            if let container = thread.container, !state.containers.contains(where: { $0.id == container.id }) { state.containers.append(container) }
             if seen.insert(thread.tid).inserted {
                 processOf[thread.tid] = thread.pid
                 if !cloned.contains(thread.tid) {
@@ -222,7 +230,7 @@ struct EventEncoder {
             case "cwd": return Self.string(thread.cwd ?? "")
             case "comm": return Self.string(thread.name)
             case "env": return Self.list(thread.env)
-            case "cgroups": return Self.list([])
+            case "cgroups": return Self.list(Self.cgroups(of: thread))
             case "tty": return Self.little(UInt64(bitPattern: thread.tty), width: 4)
             case "pgid": return Self.little(UInt64(bitPattern: thread.pgid ?? -1), width: 8)
             case "loginuid": return Self.little(UInt64(bitPattern: thread.loginuid ?? -1), width: 4)
@@ -317,6 +325,33 @@ struct EventEncoder {
         if spec.type == .mode, text.hasPrefix("0"), let value = Int64(text, radix: 8) { return value }
         if text.hasPrefix("0x"), let value = UInt64(text.dropFirst(2), radix: 16) { return Int64(bitPattern: value) }
         return Int64(text)
+    }
+
+    /// Cgroups that place a thread in its container the way a container runtime does (`cpuset=/docker/<id>`),
+    /// so libsinsp finds the container id; none on the host.
+    static func cgroups(of thread: ThreadInfo) -> [String] {
+        guard let container = thread.container else { return [] }
+        let full = container.fullID ?? container.id
+        let id = full.count == 64 && full.allSatisfy(\.isHexDigit) ? full : String((full + String(repeating: "0", count: 64)).prefix(64))
+        return ["cpuset=/docker/\(id)", "cpu=/docker/\(id)", "memory=/docker/\(id)"]
+    }
+
+    /// A container event's JSON, in the form libsinsp's container manager writes (`{"container": {...}}`), with
+    /// the pod in the CRI labels libsinsp reads k8s.pod.* from.
+    static func containerJSON(_ container: ContainerInfo) -> String {
+        var labels: [(String, JSONValue)] = []
+        if let pod = container.pod {
+            labels.append(("io.kubernetes.pod.name", .string(pod.name)))
+            labels.append(("io.kubernetes.pod.namespace", .string(pod.namespace)))
+            if let uid = pod.uid { labels.append(("io.kubernetes.pod.uid", .string(uid))) }
+            for (key, value) in pod.labels { labels.append((key, .string(value))) }
+        }
+        let details: [(String, JSONValue)] = [
+            ("id", .string(container.id)), ("image", .string(container.image)), ("imagedigest", .string(container.imageDigest ?? "")),
+            ("imagerepo", .string(container.imageRepository)), ("imagetag", .string(container.imageTag)), ("labels", .object(labels)),
+            ("name", .string(container.name)), ("privileged", .bool(container.privileged)), ("type", .integer(0)),
+        ]
+        return JSONValue.object([("container", .object(details))]).rendered
     }
 
     static func little(_ value: UInt64, width: Int) -> [UInt8] {
@@ -441,7 +476,7 @@ struct BlockOutput {
             entry += short(thread.env.joined(separator: "\0"))
             entry += EventEncoder.little(UInt64(bitPattern: thread.vtid ?? thread.tid), width: 8)
             entry += EventEncoder.little(UInt64(bitPattern: thread.vpid ?? thread.pid), width: 8)
-            entry += short("") + short("/")
+            entry += short(EventEncoder.cgroups(of: thread).joined(separator: "\0")) + short("/")
             entry += EventEncoder.little(UInt64(bitPattern: thread.loginuid ?? -1), width: 4)
             entry.append(thread.isExeWritable ? 1 : 0)
             body += EventEncoder.little(UInt64(entry.count + 4), width: 4) + entry
