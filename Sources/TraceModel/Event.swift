@@ -232,25 +232,18 @@ public final class ThreadInfo: @unchecked Sendable {
         self.cmdline = args.isEmpty ? name : name + " " + args.joined(separator: " ")
     }
 
-    /// The same thread under another parent record (a parent that changed program, as libsinsp's dynamic
-    /// parent lookup sees it).
-    public func with(parent: ThreadInfo?) -> ThreadInfo {
+    /// The same thread with some fields changed (a reader following chdir, setuid, a parent's execve or a
+    /// container's details learnt later); nil leaves a field as it is, and for the parent and the container a
+    /// `.some(nil)` clears it.
+    public func replacing(cwd: String? = nil, uid: Int64? = nil, gid: Int64? = nil, userName: String? = nil, groupName: String? = nil,
+                          container: ContainerInfo?? = nil, parent: ThreadInfo?? = nil) -> ThreadInfo {
         ThreadInfo(tid: tid, pid: pid, ptid: ptid, vtid: vtid, vpid: vpid, sid: sid, pgid: pgid, vpgid: vpgid, name: name, exe: exe,
-                   exepath: exepath, args: args, cwd: cwd, env: env, uid: uid, gid: gid, euid: euid, egid: egid, userName: userName,
-                   groupName: groupName, homedir: homedir, shell: shell, loginuid: loginuid, loginName: loginName, tty: tty,
-                   capPermitted: capPermitted, capEffective: capEffective, capInheritable: capInheritable, startTimestamp: startTimestamp,
-                   isExeWritable: isExeWritable, isExeUpperLayer: isExeUpperLayer, isExeFromMemfd: isExeFromMemfd,
-                   exeInodeMtime: exeInodeMtime, exeInodeCtime: exeInodeCtime, container: container, parent: parent)
-    }
-
-    /// The same thread in another container record (details learnt after the thread was made).
-    public func inContainer(_ container: ContainerInfo?) -> ThreadInfo {
-        ThreadInfo(tid: tid, pid: pid, ptid: ptid, vtid: vtid, vpid: vpid, sid: sid, pgid: pgid, vpgid: vpgid, name: name, exe: exe,
-                   exepath: exepath, args: args, cwd: cwd, env: env, uid: uid, gid: gid, euid: euid, egid: egid, userName: userName,
-                   groupName: groupName, homedir: homedir, shell: shell, loginuid: loginuid, loginName: loginName, tty: tty,
-                   capPermitted: capPermitted, capEffective: capEffective, capInheritable: capInheritable, startTimestamp: startTimestamp,
-                   isExeWritable: isExeWritable, isExeUpperLayer: isExeUpperLayer, isExeFromMemfd: isExeFromMemfd,
-                   exeInodeMtime: exeInodeMtime, exeInodeCtime: exeInodeCtime, container: container, parent: parent)
+                   exepath: exepath, args: args, cwd: cwd ?? self.cwd, env: env, uid: uid ?? self.uid, gid: gid ?? self.gid,
+                   euid: uid ?? euid, egid: gid ?? egid, userName: userName ?? self.userName, groupName: groupName ?? self.groupName,
+                   homedir: homedir, shell: shell, loginuid: loginuid, loginName: loginName, tty: tty, capPermitted: capPermitted,
+                   capEffective: capEffective, capInheritable: capInheritable, startTimestamp: startTimestamp, isExeWritable: isExeWritable,
+                   isExeUpperLayer: isExeUpperLayer, isExeFromMemfd: isExeFromMemfd, exeInodeMtime: exeInodeMtime,
+                   exeInodeCtime: exeInodeCtime, container: container ?? self.container, parent: parent ?? self.parent)
     }
 
     /// The ancestor `level` steps up (0 is this thread).

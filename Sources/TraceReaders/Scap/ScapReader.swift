@@ -101,7 +101,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         while let current = pending.popLast() {
             guard let parent = threads[current] else { continue }
             for child in children[current] ?? [] where visited.insert(child).inserted {
-                if let thread = threads[child] { threads[child] = thread.with(parent: parent) }
+                if let thread = threads[child] { threads[child] = thread.replacing(parent: .some(parent)) }
                 pending.append(child)
             }
         }
@@ -135,7 +135,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         containers[id] = ContainerInfo(id: id, fullID: containers[id]?.fullID, name: text("name"), image: text("image"), imageRepository: text("imagerepo"),
                                        imageTag: text("imagetag"), imageDigest: text("imagedigest").isEmpty ? nil : text("imagedigest"),
                                        type: "docker", privileged: privileged, pod: pod)
-        for (tid, thread) in threads where thread.container?.id == id { threads[tid] = thread.inContainer(containers[id]) }
+        for (tid, thread) in threads where thread.container?.id == id { threads[tid] = thread.replacing(container: .some(containers[id])) }
     }
 
     /// The container a thread's cgroups put it in (docker, CRI-O, containerd and podman layouts), nil on the host.
@@ -486,11 +486,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         guard let index = ScapParams.index(of: field, in: info), let bits = values.unsigned(index) else { return }
         let value = Int64(bits)
         let isUser = name.hasSuffix("uid")
-        threads[tid] = ThreadInfo(tid: thread.tid, pid: thread.pid, ptid: thread.ptid, vtid: thread.vtid, vpid: thread.vpid, sid: thread.sid,
-                                  pgid: thread.pgid, vpgid: thread.vpgid, name: thread.name, exe: thread.exe, exepath: thread.exepath,
-                                  args: thread.args, cwd: thread.cwd, env: thread.env, uid: isUser ? value : thread.uid, gid: isUser ? thread.gid : value,
-                                  userName: isUser ? users[value] : thread.userName, groupName: isUser ? thread.groupName : groups[value],
-                                  homedir: thread.homedir, shell: thread.shell, loginuid: thread.loginuid, tty: thread.tty, parent: thread.parent)
+        threads[tid] = isUser ? thread.replacing(uid: value, userName: users[value]) : thread.replacing(gid: value, groupName: groups[value])
     }
 
     /// A successful chdir moves the process's working directory to its path (resolved against the old one);
@@ -505,13 +501,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         }
         guard let target else { return }
         // Threads of a process share its working directory.
-        for (other, member) in threads where member.pid == thread.pid {
-            threads[other] = ThreadInfo(tid: member.tid, pid: member.pid, ptid: member.ptid, vtid: member.vtid, vpid: member.vpid, sid: member.sid,
-                                        pgid: member.pgid, vpgid: member.vpgid, name: member.name, exe: member.exe, exepath: member.exepath,
-                                        args: member.args, cwd: Self.directory(target), env: member.env, uid: member.uid, gid: member.gid,
-                                        userName: member.userName, groupName: member.groupName, homedir: member.homedir, shell: member.shell,
-                                        loginuid: member.loginuid, tty: member.tty, parent: member.parent)
-        }
+        for (other, member) in threads where member.pid == thread.pid { threads[other] = member.replacing(cwd: Self.directory(target)) }
     }
 
     /// execve/execveat exits replace the thread's program (a thread first seen here is created from them); the

@@ -263,7 +263,8 @@ public final class StraceReader: @unchecked Sendable {
     private func call(pid: Int64, time: UInt64, name: String, arguments: [Substring], result resultText: String) {
         let process = state(pid)
         let result = StraceSyntax.result(resultText)
-        let res = result.value ?? 0
+        // A failed call is -errno, as the kernel returns it and Falco shows it (strace prints -1 and the name).
+        let res = result.value.map { value in value < 0 ? result.errno.flatMap(LinuxNames.errnoNumber).map { -$0 } ?? value : value } ?? 0
         func argument(_ index: Int) -> Substring? { index < arguments.count ? arguments[index] : nil }
         func string(_ index: Int) -> String { argument(index).flatMap(StraceSyntax.text) ?? argument(index).map(String.init) ?? "" }
         func resParam() -> Param {
@@ -332,7 +333,10 @@ public final class StraceReader: @unchecked Sendable {
             let decoded = OpenFlags.value(of: Param(name: "flags", text: flags))
             var fd: FDInfo?
             if res >= 0 {
-                let resolved = result.decoration.map(StraceSyntax.path(ofDecoration:)) ?? process.absolute(raw)
+                // The path as opened, made absolute lexically (libsinsp does not follow symlinks); strace's -yy
+                // decoration (the real path) only when a relative path meets an unknown working directory.
+                let resolved = raw.hasPrefix("/") ? ScapReader.resolve(raw, against: "/")
+                    : result.decoration.map(StraceSyntax.path(ofDecoration:)) ?? process.absolute(raw)
                 let info = FDInfo(number: res, type: flags.contains("O_DIRECTORY") ? .directory : .file, name: resolved, nameRaw: raw)
                 process.fds.set(res, info)
                 fd = info
