@@ -28,7 +28,7 @@ public struct ScapWriter {
     static let aliases: [String: (UInt16, UInt16)] = [
         "pread64": (112, 113), "pwrite64": (114, 115), "preadv2": (120, 121), "pwritev2": (122, 123), "pipe2": (60, 61),
         "eventfd2": (62, 63), "dup2": (124, 125), "dup3": (124, 125), "accept4": (248, 249), "umount2": (258, 259),
-        "signalfd4": (138, 139), "inotify_init1": (140, 141),
+        "signalfd4": (126, 127), "inotify_init1": (138, 139),
     ]
 
     /// The scap parameter each positional argument (`arg0`, `arg1`...) of an strace-derived event fills, for
@@ -64,6 +64,25 @@ public struct ScapWriter {
     }()
 
     public init() {}
+
+    /// The exit event a call of this type is written as (nil for generic and single events).
+    public static func exitInfo(of type: String) -> ScapEventTable.EventInfo? {
+        (aliases[type] ?? currentCodes[type]).flatMap { ScapEventTable.info($0.1) }
+    }
+
+    /// True when a call of this type is written as a generic `syscall` event (libsinsp 0.29 has no event of
+    /// its own for it, so it carries no result or fd).
+    public static func writesGeneric(_ type: String) -> Bool {
+        aliases[type] == nil && currentCodes[type] == nil && singleEvents[type] == nil
+    }
+
+    /// The `evt.type` libsinsp 0.29 shows for a call of this type once written: the event it is recorded
+    /// under (`pread` for pread64), or `<unknown>` for a syscall its table lacks.
+    public static func recordedType(_ type: String) -> String {
+        if let (enter, _) = aliases[type] { return ScapEventTable.name(enter) }
+        if writesGeneric(type), syscallCodes[type] == nil { return "<unknown>" }
+        return type
+    }
 
     /// Writes the trace that `open` streams (called twice) to `path`.
     public func write(opening open: () throws(TraceLabError) -> EventStream, to path: String) throws(TraceLabError) -> Summary {
@@ -132,15 +151,17 @@ struct InitialState {
             if state.hostname == nil { state.hostname = stream.traceHeader?.hostname ?? event.hostname }
             state.cpus = max(state.cpus, event.cpu + 1)
             guard let thread = event.thread else { continue }
+            // Every user a thread runs as (setuid changes them) goes into the user list, for user.name.
+            if let uid = thread.uid, !userIDs.contains(uid), let name = thread.userName {
+                userIDs.insert(uid)
+                state.users.append((uid, thread.gid ?? uid, name, thread.homedir ?? "", thread.shell ?? ""))
+            }
             if let container = thread.container, !state.containers.contains(where: { $0.id == container.id }) { state.containers.append(container) }
             if seen.insert(thread.tid).inserted {
                 processOf[thread.tid] = thread.pid
                 if !cloned.contains(thread.tid) {
                     state.threads.append(thread)
                     if listedProcess[thread.pid] == nil { listedProcess[thread.pid] = thread.pid }
-                }
-                if let uid = thread.uid, userIDs.insert(uid).inserted, let name = thread.userName {
-                    state.users.append((uid, thread.gid ?? uid, name, thread.homedir ?? "", thread.shell ?? ""))
                 }
             }
             // A clone-family exit in the parent creates the child; a child that ran before it is listed instead,

@@ -115,6 +115,12 @@ final class FDTable {
         let known = entries[number]
         guard let decoration else { return known }
         if let known, decorations[number] == decoration { return known }
+        // A file this trace opened keeps the name it was opened by: -yy shows its real path (symlinks followed),
+        // libsinsp the path as opened.
+        if let known, known.type == .file || known.type == .directory, known.nameRaw != nil, decoration.hasPrefix("/") {
+            decorations[number] = decoration
+            return known
+        }
         let fresh = FDTable.info(number: number, decoration: decoration, known: known)
         decorations[number] = decoration
         if let known, known.name == fresh.name, known.type == fresh.type { return known }
