@@ -83,13 +83,17 @@ public final class ScapFile {
         public var isEnter: Bool { type % 2 == 0 }
     }
 
-    private let stream: UnsafeMutablePointer<FILE>
+    /// The gzip stream of a compressed capture; nil when the file is mapped.
+    private let stream: UnsafeMutablePointer<FILE>?
     public let path: String
     /// Bytes read so far (of the uncompressed stream).
     public private(set) var offset = 0
     private var pending: (type: UInt32, length: UInt32, at: Int)?
-    /// The read buffer: bytes `position..<filled` are read from the stream but not yet parsed.
-    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    /// The bytes being parsed: a plain capture mapped whole (no copy from the page cache), or the read buffer
+    /// of a gzip stream. Bytes `position..<filled` are available and not yet parsed.
+    private var view: UnsafeRawBufferPointer
+    private var mapping: UnsafeMutableRawPointer?
+    private var storage: UnsafeMutableRawBufferPointer?
     private var position = 0
     private var filled = 0
     /// Events read so far.
@@ -98,33 +102,76 @@ public final class ScapFile {
     /// Opens a capture and reads everything before the first event block.
     public init(path: String) throws(TraceLabError) {
         self.path = path
-        // zlib reads a file that is not gzip-compressed as it is, so one stream serves both.
-        guard let stream = tracelab_gzip_fopen(path) else {
-            throw TraceLabError("cannot open the capture", at: SourceLocation(file: path, line: 0, column: 0))
+        if let mapped = Self.map(path) {
+            stream = nil
+            mapping = UnsafeMutableRawPointer(mutating: mapped.baseAddress)
+            view = mapped
+            filled = mapped.count
+        } else {
+            // zlib inflates a gzip stream as it is read (and reads other files as they are).
+            guard let stream = tracelab_gzip_fopen(path) else {
+                throw TraceLabError("cannot open the capture", at: SourceLocation(file: path, line: 0, column: 0))
+            }
+            self.stream = stream
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 8)
+            storage = buffer
+            view = UnsafeRawBufferPointer(buffer)
         }
-        self.stream = stream
         try readHeader()
     }
 
-    deinit { fclose(stream) }
+    deinit {
+        if let stream { fclose(stream) }
+        if let mapping { munmap(mapping, view.count) }
+        storage?.deallocate()
+    }
+
+    /// A plain (not gzip) capture mapped read-only; nil for gzip files, empty files and anything not mappable.
+    private static func map(_ path: String) -> UnsafeRawBufferPointer? {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_size >= 2 else { return nil }
+        let size = Int(status.st_size)
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), base != MAP_FAILED else { return nil }
+        let bytes = UnsafeRawBufferPointer(start: base, count: size)
+        if bytes[0] == 0x1F && bytes[1] == 0x8B {
+            munmap(base, size)
+            return nil
+        }
+        _ = madvise(base, size, MADV_SEQUENTIAL)
+        return bytes
+    }
 
     private func fail(_ message: String, at offset: Int) -> TraceLabError {
         TraceLabError("\(message) (at byte \(offset))", at: SourceLocation(file: path, line: 0, column: 0, offset: offset))
     }
 
-    /// Makes `count` bytes available at `position` in the read buffer (refilled in 1 MiB reads); false at a
-    /// clean end of file (nothing left), an error when the stream ends inside them.
+    /// Makes `count` bytes available at `position` (a gzip stream is read on in 1 MiB reads); false at a clean
+    /// end of file (nothing left), an error when the file ends inside them.
     private func ensure(_ count: Int, _ what: @autoclosure () -> String) throws(TraceLabError) -> Bool {
         if filled - position >= count { return true }
+        guard let stream, var buffer = storage else {
+            if filled == position { return false }
+            throw fail("\(what()) cut short: \(filled - position) of \(count) bytes", at: offset + filled - position)
+        }
         if position > 0 {
             let remaining = filled - position
-            if remaining > 0 { buffer.withUnsafeMutableBytes { $0.baseAddress.map { base in _ = memmove(base, base + position, remaining) } } }
+            if remaining > 0, let base = buffer.baseAddress { memmove(base, base + position, remaining) }
             filled = remaining
             position = 0
         }
-        if count > buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: max(count, 1 << 20) - buffer.count + (1 << 20))) }
+        if count > buffer.count {
+            let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: count + (1 << 20), alignment: 8)
+            if filled > 0, let source = buffer.baseAddress, let target = larger.baseAddress { memcpy(target, source, filled) }
+            buffer.deallocate()
+            buffer = larger
+            storage = larger
+            view = UnsafeRawBufferPointer(larger)
+        }
         while filled < count {
-            let got = buffer.withUnsafeMutableBytes { fread($0.baseAddress.map { $0 + filled }, 1, $0.count - filled, stream) }
+            let got = fread(buffer.baseAddress.map { $0 + filled }, 1, buffer.count - filled, stream)
             if got == 0 { break }
             filled += got
         }
@@ -135,11 +182,19 @@ public final class ScapFile {
         return true
     }
 
+    /// `count` bytes of the view from `start`, copied out.
+    private func copy(_ start: Int, _ count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { target, initialized in
+            if count > 0, let source = view.baseAddress, let base = target.baseAddress { memcpy(base, source + start, count) }
+            initialized = count
+        }
+    }
+
     /// Reads exactly `count` bytes; nil at a clean end of file (nothing read), an error when cut.
     private func read(_ count: Int, _ what: @autoclosure () -> String) throws(TraceLabError) -> [UInt8]? {
         guard count > 0 else { return [] }
         guard try ensure(count, what()) else { return nil }
-        let bytes = Array(buffer[position..<(position + count)])
+        let bytes = copy(position, count)
         position += count
         offset += count
         return bytes
@@ -147,7 +202,7 @@ public final class ScapFile {
 
     /// A little-endian u32 of the read buffer.
     private func bufferedU32(_ at: Int) -> UInt32 {
-        UInt32(buffer[at]) | UInt32(buffer[at + 1]) << 8 | UInt32(buffer[at + 2]) << 16 | UInt32(buffer[at + 3]) << 24
+        UInt32(littleEndian: view.loadUnaligned(fromByteOffset: at, as: UInt32.self))
     }
 
     /// The next block's type, length and offset; nil at the end.
@@ -170,7 +225,7 @@ public final class ScapFile {
         guard try ensure(size + 4, "block 0x\(String(block.type, radix: 16))") else {
             throw fail("block 0x\(String(block.type, radix: 16)) cut short", at: block.at)
         }
-        let bytes = Array(buffer[position..<(position + size)])
+        let bytes = copy(position, size)
         let trailer = bufferedU32(position + size)
         position += size + 4
         offset += size + 4
@@ -290,25 +345,24 @@ public final class ScapFile {
         }
         let start = position + 2 + (flags ? 4 : 0)
         guard start + 26 <= position + size else { return nil }
-        return buffer.withUnsafeBytes { raw -> Glance? in
-            func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
-            func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
-            let tid = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8, as: Int64.self))
-            let length = Int(u32(start + 16)), type = u16(start + 20), count = Int(u32(start + 22))
-            guard length >= 26, start + length <= position + size, !(ScapEventTable.info(type)?.flags.contains(.large) ?? false) else { return nil }
-            var first: Int64?
-            if count >= 1, start + 26 + 2 * count <= start + length {
-                let width = Int(u16(start + 26))
-                let at = start + 26 + 2 * count
-                if width > 0, width <= 8, at + width <= start + length {
-                    var value: UInt64 = 0
-                    for shift in 0..<width { value |= UInt64(raw[at + shift]) << (8 * UInt64(shift)) }
-                    if width < 8, value & (1 << UInt64(width * 8 - 1)) != 0 { value |= ~((1 << UInt64(width * 8)) - 1) }
-                    first = Int64(bitPattern: value)
-                }
+        let raw = view
+        func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
+        func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+        let tid = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8, as: Int64.self))
+        let length = Int(u32(start + 16)), type = u16(start + 20), count = Int(u32(start + 22))
+        guard length >= 26, start + length <= position + size, !(ScapEventTable.info(type)?.flags.contains(.large) ?? false) else { return nil }
+        var first: Int64?
+        if count >= 1, start + 26 + 2 * count <= start + length {
+            let width = Int(u16(start + 26))
+            let at = start + 26 + 2 * count
+            if width > 0, width <= 8, at + width <= start + length {
+                var value: UInt64 = 0
+                for shift in 0..<width { value |= UInt64(raw[at + shift]) << (8 * UInt64(shift)) }
+                if width < 8, value & (1 << UInt64(width * 8 - 1)) != 0 { value |= ~((1 << UInt64(width * 8)) - 1) }
+                first = Int64(bitPattern: value)
             }
-            return Glance(type: type, tid: tid, firstParameter: first)
         }
+        return Glance(type: type, tid: tid, firstParameter: first)
     }
 
     /// Parameter ranges (indices of the event's slice) from a length array of `count` entries of `width` bytes

@@ -228,6 +228,12 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// (the fd a using call names, the thread's entry); false when it must be read in full.
     private func skip(_ glance: ScapFile.Glance) -> Bool {
         guard pastInitialState, !Self.changesTables[Int(glance.type)], !isWanted(type: glance.type, syscall: glance.firstParameter) else { return false }
+        // A tuple names a socket the tables have without a name (or not at all): read that one in full.
+        if Self.namesSocket[Int(glance.type)] {
+            let pid = threads[glance.tid]?.pid ?? glance.tid
+            let number = lastFD[glance.tid] ?? 0
+            guard let entry = fdTables[pid]?[number], !entry.name.isEmpty || entry.type == .file else { return false }
+        }
         number += 1
         if glance.type % 2 == 0, Self.usesFD[Int(glance.type)] { lastFD[glance.tid] = glance.firstParameter }
         if glance.type != 152 && glance.type != 146, glance.tid >= 0, threads[glance.tid] == nil {
@@ -244,8 +250,13 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     static let changesTables: [Bool] = (0..<65536).map { code in
         guard let info = ScapEventTable.info(UInt16(code)) else { return false }
         return !info.flags.isDisjoint(with: [.createsFD, .destroysFD]) || changesState[code & ~1] || keepsEnter[code & ~1]
-            || info.params.contains { $0.name == "tuple" || $0.name == "addr" }
-            || internalCodes.contains(UInt16(code)) || code == 272 || code == 324
+            || info.name == "connect" || internalCodes.contains(UInt16(code)) || code == 272 || code == 324
+    }
+
+    /// Exits that name an unnamed socket by their tuple (sendto, recvfrom, sendmsg, recvmsg...).
+    static let namesSocket: [Bool] = (0..<65536).map { code in
+        guard code % 2 == 1, let info = ScapEventTable.info(UInt16(code)), info.flags.contains(.usesFD) else { return false }
+        return info.name != "connect" && info.params.contains { $0.name == "tuple" }
     }
 
     public func next() throws(TraceLabError) -> Event? {
@@ -256,12 +267,15 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             if isContainer && !pastInitialState { continue }
             pastInitialState = true
             if Self.internalCodes.contains(raw.type) { continue }
-            return convert(raw)
+            // Events read only for the tables they change are not built when not wanted.
+            let build = wants == nil || isWanted(type: raw.type, syscall: raw.type <= 1 ? ScapParams(raw: raw).integer(0) : nil)
+            if let event = convert(raw, build: build) { return event }
         }
         return nil
     }
 
-    private func convert(_ raw: ScapFile.RawEvent) -> Event {
+    /// The event, after the thread and fd tables have followed it; nil when `build` is false (tables only).
+    private func convert(_ raw: ScapFile.RawEvent, build: Bool) -> Event? {
         let info = ScapEventTable.info(raw.type)
         let name = info?.name ?? ScapEventTable.name(raw.type)
         let values = ScapParams(raw: raw)
@@ -327,6 +341,10 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             fd = named
         }
 
+        guard build else {
+            if flags.contains(.destroysFD), !raw.isEnter, let fd, (values.integer(0) ?? -1) >= 0 { fdTables[pid]?[fd.number] = nil }
+            return nil
+        }
         // Parameters are made when a field asks for them, from the event's bytes and the table entries its fd
         // and pid parameters name now. Generic events' parameters (the syscall's id) are for internal use:
         // libsinsp shows no arguments.
