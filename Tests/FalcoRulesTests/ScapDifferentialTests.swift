@@ -92,8 +92,8 @@ struct ScapDifferentialTests {
         for line in disagreements { print("  disagreement: \(line)") }
         // The disagreements left are libsinsp 0.29 behaviours docs/conformance.md lists (fd fields of failed opens
         // and of the enter events of fd-creating calls, the thread of a container event, namespace pids and
-        // loginuids of threads made by events, server-socket addresses). This floor keeps them from growing.
-        #expect(totals.agreed >= 5_560 && Double(totals.agreed) >= 0.93 * Double(totals.compared),
+        // loginuids of threads made by events, server-socket addresses). This floor (5,586 agree when written) keeps them from growing.
+        #expect(totals.agreed >= 5_580 && Double(totals.agreed) >= 0.93 * Double(totals.compared),
                 "\(totals.agreed)/\(totals.compared) agree; \(disagreements.count) disagreements")
     }
 

@@ -88,7 +88,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// By enter code (codes past the table: false).
     static let keepsEnter: [Bool] = (0..<65536).map { code in
         guard let info = ScapEventTable.info(UInt16(code)) else { return false }
-        return info.flags.contains(.createsFD) || info.params.isEmpty || ["setuid", "setresuid", "setgid", "setresgid", "fchdir"].contains(info.name)
+        return info.flags.contains(.createsFD) || info.params.isEmpty || ["setuid", "setresuid", "setgid", "setresgid", "fchdir", "execve"].contains(info.name)
     }
 
     /// Points the children of `tid` (and theirs, down the tree) at its current record: a field that asks for
@@ -289,7 +289,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             case "setuid", "setresuid", "setgid", "setresgid": identityExit(name, enter: enter, tid: raw.tid)
             case "chdir", "fchdir": directoryExit(name, values, info: info, enter: enter, tid: raw.tid)
             case "clone", "fork", "vfork", "clone3": cloneExit(values, info: info, res: res, tid: raw.tid)
-            case "execve", "execveat" where res == 0: execveExit(values, info: info, tid: raw.tid)
+            case "execve", "execveat" where res == 0: execveExit(values, info: info, enter: enter, tid: raw.tid)
             default: break
             }
         }
@@ -524,16 +524,21 @@ public final class ScapReader: EventStream, @unchecked Sendable {
 
     /// execve/execveat exits replace the thread's program (a thread first seen here is created from them); the
     /// working directory stays the thread's (libsinsp does not take it from the exit, so it is unknown for a new thread).
-    private func execveExit(_ values: ScapParams, info: ScapEventTable.EventInfo?, tid: Int64) {
+    private func execveExit(_ values: ScapParams, info: ScapEventTable.EventInfo?, enter: ScapFile.RawEvent?, tid: Int64) {
         func param(_ named: String) -> Int? { ScapParams.index(of: named, in: info) }
         let previous = threads[tid]
+        // The executable's path is the enter event's filename made absolute (generations that have one).
+        var exepath = previous?.exepath ?? ""
+        if let enter, let filename = ScapParams.index(of: "filename", in: ScapEventTable.info(enter.type)).map(ScapParams(raw: enter).string) {
+            exepath = filename.hasPrefix("<NA>") ? "<NA>" : Self.resolve(filename, against: previous?.cwd ?? "/")
+        }
         let exe = param("exe").map(values.string) ?? ""
         let args = param("args").map { ScapFile.list(values.bytes($0)) } ?? []
         let comm = param("comm").map(values.string) ?? (exe.split(separator: "/").last.map(String.init) ?? "")
         let env = param("env").map { ScapFile.list(values.bytes($0)) } ?? previous?.env ?? []
         threads[tid] = ThreadInfo(tid: tid, pid: param("pid").flatMap(values.integer) ?? previous?.pid ?? tid,
                                   ptid: param("ptid").flatMap(values.integer) ?? previous?.ptid ?? 0, vtid: previous?.vtid ?? -1, vpid: previous?.vpid ?? -1,
-                                  sid: previous?.sid, name: comm, exe: exe, exepath: previous?.exepath ?? "", args: args, cwd: previous?.cwd ?? "",
+                                  sid: previous?.sid, name: comm, exe: exe, exepath: exepath, args: args, cwd: previous?.cwd ?? "",
                                   env: env, uid: previous?.uid ?? 0xFFFF_FFFF, gid: previous?.gid ?? 0xFFFF_FFFF, userName: previous?.userName,
                                   homedir: previous?.homedir, shell: previous?.shell,
                                   loginuid: param("loginuid").flatMap(values.integer) ?? previous?.loginuid ?? -1,
