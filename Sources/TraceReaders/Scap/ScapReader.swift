@@ -4,7 +4,7 @@ import TraceModel
 /// them. The thread table starts from the capture's process list and follows the exits of clone, fork,
 /// vfork and clone3 (every generation) and of execve and execveat; each process's fd table starts from its fd
 /// list (a new process copies its parent's) and follows the calls that create fds (open, openat, openat2,
-/// creat, socket, accept, pipe, socketpair, dup, eventfd, signalfd, timerfd, inotify, epoll, userfaultfd),
+/// creat, socket, accept, pipe, socketpair, dup, eventfd, signalfd, timerfd, inotify, userfaultfd),
 /// names sockets by the tuples of connect, accept, sendto and recvfrom, and drops fds on close. An exit acts on
 /// the fd its enter event named, as libsinsp pairs them. Every parameter is decoded by `ScapEventTable` and shown
 /// as `evt.arg.*` shows it (`ScapParams`); generic `syscall` events take the name of their syscall. Internal
@@ -198,7 +198,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
 
     /// Calls whose exit returns a new fd of a fixed type (the fd is `res`, or the first parameter).
     static let fdCreators: [String: FDType] = [
-        "eventfd": .event, "signalfd": .signalfd, "timerfd_create": .timerfd, "inotify_init": .inotify, "epoll_create": .eventpoll,
+        "eventfd": .event, "signalfd": .signalfd, "timerfd_create": .timerfd, "inotify_init": .inotify,
         "userfaultfd": .userfaultfd,
     ]
 
