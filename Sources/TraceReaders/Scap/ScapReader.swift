@@ -94,6 +94,8 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// Points the children of `tid` (and theirs, down the tree) at its current record: a field that asks for
     /// the parent (`proc.pname`, `proc.aname[N]`) sees the parent as it is now.
     private func relink(_ roots: [Int64]) {
+        // Most threads that execve have no children in the table: nothing to point anew.
+        if roots.count == 1, let root = roots.first, !threads.contains(where: { $0.value.ptid == root && $0.key != root }) { return }
         var children: [Int64: [Int64]] = [:]
         for (tid, thread) in threads where thread.ptid != tid { children[thread.ptid, default: []].append(tid) }
         var pending = roots
@@ -136,10 +138,36 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                                        imageTag: text("imagetag"), imageDigest: text("imagedigest").isEmpty ? nil : text("imagedigest"),
                                        type: "docker", privileged: privileged, pod: pod)
         for (tid, thread) in threads where thread.container?.id == id { threads[tid] = thread.replacing(container: .some(containers[id])) }
+        lastContainer = nil
     }
 
     /// The container a thread's cgroups put it in (docker, CRI-O, containerd and podman layouts), nil on the host.
     func container(cgroups: [String]) -> ContainerInfo? {
+        if let cached = lastContainer, cached.cgroups == cgroups { return cached.container }
+        let found = findContainer(cgroups: cgroups)
+        lastContainer = (cgroups, found)
+        return found
+    }
+
+    /// A NUL-separated list (args, env, cgroups), from a small cache: a process's children and the programs it
+    /// runs mostly repeat its environment and cgroups byte for byte.
+    private func list(_ bytes: ArraySlice<UInt8>) -> [String] {
+        for (index, entry) in recentLists.enumerated() where entry.bytes.elementsEqual(bytes) {
+            if index > 0 { recentLists.swapAt(index, index - 1) }
+            return entry.items
+        }
+        let items = ScapFile.list(bytes)
+        if recentLists.count == 8 { recentLists.removeLast() }
+        recentLists.insert((Array(bytes), items), at: min(recentLists.count, 4))
+        return items
+    }
+
+    private var recentLists: [(bytes: [UInt8], items: [String])] = []
+
+    /// The last cgroups looked up and the container they named (threads of one container share them).
+    private var lastContainer: (cgroups: [String], container: ContainerInfo?)?
+
+    private func findContainer(cgroups: [String]) -> ContainerInfo? {
         for entry in cgroups {
             let path = entry.split(separator: "=", maxSplits: 1).last.map(String.init) ?? entry
             for component in path.split(separator: "/").reversed() {
@@ -214,13 +242,13 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     private func isWanted(type: UInt16, syscall: Int64?) -> Bool {
         guard let wants else { return true }
         var index = Int(type)
-        var name = ScapEventTable.name(type)
-        if type <= 1, let id = syscall, id >= 0, Int(id) < ScapEventTable.syscallNames.count {
-            index = 65536 + Int(id)
-            name = ScapEventTable.syscallNames[Int(id)]
-        }
+        let generic = type <= 1 && (syscall.map { $0 >= 0 && Int($0) < ScapEventTable.syscallNames.count } ?? false)
+        if generic, let id = syscall { index = 65536 + Int(id) }
         if wanted.isEmpty { wanted = [UInt8](repeating: 0, count: 65536 + ScapEventTable.syscallNames.count) }
-        if wanted[index] == 0 { wanted[index] = wants(name) ? 1 : 2 }
+        if wanted[index] == 0 {
+            let name = generic ? ScapEventTable.syscallNames[index - 65536] : ScapEventTable.name(type)
+            wanted[index] = wants(name) ? 1 : 2
+        }
         return wanted[index] == 1
     }
 
@@ -236,11 +264,17 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         }
         number += 1
         if glance.type % 2 == 0, Self.usesFD[Int(glance.type)] { lastFD[glance.tid] = glance.firstParameter }
-        if glance.type != 152 && glance.type != 146, glance.tid >= 0, threads[glance.tid] == nil {
-            threads[glance.tid] = ThreadInfo(tid: glance.tid, pid: glance.tid, ptid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF)
+        if glance.type != 152 && glance.type != 146, glance.tid >= 0, glance.tid != lastKnownTID {
+            if threads[glance.tid] == nil {
+                threads[glance.tid] = ThreadInfo(tid: glance.tid, pid: glance.tid, ptid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF)
+            }
+            lastKnownTID = glance.tid
         }
         return true
     }
+
+    /// The thread of the last skipped event, known to the table (saves a lookup on runs of one thread's events).
+    private var lastKnownTID: Int64 = -2
 
     private lazy var skipper: (ScapFile.Glance) -> Bool = { [unowned self] in self.skip($0) }
 
@@ -462,11 +496,11 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// a copy of its fd table; the child's pid is its tid unless CLONE_THREAD makes it a thread of the caller.
     private func cloneExit(_ values: ScapParams, info: ScapEventTable.EventInfo?, res: Int64, tid: Int64) {
         func param(_ named: String) -> Int? { ScapParams.index(of: named, in: info) }
-        let args = param("args").map { ScapFile.list(values.bytes($0)) } ?? []
+        let args = param("args").map { list(values.bytes($0)) } ?? []
         let exe = param("exe").map(values.string) ?? ""
         let flags = param("flags").flatMap(values.unsigned) ?? 0
         let isThread = flags & (1 << 13) != 0
-        let cgroupContainer = param("cgroups").flatMap { container(cgroups: ScapFile.list(values.bytes($0))) }
+        let cgroupContainer = param("cgroups").flatMap { container(cgroups: list(values.bytes($0))) }
         if res == 0 {
             guard threads[tid] == nil || threads[tid]?.name == "<NA>" else { return }
             let pid = param("pid").flatMap(values.integer) ?? tid
@@ -533,9 +567,9 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             exepath = filename.hasPrefix("<NA>") ? "<NA>" : Self.resolve(filename, against: previous?.cwd ?? "/")
         }
         let exe = param("exe").map(values.string) ?? ""
-        let args = param("args").map { ScapFile.list(values.bytes($0)) } ?? []
+        let args = param("args").map { list(values.bytes($0)) } ?? []
         let comm = param("comm").map(values.string) ?? (exe.split(separator: "/").last.map(String.init) ?? "")
-        let env = param("env").map { ScapFile.list(values.bytes($0)) } ?? previous?.env ?? []
+        let env = param("env").map { list(values.bytes($0)) } ?? previous?.env ?? []
         threads[tid] = ThreadInfo(tid: tid, pid: param("pid").flatMap(values.integer) ?? previous?.pid ?? tid,
                                   ptid: param("ptid").flatMap(values.integer) ?? previous?.ptid ?? 0, vtid: previous?.vtid ?? -1, vpid: previous?.vpid ?? -1,
                                   sid: previous?.sid, name: comm, exe: exe, exepath: exepath, args: args, cwd: previous?.cwd ?? "",
@@ -543,7 +577,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                                   homedir: previous?.homedir, shell: previous?.shell,
                                   loginuid: param("loginuid").flatMap(values.integer) ?? previous?.loginuid ?? -1,
                                   tty: param("tty").flatMap(values.integer) ?? previous?.tty ?? 0,
-                                  container: param("cgroups").flatMap { container(cgroups: ScapFile.list(values.bytes($0))) }
+                                  container: param("cgroups").flatMap { container(cgroups: list(values.bytes($0))) }
                                       ?? previous?.container,
                                   parent: previous?.parent ?? param("ptid").flatMap(values.integer).flatMap { threads[$0] })
         relink([tid])
