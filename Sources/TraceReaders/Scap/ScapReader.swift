@@ -17,7 +17,24 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// Thread id → its last enter event, which its exit event completes.
     private var lastEnter: [Int64: ScapFile.RawEvent] = [:]
     /// Thread id → the fd its last fd-using enter event named (libsinsp keeps it across other events).
-    private var lastFD: [Int64: Int64] = [:]
+    private var lastFDs: [Int64: Int64] = [:]
+    /// The entry of the thread seen last, kept out of the dictionary until another thread comes (most runs of
+    /// events are one thread's).
+    private var lastFDThread: Int64 = Int64.min
+    private var lastFDValue: Int64?
+
+    /// The fd the thread's last fd-using enter event named (nil: none yet).
+    private func lastFD(_ tid: Int64) -> Int64? {
+        tid == lastFDThread ? lastFDValue : lastFDs[tid]
+    }
+
+    private func setLastFD(_ tid: Int64, _ value: Int64?) {
+        if tid != lastFDThread {
+            if lastFDThread != Int64.min { lastFDs[lastFDThread] = lastFDValue }
+            lastFDThread = tid
+        }
+        lastFDValue = value
+    }
     private var number: UInt64 = 0
     /// False until the first event that is not a container event: libsinsp consumes the container events a
     /// capture starts with while it opens the file (they count in `evt.num` but are not shown).
@@ -259,11 +276,16 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         // A tuple names a socket the tables have without a name (or not at all): read that one in full.
         if Self.namesSocket[Int(glance.type)] {
             let pid = threads[glance.tid]?.pid ?? glance.tid
-            let number = lastFD[glance.tid] ?? 0
+            let number = lastFD(glance.tid) ?? 0
             guard let entry = fdTables[pid]?[number], !entry.name.isEmpty || entry.type == .file else { return false }
         }
         number += 1
-        if glance.type % 2 == 0, Self.usesFD[Int(glance.type)] { lastFD[glance.tid] = glance.firstParameter }
+        if glance.type % 2 == 0, Self.usesFD[Int(glance.type)] { setLastFD(glance.tid, glance.firstParameter) }
+        // A successful close drops the fd its enter event named.
+        if glance.type % 2 == 1, Self.destroysFD[Int(glance.type)], let result = glance.firstParameter, result >= 0 {
+            let pid = threads[glance.tid]?.pid ?? glance.tid
+            fdTables[pid]?[lastFD(glance.tid) ?? 0] = nil
+        }
         if glance.type != 152 && glance.type != 146, glance.tid >= 0, glance.tid != lastKnownTID {
             if threads[glance.tid] == nil {
                 threads[glance.tid] = ThreadInfo(tid: glance.tid, pid: glance.tid, ptid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF)
@@ -278,12 +300,14 @@ public final class ScapReader: EventStream, @unchecked Sendable {
 
     private lazy var skipper: (ScapFile.Glance) -> Bool = { [unowned self] in self.skip($0) }
 
+    static let destroysFD: [Bool] = (0..<65536).map { ScapEventTable.info(UInt16($0))?.flags.contains(.destroysFD) ?? false }
+
     static let usesFD: [Bool] = (0..<65536).map { ScapEventTable.info(UInt16($0))?.flags.contains(.usesFD) ?? false }
 
     /// Calls that can change the thread or fd tables, or name a socket: read in full even when not wanted.
     static let changesTables: [Bool] = (0..<65536).map { code in
         guard let info = ScapEventTable.info(UInt16(code)) else { return false }
-        return !info.flags.isDisjoint(with: [.createsFD, .destroysFD]) || changesState[code & ~1] || keepsEnter[code & ~1]
+        return info.flags.contains(.createsFD) || changesState[code & ~1] || keepsEnter[code & ~1]
             || info.name == "connect" || internalCodes.contains(UInt16(code)) || code == 272 || code == 324
     }
 
@@ -343,8 +367,8 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             // A thread starts with fd 0 as its last fd (libsinsp initialises it so).
             // An exit whose enter event carries no fd (setsockopt, getsockopt) names its fd itself.
             let ownFD = !raw.isEnter && (enter.flatMap { ScapEventTable.info($0.type) }?.params.isEmpty ?? false) ? param("fd").flatMap(values.integer) : nil
-            let number = raw.isEnter ? values.integer(0) : ownFD ?? lastFD[raw.tid] ?? 0
-            if raw.isEnter { lastFD[raw.tid] = number }
+            let number = raw.isEnter ? values.integer(0) : ownFD ?? lastFD(raw.tid) ?? 0
+            if raw.isEnter { setLastFD(raw.tid, number) }
             if let number {
                 // An fd the tables do not know: absent on the enter event, and on the exit a number with an empty name.
                 fd = fdTables[pid]?[number] ?? (raw.isEnter ? nil : FDInfo(number: number, type: .unknown, name: ""))
