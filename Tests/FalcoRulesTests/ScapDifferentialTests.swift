@@ -32,16 +32,19 @@ struct ScapDifferentialTests {
             return nil
         }
         let publicCaptures = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".scap") }.sorted().map { folder + "/" + $0 }
+        return publicCaptures + (try exports.get()).map(\.capture)
+    }
+
+    /// The recordings of traces/syscalls written as scap, once for the suite.
+    static let exports = Result { () throws -> [(recording: String, capture: String)] in
         let recordings = SharedData.repositoryRoot.appendingPathComponent("traces/syscalls").path
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-scap-differential-\(getpid())").path
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        var exported: [String] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: recordings).filter({ $0.hasSuffix(".strace") }).sorted() {
+        return try FileManager.default.contentsOfDirectory(atPath: recordings).filter { $0.hasSuffix(".strace") }.sorted().map { name in
             let source = recordings + "/" + name, target = output + "/" + name.replacingOccurrences(of: ".strace", with: ".scap")
             _ = try ScapWriter().write(opening: { () throws(TraceLabError) in try TraceFiles.open(source).stream }, to: target)
-            exported.append(target)
+            return (source, target)
         }
-        return publicCaptures + exported
     }
 
     static func events(_ path: String) throws -> [Event] {
@@ -134,13 +137,9 @@ struct ScapDifferentialTests {
         }
         let fields = ["proc.name", "proc.pid", "proc.ppid", "proc.pname", "proc.exe", "proc.cmdline", "thread.tid", "user.uid", "user.name",
                       "container.id", "container.name", "k8s.pod.name", "evt.type", "evt.res", "fd.name"]
-        let recordings = SharedData.repositoryRoot.appendingPathComponent("traces/syscalls").path
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-scap-export-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         var agreed = [String: Int](), total = [String: Int]()
-        for name in try FileManager.default.contentsOfDirectory(atPath: recordings).filter({ $0.hasSuffix(".strace") }).sorted() {
-            let source = recordings + "/" + name, target = output + "/" + name + ".scap"
-            _ = try ScapWriter().write(opening: { () throws(TraceLabError) in try TraceFiles.open(source).stream }, to: target)
+        for (source, target) in try Self.exports.get() {
+            let name = URL(fileURLWithPath: source).lastPathComponent
             let format = fields.map { "%" + $0 }.joined(separator: "\t")
             // One exit event per recorded call (procexit and signaldeliver are single enter events).
             let theirs = try Subprocess.run(sysdig, ["-r", target, "-p", "*%evt.num\t" + format, "evt.dir = < or evt.type in (procexit, signaldeliver)"]).output

@@ -14,6 +14,22 @@ public enum ScapEventTable {
         public let params: [ParamInfo]
         /// Indices of the parameters that name table entries (fds, fd lists, pids).
         public let stateParams: [Int]
+
+        /// The index of the named parameter.
+        public func index(of name: String) -> Int? { params.firstIndex { $0.name == name } }
+
+        /// The directory-fd parameter a relative path parameter is resolved against (`dirfd`, `olddirfd` for
+        /// `oldpath`, `newdirfd` for `newpath`, `linkdirfd` for `linkpath`).
+        func directoryParameter(for index: Int) -> Int? {
+            let candidates: [String]
+            switch params[index].name {
+            case "oldpath": candidates = ["olddirfd", "olddir"]
+            case "newpath": candidates = ["newdirfd", "newdir"]
+            case "linkpath": candidates = ["linkdirfd"]
+            default: candidates = ["dirfd"]
+            }
+            return params.firstIndex { candidates.contains($0.name) }
+        }
     }
 
     /// Flags of an event code that change how it is read.

@@ -190,17 +190,7 @@ public final class ScapFile {
         }
     }
 
-    /// Reads exactly `count` bytes; nil at a clean end of file (nothing read), an error when cut.
-    private func read(_ count: Int, _ what: @autoclosure () -> String) throws(TraceLabError) -> [UInt8]? {
-        guard count > 0 else { return [] }
-        guard try ensure(count, what()) else { return nil }
-        let bytes = copy(position, count)
-        position += count
-        offset += count
-        return bytes
-    }
-
-    /// A little-endian u32 of the read buffer.
+    /// A little-endian u32 of the bytes being parsed.
     private func bufferedU32(_ at: Int) -> UInt32 {
         UInt32(littleEndian: view.loadUnaligned(fromByteOffset: at, as: UInt32.self))
     }
@@ -236,9 +226,12 @@ public final class ScapFile {
     }
 
     private func readHeader() throws(TraceLabError) {
-        guard let raw = try read(8, "the section header") else { throw fail("an empty file is not a scap capture", at: 0) }
-        guard Self.u32(raw, 0) == Block.sectionHeader else { throw fail("not a scap capture: invalid block type 0x\(String(Self.u32(raw, 0), radix: 16))", at: 0) }
-        let first = (type: Block.sectionHeader, length: Self.u32(raw, 4), at: 0)
+        guard try ensure(8, "the section header") else { throw fail("an empty file is not a scap capture", at: 0) }
+        let type = bufferedU32(position), length = bufferedU32(position + 4)
+        guard type == Block.sectionHeader else { throw fail("not a scap capture: invalid block type 0x\(String(type, radix: 16))", at: 0) }
+        position += 8
+        offset += 8
+        let first = (type: Block.sectionHeader, length: length, at: 0)
         guard first.length >= 28, first.length % 4 == 0, first.length <= 1 << 20 else { throw fail("section header claims \(first.length) bytes", at: 0) }
         let header = try body(first)
         guard header.count >= 16 else { throw fail("section header too short", at: first.at) }

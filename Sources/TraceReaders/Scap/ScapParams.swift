@@ -35,10 +35,6 @@ struct ScapParams {
     }
 
     /// The index of the named parameter in the event's table entry.
-    static func index(of name: String, in info: ScapEventTable.EventInfo?) -> Int? {
-        info?.params.firstIndex { $0.name == name }
-    }
-
     /// A number in a parameter's print format.
     static func number(_ value: Int64, unsignedValue: UInt64, format: ScapEventTable.Format) -> String {
         switch format {
@@ -222,9 +218,9 @@ struct ScapParamRenderer: Sendable {
                 // Relative paths are resolved against the working directory or the directory fd.
                 guard let thread, !path.isEmpty, !path.hasPrefix("/"), !path.hasPrefix("<NA>") else { return Param(name: name, text: path) }
                 var base = thread.cwd ?? "/"
-                if spec.type == .fsrelpath, let dirIndex = ScapReader.directoryParameter(of: index, in: info), let dirfd = values.integer(dirIndex),
+                if spec.type == .fsrelpath, let dirIndex = info.directoryParameter(for: index), let dirfd = values.integer(dirIndex),
                    dirfd != -100, let directory = fd(dirfd)?.name { base = directory }
-                return Param(name: name, text: ScapReader.resolve(path, against: base), argument: path)
+                return Param(name: name, text: PathNames.resolve(path, against: base), argument: path)
             case .bytebuf, .charbufarray, .charbuf_pair_array, .dyn, .sigset, .double, .ipv4addr, .ipv4net, .ipv6addr, .ipv6net, .ipaddr, .ipnet:
                 return .buffer(name, Array(values.bytes(index)))
             case .sockaddr:

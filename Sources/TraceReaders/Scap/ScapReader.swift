@@ -79,34 +79,51 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         }
     }
 
-    /// A path made absolute and normalized (`.`, `..`, repeated slashes), as libsinsp shows fd names.
-    static func resolve(_ path: String, against directory: String) -> String {
-        // Most paths are absolute and clean already: no `.` component, no repeated or trailing slash.
-        if path.utf8.first == UInt8(ascii: "/"), isClean(path.utf8) { return path }
-        let full = path.hasPrefix("/") || path.isEmpty ? path : directory + "/" + path
-        guard !full.isEmpty else { return full }
-        var parts: [Substring] = []
-        for part in full.split(separator: "/") {
-            if part == "." { continue }
-            if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-            parts.append(part)
+    /// What the reader does with an event code, worked out once from the event table (enter and exit codes of a
+    /// call share the traits that depend on the call).
+    struct Traits: OptionSet {
+        let rawValue: UInt8
+        /// Exits that change the thread table: clone family, exec family, identity and directory changes.
+        static let changesThreads = Traits(rawValue: 1)
+        /// Exits that read their enter event: fd creators (paths and domains of old generations), identity and
+        /// directory changes, execve (the executable's path), and calls whose enter event has no parameters
+        /// (their exit names the fd itself).
+        static let keepsEnter = Traits(rawValue: 2)
+        /// Events read in full even when not wanted: they create fds, change threads, read their enter event,
+        /// connect, or are internal or container events.
+        static let changesTables = Traits(rawValue: 4)
+        static let usesFD = Traits(rawValue: 8)
+        static let destroysFD = Traits(rawValue: 16)
+        /// Exits that name an unnamed socket by their tuple (sendto, recvfrom, sendmsg, recvmsg...).
+        static let namesSocket = Traits(rawValue: 32)
+    }
+
+    /// Traits by event code (codes past the table have none).
+    static let traits: [Traits] = ScapEventTable.events.indices.map { code in
+        let info = ScapEventTable.events[code], call = ScapEventTable.events[code & ~1]
+        var traits = Traits()
+        if threadCreators.contains(call.name) || ["execve", "execveat", "setuid", "setresuid", "setgid", "setresgid", "chdir", "fchdir"].contains(call.name) {
+            traits.insert(.changesThreads)
         }
-        return "/" + parts.joined(separator: "/")
+        if call.flags.contains(.createsFD) || call.params.isEmpty || ["setuid", "setresuid", "setgid", "setresgid", "fchdir", "execve"].contains(call.name) {
+            traits.insert(.keepsEnter)
+        }
+        if info.flags.contains(.usesFD) { traits.insert(.usesFD) }
+        if info.flags.contains(.destroysFD) { traits.insert(.destroysFD) }
+        if code % 2 == 1, info.flags.contains(.usesFD), info.name != "connect", info.params.contains(where: { $0.name == "tuple" }) {
+            traits.insert(.namesSocket)
+        }
+        if info.flags.contains(.createsFD) || !traits.isDisjoint(with: [.changesThreads, .keepsEnter]) || info.name == "connect"
+            || internalCodes.contains(UInt16(code)) || code == 272 || code == 324 {
+            traits.insert(.changesTables)
+        }
+        return traits
     }
 
-    /// Whether an exit of this call reads its enter event: fd creators (paths and domains of old generations),
-    /// identity and directory changes, and calls whose enter event has no parameters (their exit names the fd).
-    /// Enter codes whose exits change the thread table (clone family, exec family, identity, directory).
-    static let changesState: [Bool] = (0..<65536).map { code in
-        guard let info = ScapEventTable.info(UInt16(code)) else { return false }
-        return ["clone", "fork", "vfork", "clone3", "execve", "execveat", "setuid", "setresuid", "setgid", "setresgid", "chdir", "fchdir"].contains(info.name)
-    }
+    static func traits(_ code: UInt16) -> Traits { Int(code) < traits.count ? traits[Int(code)] : [] }
 
-    /// By enter code (codes past the table: false).
-    static let keepsEnter: [Bool] = (0..<65536).map { code in
-        guard let info = ScapEventTable.info(UInt16(code)) else { return false }
-        return info.flags.contains(.createsFD) || info.params.isEmpty || ["setuid", "setresuid", "setgid", "setresgid", "fchdir", "execve"].contains(info.name)
-    }
+    /// The calls that make threads.
+    static let threadCreators: Set<String> = ["clone", "fork", "vfork", "clone3"]
 
     /// Points the children of `tid` (and theirs, down the tree) at its current record: a field that asks for
     /// the parent (`proc.pname`, `proc.aname[N]`) sees the parent as it is now.
@@ -200,19 +217,6 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         return nil
     }
 
-    /// True when an absolute path needs no normalization.
-    static func isClean(_ bytes: String.UTF8View) -> Bool {
-        var previous: UInt8 = 0, beforePrevious: UInt8 = 0
-        for byte in bytes {
-            if byte == UInt8(ascii: "/") && (previous == UInt8(ascii: "/") || previous == UInt8(ascii: ".") && (beforePrevious == UInt8(ascii: "/") || beforePrevious == UInt8(ascii: "."))) { return false }
-            beforePrevious = previous
-            previous = byte
-        }
-        if previous == UInt8(ascii: "/") && bytes.count > 1 { return false }
-        if previous == UInt8(ascii: ".") && (beforePrevious == UInt8(ascii: "/") || beforePrevious == UInt8(ascii: ".")) { return false }
-        return true
-    }
-
     /// A working directory as libsinsp keeps it: ending with `/`.
     static func directory(_ path: String) -> String {
         path.isEmpty ? "/" : path.hasSuffix("/") ? path : path + "/"
@@ -272,50 +276,39 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// Handles an event the caller does not want from its header: counts it, keeps what later exits need from it
     /// (the fd a using call names, the thread's entry); false when it must be read in full.
     private func skip(_ glance: ScapFile.Glance) -> Bool {
-        guard pastInitialState, !Self.changesTables[Int(glance.type)], !isWanted(type: glance.type, syscall: glance.firstParameter) else { return false }
+        let traits = Self.traits(glance.type)
+        guard pastInitialState, !traits.contains(.changesTables), !isWanted(type: glance.type, syscall: glance.firstParameter) else { return false }
         // A tuple names a socket the tables have without a name (or not at all): read that one in full.
-        if Self.namesSocket[Int(glance.type)] {
-            let pid = threads[glance.tid]?.pid ?? glance.tid
-            let number = lastFD(glance.tid) ?? 0
-            guard let entry = fdTables[pid]?[number], !entry.name.isEmpty || entry.type == .file else { return false }
+        if traits.contains(.namesSocket) {
+            guard let entry = fdTables[process(of: glance.tid)]?[lastFD(glance.tid) ?? 0], !entry.name.isEmpty || entry.type == .file else { return false }
         }
         number += 1
-        if glance.type % 2 == 0, Self.usesFD[Int(glance.type)] { setLastFD(glance.tid, glance.firstParameter) }
+        if glance.type % 2 == 0, traits.contains(.usesFD) { setLastFD(glance.tid, glance.firstParameter) }
         // A successful close drops the fd its enter event named.
-        if glance.type % 2 == 1, Self.destroysFD[Int(glance.type)], let result = glance.firstParameter, result >= 0 {
-            let pid = threads[glance.tid]?.pid ?? glance.tid
-            fdTables[pid]?[lastFD(glance.tid) ?? 0] = nil
+        if glance.type % 2 == 1, traits.contains(.destroysFD), let result = glance.firstParameter, result >= 0 {
+            fdTables[process(of: glance.tid)]?[lastFD(glance.tid) ?? 0] = nil
         }
-        if glance.type != 152 && glance.type != 146, glance.tid >= 0, glance.tid != lastKnownTID {
-            if threads[glance.tid] == nil {
-                threads[glance.tid] = ThreadInfo(tid: glance.tid, pid: glance.tid, ptid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF)
-            }
-            lastKnownTID = glance.tid
-        }
+        if glance.tid != lastKnownTID, noteThread(glance.tid, type: glance.type) { lastKnownTID = glance.tid }
         return true
     }
 
-    /// The thread of the last skipped event, known to the table (saves a lookup on runs of one thread's events).
+    private func process(of tid: Int64) -> Int64 { threads[tid]?.pid ?? tid }
+
+    /// A thread the process list did not have: libsinsp makes an entry with only its id and "<NA>" for its name
+    /// (`proc.name = "<NA>"` selects it in sysdig 0.29), except for scheduler switches, which only look threads up.
+    /// True when the thread is in the table afterwards.
+    @discardableResult
+    private func noteThread(_ tid: Int64, type: UInt16) -> Bool {
+        guard type != 152 && type != 146, tid >= 0 else { return false }
+        if threads[tid] == nil { threads[tid] = ThreadInfo(tid: tid, pid: tid, ptid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF) }
+        return true
+    }
+
+    /// The thread of the last skipped event that is noted in the table (saves a lookup on runs of one thread's
+    /// events).
     private var lastKnownTID: Int64 = -2
 
     private lazy var skipper: (ScapFile.Glance) -> Bool = { [unowned self] in self.skip($0) }
-
-    static let destroysFD: [Bool] = (0..<65536).map { ScapEventTable.info(UInt16($0))?.flags.contains(.destroysFD) ?? false }
-
-    static let usesFD: [Bool] = (0..<65536).map { ScapEventTable.info(UInt16($0))?.flags.contains(.usesFD) ?? false }
-
-    /// Calls that can change the thread or fd tables, or name a socket: read in full even when not wanted.
-    static let changesTables: [Bool] = (0..<65536).map { code in
-        guard let info = ScapEventTable.info(UInt16(code)) else { return false }
-        return info.flags.contains(.createsFD) || changesState[code & ~1] || keepsEnter[code & ~1]
-            || info.name == "connect" || internalCodes.contains(UInt16(code)) || code == 272 || code == 324
-    }
-
-    /// Exits that name an unnamed socket by their tuple (sendto, recvfrom, sendmsg, recvmsg...).
-    static let namesSocket: [Bool] = (0..<65536).map { code in
-        guard code % 2 == 1, let info = ScapEventTable.info(UInt16(code)), info.flags.contains(.usesFD) else { return false }
-        return info.name != "connect" && info.params.contains { $0.name == "tuple" }
-    }
 
     public func next() throws(TraceLabError) -> Event? {
         while let raw = try file.next(handledUnread: wants == nil ? nil : skipper) {
@@ -326,7 +319,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             pastInitialState = true
             if Self.internalCodes.contains(raw.type) { continue }
             // Events read only for the tables they change are not built when not wanted.
-            let build = wants == nil || isWanted(type: raw.type, syscall: raw.type <= 1 ? ScapParams(raw: raw).integer(0) : nil)
+            let build = isWanted(type: raw.type, syscall: raw.type <= 1 ? ScapParams(raw: raw).integer(0) : nil)
             if let event = convert(raw, build: build) { return event }
         }
         return nil
@@ -337,25 +330,21 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         let info = ScapEventTable.info(raw.type)
         let name = info?.name ?? ScapEventTable.name(raw.type)
         let values = ScapParams(raw: raw)
-        func param(_ named: String) -> Int? { ScapParams.index(of: named, in: info) }
-        let keepsEnter = Self.keepsEnter[Int(raw.type & ~1)]
+        let traits = Self.traits(raw.type)
+        let keepsEnter = traits.contains(.keepsEnter)
         let enter = raw.isEnter || !keepsEnter ? nil : lastEnter[raw.tid].flatMap { $0.type == raw.type - 1 ? $0 : nil }
         if raw.isEnter, keepsEnter { lastEnter[raw.tid] = raw }
 
-        if !raw.isEnter, Self.changesState[Int(raw.type & ~1)], let res = values.integer(0), res >= 0 {
+        if !raw.isEnter, traits.contains(.changesThreads), let res = values.integer(0), res >= 0 {
             switch name {
             case "setuid", "setresuid", "setgid", "setresgid": identityExit(name, enter: enter, tid: raw.tid)
             case "chdir", "fchdir": directoryExit(name, values, info: info, enter: enter, tid: raw.tid)
-            case "clone", "fork", "vfork", "clone3": cloneExit(values, info: info, res: res, tid: raw.tid)
+            case _ where Self.threadCreators.contains(name): cloneExit(values, info: info, res: res, tid: raw.tid)
             case "execve", "execveat" where res == 0: execveExit(values, info: info, enter: enter, tid: raw.tid)
             default: break
             }
         }
-        // A thread the process list did not have: libsinsp makes an entry with only its id and "<NA>" for its
-        // name (`proc.name = "<NA>"` selects it in sysdig 0.29), except for scheduler switches, which only look up.
-        if raw.type != 152 && raw.type != 146, threads[raw.tid] == nil, raw.tid >= 0 {
-            threads[raw.tid] = ThreadInfo(tid: raw.tid, pid: raw.tid, ptid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF)
-        }
+        noteThread(raw.tid, type: raw.type)
         let thread = threads[raw.tid]
         let pid = thread?.pid ?? raw.tid
         let flags = info?.flags ?? []
@@ -366,7 +355,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         if flags.contains(.usesFD) {
             // A thread starts with fd 0 as its last fd (libsinsp initialises it so).
             // An exit whose enter event carries no fd (setsockopt, getsockopt) names its fd itself.
-            let ownFD = !raw.isEnter && (enter.flatMap { ScapEventTable.info($0.type) }?.params.isEmpty ?? false) ? param("fd").flatMap(values.integer) : nil
+            let ownFD = !raw.isEnter && (enter.flatMap { ScapEventTable.info($0.type) }?.params.isEmpty ?? false) ? info?.index(of: "fd").flatMap(values.integer) : nil
             let number = raw.isEnter ? values.integer(0) : ownFD ?? lastFD(raw.tid) ?? 0
             if raw.isEnter { setLastFD(raw.tid, number) }
             if let number {
@@ -384,13 +373,13 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             }
         }
         // A connect to a UNIX address names the socket by its path from the enter event on.
-        if raw.type == 22, let current = fd, let index = param("addr"), values.bytes(index).first == 1 {
+        if raw.type == 22, let current = fd, let index = info?.index(of: "addr"), values.bytes(index).first == 1 {
             let named = FDInfo(number: current.number, type: .unix, name: ScapParams.sockaddr(values.bytes(index)))
             fdTables[pid, default: [:]][current.number] = named
             fd = named
         }
         // Tuples name sockets: connect while in progress too, sendto/recvfrom on unconnected sockets.
-        if !raw.isEnter, let current = fd, current.type != .file, let index = param("tuple"),
+        if !raw.isEnter, let current = fd, current.type != .file, let index = info?.index(of: "tuple"),
            let tuple = ScapParams.socktuple(values.bytes(index)), name == "connect" || current.name.isEmpty {
             let named = Self.socket(current.number, tuple, server: false)
             // A failed connect names the socket on its own event only (in progress counts as connecting).
@@ -399,10 +388,9 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             fd = named
         }
 
-        guard build else {
-            if flags.contains(.destroysFD), !raw.isEnter, let fd, (values.integer(0) ?? -1) >= 0 { fdTables[pid]?[fd.number] = nil }
-            return nil
-        }
+        // A successful close drops its fd (the event keeps the entry it acted on).
+        if flags.contains(.destroysFD), !raw.isEnter, let fd, (values.integer(0) ?? -1) >= 0 { fdTables[pid]?[fd.number] = nil }
+        guard build else { return nil }
         // Parameters are made when a field asks for them, from the event's bytes and the table entries its fd
         // and pid parameters name now. Generic events' parameters (the syscall's id) are for internal use:
         // libsinsp shows no arguments.
@@ -443,31 +431,28 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         let event = Event(number: number, timestamp: raw.timestamp, type: type, direction: raw.isEnter ? .enter : .exit,
                           cpu: Int(raw.cpu), thread: thread, fd: fd, hostname: traceHeader?.hostname, fdNumber: fdNumber,
                           threadID: raw.tid, typeCode: typeCode, paramSource: paramSource)
-        if flags.contains(.destroysFD), !raw.isEnter, let fd, (values.integer(0) ?? -1) >= 0 { fdTables[pid]?[fd.number] = nil }
         return event
     }
 
     /// The entry of a new fd, put in the process's table.
     private func createFD(_ name: String, _ values: ScapParams, info: ScapEventTable.EventInfo?, enter: ScapFile.RawEvent?,
                           thread: ThreadInfo?, pid: Int64, used: FDInfo?) -> FDInfo? {
-        func param(_ named: String) -> Int? { ScapParams.index(of: named, in: info) }
         let enterValues = enter.map(ScapParams.init)
         let enterInfo = enter.flatMap { ScapEventTable.info($0.type) }
-        func enterParam(_ named: String) -> Int? { ScapParams.index(of: named, in: enterInfo) }
         var created: [FDInfo] = []
         switch name {
         case "open", "openat", "openat2", "creat":
             guard let number = values.integer(0) else { return nil }
             // Old openat exits carry only the fd: the path and flags are the enter event's.
-            let (source, nameIndex, flagsIndex, dirfdIndex) = param("name") != nil
-                ? (values, param("name"), param("flags"), param("dirfd"))
-                : (enterValues ?? values, enterParam("name"), enterParam("flags"), enterParam("dirfd"))
+            let (source, nameIndex, flagsIndex, dirfdIndex) = info?.index(of: "name") != nil
+                ? (values, info?.index(of: "name"), info?.index(of: "flags"), info?.index(of: "dirfd"))
+                : (enterValues ?? values, enterInfo?.index(of: "name"), enterInfo?.index(of: "flags"), enterInfo?.index(of: "dirfd"))
             let path = nameIndex.map(source.string) ?? ""
             var base = thread?.cwd ?? "/"
             if let dirfdIndex, let dirfd = source.integer(dirfdIndex), dirfd != -100,
                let directory = fdTables[pid]?[dirfd]?.name, directory.hasPrefix("/") { base = directory }
             let openFlags = flagsIndex.flatMap(source.unsigned) ?? 0
-            let opened = FDInfo(number: number, type: openFlags & (1 << 10) != 0 ? .directory : .file, name: Self.resolve(path, against: base), nameRaw: path)
+            let opened = FDInfo(number: number, type: openFlags & (1 << 10) != 0 ? .directory : .file, name: PathNames.resolve(path, against: base), nameRaw: path)
             // A failed open still names its file (with fd.num -1, the enter's), but adds nothing to the table.
             if number < 0 { return FDInfo(number: -1, type: opened.type, name: opened.name, nameRaw: path) }
             created.append(opened)
@@ -478,14 +463,14 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             created.append(FDInfo(number: number, type: type, name: ""))
         case "accept":
             guard let number = values.integer(0), number >= 0 else { return nil }
-            if let index = param("tuple"), let tuple = ScapParams.socktuple(values.bytes(index)) {
+            if let index = info?.index(of: "tuple"), let tuple = ScapParams.socktuple(values.bytes(index)) {
                 created.append(Self.socket(number, tuple, server: true))
             } else {
                 created.append(FDInfo(number: number, type: .unknown, name: ""))
             }
         case "pipe", "socketpair":
             guard let res = values.integer(0), res >= 0 else { return nil }
-            for index in [param("fd1"), param("fd2")].compactMap({ $0 }) {
+            for index in [info?.index(of: "fd1"), info?.index(of: "fd2")].compactMap({ $0 }) {
                 if let number = values.integer(index) { created.append(FDInfo(number: number, type: name == "pipe" ? .pipe : .unix, name: "")) }
             }
         case "dup":
@@ -519,21 +504,20 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// same program (the event's exe, comm and args), the caller's working directory and, for a new process,
     /// a copy of its fd table; the child's pid is its tid unless CLONE_THREAD makes it a thread of the caller.
     private func cloneExit(_ values: ScapParams, info: ScapEventTable.EventInfo?, res: Int64, tid: Int64) {
-        func param(_ named: String) -> Int? { ScapParams.index(of: named, in: info) }
-        let args = param("args").map { list(values.bytes($0)) } ?? []
-        let exe = param("exe").map(values.string) ?? ""
-        let flags = param("flags").flatMap(values.unsigned) ?? 0
+        let args = info?.index(of: "args").map { list(values.bytes($0)) } ?? []
+        let exe = info?.index(of: "exe").map(values.string) ?? ""
+        let flags = info?.index(of: "flags").flatMap(values.unsigned) ?? 0
         let isThread = flags & (1 << 13) != 0
-        let cgroupContainer = param("cgroups").flatMap { container(cgroups: list(values.bytes($0))) }
+        let cgroupContainer = info?.index(of: "cgroups").flatMap { container(cgroups: list(values.bytes($0))) }
         if res == 0 {
             guard threads[tid] == nil || threads[tid]?.name == "<NA>" else { return }
-            let pid = param("pid").flatMap(values.integer) ?? tid
-            let ptid = param("ptid").flatMap(values.integer) ?? 0
+            let pid = info?.index(of: "pid").flatMap(values.integer) ?? tid
+            let ptid = info?.index(of: "ptid").flatMap(values.integer) ?? 0
             let parent = threads[ptid]
-            let comm = param("comm").map(values.string) ?? parent?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
+            let comm = info?.index(of: "comm").map(values.string) ?? parent?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
             threads[tid] = ThreadInfo(tid: tid, pid: pid, ptid: ptid, name: comm, exe: exe, args: args,
-                                      cwd: parent?.cwd ?? param("cwd").map { Self.directory(values.string($0)) }, env: parent?.env ?? [],
-                                      uid: param("uid").flatMap(values.integer) ?? parent?.uid, gid: param("gid").flatMap(values.integer) ?? parent?.gid,
+                                      cwd: parent?.cwd ?? info?.index(of: "cwd").map { Self.directory(values.string($0)) }, env: parent?.env ?? [],
+                                      uid: info?.index(of: "uid").flatMap(values.integer) ?? parent?.uid, gid: info?.index(of: "gid").flatMap(values.integer) ?? parent?.gid,
                                       userName: parent?.userName, homedir: parent?.homedir, shell: parent?.shell,
                                       loginuid: parent?.loginuid ?? -1, tty: parent?.tty ?? 0, container: cgroupContainer ?? parent?.container, parent: parent)
             invertedClones.insert(tid)
@@ -542,11 +526,11 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         }
         if invertedClones.contains(res) { return }
         let caller = threads[tid]
-        let pid = isThread ? (param("pid").flatMap(values.integer) ?? caller?.pid ?? tid) : res
-        let comm = param("comm").map(values.string) ?? caller?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
+        let pid = isThread ? (info?.index(of: "pid").flatMap(values.integer) ?? caller?.pid ?? tid) : res
+        let comm = info?.index(of: "comm").map(values.string) ?? caller?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
         threads[res] = ThreadInfo(tid: res, pid: pid, ptid: tid, name: comm, exe: exe, args: args, cwd: caller?.cwd,
-                                  env: isThread ? [] : caller?.env ?? [], uid: param("uid").flatMap(values.integer) ?? caller?.uid,
-                                  gid: param("gid").flatMap(values.integer) ?? caller?.gid, userName: caller?.userName, homedir: caller?.homedir,
+                                  env: isThread ? [] : caller?.env ?? [], uid: info?.index(of: "uid").flatMap(values.integer) ?? caller?.uid,
+                                  gid: info?.index(of: "gid").flatMap(values.integer) ?? caller?.gid, userName: caller?.userName, homedir: caller?.homedir,
                                   shell: caller?.shell, loginuid: caller?.loginuid ?? -1, tty: caller?.tty ?? 0,
                                   container: cgroupContainer ?? caller?.container, parent: caller)
         if !isThread { fdTables[res] = caller.flatMap { fdTables[$0.pid] } ?? [:] }
@@ -559,7 +543,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         let info = ScapEventTable.info(enter.type)
         let values = ScapParams(raw: enter)
         let field = name.hasPrefix("setres") ? (name.hasSuffix("uid") ? "euid" : "egid") : (name.hasSuffix("uid") ? "uid" : "gid")
-        guard let index = ScapParams.index(of: field, in: info), let bits = values.unsigned(index) else { return }
+        guard let index = info?.index(of: field), let bits = values.unsigned(index) else { return }
         let value = Int64(bits)
         let isUser = name.hasSuffix("uid")
         threads[tid] = isUser ? thread.replacing(uid: value, userName: users[value]) : thread.replacing(gid: value, groupName: groups[value])
@@ -570,8 +554,8 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     private func directoryExit(_ name: String, _ values: ScapParams, info: ScapEventTable.EventInfo?, enter: ScapFile.RawEvent?, tid: Int64) {
         guard let thread = threads[tid] else { return }
         var target: String?
-        if name == "chdir", let index = ScapParams.index(of: "path", in: info) {
-            target = Self.resolve(values.string(index), against: thread.cwd ?? "/")
+        if name == "chdir", let index = info?.index(of: "path") {
+            target = PathNames.resolve(values.string(index), against: thread.cwd ?? "/")
         } else if let enter, let number = ScapParams(raw: enter).integer(0), let directory = fdTables[thread.pid]?[number]?.name, directory.hasPrefix("/") {
             target = directory
         }
@@ -583,41 +567,26 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// execve/execveat exits replace the thread's program (a thread first seen here is created from them); the
     /// working directory stays the thread's (libsinsp does not take it from the exit, so it is unknown for a new thread).
     private func execveExit(_ values: ScapParams, info: ScapEventTable.EventInfo?, enter: ScapFile.RawEvent?, tid: Int64) {
-        func param(_ named: String) -> Int? { ScapParams.index(of: named, in: info) }
         let previous = threads[tid]
         // The executable's path is the enter event's filename made absolute (generations that have one).
         var exepath = previous?.exepath ?? ""
-        if let enter, let filename = ScapParams.index(of: "filename", in: ScapEventTable.info(enter.type)).map(ScapParams(raw: enter).string) {
-            exepath = filename.hasPrefix("<NA>") ? "<NA>" : Self.resolve(filename, against: previous?.cwd ?? "/")
+        if let enter, let filename = ScapEventTable.info(enter.type)?.index(of: "filename").map(ScapParams(raw: enter).string) {
+            exepath = filename.hasPrefix("<NA>") ? "<NA>" : PathNames.resolve(filename, against: previous?.cwd ?? "/")
         }
-        let exe = param("exe").map(values.string) ?? ""
-        let args = param("args").map { list(values.bytes($0)) } ?? []
-        let comm = param("comm").map(values.string) ?? (exe.split(separator: "/").last.map(String.init) ?? "")
-        let env = param("env").map { list(values.bytes($0)) } ?? previous?.env ?? []
-        threads[tid] = ThreadInfo(tid: tid, pid: param("pid").flatMap(values.integer) ?? previous?.pid ?? tid,
-                                  ptid: param("ptid").flatMap(values.integer) ?? previous?.ptid ?? 0, vtid: previous?.vtid ?? -1, vpid: previous?.vpid ?? -1,
+        let exe = info?.index(of: "exe").map(values.string) ?? ""
+        let args = info?.index(of: "args").map { list(values.bytes($0)) } ?? []
+        let comm = info?.index(of: "comm").map(values.string) ?? (exe.split(separator: "/").last.map(String.init) ?? "")
+        let env = info?.index(of: "env").map { list(values.bytes($0)) } ?? previous?.env ?? []
+        threads[tid] = ThreadInfo(tid: tid, pid: info?.index(of: "pid").flatMap(values.integer) ?? previous?.pid ?? tid,
+                                  ptid: info?.index(of: "ptid").flatMap(values.integer) ?? previous?.ptid ?? 0, vtid: previous?.vtid ?? -1, vpid: previous?.vpid ?? -1,
                                   sid: previous?.sid, name: comm, exe: exe, exepath: exepath, args: args, cwd: previous?.cwd ?? "",
                                   env: env, uid: previous?.uid ?? 0xFFFF_FFFF, gid: previous?.gid ?? 0xFFFF_FFFF, userName: previous?.userName,
                                   homedir: previous?.homedir, shell: previous?.shell,
-                                  loginuid: param("loginuid").flatMap(values.integer) ?? previous?.loginuid ?? -1,
-                                  tty: param("tty").flatMap(values.integer) ?? previous?.tty ?? 0,
-                                  container: param("cgroups").flatMap { container(cgroups: list(values.bytes($0))) }
+                                  loginuid: info?.index(of: "loginuid").flatMap(values.integer) ?? previous?.loginuid ?? -1,
+                                  tty: info?.index(of: "tty").flatMap(values.integer) ?? previous?.tty ?? 0,
+                                  container: info?.index(of: "cgroups").flatMap { container(cgroups: list(values.bytes($0))) }
                                       ?? previous?.container,
-                                  parent: previous?.parent ?? param("ptid").flatMap(values.integer).flatMap { threads[$0] })
+                                  parent: previous?.parent ?? info?.index(of: "ptid").flatMap(values.integer).flatMap { threads[$0] })
         relink([tid])
-    }
-
-    /// The directory-fd parameter a relative path parameter is resolved against (`dirfd`, `olddirfd` for
-    /// `oldpath`, `newdirfd` for `newpath`, `linkdirfd` for `linkpath`).
-    static func directoryParameter(of index: Int, in info: ScapEventTable.EventInfo) -> Int? {
-        let name = info.params[index].name
-        let candidates: [String]
-        switch name {
-        case "oldpath": candidates = ["olddirfd", "olddir"]
-        case "newpath": candidates = ["newdirfd", "newdir"]
-        case "linkpath": candidates = ["linkdirfd"]
-        default: candidates = ["dirfd"]
-        }
-        return info.params.firstIndex { candidates.contains($0.name) }
     }
 }

@@ -139,13 +139,12 @@ struct InitialState {
         var state = InitialState()
         var seen: Set<Int64> = []
         var cloned: Set<Int64> = []
-        /// Thread id → process id, for every thread seen.
-        var processOf: [Int64: Int64] = [:]
         /// Process id → the process it was cloned from (for inherited fds).
         var clonedFrom: [Int64: Int64] = [:]
         /// Process id → fd numbers the trace created there (from then on not initial).
         var created: [Int64: Set<Int64>] = [:]
-        var listedProcess: [Int64: Int64] = [:]
+        /// Processes with a thread in the process list.
+        var listed: Set<Int64> = []
         var userIDs: Set<Int64> = []
         while let event = try stream.next() {
             if state.hostname == nil { state.hostname = stream.traceHeader?.hostname ?? event.hostname }
@@ -157,28 +156,24 @@ struct InitialState {
                 state.users.append((uid, thread.gid ?? uid, name, thread.homedir ?? "", thread.shell ?? ""))
             }
             if let container = thread.container, !state.containers.contains(where: { $0.id == container.id }) { state.containers.append(container) }
-            if seen.insert(thread.tid).inserted {
-                processOf[thread.tid] = thread.pid
-                if !cloned.contains(thread.tid) {
-                    state.threads.append(thread)
-                    if listedProcess[thread.pid] == nil { listedProcess[thread.pid] = thread.pid }
-                }
+            if seen.insert(thread.tid).inserted, !cloned.contains(thread.tid) {
+                state.threads.append(thread)
+                listed.insert(thread.pid)
             }
             // A clone-family exit in the parent creates the child; a child that ran before it is listed instead,
             // and its clone is written as a generic event (libsinsp would remake the child from the parent).
-            if ["clone", "fork", "vfork", "clone3"].contains(event.type), let child = event.returnValue, child > 0 {
+            if ScapReader.threadCreators.contains(event.type), let child = event.returnValue, child > 0 {
                 if seen.contains(child) { state.childrenSeenFirst.insert(child) } else {
                     cloned.insert(child)
                     clonedFrom[child] = thread.pid
                 }
             }
-            let createdHere = EventEncoder.createdFD(event)
-            if let number = createdHere { created[thread.pid, default: []].insert(number) }
+            if let number = EventEncoder.createdFD(event) { created[thread.pid, default: []].insert(number) }
             // An fd used before the trace created it in this process was open when the trace began.
             if let fd = event.fd, fd.number >= 0, created[thread.pid]?.contains(fd.number) != true {
                 var owner = thread.pid
-                while listedProcess[owner] == nil, let parent = clonedFrom[owner] { owner = parent }
-                if listedProcess[owner] != nil, state.fds[owner]?[fd.number] == nil, created[owner]?.contains(fd.number) != true {
+                while !listed.contains(owner), let parent = clonedFrom[owner] { owner = parent }
+                if listed.contains(owner), state.fds[owner]?[fd.number] == nil, created[owner]?.contains(fd.number) != true {
                     state.fds[owner, default: [:]][fd.number] = fd
                 }
             }
@@ -218,10 +213,11 @@ struct EventEncoder {
         let tid = event.thread?.tid ?? event.threadID ?? -1
         let cpu = UInt16(clamping: event.cpu)
         if let code = ScapWriter.singleEvents[event.type], let info = ScapEventTable.info(code) {
-            return [EventRecord(timestamp: event.timestamp, tid: tid, cpu: cpu, type: code, params: info.params.map { encode($0, event: event, enter: true, info: info) })]
+            return [EventRecord(timestamp: event.timestamp, tid: tid, cpu: cpu, type: code,
+                                params: info.params.map { encode($0, event: event, enter: true, info: info, call: .other) })]
         }
         var codes = ScapWriter.aliases[event.type] ?? ScapWriter.currentCodes[event.type]
-        if ["clone", "fork", "vfork", "clone3"].contains(event.type), let child = event.returnValue, childrenSeenFirst.contains(child) { codes = nil }
+        if ScapReader.threadCreators.contains(event.type), let child = event.returnValue, childrenSeenFirst.contains(child) { codes = nil }
         guard let (enterCode, exitCode) = codes, let enterInfo = ScapEventTable.info(enterCode), let exitInfo = ScapEventTable.info(exitCode) else {
             // A generic event: the syscall's PPM_SC code names it.
             let id = ScapWriter.syscallCodes[event.type] ?? 0
@@ -229,19 +225,22 @@ struct EventEncoder {
             return [EventRecord(timestamp: event.timestamp, tid: tid, cpu: cpu, type: 0, params: [idBytes, [0, 0]]),
                     EventRecord(timestamp: event.timestamp, tid: tid, cpu: cpu, type: 1, params: [idBytes])]
         }
+        let call: Call = ScapReader.threadCreators.contains(exitInfo.name) ? .threadCreator
+            : exitInfo.name == "execve" || exitInfo.name == "execveat" ? .exec : .other
         let enter = EventRecord(timestamp: event.timestamp, tid: tid, cpu: cpu, type: enterCode,
-                                params: enterInfo.params.map { encode($0, event: event, enter: true, info: enterInfo) })
+                                params: enterInfo.params.map { encode($0, event: event, enter: true, info: enterInfo, call: call) })
         let exit = EventRecord(timestamp: event.timestamp, tid: tid, cpu: cpu, type: exitCode,
-                               params: exitInfo.params.map { encode($0, event: event, enter: false, info: exitInfo) })
+                               params: exitInfo.params.map { encode($0, event: event, enter: false, info: exitInfo, call: call) })
         return event.direction == .enter ? [enter] : [enter, exit]
     }
 
+    /// Calls whose exit describes the thread (and so is filled from it).
+    enum Call { case exec, threadCreator, other }
+
     /// One parameter's bytes, from the event's parameter of that name, its thread, or its fd.
-    func encode(_ spec: ScapEventTable.ParamInfo, event: Event, enter: Bool, info: ScapEventTable.EventInfo) -> [UInt8] {
+    func encode(_ spec: ScapEventTable.ParamInfo, event: Event, enter: Bool, info: ScapEventTable.EventInfo, call: Call) -> [UInt8] {
         let thread = event.thread
-        let isClone = ["clone", "fork", "vfork", "clone3"].contains(info.name)
-        let isExec = info.name == "execve" || info.name == "execveat"
-        if !enter, isExec || isClone, let thread {
+        if !enter, call != .other, let thread {
             switch spec.name {
             case "exe": return Self.string(thread.exe)
             case "args": return Self.list(thread.args)
@@ -277,7 +276,7 @@ struct EventEncoder {
         if info.name == "dup", spec.name == "res" || spec.name == "fd", !enter, let value = event.param("newfd")?.raw ?? event.returnValue {
             return Self.little(UInt64(bitPattern: value), width: 8)
         }
-        if spec.name == "filename", isExec, let thread { return Self.string(thread.exepath) }
+        if spec.name == "filename", call == .exec, let thread { return Self.string(thread.exepath) }
         var param = event.param(spec.name)
         // strace-derived events name the arguments of calls TraceLab does not decode by position.
         if param == nil, let position = ScapWriter.straceArguments[event.type]?.firstIndex(of: spec.name), var positional = event.param("arg\(position)") {

@@ -335,7 +335,7 @@ public final class StraceReader: @unchecked Sendable {
             if res >= 0 {
                 // The path as opened, made absolute lexically (libsinsp does not follow symlinks); strace's -yy
                 // decoration (the real path) only when a relative path meets an unknown working directory.
-                let resolved = raw.hasPrefix("/") ? ScapReader.resolve(raw, against: "/")
+                let resolved = raw.hasPrefix("/") ? PathNames.resolve(raw, against: "/")
                     : result.decoration.map(StraceSyntax.path(ofDecoration:)) ?? process.absolute(raw)
                 let info = FDInfo(number: res, type: flags.contains("O_DIRECTORY") ? .directory : .file, name: resolved, nameRaw: raw)
                 process.fds.set(res, info)
