@@ -1,5 +1,6 @@
 import FalcoRules
 import Metrics
+import Scenarios
 import TraceModel
 import Yams
 
@@ -84,6 +85,38 @@ public struct AnswerKey: Sendable {
         return paths.filter { seen.insert($0).inserted }.flatMap { [$0, $0 + ".sidecar.json"] }
     }
 
+    /// The syscall recordings the items replay (traces of rule and macro checks, and the scenarios' traces),
+    /// in key order without repeats: what a submission's own deployment is replayed on.
+    public var recordings: [String] {
+        var paths: [String] = []
+        for item in items {
+            switch item.check {
+            case .ruleFires(let spec): paths += spec.fireTraces + spec.silentTraces
+            case .macroProbe(_, let traces, _, _), .config(_, _, let traces): paths += traces
+            case .writtenAlert(let spec): paths += (try? Scenario.load(path: spec.scenario).tracePaths) ?? []
+            case .rulesLoad, .ruleOutput, .rubric, .dashboard: break
+            }
+        }
+        var seen: Set<String> = []
+        return paths.map(Self.normalized).filter { seen.insert($0).inserted }
+    }
+
+    /// A path with `.` and `dir/..` steps removed, so one file has one name (a scenario's
+    /// `../traces/x.strace` and the key's own path to it).
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." {
+                parts.removeLast()
+                continue
+            }
+            parts.append(part)
+        }
+        let joined = parts.joined(separator: "/")
+        return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
+    }
+
     /// SHA-256 over the dependencies' contents and the engine version: grades made with the same
     /// fingerprint can be reused.
     public func fingerprint(engineVersion: String) -> String {
@@ -114,7 +147,7 @@ public struct AnswerKey: Sendable {
     public static func load(path: String) throws(TraceLabError) -> AnswerKey {
         guard let bytes = FileBytes.read(path) else { throw TraceLabError("cannot read the answer key", at: SourceLocation(file: path, line: 0, column: 0)) }
         let folder = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        func resolve(_ relative: String) -> String { relative.hasPrefix("/") || folder.isEmpty ? relative : folder + "/" + relative }
+        func resolve(_ relative: String) -> String { normalized(relative.hasPrefix("/") || folder.isEmpty ? relative : folder + "/" + relative) }
         let fields = YAMLFields(path: path)
         func fail(_ message: String, _ node: Node?) -> TraceLabError { fields.fail(message, node) }
         guard let root = try YAMLGuard.compose(bytes, name: path), case .mapping = root else { throw fail("an answer key is a YAML mapping", nil) }

@@ -47,6 +47,9 @@ public struct GradeReport: Sendable {
     public var checks: [CheckResult]
     public var found: [String]
     public var problems: [String]
+    /// What the submission's own Falco (the chart's load order, the student's settings) would do on the key's
+    /// recordings, where it differs from what the items credit: feedback, not points.
+    public var deployment: [String] = []
     /// Set when the submission could not be graded at all (unreadable, refused); its score is then 0.
     public var error: String?
     /// SHA-256 of the submission and of the key with everything it depends on, for reuse of grades.
@@ -76,7 +79,11 @@ public final class Grader {
     /// Metric recordings, read once.
     var metricStores: [String: MetricStore] = [:]
     private let defaultRuleNames: Set<String>
-    private let defaultLoader: RulesLoader
+    let defaultLoader: RulesLoader
+    /// Macro and list names Falco's default rules define that the key's default rules lack.
+    public let missingDefaultNames: [(kind: String, name: String)]
+    /// The default rules' alerts on the key's recordings (every matching rule), computed on first use.
+    var baseline: DeploymentReview.Outcome?
     /// Ground truth of written_alert items: the alerts the default rules raise, with their events.
     private var truths: [String: [(Alert, Event, CompiledRule)]] = [:]
 
@@ -89,6 +96,7 @@ public final class Grader {
         }
         defaultLoader = loader
         defaultRuleNames = Set(loader.compiledRules.map(\.name))
+        missingDefaultNames = FalcoDefaultNames.missing(from: loader)
         for item in key.items {
             guard case .writtenAlert(let written) = item.check else { continue }
             let scenario = try Scenario.load(path: written.scenario)
@@ -109,7 +117,8 @@ public final class Grader {
     }
 
     /// A recording's events, read once.
-    private func events(_ path: String) throws(TraceLabError) -> [Event] {
+    func events(_ named: String) throws(TraceLabError) -> [Event] {
+        let path = AnswerKey.normalized(named)
         if let cached = traces[path] { return cached }
         let (stream, _) = try TraceFiles.open(path)
         var events: [Event] = []
@@ -143,6 +152,7 @@ public final class Grader {
             result.score = (min(result.score, item.points) * 100).rounded() / 100
             report.checks.append(result)
         }
+        report.deployment = reviewDeployment(context)
         return report
     }
 
@@ -160,7 +170,13 @@ public final class Grader {
             self.submission = submission
             let loader = RulesLoader()
             for path in grader.key.defaultRules { loader.load(path: path) }
-            let results = submission.rulesFiles.map { loader.load(bytes: $0.bytes, name: $0.name) }
+            // Positions inside a customRules text are moved to the lines of the file the student handed in.
+            let results = submission.rulesFiles.map { file in
+                var result = loader.load(bytes: file.bytes, name: file.name)
+                result.errors = result.errors.map(file.located)
+                result.warnings = result.warnings.map(file.located)
+                return result
+            }
             self.loader = loader
             self.results = results
             rules = results.contains(where: { !$0.successful }) ? [] : loader.compiledRules.filter { !grader.defaultRuleNames.contains($0.name) }
@@ -219,7 +235,7 @@ public final class Grader {
         return try? ConditionCompiler().resolve(operand).1
     }
 
-    private static func describe(_ event: Event) -> String {
+    static func describe(_ event: Event) -> String {
         let process = event.thread.map { "\($0.name)[\($0.pid)]" } ?? "?"
         return "event \(event.number) \(event.type) by \(process)" + (event.fd.map { " on \($0.name)" } ?? "")
     }
@@ -378,7 +394,7 @@ public final class Grader {
     /// `%field` for the first of `a|b` alternatives.
     private static func placeholder(_ field: String) -> String { "%" + (field.split(separator: "|").first.map(String.init) ?? field) }
 
-    private static func fileName(_ path: String) -> String { path.split(separator: "/").last.map(String.init) ?? path }
+    static func fileName(_ path: String) -> String { path.split(separator: "/").last.map(String.init) ?? path }
 
     private func writtenAlert(_ item: AnswerKey.Item, _ spec: AnswerKey.WrittenAlert, _ context: SubmissionContext) -> CheckResult {
         guard let truth = truths[item.id] else { return result(item, fraction: 0, feedback: ["no ground truth"], evidence: []) }

@@ -11,8 +11,9 @@ import Glibc
 public struct Submission: Sendable {
     public var name: String
     public var path: String
-    /// Rules files in the order Falco loads them (by name, as in rules.d), each with a display name.
-    public var rulesFiles: [(name: String, bytes: [UInt8])]
+    /// Rules files in the order the lab's chart has Falco load them: each is a file of /etc/falco/rules.d
+    /// (a `customRules` entry, or a rules file handed in on its own), and Falco reads that folder in name order.
+    public var rulesFiles: [RulesFile]
     /// The file that carries Falco's settings, if any.
     public var configFile: (name: String, bytes: [UInt8])?
     /// Written answers by question (`Q1`, `Q2`, ...).
@@ -23,6 +24,45 @@ public struct Submission: Sendable {
     public var found: [String]
     /// Files skipped or refused, with the reason.
     public var problems: [String]
+
+    /// One rules file of the submission and where its text sits in what the student handed in.
+    public struct RulesFile: Sendable {
+        /// The name diagnostics use: the file's path, or `values.yaml customRules[NAME]`.
+        public var name: String
+        public var bytes: [UInt8]
+        /// The submitted file that holds the text (`values.yaml`, `rules/my_rules.yaml`).
+        public var path: String
+        /// Its name in /etc/falco/rules.d, which decides when Falco loads it.
+        public var mountName: String
+        /// Line k of the text is line `lineOffset + k` of `path`; columns shift by `columnOffset`.
+        public var lineOffset: Int
+        public var columnOffset: Int
+
+        public init(name: String, bytes: [UInt8], path: String, mountName: String, lineOffset: Int = 0, columnOffset: Int = 0) {
+            self.name = name
+            self.bytes = bytes
+            self.path = path
+            self.mountName = mountName
+            self.lineOffset = lineOffset
+            self.columnOffset = columnOffset
+        }
+
+        /// A load message with positions inside this text moved to the submitted file's lines and columns.
+        public func located(_ message: LoadMessage) -> LoadMessage {
+            var moved = message
+            for index in moved.locations.indices where moved.locations[index].positionName == name {
+                moved.locations[index].positionName = path
+                if moved.locations[index].line > 0 { moved.locations[index].line += lineOffset }
+                if moved.locations[index].column > 0 { moved.locations[index].column += columnOffset }
+            }
+            return moved
+        }
+    }
+
+    /// Sorts rules files as Falco reads /etc/falco/rules.d: by file name (then by where they came from).
+    static func chartOrder(_ files: [RulesFile]) -> [RulesFile] {
+        files.sorted { ($0.mountName, $0.name) < ($1.mountName, $1.name) }
+    }
 
     /// Limits on what a submission may hold; beyond them files are skipped with a message.
     public struct Limits: Sendable {
@@ -55,7 +95,7 @@ public struct Submission: Sendable {
         for entry in contents.entries.sorted(by: { $0.path < $1.path }) where !entry.path.split(separator: "/").contains(where: { $0.hasPrefix(".") || $0 == "__MACOSX" }) {
             submission.recognise(entry.path, entry.bytes)
         }
-        submission.rulesFiles.sort { $0.name < $1.name }
+        submission.rulesFiles = chartOrder(submission.rulesFiles)
         return submission
     }
 
@@ -119,7 +159,7 @@ public struct Submission: Sendable {
             }
             submission.recognise(relative, bytes)
         }
-        submission.rulesFiles.sort { $0.name < $1.name }
+        submission.rulesFiles = chartOrder(submission.rulesFiles)
         return submission
     }
 
@@ -159,6 +199,29 @@ public struct Submission: Sendable {
         }
     }
 
+    /// Where a scalar's text starts in the file: a block scalar (`|`, `|-`, `>`) starts on the line after its
+    /// indicator, indented; line k of its text is line `mark + k` of the file. Other scalars are placed at
+    /// their mark (exact for their first line).
+    static func textPosition(of scalar: Node.Scalar, at mark: Mark?, in bytes: [UInt8]) -> (lines: Int, columns: Int) {
+        guard let mark else { return (0, 0) }
+        guard scalar.style == .literal || scalar.style == .folded else { return (mark.line - 1, max(0, mark.column - 1)) }
+        var line = 1, index = 0
+        while index < bytes.count, line <= mark.line {
+            if bytes[index] == UInt8(ascii: "\n") { line += 1 }
+            index += 1
+        }
+        // The first content line that is not blank gives the indentation.
+        while index < bytes.count {
+            var indent = 0
+            while index + indent < bytes.count, bytes[index + indent] == UInt8(ascii: " ") { indent += 1 }
+            let end = index + indent
+            if end < bytes.count, bytes[end] != UInt8(ascii: "\n"), bytes[end] != UInt8(ascii: "\r") { return (mark.line, indent) }
+            guard let next = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) else { break }
+            index = next + 1
+        }
+        return (mark.line, 0)
+    }
+
     private mutating func recognise(_ relative: String, _ bytes: [UInt8]) {
         let lower = relative.lowercased()
         if lower.hasSuffix(".md") || lower.hasSuffix(".txt") || lower.hasSuffix(".markdown") {
@@ -191,7 +254,8 @@ public struct Submission: Sendable {
         }
         switch node {
         case .sequence?:
-            rulesFiles.append((relative, bytes))
+            rulesFiles.append(RulesFile(name: relative, bytes: bytes, path: relative,
+                                        mountName: relative.split(separator: "/").last.map(String.init) ?? relative))
             found.append("\(relative): a Falco rules file")
         case .mapping(let pairs)?:
             let keys = pairs.compactMap { $0.key.string }
@@ -199,8 +263,10 @@ public struct Submission: Sendable {
             if let custom = node?["customRules"] {
                 if case .mapping(let files) = custom {
                     for (fileName, content) in files {
-                        guard let fileName = fileName.string, let text = content.string else { continue }
-                        rulesFiles.append(("\(relative) customRules[\(fileName)]", Array(text.utf8)))
+                        guard let fileName = fileName.string, case .scalar(let scalar) = content else { continue }
+                        let (lineOffset, columnOffset) = Self.textPosition(of: scalar, at: content.mark, in: bytes)
+                        rulesFiles.append(RulesFile(name: "\(relative) customRules[\(fileName)]", bytes: Array(scalar.string.utf8), path: relative,
+                                                    mountName: fileName, lineOffset: lineOffset, columnOffset: columnOffset))
                     }
                     roles.append("customRules with \(files.count) rules file\(files.count == 1 ? "" : "s")")
                 } else {

@@ -29,7 +29,7 @@ public enum GradeReports {
             ("submission_sha256", report.submissionFingerprint.map { .string($0) } ?? .null),
             ("key_sha256", report.keyFingerprint.map { .string($0) } ?? .null),
             ("found", .array(report.found.map { .string($0) })), ("problems", .array(report.problems.map { .string($0) })),
-            ("checks", .array(checks)),
+            ("checks", .array(checks)), ("deployment", .array(report.deployment.map { .string($0) })),
         ])
         return value.rendered + "\n"
     }
@@ -66,6 +66,7 @@ public enum GradeReports {
         }
         var report = GradeReport(submission: submission, keyName: key, keyVersion: Int(number(member(top, "key_version")) ?? 1), checks: checks,
                                  found: strings(member(top, "found")), problems: strings(member(top, "problems")), error: string(member(top, "error")))
+        report.deployment = strings(member(top, "deployment"))
         report.submissionFingerprint = string(member(top, "submission_sha256"))
         report.keyFingerprint = string(member(top, "key_sha256"))
         return report
@@ -84,6 +85,7 @@ public enum GradeReports {
         var output = "Files: " + (report.found.isEmpty ? "none recognised" : report.found.joined(separator: "; "))
         if !report.problems.isEmpty { output += "\nProblems: " + report.problems.joined(separator: "; ") }
         if let error = report.error { output += "\nNot graded: " + error }
+        if !report.deployment.isEmpty { output += "\n\nYour Falco as you configured it:\n" + report.deployment.map { "- " + $0 }.joined(separator: "\n") }
         members += [("output", .string(output)), ("visibility", .string("visible")), ("tests", .array(tests))]
         return JSONValue.object(members).rendered + "\n"
     }
@@ -101,6 +103,11 @@ public enum GradeReports {
         out += (report.found.isEmpty ? ["nothing the lab asks for"] : report.found).map { "- \(escape($0))\n" }.joined()
         if !report.problems.isEmpty {
             out += "\n## Problems\n\n" + report.problems.map { "- \(escape($0))\n" }.joined()
+        }
+        if !report.deployment.isEmpty {
+            out += "\n## Your Falco as you configured it\n\n"
+            out += "What the chart's Falco would do with your files and settings on the key's recordings (feedback; the items above decide the points).\n\n"
+            out += report.deployment.map { "- \(escape($0))\n" }.joined()
         }
         for check in report.checks {
             out += "\n## \(check.itemID) — \(escape(check.title))\n\n**\(points(check.score)) / \(points(check.maximum))**, \(check.status.rawValue)\n\n"

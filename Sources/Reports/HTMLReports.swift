@@ -54,6 +54,9 @@ public enum HTMLReports {
         body += "</table>\n<h2>What was found</h2>\n<ul>\n"
         body += (report.found.isEmpty ? ["nothing the lab asks for"] : report.found).map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n"
         if !report.problems.isEmpty { body += "<h2>Problems</h2>\n<ul>\n" + report.problems.map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n" }
+        if !report.deployment.isEmpty {
+            body += "<h2>Your Falco as you configured it</h2>\n<ul>\n" + report.deployment.map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n"
+        }
         for check in report.checks {
             body += "<h2 id=\"\(escape(check.itemID))\">\(escape(check.itemID)): \(escape(check.title))</h2>\n"
             body += "<p class=\"\(statusClass(check.status))\"><strong>\(GradeReports.points(check.score)) / \(GradeReports.points(check.maximum))</strong>, \(escape(check.status.rawValue))</p>\n"

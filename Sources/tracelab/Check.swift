@@ -7,16 +7,16 @@ import TraceModel
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Replay scenarios and check the expected alerts fire and nothing else does.",
-        discussion: "Without --rules, uses TraceLab's lab rules (rules/lab_rules.yaml). Exit 1 when any scenario fails.")
+        discussion: "Without --rules, uses TraceLab's lab rules (rules/default_rules.yaml). Exit 1 when any scenario fails.")
 
-    @Option(name: .customLong("rules"), help: "Rules files, loaded in order (default: rules/lab_rules.yaml).")
+    @Option(name: .customLong("rules"), help: "Rules files, loaded in order (default: rules/default_rules.yaml).")
     var rules: [String] = []
 
     @Argument(help: "Scenario files or folders (default: scenarios/).")
     var inputs: [String] = []
 
     func run() throws {
-        let rulesFiles = rules.isEmpty ? ["rules/lab_rules.yaml"] : rules
+        let rulesFiles = rules.isEmpty ? ["rules/default_rules.yaml"] : rules
         let loader = try loadRules(rulesFiles)
         let ruleSet = rulesFiles.map { path -> String in
             let file = path.split(separator: "/").last.map(String.init) ?? path

@@ -66,14 +66,14 @@ struct UpstreamRulesTests {
     }
 }
 
-/// TraceLab's own lab rules (rules/lab_rules.yaml): same rule names and priorities as Falco's for the
+/// TraceLab's own lab rules (rules/default_rules.yaml): same rule names and priorities as Falco's for the
 /// lab's actions, with the container and pod in the output.
 @Suite("Lab rules")
 struct LabRulesTests {
     @Test("the example traces raise Falco's rule names, priorities and the pod context")
     func labRules() throws {
         let loader = RulesLoader()
-        let result = loader.load(path: SharedData.repositoryRoot.appendingPathComponent("rules/lab_rules.yaml").path)
+        let result = loader.load(path: SharedData.repositoryRoot.appendingPathComponent("rules/default_rules.yaml").path)
         #expect(result.errors.isEmpty && result.warnings.isEmpty, "\(result.errors.map(\.message)) \(result.warnings.map(\.message))")
         let engine = RuleEngine(loader: loader)
         let alerts = try alertsOnExamples(engine)

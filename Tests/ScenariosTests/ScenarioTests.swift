@@ -29,7 +29,7 @@ struct ScenarioTests {
 
     @Test("every scenario passes with the lab rules")
     func labRules() throws {
-        let results = try Self.checkAll(rules: [Self.root.appendingPathComponent("rules/lab_rules.yaml").path], ruleSet: "lab_rules")
+        let results = try Self.checkAll(rules: [Self.root.appendingPathComponent("rules/default_rules.yaml").path], ruleSet: "default_rules")
         #expect(results.count >= 9)
         for result in results { #expect(result.passed, "\(result.report)") }
         #expect(results.first { $0.scenario == "q1-cat-shadow" }?.alerts.map(\.rule) == ["Read sensitive file untrusted"])
@@ -62,7 +62,7 @@ struct ScenarioTests {
         silent: true
         """.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try Scenario.load(path: path).check(engine: Self.engine([Self.root.appendingPathComponent("rules/lab_rules.yaml").path]), ruleSet: "lab_rules")
+        let result = try Scenario.load(path: path).check(engine: Self.engine([Self.root.appendingPathComponent("rules/default_rules.yaml").path]), ruleSet: "default_rules")
         #expect(!result.passed)
         #expect(result.report.contains("- missing: Read sensitive file untrusted (Critical) on evt.type = openat and fd.name = /etc/shadow: an alert differs: priority Warning (expected Critical)"))
         #expect(result.report.contains("- missing: Terminal shell in container (Notice) on evt.num > 0: not raised"))
@@ -82,7 +82,7 @@ struct ScenarioTests {
         silent: true
         """.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try Scenario.load(path: path).check(engine: Self.engine([Self.root.appendingPathComponent("rules/lab_rules.yaml").path]), ruleSet: "lab_rules")
+        let result = try Scenario.load(path: path).check(engine: Self.engine([Self.root.appendingPathComponent("rules/default_rules.yaml").path]), ruleSet: "default_rules")
         #expect(!result.passed && result.packets == 1012 && result.detections.count == 2)
         #expect(result.report.contains("- missing: detection subnet-scan [connect] from 192.0.2.1: a detection differs: technique SYN (expected connect)"), "\(result.report)")
         #expect(result.report.contains("- missing: detection syn-flood: not detected"))
@@ -100,7 +100,7 @@ struct ScenarioTests {
 
     @Test("an strace recording exported to JSON Lines replays into the same alerts")
     func exportRoundTrip() throws {
-        let rules = Self.root.appendingPathComponent("rules/lab_rules.yaml").path
+        let rules = Self.root.appendingPathComponent("rules/default_rules.yaml").path
         for name in ["q1-cat-shadow", "q2-shell-in-nginx", "nmap-scan"] {
             let trace = Self.root.appendingPathComponent("traces/syscalls/\(name).strace").path
             let (stream, _) = try TraceFiles.open(trace)
@@ -127,7 +127,7 @@ struct ScenarioTests {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-scenarios-\(getpid()).sqlite").path
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
         let store = try TraceStore(path: database)
-        let rules = Self.root.appendingPathComponent("rules/lab_rules.yaml").path
+        let rules = Self.root.appendingPathComponent("rules/default_rules.yaml").path
         for name in ["q1-cat-shadow", "q2-shell-in-nginx", "nmap-scan"] {
             let trace = Self.root.appendingPathComponent("traces/syscalls/\(name).strace").path
             let stored = try store.ingest(path: trace)

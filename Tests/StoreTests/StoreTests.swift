@@ -15,7 +15,7 @@ func temporaryDatabase(_ name: String = #function) -> String {
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 func example(_ name: String) -> String { repositoryRoot.appendingPathComponent("traces/examples/\(name)").path }
-let labRules = repositoryRoot.appendingPathComponent("rules/lab_rules.yaml").path
+let labRules = repositoryRoot.appendingPathComponent("rules/default_rules.yaml").path
 
 /// An engine with TraceLab's lab rules.
 func labEngine() -> RuleEngine {

@@ -107,7 +107,7 @@ struct CLITests {
         #expect(package.status == 0, "\(package.stderr)")
         let listing = try Self.run(["grade", "--self", "--no-db", work + "/autograder.zip"])
         #expect(listing.stdout.contains("source/tracelab: ") && listing.stdout.contains("over the 1048576-byte limit"))
-        #expect(listing.stdout.contains("source/answers/key.yaml") && listing.stdout.contains("source/rules/lab_rules.yaml: a Falco rules file"))
+        #expect(listing.stdout.contains("source/answers/key.yaml") && listing.stdout.contains("source/rules/default_rules.yaml: a Falco rules file"))
 
         // The autograder's view: the project as source/, the student's files as submission/.
         try FileManager.default.copyItem(atPath: Self.root.appendingPathComponent("examples/submissions/full-marks").path, toPath: work + "/autograder/submission")

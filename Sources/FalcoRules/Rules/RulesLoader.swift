@@ -28,6 +28,8 @@ public final class RulesLoader {
     var macroTable: MacroTable?
     /// Results of the files loaded so far.
     public private(set) var results: [LoadResult] = []
+    /// Every list, macro and rule item in load order and what it did to its name.
+    public internal(set) var itemLog: [ItemChange] = []
 
     /// Plugins the rules may require, with their versions; the container plugin's fields are built in.
     public let availablePlugins: [String: SemanticVersion]
@@ -256,6 +258,7 @@ public final class RulesLoader {
                 result.warnings.append(message(.appendNoValues, "Overriding/appending list with no values", itemType: "list", itemName: name, origin: origin))
             }
             lists[index].items += items
+            record(.list, name, .append, origin)
             return
         }
         if mode == .replace {
@@ -263,12 +266,15 @@ public final class RulesLoader {
                 throw ItemProblem(code: .validate, message: "An 'override.items: replace' to a list was requested but no list by that name already exists")
             }
             lists[index].items = items
+            record(.list, name, .replace, origin)
             return
         }
         if let index = listIndex[name] {
+            record(.list, name, .redefine(previous: lists[index].origin.file), origin)
             lists[index].items = items
             lists[index].origin = origin
         } else {
+            record(.list, name, .define, origin)
             listIndex[name] = lists.count
             lists.append(ListInfo(name: name, items: items, origin: origin, index: lists.count))
         }
@@ -288,6 +294,8 @@ public final class RulesLoader {
                 throw ItemProblem(code: .validate, message: "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists")
             }
             macros[index].condition += " " + condition
+            macros[index].lastChange = origin
+            record(.macro, name, .append, origin)
             return
         }
         if mode == .replace {
@@ -296,15 +304,21 @@ public final class RulesLoader {
             }
             macros[index].condition = condition
             macros[index].conditionOrigin = conditionOrigin
+            macros[index].lastChange = origin
+            record(.macro, name, .replace, origin)
             return
         }
         if let index = macroIndex[name] {
+            record(.macro, name, .redefine(previous: macros[index].origin.file), origin)
             macros[index].condition = condition
             macros[index].origin = origin
             macros[index].conditionOrigin = conditionOrigin
+            macros[index].lastChange = origin
         } else {
+            record(.macro, name, .define, origin)
             macroIndex[name] = macros.count
-            macros.append(MacroInfo(name: name, condition: condition, origin: origin, conditionOrigin: conditionOrigin, index: macros.count))
+            macros.append(MacroInfo(name: name, condition: condition, origin: origin, conditionOrigin: conditionOrigin, index: macros.count,
+                                    lastChange: origin))
         }
     }
 
@@ -344,6 +358,8 @@ public final class RulesLoader {
                 throw ItemProblem(code: .validate, message: "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists")
             }
             try applyOverrides(override, item: item, exceptions: exceptions, to: index)
+            rules[index].lastChange = origin
+            record(.rule, name, .override(override.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }), origin)
             reportAppendWarnings(name: name, origin: origin, result: &result)
             return
         }
@@ -358,6 +374,8 @@ public final class RulesLoader {
             }
             if let condition = try YAMLValue.optionalString(item, "condition") { rules[index].condition += " " + condition }
             try appendExceptions(exceptions, to: index)
+            rules[index].lastChange = origin
+            record(.rule, name, .append, origin)
             reportAppendWarnings(name: name, origin: origin, result: &result)
             return
         }
@@ -374,6 +392,8 @@ public final class RulesLoader {
                 throw ItemProblem(code: .validate, message: "Rule has 'enabled' key but no rule by that name already exists")
             }
             rules[index].enabled = enabled
+            rules[index].lastChange = origin
+            record(.rule, name, .override(["enabled: \(enabled)"]), origin)
             return
         }
         let condition = try YAMLValue.requiredString(item, "condition")
@@ -403,11 +423,13 @@ public final class RulesLoader {
             skipIfUnknownFilter: try YAMLValue.optionalBool(item, "skip-if-unknown-filter") ?? false,
             capture: try YAMLValue.optionalBool(item, "capture") ?? false,
             captureDuration: try YAMLValue.optionalInt(item, "capture_duration") ?? 0,
-            origin: origin, index: rules.count)
+            origin: origin, index: rules.count, lastChange: origin)
         if let index = ruleIndex[name] {
+            record(.rule, name, .redefine(previous: rules[index].origin.file), origin)
             rule.index = index
             rules[index] = rule
         } else {
+            record(.rule, name, .define, origin)
             ruleIndex[name] = rules.count
             rules.append(rule)
         }

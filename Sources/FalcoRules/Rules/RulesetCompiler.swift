@@ -32,6 +32,8 @@ final class MacroTable {
     var types: [Int: EventTypeSet] = [:]
     var inProgress: Set<Int> = []
     var warnings: [ConditionCompileWarning] = []
+    /// The innermost macro whose own condition failed to compile (its position is inside that macro).
+    var failingMacro: Int?
 
     init(loader: RulesLoader) { self.loader = loader }
 
@@ -53,7 +55,13 @@ final class MacroTable {
         inProgress.insert(index)
         defer { inProgress.remove(index) }
         var compiler = makeCompiler(visibility: index)
-        let predicate = try compiler.compile(node)
+        let predicate: EventPredicate
+        do {
+            predicate = try compiler.compile(node)
+        } catch {
+            if failingMacro == nil { failingMacro = index }
+            throw error
+        }
         warnings += compiler.warnings
         compiled[index] = predicate
         return predicate
@@ -365,6 +373,7 @@ extension RulesLoader {
             var compiler = table.makeCompiler(visibility: nil)
             let predicate: EventPredicate
             let output: OutputFormat
+            table.failingMacro = nil
             do {
                 predicate = try compiler.compile(node)
             } catch {
@@ -372,8 +381,7 @@ extension RulesLoader {
                     result.warnings.append(message(.unknownFilter, error.message, itemType: "rule", itemName: rule.name, origin: rule.origin))
                     continue
                 }
-                result.errors.append(conditionError(.compileCondition, error.message, itemType: "rule", name: rule.name,
-                                                    origin: rule.origin, condition: conditionText, position: error.position))
+                result.errors.append(ruleConditionError(error, rule: rule, conditionText: conditionText, failingMacro: table.failingMacro))
                 compiledRules = []
                 return
             }
@@ -441,6 +449,28 @@ extension RulesLoader {
               let node = try? ConditionParser.parse(rule.conditionText, maxDepth: 1000) else { return nil }
         var budget = 200_000
         return table.expand(node, visibility: nil, budget: &budget)?.text
+    }
+
+    /// A rule's condition that does not compile, located as Falco locates it (the rule and a position in its
+    /// condition), plus what caused it when that lies elsewhere: the macro whose own condition fails (a
+    /// student's redefinition of a default macro, say), or the file that last appended to or overrode the rule.
+    private func ruleConditionError(_ error: ConditionCompileError, rule: RuleInfo, conditionText: String, failingMacro: Int?) -> LoadMessage {
+        guard let index = failingMacro else {
+            var located = conditionError(.compileCondition, error.message, itemType: "rule", name: rule.name,
+                                         origin: rule.origin, condition: conditionText, position: error.position)
+            if rule.lastChange.file != rule.origin.file || rule.lastChange.line != rule.origin.line {
+                located.locations.insert(location(itemType: "rule changed by", itemName: rule.name, origin: rule.lastChange), at: 1)
+            }
+            return located
+        }
+        let macro = macros[index]
+        let preview = "\"" + String(macro.condition.prefix(17)) + (macro.condition.count > 17 ? "...\"" : "\"")
+        return LoadMessage(code: .compileCondition, message: error.message,
+                           locations: [location(itemType: "rule", itemName: rule.name, origin: rule.origin),
+                                       location(itemType: "macro", itemName: macro.name, origin: macro.lastChange),
+                                       LoadLocation(itemType: "condition expression", itemName: "", positionName: preview,
+                                                    line: error.position.line, column: error.position.column, offset: error.position.index)],
+                           snippet: snippet(macro.lastChange))
     }
 
     private func isUnknownFieldError(_ message: String) -> Bool {

@@ -1,0 +1,229 @@
+import FalcoRules
+import TraceModel
+
+/// A submission as the lab's Helm chart deploys it, and what that Falco would do differently from the
+/// grading's view of each rule. The chart loads Falco's default rules, then every `customRules` entry
+/// as a file of /etc/falco/rules.d in name order, with the student's `falco:` settings. The review
+/// replays the key's recordings three ways — the default rules alone, the default rules with the
+/// student's files (every matching rule alerting), and the student's deployment as configured
+/// (`priority`, `rule_matching`, `rules[]`) — and explains the differences: default macros and lists
+/// the student redefined or extended and which default alerts that changed, events an earlier rule
+/// takes under `rule_matching: first`, rules below the student's own priority threshold, rules the
+/// student's settings disable. Feedback and evidence only: the key's items decide the points.
+struct DeploymentReview {
+    /// One replay of the recordings: for each rule that fired, the events it fired on (recording, event index).
+    struct Outcome {
+        var fired: [String: [EventReference]] = [:]
+        var events = 0
+        /// Rule names per event, for the events some rule fired on.
+        var byEvent: [EventReference: [String]] = [:]
+    }
+
+    struct EventReference: Hashable, Comparable {
+        var recording: Int
+        var index: Int
+        static func < (lhs: Self, rhs: Self) -> Bool { (lhs.recording, lhs.index) < (rhs.recording, rhs.index) }
+    }
+
+    /// The most events one rule's list keeps (a catch-all rule fires on every event of every recording).
+    static let maximumReferences = 200_000
+
+    /// Replays the recordings through an engine; every alert is noted against its event.
+    static func replay(_ engine: RuleEngine, recordings: [[Event]]) -> Outcome {
+        var outcome = Outcome()
+        for (recording, events) in recordings.enumerated() {
+            for (index, event) in events.enumerated() {
+                outcome.events += 1
+                let alerts = engine.process(event)
+                guard !alerts.isEmpty else { continue }
+                let reference = EventReference(recording: recording, index: index)
+                for alert in alerts where outcome.fired[alert.rule, default: []].count < maximumReferences {
+                    outcome.fired[alert.rule, default: []].append(reference)
+                }
+                outcome.byEvent[reference] = alerts.map(\.rule)
+            }
+        }
+        return outcome
+    }
+}
+
+extension Grader {
+    /// The default rules alone, every matching rule alerting, over the key's recordings (computed once).
+    func baselineOutcome() throws(TraceLabError) -> DeploymentReview.Outcome {
+        if let cached = baseline { return cached }
+        let outcome = DeploymentReview.replay(RuleEngine(loader: defaultLoader, minimumPriority: .debug, matching: .all), recordings: try keyRecordings())
+        baseline = outcome
+        return outcome
+    }
+
+    /// The events of the key's recordings, in key order.
+    func keyRecordings() throws(TraceLabError) -> [[Event]] {
+        var all: [[Event]] = []
+        for path in key.recordings { all.append(try events(path)) }
+        return all
+    }
+
+    /// Explains, line by line, what the submission's own Falco would do on the key's recordings.
+    func reviewDeployment(_ context: SubmissionContext) -> [String] {
+        let submission = context.submission
+        var lines: [String] = []
+        let defaultNames = key.defaultRules.map(Self.fileName).joined(separator: ", ")
+        guard !submission.rulesFiles.isEmpty else { return [] }
+        let mounted = submission.rulesFiles.map { "/etc/falco/rules.d/\($0.mountName)" + ($0.name == $0.path ? "" : " (\($0.path) customRules)") }
+        lines.append("Your Falco loads the default rules (\(defaultNames)), then \(mounted.joined(separator: ", ")), in that order.")
+
+        // The student's settings, as Falco would apply them.
+        var settings = FalcoConfig()
+        if let file = submission.configFile {
+            do {
+                settings = try FalcoConfig.parse(file.bytes, name: file.name)
+                lines.append("Your settings (\(file.name)): priority \(settings.priority.name.lowercased()), rule_matching \(settings.ruleMatching.rawValue)"
+                             + (settings.ruleSelections.isEmpty ? "" : ", \(settings.ruleSelections.count) rules[] selection\(settings.ruleSelections.count == 1 ? "" : "s")") + ".")
+            } catch {
+                lines.append("Your settings cannot be read (\(error)); Falco would refuse to start. The review below uses Falco's defaults (priority debug, rule_matching first).")
+            }
+        } else {
+            lines.append("No falco: settings were handed in; Falco's defaults apply (priority debug, rule_matching first).")
+        }
+        let loadsStudentRules = settings.rulesFiles.isEmpty || settings.rulesFiles.contains { "/etc/falco/rules.d".hasPrefix(Self.trimmedPath($0)) }
+        if !loadsStudentRules {
+            lines.append("Your rules_files (\(settings.rulesFiles.joined(separator: ", "))) leaves out /etc/falco/rules.d, where the chart mounts customRules: your Falco would not load your rules at all.")
+        }
+        guard context.results.allSatisfy(\.successful) else {
+            lines.append("Your rules do not load, so your Falco would refuse to start; nothing else can be reviewed.")
+            return lines
+        }
+        let recordings: [[Event]]
+        let baseline: DeploymentReview.Outcome
+        do {
+            recordings = try keyRecordings()
+            baseline = try baselineOutcome()
+        } catch {
+            lines.append("The key's recordings cannot be replayed: \(error.message)")
+            return lines
+        }
+        let recordingNames = key.recordings.map(Self.fileName)
+        func describe(_ reference: DeploymentReview.EventReference) -> String {
+            "\(recordingNames[reference.recording]) \(Self.describe(recordings[reference.recording][reference.index]))"
+        }
+        func sample(_ references: [DeploymentReview.EventReference], _ count: Int = 3) -> String {
+            references.prefix(count).map(describe).joined(separator: "; ") + (references.count > count ? "; …" : "")
+        }
+
+        // 1. Default macros, lists and rules the student's files replace or extend, and what that does to the default rules' alerts.
+        let combined = DeploymentReview.replay(RuleEngine(loader: context.loader, minimumPriority: .debug, matching: .all), recordings: recordings)
+        let studentFiles = Set(submission.rulesFiles.map(\.name))
+        let defaultRuleNames = defaultLoader.compiledRules.map(\.name)
+        for change in context.loader.itemLog where studentFiles.contains(change.location.file) {
+            let (verb, isDefault): (String, Bool) = switch change.action {
+            case .define: ("", false)
+            case .redefine(let previous): ("replaces", !studentFiles.contains(previous))
+            case .append: ("appends to", defaultItemExists(change))
+            case .replace: ("replaces the condition of", defaultItemExists(change))
+            case .override(let keys): ("overrides (\(keys.joined(separator: ", "))) ", defaultItemExists(change))
+            }
+            guard isDefault else { continue }
+            let place = located(change.location, in: submission)
+            var line: String
+            let affected: [String]
+            if change.kind == .rule {
+                affected = [change.name]
+                line = "Your rule item at \(place) \(verb)Falco's default rule \"\(change.name)\"."
+            } else {
+                affected = defaultRuleNames.filter { rule in
+                    let dependencies = context.loader.dependencies(ofRule: rule)
+                    return change.kind == .macro ? dependencies.macros.contains(change.name) : dependencies.lists.contains(change.name)
+                }
+                line = "Your \(change.kind.rawValue) \(change.name) (\(place)) \(verb) Falco's default \(change.kind.rawValue) \(change.name), which "
+                    + (affected.isEmpty ? "no default rule uses." : "\(affected.count) default rule\(affected.count == 1 ? "" : "s") use\(affected.count == 1 ? "s" : ""): \(affected.map { "\"\($0)\"" }.joined(separator: ", ")).")
+            }
+            var effects: [String] = []
+            for rule in affected {
+                let before = Set(baseline.fired[rule] ?? []), after = Set(combined.fired[rule] ?? [])
+                let lost = before.subtracting(after).sorted(), gained = after.subtracting(before).sorted()
+                if !lost.isEmpty { effects.append("\"\(rule)\" no longer fires on \(lost.count) event\(lost.count == 1 ? "" : "s") (\(sample(lost)))") }
+                if !gained.isEmpty { effects.append("\"\(rule)\" now fires on \(gained.count) event\(gained.count == 1 ? "" : "s") it did not (\(sample(gained)))") }
+            }
+            if !affected.isEmpty {
+                line += effects.isEmpty ? " On the key's recordings none of their alerts changes." : " On the key's recordings: " + effects.joined(separator: "; ") + "."
+            }
+            lines.append(line)
+        }
+
+        // 2. The student's rules in their own deployment: priority threshold, rules[] selections, rule_matching: first.
+        let deployedEngine = RuleEngine(loader: context.loader)
+        settings.configure(deployedEngine)
+        let deployed = loadsStudentRules ? DeploymentReview.replay(deployedEngine, recordings: recordings) : baseline
+        let loadOrder = Dictionary(context.loader.compiledRules.map { ($0.name, $0.index) }, uniquingKeysWith: { first, _ in first })
+        for rule in context.rules {
+            let matched = combined.fired[rule.name] ?? []
+            if !rule.enabled {
+                lines.append("Your rule \"\(rule.name)\" is disabled (enabled: false): it never alerts.")
+                continue
+            }
+            guard !matched.isEmpty, loadsStudentRules else { continue }
+            let alerted = Set(deployed.fired[rule.name] ?? [])
+            let silenced = matched.filter { !alerted.contains($0) }
+            guard !silenced.isEmpty else { continue }
+            if rule.priority > settings.priority {
+                lines.append("Your rule \"\(rule.name)\" has priority \(rule.priority.name) and your priority setting is \(settings.priority.name.lowercased()): Falco does not load rules below it, so in your Falco this rule stays silent on the \(matched.count) event\(matched.count == 1 ? "" : "s") it matches (\(sample(matched))).")
+                continue
+            }
+            if !(deployedEngine.rules.first { $0.name == rule.name }?.enabled ?? true) {
+                lines.append("Your rules[] settings disable \"\(rule.name)\": in your Falco it stays silent on the \(matched.count) event\(matched.count == 1 ? "" : "s") it matches.")
+                continue
+            }
+            // Taken by an earlier rule under rule_matching: first.
+            var takers: [String: [DeploymentReview.EventReference]] = [:]
+            for reference in silenced {
+                guard let winner = deployed.byEvent[reference]?.first, winner != rule.name,
+                      (loadOrder[winner] ?? .max) < rule.index else { continue }
+                takers[winner, default: []].append(reference)
+            }
+            guard settings.ruleMatching == .first, !takers.isEmpty else { continue }
+            let taken = takers.values.reduce(0) { $0 + $1.count }
+            let detail = takers.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }.map { winner, events in
+                "\"\(winner)\" (\(context.loader.compiledRules.first { $0.name == winner }.map { defaultRuleNames.contains($0.name) ? "a default rule" : "yours" } ?? "")) takes \(events.count): \(sample(events, 2))"
+            }
+            lines.append("With rule_matching: first (\(submission.configFile == nil ? "Falco's default" : "your setting")), an earlier rule takes \(taken) of the \(matched.count) event\(matched.count == 1 ? "" : "s") your rule \"\(rule.name)\" matches, so in your Falco it stays silent there: "
+                         + detail.joined(separator: "; ") + ". Rules in rules.d load after the default rules; `rule_matching: all` would let both alert.")
+        }
+
+        // 3. What the deployment shows, in one line.
+        if loadsStudentRules {
+            let raised = context.rules.compactMap { rule -> String? in
+                let count = deployed.fired[rule.name]?.count ?? 0
+                return count == 0 ? nil : "\"\(rule.name)\" \(count)"
+            }
+            let defaults = defaultRuleNames.compactMap { name -> String? in
+                let count = deployed.fired[name]?.count ?? 0
+                return count == 0 ? nil : "\"\(name)\" \(count)"
+            }
+            lines.append("On the key's \(recordings.count) recordings (\(deployed.events) events) your Falco would raise: "
+                         + (raised.isEmpty ? "no alert from your rules" : "from your rules " + raised.joined(separator: ", "))
+                         + (defaults.isEmpty ? "; none from the default rules." : "; from the default rules " + defaults.joined(separator: ", ") + "."))
+        }
+        return lines
+    }
+
+    /// True when the changed name exists among the default rules' items of its kind.
+    private func defaultItemExists(_ change: ItemChange) -> Bool {
+        switch change.kind {
+        case .list: defaultLoader.listNames.contains(change.name)
+        case .macro: defaultLoader.macroNames.contains(change.name)
+        case .rule: defaultLoader.compiledRules.contains { $0.name == change.name }
+        }
+    }
+
+    /// `values.yaml:27:7`: a position inside a rules text, in the file the student handed in.
+    func located(_ location: SourceLocation, in submission: Submission) -> String {
+        guard let file = submission.rulesFiles.first(where: { $0.name == location.file }) else { return "\(location.file):\(location.line)" }
+        return "\(file.path):\(location.line + file.lineOffset):\(location.column + file.columnOffset)"
+    }
+
+    private static func trimmedPath(_ path: String) -> String {
+        var trimmed = path
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+        return trimmed
+    }
+}
