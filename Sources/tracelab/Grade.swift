@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import FalcoRules
 import Foundation
 import Grading
 import Reports
@@ -25,6 +26,10 @@ struct Grade: ParsableCommand {
 
     @Option(help: "The answer key.")
     var key = "answers/key.yaml"
+
+    @Option(name: .customLong("default-rules"),
+            help: "A default rules file to load before the students' rules instead of the key's default_rules (e.g. the course's own /etc/falco/falco_rules.yaml); repeat for several.")
+    var defaultRules: [String] = []
 
     @Option(help: "Folder for the reports.")
     var out = "grades"
@@ -60,7 +65,7 @@ struct Grade: ParsableCommand {
 
     func run() throws {
         // The key is loaded (and its ground truth replayed) here once, so a broken key stops the batch before it starts.
-        let (answerKey, _) = try loadGrader(key)
+        let (answerKey, _) = try loadGrader(key, defaultRules: defaultRules, warn: true)
         let limits = GradingLimits(seconds: timeout, memoryMiB: memory)
         let keyFingerprint = answerKey.fingerprint(engineVersion: TraceLab.version)
         var names: [String] = []
@@ -81,7 +86,8 @@ struct Grade: ParsableCommand {
         let pending = submissions.indices.filter { reports[$0] == nil }
         let workers = max(1, min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(1, pending.count)))
         let progress = selfCheck ? nil : BatchProgress(total: pending.count)
-        let graded = Self.gradeAll(pending.map { submissions[$0] }, key: key, answerKey: answerKey, limits: limits, workers: workers, progress: progress)
+        let graded = Self.gradeAll(pending.map { submissions[$0] }, key: key, defaultRules: defaultRules, answerKey: answerKey, limits: limits,
+                                   workers: workers, progress: progress)
         progress?.finish()
         for (position, index) in pending.enumerated() {
             var report = graded[position].0
@@ -135,14 +141,14 @@ struct Grade: ParsableCommand {
 
     /// Grades submissions in child processes, `workers` at a time; reports (with each one's wall-clock
     /// seconds) come back in the order of `paths`.
-    static func gradeAll(_ paths: [String], key: String, answerKey: AnswerKey, limits: GradingLimits, workers: Int,
+    static func gradeAll(_ paths: [String], key: String, defaultRules: [String] = [], answerKey: AnswerKey, limits: GradingLimits, workers: Int,
                          progress: BatchProgress? = nil) -> [(GradeReport, Double)] {
         let results = GradeResults(count: paths.count)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             var index = worker
             while index < paths.count {
                 let started = monotonicSeconds()
-                let report = gradeInChild(paths[index], key: key, limits: limits)
+                let report = gradeInChild(paths[index], key: key, defaultRules: defaultRules, limits: limits)
                     ?? failedReport(answerKey, path: paths[index], reason: "the grading process was stopped (over \(limits.seconds) s or \(limits.memoryMiB) MiB, or it crashed)")
                 results.set(index, report, seconds: monotonicSeconds() - started)
                 progress?.advance()
@@ -161,10 +167,11 @@ struct Grade: ParsableCommand {
 
     /// Runs `tracelab grade-one` on a submission and reads its JSON report; nil when the child was
     /// stopped, crashed or answered with something else.
-    static func gradeInChild(_ path: String, key: String, limits: GradingLimits) -> GradeReport? {
+    static func gradeInChild(_ path: String, key: String, defaultRules: [String], limits: GradingLimits) -> GradeReport? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments = ["grade-one", "--key", key, "--cpu-seconds", String(limits.seconds), "--memory", String(limits.memoryMiB), path]
+        process.arguments = ["grade-one", "--key", key, "--cpu-seconds", String(limits.seconds), "--memory", String(limits.memoryMiB)]
+            + defaultRules.flatMap { ["--default-rules", $0] } + ["--", path]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -200,11 +207,18 @@ struct Grade: ParsableCommand {
     }
 }
 
-/// Loads the answer key and a grader over it; exit 2 with the key's error when either fails.
-func loadGrader(_ key: String) throws -> (AnswerKey, Grader) {
+/// Loads the answer key (with `defaultRules` in place of its own when given) and a grader over it; exit 2
+/// with the key's error when either fails. With `warn`, says once on standard error which of the names
+/// Falco's default rules define the default rules in use lack.
+func loadGrader(_ key: String, defaultRules: [String] = [], warn: Bool = false) throws -> (AnswerKey, Grader) {
     do {
-        let answerKey = try AnswerKey.load(path: key)
-        return (answerKey, try Grader(key: answerKey))
+        var answerKey = try AnswerKey.load(path: key)
+        if !defaultRules.isEmpty { answerKey.defaultRules = defaultRules }
+        let grader = try Grader(key: answerKey)
+        if warn, !grader.missingDefaultNames.isEmpty {
+            printError("tracelab: warning: " + FalcoDefaultNames.warning(missing: grader.missingDefaultNames, in: answerKey.defaultRules))
+        }
+        return (answerKey, grader)
     } catch {
         printError("tracelab: \(error)")
         throw ExitCode(2)
@@ -244,6 +258,7 @@ struct GradeOne: ParsableCommand {
         commandName: "grade-one", abstract: "Grade one submission and print its JSON report (used by tracelab grade).", shouldDisplay: false)
 
     @Option var key = "answers/key.yaml"
+    @Option(name: .customLong("default-rules")) var defaultRules: [String] = []
     @Option(name: .customLong("cpu-seconds")) var cpuSeconds = 120
     @Option var memory = 4096
     @Argument var submission: String
@@ -256,7 +271,7 @@ struct GradeOne: ParsableCommand {
         // Grading writes no files; the report goes to the pipe.
         var files = rlimit(rlim_cur: 0, rlim_max: 0)
         setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &files)
-        let (answerKey, grader) = try loadGrader(key)
+        let (answerKey, grader) = try loadGrader(key, defaultRules: defaultRules)
         let report: GradeReport
         do {
             report = grader.grade(try Submission.load(path: submission))

@@ -60,10 +60,21 @@ public enum FalcoDefaultNames {
         "Terminal shell in container"
     ]
 
-    /// The macro and list names a rule set lacks, each with its kind ("macro", "list"), sorted.
+    /// One sentence naming what `missing` lacks (at most ten names), for a warning.
+    public static func warning(missing: [(kind: String, name: String)], in files: [String]) -> String {
+        let shown = missing.prefix(10).map { "\($0.name) (\($0.kind))" }.joined(separator: ", ") + (missing.count > 10 ? ", …" : "")
+        return "the default rules (\(files.joined(separator: ", "))) lack \(missing.count) of the macro and list names Falco's default rules define: \(shown). "
+            + "A student's rule that uses one loads in the students' Falco but not here; load the course's own falco_rules.yaml (--default-rules) or TraceLab's rules/default_rules.yaml."
+    }
+
+    /// Names only one of the two versions defines (5.x added them); a 3.x file lacks them by design.
+    public static let onlyIn5: Set<String> = ["postgres_running_cnpg"]
+
+    /// The macro and list names both versions define that a rule set lacks, each with its kind ("macro",
+    /// "list"), sorted by kind then name.
     public static func missing(from loader: RulesLoader) -> [(kind: String, name: String)] {
         let macros = Set(loader.macroNames), lists = Set(loader.listNames)
-        return FalcoDefaultNames.macros.filter { !macros.contains($0) }.map { ("macro", $0) }
-            + FalcoDefaultNames.lists.filter { !lists.contains($0) }.map { ("list", $0) }
+        return FalcoDefaultNames.macros.filter { !macros.contains($0) && !onlyIn5.contains($0) }.map { ("macro", $0) }
+            + FalcoDefaultNames.lists.filter { !lists.contains($0) && !onlyIn5.contains($0) }.map { ("list", $0) }
     }
 }
