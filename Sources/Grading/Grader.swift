@@ -213,8 +213,19 @@ public final class Grader {
         let failed = context.results.filter { !$0.successful }
         let warnings = context.results.flatMap { result in result.warnings.map { "\(result.name): warning: \($0.code.rawValue): \($0.message)" } }
         if !failed.isEmpty {
-            return result(item, fraction: 0, feedback: ["Your rules do not load with the default rules; Falco would refuse to start. Fix the errors below."],
-                          evidence: LoadResultFormatting.text(failed).split(separator: "\n").map(String.init))
+            let studentPaths = Set(context.submission.rulesFiles.map(\.path))
+            var feedback = ["Your rules do not load with the default rules; Falco would refuse to start. Fix the errors below."]
+            for message in failed.flatMap(\.errors) {
+                // The innermost place in a file the student handed in: a typo in their macro is theirs, even when a default rule meets it first.
+                let own = message.locations.last { studentPaths.contains($0.positionName) }
+                let chain = message.locations.filter { !$0.positionName.hasPrefix("\"") }.map { "\($0.itemType) '\($0.itemName)'" }.joined(separator: " → ")
+                if let own {
+                    feedback.append("\(own.positionName):\(own.line):\(own.column): \(message.message) (\(own.itemType) '\(own.itemName)'; while loading \(chain))")
+                } else {
+                    feedback.append("\(message.fileLocation ?? "?"): \(message.message) (\(chain))")
+                }
+            }
+            return result(item, fraction: 0, feedback: feedback, evidence: LoadResultFormatting.text(failed).split(separator: "\n").map(String.init))
         }
         let names = context.rules.map(\.name)
         return result(item, fraction: 1, feedback: ["Your rules load with the default rules: \(names.isEmpty ? "no new rules" : names.map { "\"\($0)\"" }.joined(separator: ", "))."],
@@ -255,6 +266,9 @@ public final class Grader {
             targets += all.filter(selector)
         }
         if targets.isEmpty { throw TraceLabError("item \(item.id): no event of the recordings matches '\(spec.fireOn)'", at: SourceLocation(file: key.path, line: 0, column: 0)) }
+        guard context.results.allSatisfy(\.successful) else {
+            return result(item, fraction: 0, feedback: ["Your rules do not load with the default rules (see rules-load), so none of them can be tried here."], evidence: [])
+        }
         let taken = Set(context.chosenRules.values.map(\.rule.name))
         var candidates = context.rules.filter { !taken.contains($0.name) }
         if let macro = spec.usesMacro {
@@ -324,6 +338,9 @@ public final class Grader {
 
     private func ruleOutput(_ item: AnswerKey.Item, ruleOf: String, fields: [String], _ context: SubmissionContext) -> CheckResult {
         guard let chosen = context.chosenRules[ruleOf] else {
+            if !context.results.allSatisfy(\.successful) {
+                return result(item, fraction: 0, feedback: ["Your rules do not load with the default rules (see rules-load), so the output of your rule for \(ruleOf) cannot be checked."], evidence: [])
+            }
             return result(item, fraction: 0, feedback: ["No rule of yours was found for \(ruleOf), so its output cannot be checked."], evidence: [])
         }
         let rule = chosen.rule

@@ -25,6 +25,9 @@ struct CompareRules: ParsableCommand {
     @Option(help: "Also evaluate this many events of the generated benchmark trace (tracelab bench's).")
     var synthetic = 0
 
+    @Flag(help: "Also evaluate probe events: copies of the traces' events made to satisfy each comparison of each macro of either side.")
+    var probes = false
+
     @Argument(help: "Traces (JSON Lines, strace with sidecar, scap) or folders of them.")
     var traces: [String] = []
 
@@ -37,13 +40,22 @@ struct CompareRules: ParsableCommand {
         let referenceLoader = try loadRules(reference), candidateLoader = try loadRules(candidate)
         var comparison = RuleSetComparison(reference: referenceLoader, candidate: candidateLoader)
         let files = expandDirectories(traces, suffixes: [".strace", ".jsonl", ".scap", ".scap.gz"])
+        var chooser = MacroProbes.BaseChooser()
         for path in files {
             let (stream, _) = try TraceFiles.open(path)
             let name = path.split(separator: "/").last.map(String.init) ?? path
-            while let event = try stream.next() { comparison.add(event, source: name) }
+            while let event = try stream.next() {
+                comparison.add(event, source: name)
+                chooser.offer(event)
+            }
         }
         if synthetic > 0 {
             for event in SyntheticTrace(count: synthetic) { comparison.add(event, source: "synthetic") }
+        }
+        if probes {
+            for loader in [referenceLoader, candidateLoader] {
+                for event in MacroProbes.events(for: loader, bases: chooser.bases) { comparison.add(event, source: "probes") }
+            }
         }
         func name(_ paths: [String]) -> String { paths.map { $0.split(separator: "/").last.map(String.init) ?? $0 }.joined(separator: "+") }
         print(comparison.markdown(referenceName: name(reference), candidateName: name(candidate)), terminator: "")
