@@ -10,6 +10,10 @@ enum SharedData {
         return FileManager.default.fileExists(atPath: candidate.appendingPathComponent("conformance").path) ? candidate : nil
     }
 
+    /// Whether tests that need `../shared` run: when it is present, and always under `CI=true`, where its
+    /// absence must fail them rather than skip them.
+    static var runnable: Bool { sharedRoot != nil || ProcessInfo.processInfo.environment["CI"] == "true" }
+
     /// The path of a file under `../shared`, or nil (with a note printed) when the folder is absent.
     static func path(_ relative: String) -> String? {
         guard let root = sharedRoot else {

@@ -66,23 +66,25 @@ struct UpstreamRulesTests {
     }
 }
 
-/// TraceLab's own lab rules (rules/default_rules.yaml): same rule names and priorities as Falco's for the
-/// lab's actions, with the container and pod in the output.
-@Suite("Lab rules")
-struct LabRulesTests {
-    @Test("the example traces raise Falco's rule names, priorities and the pod context")
-    func labRules() throws {
+/// TraceLab's default rules (rules/default_rules.yaml): Falco's rule names and priorities on the lab's
+/// actions, with the container in the output; they load as Falco 3.2.0's do in a current engine.
+@Suite("Default rules")
+struct DefaultRulesTests {
+    @Test("the example traces raise Falco's rule names, priorities and the container; the only warnings are 3.2.0's evt.dir ones")
+    func defaultRules() throws {
         let loader = RulesLoader()
         let result = loader.load(path: SharedData.repositoryRoot.appendingPathComponent("rules/default_rules.yaml").path)
-        #expect(result.errors.isEmpty && result.warnings.isEmpty, "\(result.errors.map(\.message)) \(result.warnings.map(\.message))")
+        #expect(result.errors.isEmpty, "\(result.errors.map(\.message))")
+        // 3.2.0 names evt.dir in 20 rules' conditions (through spawned_process and the others); current Falco warns about each.
+        #expect(result.warnings.count == 20 && result.warnings.allSatisfy { $0.code == .deprecatedItem && $0.message.contains("'evt.dir'") })
         let engine = RuleEngine(loader: loader)
         let alerts = try alertsOnExamples(engine)
         #expect(alerts.map { "\($0.rule)|\($0.priority.name)|\($0.eventNumber)" } == [
             "Read sensitive file untrusted|Warning|2",
             "Terminal shell in container|Notice|1",
         ])
-        #expect(alerts.first?.message.contains("container_name=falco k8s_pod_name=falco-wmmt2") == true)
-        #expect(alerts.last?.message.contains("container_id=9b8c7d6e5f4a container_name=nginx-pod") == true)
+        #expect(alerts.first?.message.contains("terminal=0 container_id=") == true && alerts.first?.message.contains("container_name=falco)") == true)
+        #expect(alerts.last?.message.contains("container_id=9b8c7d6e5f4a container_name=nginx-pod)") == true)
     }
 }
 

@@ -4,6 +4,19 @@ import Reports
 import Testing
 import TraceModel
 
+/// The example submissions and the upstream rules beside the repository.
+enum GradingFixtures {
+    static let examples = ["full-marks", "typical-partial", "broken", "hostile", "q5-on-default-macros", "sensitive-files-append",
+                           "notice-below-priority", "own-rule-shadows-curl", "macro-typo"]
+
+    /// `../shared/upstream` beside the repository, when present.
+    static var sharedUpstream: String? {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.deletingLastPathComponent().appendingPathComponent("shared/upstream").path
+        return FileManager.default.fileExists(atPath: path + "/falco_rules-3.2.0.yaml") ? path : nil
+    }
+}
+
 /// Grading against the shipped key: the reference solution, the example submissions, hostile input,
 /// and byte-identical reports.
 @Suite("grading", .serialized)
@@ -35,21 +48,64 @@ struct GradingTests {
         #expect(report.checks.allSatisfy { $0.status == .passed })
     }
 
-    @Test("each example scores what its expected.json says, item by item", arguments: ["full-marks", "typical-partial", "broken", "hostile"])
-    func examples(name: String) throws {
-        let folder = Self.root + "/examples/submissions/", expectedFolder = Self.root + "/examples/expected/"
-        let report = try Self.grade(folder + name)
-        guard case .object(let expected) = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: expectedFolder + name + ".json")))),
-              case .object(let checks)? = expected.first(where: { $0.0 == "checks" })?.1 else {
-            Issue.record("examples/expected/\(name).json has no checks")
-            return
+    /// An example's expected.json: scores by item, and the lines its feedback and deployment review must contain.
+    struct Expected {
+        var score: Double?
+        var checks: [(String, Double?)]
+        var feedback: [(String, [String])]
+        var deployment: [String]
+
+        init(_ name: String) throws {
+            let path = GradingTests.root + "/examples/expected/" + name + ".json"
+            guard case .object(let top) = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path)))) else {
+                throw TraceLabError("not a JSON object", at: SourceLocation(file: path, line: 1, column: 1))
+            }
+            func number(_ value: JSONValue?) -> Double? { switch value { case .double(let d)?: d; case .integer(let i)?: Double(i); default: nil } }
+            func strings(_ value: JSONValue?) -> [String] { if case .array(let items)? = value { items.compactMap { if case .string(let t) = $0 { t } else { nil } } } else { [] } }
+            func member(_ key: String) -> JSONValue? { top.first { $0.0 == key }?.1 }
+            score = number(member("score"))
+            if case .object(let items)? = member("checks") { checks = items.map { ($0.0, number($0.1)) } } else { checks = [] }
+            if case .object(let items)? = member("feedback") { feedback = items.map { ($0.0, strings($0.1)) } } else { feedback = [] }
+            deployment = strings(member("deployment"))
         }
-        for (id, value) in checks {
-            let expectedScore: Double? = switch value { case .double(let d): d; case .integer(let i): Double(i); default: nil }
+    }
+
+    @Test("each example scores what its expected.json says, item by item, with the feedback and deployment lines it names", arguments: GradingFixtures.examples)
+    func examples(name: String) throws {
+        let report = try Self.grade(Self.root + "/examples/submissions/" + name)
+        let expected = try Expected(name)
+        #expect(!expected.checks.isEmpty, "examples/expected/\(name).json has no checks")
+        for (id, expectedScore) in expected.checks {
             let actual = report.checks.first { $0.itemID == id }
             #expect(actual?.score == expectedScore, "\(name) \(id): \(actual?.feedback ?? [])")
         }
-        #expect(checks.count == report.checks.count)
+        #expect(expected.checks.count == report.checks.count)
+        if let score = expected.score { #expect(report.score == score) }
+        for (id, lines) in expected.feedback {
+            let feedback = report.checks.first { $0.itemID == id }?.feedback.joined(separator: "\n") ?? ""
+            for line in lines { #expect(feedback.contains(line), "\(name) \(id) feedback lacks: \(line)\n\(feedback)") }
+        }
+        let review = report.deployment.joined(separator: "\n")
+        for line in expected.deployment { #expect(review.contains(line), "\(name) deployment review lacks: \(line)\n\(review)") }
+    }
+
+    @Test("Falco's own 3.2.0 rules as --default-rules give every example the same verdicts as the shipped default rules",
+          .enabled(if: GradingFixtures.sharedUpstream != nil || ProcessInfo.processInfo.environment["CI"] == "true",
+                   "../shared/upstream is absent (a clone without ../shared); CI has it"))
+    func upstreamDefaultRulesGiveSameVerdicts() throws {
+        let upstream = try #require(GradingFixtures.sharedUpstream, "../shared/upstream/falco_rules-3.2.0.yaml is required under CI")
+        var key = try AnswerKey.load(path: Self.root + "/answers/key.yaml")
+        key.defaultRules = [upstream + "/falco_rules-3.2.0.yaml"]
+        let withUpstream = try Grader(key: key), withOurs = try Self.makeGrader()
+        #expect(withUpstream.missingDefaultNames.isEmpty && withOurs.missingDefaultNames.isEmpty)
+        for name in GradingFixtures.examples + ["../../answers/reference"] {
+            let folder = Self.root + "/examples/submissions/" + name
+            let ours = try Self.grade(folder, with: withOurs), theirs = try Self.grade(folder, with: withUpstream)
+            #expect(ours.checks.map { "\($0.itemID) \($0.score) \($0.status.rawValue)" } == theirs.checks.map { "\($0.itemID) \($0.score) \($0.status.rawValue)" }, "\(name)")
+            // The review names the default rules file by its file name: the rest of each line is the same.
+            #expect(ours.deployment.map { $0.replacingOccurrences(of: "default_rules.yaml", with: "DEFAULT") }
+                    == theirs.deployment.map { $0.replacingOccurrences(of: "falco_rules-3.2.0.yaml", with: "DEFAULT") }, "\(name)")
+        }
     }
 
     @Test("typical mistakes get the feedback that names them")

@@ -117,7 +117,8 @@ struct ScenarioTests {
             defer { try? FileManager.default.removeItem(atPath: exported) }
             let replayEngine = Self.engine([rules])
             let replayed = try JSONLinesReader.readAll(path: exported).flatMap { replayEngine.process($0).map { AlertFormatting.json($0).rendered } }
-            #expect(!direct.isEmpty)
+            // nmap's packet sockets raise nothing with 3.2.0's rule (it reads the enter event, which strace recordings lack).
+            #expect(direct.isEmpty == (name == "nmap-scan"), "\(name)")
             #expect(replayed == direct, "\(name)")
         }
     }
@@ -139,7 +140,7 @@ struct ScenarioTests {
             let engine = Self.engine([rules])
             var fromFile: [String] = []
             while let event = try stream.next() { fromFile += engine.process(event).map { AlertFormatting.json($0).rendered } }
-            #expect(!fromFile.isEmpty)
+            #expect(fromFile.isEmpty == (name == "nmap-scan"), "\(name)")
             #expect(fromStore == fromFile, "\(name)")
         }
     }
