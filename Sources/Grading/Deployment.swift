@@ -110,32 +110,42 @@ extension Grader {
             references.prefix(count).map(describe).joined(separator: "; ") + (references.count > count ? "; …" : "")
         }
 
-        // 1. Default macros, lists and rules the student's files replace or extend, and what that does to the default rules' alerts.
+        // 1. Default macros, lists and rules the student's files replace or extend (each name once, however
+        //    often it is changed), and what that does to the default rules' alerts.
         let combined = DeploymentReview.replay(RuleEngine(loader: context.loader, minimumPriority: .debug, matching: .all), recordings: recordings)
         let studentFiles = Set(submission.rulesFiles.map(\.name))
         let defaultRuleNames = defaultLoader.compiledRules.map(\.name)
+        var groups: [(kind: ItemChange.Kind, name: String, changes: [ItemChange])] = []
+        var groupIndex: [String: Int] = [:]
         for change in context.loader.itemLog where studentFiles.contains(change.location.file) {
-            let (verb, isDefault): (String, Bool) = switch change.action {
-            case .define: ("", false)
-            case .redefine(let previous): ("replaces", !studentFiles.contains(previous))
-            case .append: ("appends to", defaultItemExists(change))
-            case .replace: ("replaces the condition of", defaultItemExists(change))
-            case .override(let keys): ("overrides (\(keys.joined(separator: ", "))) ", defaultItemExists(change))
+            let changesDefault: Bool = switch change.action {
+            case .define: false
+            case .redefine(let previous): !studentFiles.contains(previous)
+            case .append, .replace, .override: defaultItemExists(change)
             }
-            guard isDefault else { continue }
-            let place = located(change.location, in: submission)
-            var line: String
-            let affected: [String]
-            if change.kind == .rule {
-                affected = [change.name]
-                line = "Your rule item at \(place) \(verb)Falco's default rule \"\(change.name)\"."
-            } else {
-                affected = defaultRuleNames.filter { rule in
-                    let dependencies = context.loader.dependencies(ofRule: rule)
-                    return change.kind == .macro ? dependencies.macros.contains(change.name) : dependencies.lists.contains(change.name)
+            guard changesDefault else { continue }
+            let key = "\(change.kind.rawValue) \(change.name)"
+            if let index = groupIndex[key] { groups[index].changes.append(change) } else {
+                groupIndex[key] = groups.count
+                groups.append((change.kind, change.name, [change]))
+            }
+        }
+        let dependencies = Dictionary(uniqueKeysWithValues: groups.isEmpty ? [] : defaultRuleNames.map { ($0, context.loader.dependencies(ofRule: $0)) })
+        var withoutEffect: [String] = []
+        for group in groups {
+            let first = group.changes[0]
+            let verbs = Set(group.changes.map { change -> String in
+                switch change.action {
+                case .define, .redefine: "replaces"
+                case .append: "appends to"
+                case .replace: "replaces the condition of"
+                case .override(let keys): "overrides (\(keys.joined(separator: ", ")))"
                 }
-                line = "Your \(change.kind.rawValue) \(change.name) (\(place)) \(verb) Falco's default \(change.kind.rawValue) \(change.name), which "
-                    + (affected.isEmpty ? "no default rule uses." : "\(affected.count) default rule\(affected.count == 1 ? "" : "s") use\(affected.count == 1 ? "s" : ""): \(affected.map { "\"\($0)\"" }.joined(separator: ", ")).")
+            }).sorted()
+            let how = verbs.joined(separator: " and ") + (group.changes.count > 1 ? " (\(group.changes.count) times)" : "")
+            let place = located(first.location, in: submission)
+            let affected = group.kind == .rule ? [group.name] : defaultRuleNames.filter { rule in
+                group.kind == .macro ? dependencies[rule]?.macros.contains(group.name) == true : dependencies[rule]?.lists.contains(group.name) == true
             }
             var effects: [String] = []
             for rule in affected {
@@ -144,10 +154,17 @@ extension Grader {
                 if !lost.isEmpty { effects.append("\"\(rule)\" no longer fires on \(lost.count) event\(lost.count == 1 ? "" : "s") (\(sample(lost)))") }
                 if !gained.isEmpty { effects.append("\"\(rule)\" now fires on \(gained.count) event\(gained.count == 1 ? "" : "s") it did not (\(sample(gained)))") }
             }
-            if !affected.isEmpty {
-                line += effects.isEmpty ? " On the key's recordings none of their alerts changes." : " On the key's recordings: " + effects.joined(separator: "; ") + "."
+            guard !effects.isEmpty else {
+                withoutEffect.append("\(group.kind.rawValue) \(group.name) (\(place), \(how))")
+                continue
             }
-            lines.append(line)
+            let subject = group.kind == .rule ? "Your rule item at \(place) \(how) Falco's default rule \"\(group.name)\"."
+                : "Your \(group.kind.rawValue) \(group.name) (\(place)) \(how) Falco's default \(group.kind.rawValue) \(group.name), which \(affected.count) default rule\(affected.count == 1 ? "" : "s") use\(affected.count == 1 ? "s" : ""): \(affected.prefix(5).map { "\"\($0)\"" }.joined(separator: ", "))\(affected.count > 5 ? ", …" : "")."
+            lines.append(subject + " On the key's recordings: " + effects.prefix(6).joined(separator: "; ") + (effects.count > 6 ? "; …" : "") + ".")
+        }
+        if !withoutEffect.isEmpty {
+            lines.append("Your files also change \(withoutEffect.count) of Falco's default items with no effect on the default rules' alerts on the key's recordings: "
+                         + withoutEffect.prefix(8).joined(separator: "; ") + (withoutEffect.count > 8 ? "; …" : "") + ".")
         }
 
         // 2. The student's rules in their own deployment: priority threshold, rules[] selections, rule_matching: first.
