@@ -120,6 +120,36 @@ struct GradingTests {
         #expect(report.checks.first { $0.itemID == "q2" }?.status == .needsReview)
     }
 
+    @Test("files that redefine half of Falco's macros, append to a list 5,000 times, or override a default rule into a catch-all are graded and explained, each default item once")
+    func hostileDefaultItems() throws {
+        let grader = try Self.makeGrader()
+        let defaults = try String(contentsOfFile: Self.root + "/rules/default_rules.yaml", encoding: .utf8)
+        let macros = defaults.split(separator: "\n").filter { $0.hasPrefix("- macro: ") }.map { String($0.dropFirst("- macro: ".count)) }
+        #expect(macros.count == 87)
+        var redefine = macros.enumerated().filter { $0.offset % 2 == 0 }.map { "- macro: \($0.element)\n  condition: (evt.num > 0)\n" }.joined(separator: "\n")
+        redefine += "\n- rule: Q5\n  desc: q5\n  condition: (open_read or open_write) and sensitive_files\n  output: \"%user.name %proc.name %fd.name\"\n  priority: WARNING\n"
+        let appends = (0..<5000).map { "- list: shell_binaries\n  items: [fakeshell\($0)]\n  override:\n    items: append\n" }.joined(separator: "\n")
+        let catchAll = "- rule: Terminal shell in container\n  condition: evt.num > 0\n  override:\n    condition: replace\n"
+        for (name, text) in [("redefine", redefine), ("appends", appends), ("catch-all", catchAll)] {
+            let folder = try Self.scratch("default-items-" + name)
+            try text.write(toFile: folder + "/rules.yaml", atomically: true, encoding: .utf8)
+            let report = try Self.grade(folder, with: grader)
+            #expect(report.error == nil && report.checks.first { $0.itemID == "rules-load" }?.score == 1, "\(name)")
+            let review = report.deployment.joined(separator: "\n")
+            // Bounded: one line per default item with an effect, one for all the others, whatever the file's size.
+            #expect(report.deployment.count <= 50 && review.utf8.count < 40_000, "\(name): \(report.deployment.count) lines")
+            switch name {
+            case "redefine":
+                #expect(review.contains("Your macro spawned_process (rules.yaml:7:3) replaces Falco's default macro spawned_process, which 11 default rules use"))
+                #expect(review.contains("Your files also change 30 of Falco's default items with no effect"))
+            case "appends":
+                #expect(review.contains("list shell_binaries (rules.yaml:1:3, appends to (5000 times))"))
+            default:
+                #expect(review.contains("Your rule item at rules.yaml:1:3 overrides (condition: replace) Falco's default rule \"Terminal shell in container\". On the key's recordings: \"Terminal shell in container\" now fires on 8869 events it did not"))
+            }
+        }
+    }
+
     @Test("hostile input: symlinks, alias bombs, junk, huge files, macro cycles, deep conditions, a rule matching everything")
     func hostile() throws {
         let folder = try Self.scratch("hostile")
