@@ -168,8 +168,8 @@ public final class Grader {
 
         init(submission: Submission, grader: Grader) {
             self.submission = submission
-            let loader = RulesLoader()
-            for path in grader.key.defaultRules { loader.load(path: path) }
+            // The default rules as the grader loaded them once, then the submission's files on top.
+            let loader = grader.defaultLoader.copy()
             // Positions inside a customRules text are moved to the lines of the file the student handed in.
             let results = submission.rulesFiles.map { file in
                 var result = loader.load(bytes: file.bytes, name: file.name)
@@ -371,15 +371,15 @@ public final class Grader {
         guard context.results.allSatisfy(\.successful) else {
             return result(item, fraction: 0, feedback: ["Your rules do not load, so the macro \(macro) cannot be tried."], evidence: [])
         }
-        // A probe rule evaluates the macro as Falco would after the submission's rules are loaded.
-        let probeName = "TraceLab probe of \(macro)"
-        let probeText = "- rule: \(probeName)\n  desc: probe\n  condition: (\(macro))\n  output: probe\n  priority: DEBUG\n"
-        let loader = RulesLoader()
-        for path in key.defaultRules { loader.load(path: path) }
-        for file in context.submission.rulesFiles { loader.load(bytes: file.bytes, name: file.name) }
-        let probeResult = loader.load(bytes: Array(probeText.utf8), name: "probe")
-        guard probeResult.successful, let rule = loader.compiledRules.first(where: { $0.name == probeName }) else {
-            return result(item, fraction: 0, feedback: ["The macro \(macro) cannot be used as a condition."], evidence: LoadResultFormatting.text([probeResult]).split(separator: "\n").map(String.init))
+        // The macro as Falco evaluates it once the submission's rules are loaded (a rule `condition: MACRO`).
+        let macroPredicate: EventPredicate
+        do {
+            guard let compiled = try context.loader.predicate(ofMacro: macro) else {
+                return result(item, fraction: 0, feedback: ["The macro \(macro) cannot be used as a condition."], evidence: [])
+            }
+            macroPredicate = compiled
+        } catch {
+            return result(item, fraction: 0, feedback: ["The macro \(macro) cannot be used as a condition: \(error.message)"], evidence: [])
         }
         let selector = try compileCondition(probe), expectation = try compileCondition(expect)
         var total = 0
@@ -388,7 +388,7 @@ public final class Grader {
             for event in try events(path) where selector(event) {
                 total += 1
                 let expected = expectation(event)
-                if rule.predicate(event) != expected { wrong.append((event, expected)) }
+                if macroPredicate(event) != expected { wrong.append((event, expected)) }
             }
         }
         // Half for matching every access it should, half for matching nothing else.

@@ -23,7 +23,8 @@ struct BenchGrade: ParsableCommand {
 
     func run() throws {
         let answerKey = try AnswerKey.load(path: key)
-        let examples = ["full-marks", "typical-partial", "broken", "hostile"].map { "examples/submissions/" + $0 }
+        let examples = ["full-marks", "typical-partial", "broken", "hostile", "q5-on-default-macros", "sensitive-files-append",
+                        "notice-below-priority", "own-rule-shadows-curl", "macro-typo"].map { "examples/submissions/" + $0 }
         try? FileManager.default.removeItem(atPath: work)
         var paths: [String] = []
         for index in 0..<count {

@@ -41,6 +41,25 @@ public final class RulesLoader {
         self.checkPluginRequirements = checkPluginRequirements
     }
 
+    /// A loader holding everything this one has loaded (items, results, compiled rules), to load more files
+    /// on top without reading the first ones again: the default rules once per grader, then each submission.
+    public func copy() -> RulesLoader {
+        let other = RulesLoader(availablePlugins: availablePlugins, checkPluginRequirements: checkPluginRequirements)
+        other.lists = lists
+        other.listIndex = listIndex
+        other.macros = macros
+        other.macroIndex = macroIndex
+        other.rules = rules
+        other.ruleIndex = ruleIndex
+        other.requiredPlugins = requiredPlugins
+        other.sources = sources
+        other.compiledRules = compiledRules
+        other.results = results
+        other.itemLog = itemLog
+        other.macroTable = macroTable
+        return other
+    }
+
     /// Loads a rules file from disk.
     @discardableResult
     public func load(path: String) -> LoadResult {

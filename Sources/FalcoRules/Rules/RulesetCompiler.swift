@@ -27,6 +27,8 @@ public struct CompiledRule: Sendable {
 /// rules see every macro. Each macro compiles once and is shared by every reference.
 final class MacroTable {
     let loader: RulesLoader
+    /// The lists with lists inside them expanded, computed once per compilation.
+    let lists: [String: [String]]
     var parsed: [Int: ConditionNode] = [:]
     var compiled: [Int: EventPredicate] = [:]
     var types: [Int: EventTypeSet] = [:]
@@ -35,7 +37,10 @@ final class MacroTable {
     /// The innermost macro whose own condition failed to compile (its position is inside that macro).
     var failingMacro: Int?
 
-    init(loader: RulesLoader) { self.loader = loader }
+    init(loader: RulesLoader, lists: [String: [String]]) {
+        self.loader = loader
+        self.lists = lists
+    }
 
     func macro(_ name: String, visibleTo visibility: Int?, position: ConditionPosition) throws(ConditionCompileError) -> Int {
         guard let index = loader.macroIndex[name] else {
@@ -78,7 +83,7 @@ final class MacroTable {
     }
 
     func makeCompiler(visibility: Int?) -> ConditionCompiler {
-        var compiler = ConditionCompiler(catalog: .standard, lists: loader.expandedLists)
+        var compiler = ConditionCompiler(catalog: .standard, lists: lists)
         compiler.resolveIdentifier = { [unowned self] (name, position) throws(ConditionCompileError) in
             let index = try self.macro(name, visibleTo: visibility, position: position)
             if index == visibility {
@@ -316,7 +321,7 @@ extension RulesLoader {
         for list in lists {
             for item in list.items where listIndex[item].map({ $0 < list.index }) == true { usedLists.insert(item) }
         }
-        let table = MacroTable(loader: self)
+        let table = MacroTable(loader: self, lists: expanded)
         var referencedMacros: Set<String> = []
         for macro in macros {
             let text = substituteLists(macro.condition, lists: expanded, used: &usedLists)
