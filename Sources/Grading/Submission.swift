@@ -199,6 +199,25 @@ public struct Submission: Sendable {
         }
     }
 
+    /// The rules files of a Helm values.yaml's `customRules` (each entry a file of /etc/falco/rules.d), in the
+    /// chart's load order; nil when `customRules` is not a mapping of names to texts.
+    public static func customRules(ofValues bytes: [UInt8], path: String) throws(TraceLabError) -> [RulesFile]? {
+        guard let root = try YAMLGuard.compose(bytes, name: path), let custom = root["customRules"] else { return nil }
+        return customRules(custom, path: path, bytes: bytes).map(chartOrder)
+    }
+
+    static func customRules(_ custom: Node, path: String, bytes: [UInt8]) -> [RulesFile]? {
+        guard case .mapping(let files) = custom else { return nil }
+        var found: [RulesFile] = []
+        for (fileName, content) in files {
+            guard let fileName = fileName.string, case .scalar(let scalar) = content else { continue }
+            let (lineOffset, columnOffset) = textPosition(of: scalar, at: content.mark, in: bytes)
+            found.append(RulesFile(name: "\(path) customRules[\(fileName)]", bytes: Array(scalar.string.utf8), path: path,
+                                   mountName: fileName, lineOffset: lineOffset, columnOffset: columnOffset))
+        }
+        return found
+    }
+
     /// Where a scalar's text starts in the file: a block scalar (`|`, `|-`, `>`) starts on the line after its
     /// indicator, indented; line k of its text is line `mark + k` of the file. Other scalars are placed at
     /// their mark (exact for their first line).
@@ -261,13 +280,8 @@ public struct Submission: Sendable {
             let keys = pairs.compactMap { $0.key.string }
             var roles: [String] = []
             if let custom = node?["customRules"] {
-                if case .mapping(let files) = custom {
-                    for (fileName, content) in files {
-                        guard let fileName = fileName.string, case .scalar(let scalar) = content else { continue }
-                        let (lineOffset, columnOffset) = Self.textPosition(of: scalar, at: content.mark, in: bytes)
-                        rulesFiles.append(RulesFile(name: "\(relative) customRules[\(fileName)]", bytes: Array(scalar.string.utf8), path: relative,
-                                                    mountName: fileName, lineOffset: lineOffset, columnOffset: columnOffset))
-                    }
+                if let files = Self.customRules(custom, path: relative, bytes: bytes) {
+                    rulesFiles += files
                     roles.append("customRules with \(files.count) rules file\(files.count == 1 ? "" : "s")")
                 } else {
                     problems.append("\(relative):\(custom.mark?.line ?? 1): customRules must map file names to rules text")

@@ -7,7 +7,7 @@ import TraceModel
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Replay scenarios and check the expected alerts fire and nothing else does.",
-        discussion: "Without --rules, uses TraceLab's lab rules (rules/default_rules.yaml). Exit 1 when any scenario fails.")
+        discussion: "Without --rules, uses TraceLab's default rules (rules/default_rules.yaml, a stand-in for Falco's falco_rules.yaml). Exit 1 when any scenario fails.")
 
     @Option(name: .customLong("rules"), help: "Rules files, loaded in order (default: rules/default_rules.yaml).")
     var rules: [String] = []
