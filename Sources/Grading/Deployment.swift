@@ -206,7 +206,7 @@ extension Grader {
                          + detail.joined(separator: "; ") + ". Rules in rules.d load after the default rules; `rule_matching: all` would let both alert.")
         }
 
-        // 3. What the deployment shows, in one line.
+        // 3. What the deployment shows.
         if loadsStudentRules {
             let raised = context.rules.compactMap { rule -> String? in
                 let count = deployed.fired[rule.name]?.count ?? 0
@@ -219,6 +219,13 @@ extension Grader {
             lines.append("On the key's \(recordings.count) recordings (\(deployed.events) events) your Falco would raise: "
                          + (raised.isEmpty ? "no alert from your rules" : "from your rules " + raised.joined(separator: ", "))
                          + (defaults.isEmpty ? "; none from the default rules." : "; from the default rules " + defaults.joined(separator: ", ") + "."))
+            // The first alert of each of the student's rules as their Falco prints it (json_output and the json_* keys, time format).
+            for rule in context.rules {
+                guard let first = deployed.fired[rule.name]?.first,
+                      let alert = deployedEngine.process(recordings[first.recording][first.index]).first(where: { $0.rule == rule.name }) else { continue }
+                let printed = AlertFormatting.render(alert, style: settings.alertStyle)
+                lines.append("Your Falco would print for \"\(rule.name)\" (\(describe(first))): \(printed.count > 600 ? String(printed.prefix(600)) + "…" : printed)")
+            }
         }
         return lines
     }
