@@ -211,9 +211,14 @@ public final class Grader {
             return result(item, fraction: 0, feedback: ["No rules were found: put them in values.yaml under customRules, or in a rules file (a YAML list of rule, macro and list items)."], evidence: [])
         }
         let failed = context.results.filter { !$0.successful }
-        let warnings = context.results.flatMap { result in result.warnings.map { "\(result.name): warning: \($0.code.rawValue): \($0.message)" } }
+        // Warnings about the student's own items (compiling their file also compiles the default rules again,
+        // whose warnings are not theirs).
+        let studentPaths = Set(context.submission.rulesFiles.map(\.path))
+        let warnings = context.results.flatMap { result in
+            result.warnings.filter { $0.locations.contains { studentPaths.contains($0.positionName) } }
+                .map { "\($0.fileLocation ?? result.name): warning: \($0.code.rawValue): \($0.message)" }
+        }
         if !failed.isEmpty {
-            let studentPaths = Set(context.submission.rulesFiles.map(\.path))
             var feedback = ["Your rules do not load with the default rules; Falco would refuse to start. Fix the errors below."]
             for message in failed.flatMap(\.errors) {
                 // The innermost place in a file the student handed in: a typo in their macro is theirs, even when a default rule meets it first.

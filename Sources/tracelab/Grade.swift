@@ -40,7 +40,7 @@ struct Grade: ParsableCommand {
     @Option(help: "Submissions graded at once (default: the number of cores).")
     var jobs: Int?
 
-    @Option(help: "Seconds a submission may take before it is stopped.")
+    @Option(help: "CPU seconds a submission's grading may use before it is stopped (a process making no progress is stopped after 4× as long plus 30 s of wall-clock time).")
     var timeout = 120
 
     @Option(help: "Memory a grading process may use, in MiB.")
@@ -148,8 +148,11 @@ struct Grade: ParsableCommand {
             var index = worker
             while index < paths.count {
                 let started = monotonicSeconds()
-                let report = gradeInChild(paths[index], key: key, defaultRules: defaultRules, limits: limits)
-                    ?? failedReport(answerKey, path: paths[index], reason: "the grading process was stopped (over \(limits.seconds) s or \(limits.memoryMiB) MiB, or it crashed)")
+                let report: GradeReport
+                switch gradeInChild(paths[index], key: key, defaultRules: defaultRules, limits: limits) {
+                case .graded(let graded): report = graded
+                case .stopped(let reason): report = failedReport(answerKey, path: paths[index], reason: reason)
+                }
                 results.set(index, report, seconds: monotonicSeconds() - started)
                 progress?.advance()
                 index += workers
@@ -165,9 +168,17 @@ struct Grade: ParsableCommand {
                            found: [], problems: [], error: reason)
     }
 
-    /// Runs `tracelab grade-one` on a submission and reads its JSON report; nil when the child was
-    /// stopped, crashed or answered with something else.
-    static func gradeInChild(_ path: String, key: String, defaultRules: [String], limits: GradingLimits) -> GradeReport? {
+    /// What became of a grading child: its report, or why it was stopped.
+    enum ChildOutcome {
+        case graded(GradeReport)
+        case stopped(String)
+    }
+
+    /// Runs `tracelab grade-one` on a submission and reads its JSON report. The child limits its own CPU
+    /// time (`limits.seconds`, so a loaded machine does not stop a submission that is merely waiting for a
+    /// core) and address space; the parent stops it after four times as long in wall-clock time (plus 30 s), a
+    /// net for a child that makes no progress. Each way of ending is named.
+    static func gradeInChild(_ path: String, key: String, defaultRules: [String], limits: GradingLimits) -> ChildOutcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
         process.arguments = ["grade-one", "--key", key, "--cpu-seconds", String(limits.seconds), "--memory", String(limits.memoryMiB)]
@@ -175,15 +186,33 @@ struct Grade: ParsableCommand {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
+        do { try process.run() } catch { return .stopped("the grading process could not start: \(error)") }
         let pid = process.processIdentifier
-        let timer = DispatchWorkItem { kill(pid, SIGKILL) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(limits.seconds), execute: timer)
+        let wallSeconds = limits.seconds * 4 + 30
+        let timedOut = ManagedFlag()
+        let timer = DispatchWorkItem {
+            timedOut.set()
+            kill(pid, SIGKILL)
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(wallSeconds), execute: timer)
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         timer.cancel()
-        guard process.terminationReason == .exit else { return nil }
-        return GradeReports.decode(String(decoding: data, as: UTF8.self))
+        switch process.terminationReason {
+        case .exit:
+            if let report = GradeReports.decode(String(decoding: data, as: UTF8.self)) { return .graded(report) }
+            return .stopped("the grading process ended (status \(process.terminationStatus)) without a report, probably out of memory (over \(limits.memoryMiB) MiB)")
+        case .uncaughtSignal:
+            let signal = process.terminationStatus
+            if timedOut.isSet { return .stopped("the grading process was stopped after \(wallSeconds) s of wall-clock time without finishing") }
+            if signal == SIGXCPU || signal == SIGKILL { return .stopped("the grading process was stopped: over its \(limits.seconds) s of CPU time") }
+            if signal == SIGABRT || signal == SIGSEGV || signal == SIGBUS || signal == SIGILL || signal == SIGTRAP {
+                return .stopped("the grading process crashed (signal \(signal)); with \(limits.memoryMiB) MiB of memory allowed, a refused allocation ends this way too")
+            }
+            return .stopped("the grading process was stopped by signal \(signal)")
+        @unknown default:
+            return .stopped("the grading process ended in an unknown way")
+        }
     }
 
     /// A folder name safe to create under the output folder: letters, digits, `.`, `-`, `_`, no leading dot, unique.
@@ -223,6 +252,14 @@ func loadGrader(_ key: String, defaultRules: [String] = [], warn: Bool = false) 
         printError("tracelab: \(error)")
         throw ExitCode(2)
     }
+}
+
+/// A flag set by one thread and read by another.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 /// Limits on one grading process.

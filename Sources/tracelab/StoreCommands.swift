@@ -54,6 +54,9 @@ struct Ingest: ParsableCommand {
     @Option(help: "A BPF filter applied to packet captures on input, as tcpdump's.")
     var filter: String?
 
+    @Option(name: .customLong("progress-every"), help: "Print a progress line on standard error each time this many more events are written (default: every 2 s when standard error is not a terminal).")
+    var progressEvery: Int?
+
     @Argument(help: "Trace files, packet captures (pcap, pcapng, gzip), metric files (.om OpenMetrics, .prom Prometheus text) or folders of them.")
     var inputs: [String]
 
@@ -61,7 +64,8 @@ struct Ingest: ParsableCommand {
         let store = try database.open()
         let files = expandDirectories(inputs, suffixes: [".jsonl", ".strace", ".pcap", ".pcapng", ".gz", ".om", ".prom"])
         if files.isEmpty { throw ValidationError("no trace files found in \(inputs.joined(separator: ", "))") }
-        let progress = ProgressLine()
+        if let progressEvery, progressEvery < 1 { throw ValidationError("--progress-every takes a number of events") }
+        let progress = ProgressLine(every: progressEvery)
         var outcomes: [IngestOutcome] = []
         var captures: [CaptureIngestOutcome] = []
         var metrics: [MetricIngestOutcome] = []
@@ -117,19 +121,33 @@ struct Ingest: ParsableCommand {
 
 /// A progress bar with rate and ETA on a terminal; plain lines when standard error is not one.
 final class ProgressLine {
-    private let isTerminal = isatty(2) != 0
+    private let isTerminal: Bool
+    /// With a count: a plain line each time that many more events are written, whatever the time.
+    private let every: Int?
     private var started = monotonicSeconds()
     private var lastPrinted = 0.0
+    private var lastBucket = 0
     private var current = ""
+
+    init(every: Int? = nil) {
+        self.every = every
+        isTerminal = every == nil && isatty(2) != 0
+    }
 
     func update(_ progress: IngestProgress) {
         if current != progress.path {
             current = progress.path
             started = monotonicSeconds()
             lastPrinted = 0
+            lastBucket = 0
         }
         let elapsed = monotonicSeconds() - started
-        guard elapsed - lastPrinted >= (isTerminal ? 0.1 : 2.0) else { return }
+        if let every {
+            guard progress.events / every > lastBucket else { return }
+            lastBucket = progress.events / every
+        } else {
+            guard elapsed - lastPrinted >= (isTerminal ? 0.1 : 2.0) else { return }
+        }
         lastPrinted = elapsed
         let fraction = progress.totalBytes > 0 ? min(1, Double(progress.bytesRead) / Double(progress.totalBytes)) : 0
         let rate = elapsed > 0 ? Double(progress.events) / elapsed : 0

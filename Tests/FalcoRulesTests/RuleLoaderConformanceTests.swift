@@ -1,49 +1,33 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import FalcoRules
 import TraceModel
 import TraceReaders
 
 /// Runs `../shared/conformance/rule_loader_cases`: Falco's rule-loader unit tests and the testing repo's
-/// validation cases; and the cases that replay the public scap captures (`run` mode) through the scap
-/// reader, the rules and Falco's options. Cases whose captures are not offline (download.falco.org) are
-/// listed as not runnable; expectations about features outside the engine (schema validation, extra output
-/// formats, rulesets, Falco's stdout and stderr text) are counted as not evaluated.
-@Suite("Rule loader conformance")
+/// validation cases, and the cases that replay public scap captures (`run` mode) through the scap reader,
+/// the rules and Falco's options. Rules files are loaded as each case names them (`rules_file:` lines,
+/// the legacy 1.0.1 ruleset under `_shared/` included), captures are found by file name wherever they sit
+/// (../shared/upstream/scap, traces/scap). Cases whose captures are not offline (download.falco.org) and
+/// expectations about what is outside the engine (schema validation, extra output formats, Falco's stdout
+/// and stderr text, runs with a testing falco.yaml) are counted as not runnable; the counts, the cases run
+/// and the known failures are pinned in Tests/Baselines/conformance.json.
+@Suite("Rule loader conformance", .enabled(if: SharedData.runnable, SharedData.skipComment))
 struct RuleLoaderConformanceTests {
-    @Test("validate, engine_load and plugin_requirements cases")
+    @Test("validate, engine_load, plugin_requirements and run cases: every outcome as pinned")
     func ruleLoaderCases() throws {
-        guard let root = SharedData.path("conformance/rule_loader_cases") else { return }
-        let index = try ConformanceRow.readIndex(root + "/INDEX.tsv")
-        var casesRun: [String: Int] = [:], casesPassed: [String: Int] = [:]
-        var expectationsChecked = 0, expectationsPassed = 0
-        var notEvaluated: [String: Int] = [:]
-        var failures: [String] = []
-        var notRunnable: [String] = []
-        var runCases = 0, runPassed = 0, runChecked = 0, runExpectationsPassed = 0, runWithConfig = 0
+        let root = try SharedData.path("conformance/rule_loader_cases")
+        var tally = Tally()
+        let index = try ConformanceRow.readIndex(root + "/INDEX.tsv", into: &tally)
         for (caseID, mode) in index {
             let directory = root + "/" + caseID
-            guard mode != "run" else {
-                guard let outcome = try runCase(directory) else {
-                    notRunnable.append(caseID)
-                    continue
-                }
-                for (kind, count) in outcome.notEvaluated { notEvaluated[kind, default: 0] += count }
-                guard outcome.checked > 0 else {
-                    runWithConfig += 1
-                    continue
-                }
-                runCases += 1
-                runChecked += outcome.checked
-                runExpectationsPassed += outcome.passed
-                if outcome.failures.isEmpty { runPassed += 1 }
-                failures += outcome.failures.map { "\(caseID): \($0)" }
+            let lines = try String(contentsOfFile: directory + "/expect.txt", encoding: .utf8).split(separator: "\n").map(String.init)
+            let rulesFiles = try Self.rulesFiles(directory, lines: lines, root: root)
+            if mode == "run" {
+                try runCase(caseID, directory: directory, lines: lines, rulesFiles: rulesFiles, tally: &tally)
                 continue
             }
-            let expectText = try String(contentsOfFile: directory + "/expect.txt", encoding: .utf8)
-            let lines = expectText.split(separator: "\n").map(String.init)
-            let files = try FileManager.default.contentsOfDirectory(atPath: directory)
-                .filter { $0.range(of: #"^\d\d-"#, options: .regularExpression) != nil }.sorted()
             var plugins: [String: SemanticVersion]?
             if let pluginLine = lines.first(where: { $0.hasPrefix("loaded_plugins:") }) {
                 plugins = [:]
@@ -54,79 +38,84 @@ struct RuleLoaderConformanceTests {
             let loader = RulesLoader(availablePlugins: plugins ?? RulesLoader.builtinPlugins,
                                      checkPluginRequirements: mode != "engine_load")
             var resultsByName: [String: LoadResult] = [:]
-            for file in files {
-                let name = String(file.dropFirst(3))
-                let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/" + file)))
-                resultsByName[name] = loader.load(bytes: bytes, name: name)
+            for (name, path) in rulesFiles {
+                resultsByName[name] = loader.load(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: path))), name: name)
             }
             let results = loader.results
             let allErrors = results.flatMap(\.errors), allWarnings = results.flatMap(\.warnings)
             let skipsOutput = lines.contains { $0.contains("add_extra_output_format") }
-            var casePassed = true
-            for line in lines where line.hasPrefix("expect: ") {
+            var casePassed = true, checked = 0
+            for (number, line) in lines.filter({ $0.hasPrefix("expect: ") }).enumerated() {
                 let expectation = String(line.dropFirst(8))
-                let verdict = evaluate(expectation, loader: loader, results: results, byName: resultsByName,
-                                       errors: allErrors, warnings: allWarnings, skipsOutput: skipsOutput)
-                guard let ok = verdict else {
-                    notEvaluated[String(expectation.prefix { $0 != " " && $0 != "[" && $0 != "(" }), default: 0] += 1
+                let id = "\(caseID)#\(number + 1)"
+                guard let ok = evaluate(expectation, loader: loader, results: results, byName: resultsByName,
+                                        errors: allErrors, warnings: allWarnings, skipsOutput: skipsOutput) else {
+                    tally.skip(id, "not evaluated here: \(expectation.prefix { $0 != " " && $0 != "[" && $0 != "(" })")
                     continue
                 }
-                expectationsChecked += 1
-                if ok { expectationsPassed += 1 } else {
-                    casePassed = false
-                    failures.append("\(caseID): \(expectation) — errors: \(allErrors.map { "\($0.code.rawValue) \($0.locations.first?.itemType ?? "") '\($0.message)'" }) warnings: \(allWarnings.map(\.message))")
-                }
+                checked += 1
+                tally.record("\(mode) expectations", id: id, ok,
+                             "\(expectation) — errors: \(allErrors.map { "\($0.code.rawValue) \($0.locations.first?.itemType ?? "") '\($0.message)'" }) warnings: \(allWarnings.map(\.message))")
+                casePassed = casePassed && ok
             }
-            casesRun[mode, default: 0] += 1
-            if casePassed { casesPassed[mode, default: 0] += 1 }
+            if checked > 0 { tally.record("\(mode) cases", id: caseID, casePassed, "a case with a failed expectation") } else { tally.skip(caseID, "no expectation evaluated") }
         }
-        var report = "rule loader conformance\n"
-        for mode in casesRun.keys.sorted() { report += "  \(mode): \(casesPassed[mode] ?? 0)/\(casesRun[mode] ?? 0) cases\n" }
-        report += "  expectations: \(expectationsPassed)/\(expectationsChecked)\n"
-        report += "  not evaluated: " + notEvaluated.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
-        report += "  run (replaying the public scap captures): \(runPassed)/\(runCases) cases, expectations \(runExpectationsPassed)/\(runChecked); \(runWithConfig) cases run with a testing falco.yaml not evaluated\n"
-        report += "  not runnable (run mode, captures not offline): \(notRunnable.count)\n"
-        for failure in failures { report += "  FAIL \(failure)\n" }
-        print(report)
-        let rate = Double(expectationsPassed) / Double(max(1, expectationsChecked))
-        #expect(rate >= 0.9, "rule loader expectation pass rate \(rate)")
-        let runRate = Double(runExpectationsPassed) / Double(max(1, runChecked))
-        #expect(runCases == 0 || runRate >= 0.9, "run-mode expectation pass rate \(runRate)")
+        print(tally.report("rule loader conformance"))
+        let problems = Baseline.check("Falco rule loader", tally)
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
+    /// The rules files of a case in load order, as (name the loader reports, path): the `rules_file:` lines
+    /// (a legacy ruleset under `_shared/` included), or else the case's `NN-` files.
+    static func rulesFiles(_ directory: String, lines: [String], root: String) throws -> [(String, String)] {
+        let named = lines.filter { $0.hasPrefix("rules_file: ") }.map { line -> String in
+            String(line.dropFirst("rules_file: ".count).prefix { $0 != " " })
+        }
+        if !named.isEmpty {
+            return named.map { file in
+                let path = file.hasPrefix("../") ? root + "/" + file.dropFirst(3) : directory + "/" + file
+                let name = String(file.split(separator: "/").last ?? Substring(file))
+                return (name.range(of: #"^\d\d-"#, options: .regularExpression) != nil ? String(name.dropFirst(3)) : name, path)
+            }
+        }
+        return try FileManager.default.contentsOfDirectory(atPath: directory)
+            .filter { $0.range(of: #"^\d\d-"#, options: .regularExpression) != nil }.sorted()
+            .map { (String($0.dropFirst(3)), directory + "/" + $0) }
+    }
+
+    /// A capture named by a case, found by its file name among the captures this project reads.
+    static func capture(named line: String) -> String? {
+        let parts = line.split(separator: " ")
+        guard parts.count >= 3, let name = parts[2].split(separator: "/").last else { return nil }
+        let folders = [Repository.sharedRoot.appendingPathComponent("upstream/scap").path, Repository.file("traces/scap")]
+        return folders.map { $0 + "/" + name }.first { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// A `run` case: the rules files loaded in order, Falco's options applied, the capture replayed, the
-    /// detections and errors compared; nil when its capture is not available offline.
-    private func runCase(_ directory: String) throws -> (checked: Int, passed: Int, failures: [String], notEvaluated: [String: Int])? {
-        let lines = try String(contentsOfFile: directory + "/expect.txt", encoding: .utf8).split(separator: "\n").map(String.init)
-        guard let captureLine = lines.first(where: { $0.hasPrefix("capture: ") }) else { return nil }
-        let captureParts = captureLine.split(separator: " ")
-        guard captureParts.count >= 3, captureParts[2].hasPrefix("../shared/") else { return nil }
-        let capture = String(captureParts[2]).replacingOccurrences(of: "../shared/", with: "")
-        guard let capturePath = SharedData.path(capture), FileManager.default.fileExists(atPath: capturePath) else { return nil }
-        var notEvaluated: [String: Int] = [:]
+    /// detections and errors compared.
+    private func runCase(_ caseID: String, directory: String, lines: [String], rulesFiles: [(String, String)], tally: inout Tally) throws {
+        guard let captureLine = lines.first(where: { $0.hasPrefix("capture: ") }), let capturePath = Self.capture(named: captureLine) else {
+            tally.skip(caseID, "capture not available offline")
+            return
+        }
         let options = lines.filter { $0.hasPrefix("option: ") }.map { String($0.dropFirst(8)) }
+        let expectations = lines.filter { $0.hasPrefix("expect: ") }.map { String($0.dropFirst(8)) }
         // Options the engine has; the others change only how Falco prints or runs.
         var minimum = Priority.debug
         var enabledTags: [String]?, disabledTags: [String] = []
-        var usesConfig = false
         for option in options {
             let arguments = option.matches(of: #/"([^"]*)"/#).map { String($0.1) }
             if option.hasPrefix("falco.WithMinRulePriority"), let text = arguments.first, let priority = Priority(parsing: text) { minimum = priority }
             else if option.hasPrefix("falco.WithEnabledTags") { enabledTags = arguments }
             else if option.hasPrefix("falco.WithDisabledTags") { disabledTags += arguments }
-            else if option.hasPrefix("falco.WithConfig") { usesConfig = true }
-        }
-        // A case run with one of the testing repo's falco.yaml files checks Falco's own settings (drop actions,
-        // metrics...): not evaluated here.
-        if usesConfig {
-            notEvaluated["run with WithConfig", default: 0] += lines.filter { $0.hasPrefix("expect: ") }.count
-            return (0, 0, [], notEvaluated)
+            else if option.hasPrefix("falco.WithConfig") {
+                // A run with one of the testing repo's falco.yaml files checks Falco's own settings (drop actions, metrics...).
+                tally.skip(caseID, "runs with a testing falco.yaml")
+                return
+            }
         }
         let loader = RulesLoader()
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.range(of: #"^\d\d-"#, options: .regularExpression) != nil }.sorted()
-        for file in files {
-            loader.load(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/" + file))), name: String(file.dropFirst(3)))
-        }
+        for (name, path) in rulesFiles { loader.load(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: path))), name: name) }
         let failed = loader.results.contains { !$0.successful }
         var detections: [(rule: String, priority: Priority)] = []
         if !failed {
@@ -141,10 +130,9 @@ struct RuleLoaderConformanceTests {
                 for alert in engine.process(event) { detections.append((alert.rule, alert.priority)) }
             }
         }
-        var checked = 0, passed = 0
-        var failures: [String] = []
-        for line in lines where line.hasPrefix("expect: ") {
-            let expectation = String(line.dropFirst(8))
+        var casePassed = true, checked = 0
+        for (number, expectation) in expectations.enumerated() {
+            let id = "\(caseID)#\(number + 1)"
             var verdict: Bool?
             if let match = expectation.firstMatch(of: #/^detections (.*?) (==|>) (\d+)$/#) {
                 var selected = detections
@@ -164,13 +152,14 @@ struct RuleLoaderConformanceTests {
                 verdict = (failed ? 1 : 0) == Int(match.1)
             }
             guard let ok = verdict else {
-                notEvaluated[String(expectation.prefix { $0 != " " }), default: 0] += 1
+                tally.skip(id, "not evaluated here: \(expectation.prefix { $0 != " " })")
                 continue
             }
             checked += 1
-            if ok { passed += 1 } else { failures.append("\(expectation) — \(detections.count) detections: \(Dictionary(grouping: detections, by: \.rule).mapValues(\.count))") }
+            tally.record("run expectations", id: id, ok, "\(expectation) — \(detections.count) detections: \(Dictionary(grouping: detections, by: \.rule).mapValues(\.count))")
+            casePassed = casePassed && ok
         }
-        return (checked, passed, failures, notEvaluated)
+        if checked > 0 { tally.record("run cases", id: caseID, casePassed, "a case with a failed expectation") } else { tally.skip(caseID, "no expectation evaluated") }
     }
 
     private func evaluate(_ expectation: String, loader: RulesLoader, results: [LoadResult], byName: [String: LoadResult],
@@ -255,12 +244,18 @@ struct RuleLoaderConformanceTests {
 }
 
 extension ConformanceRow {
-    /// `INDEX.tsv` of rule_loader_cases: case id and mode.
-    static func readIndex(_ path: String) throws -> [(String, String)] {
+    /// `INDEX.tsv` of rule_loader_cases: case id and mode; short rows are named in `tally.unreadable`.
+    static func readIndex(_ path: String, into tally: inout Tally) throws -> [(String, String)] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        return text.split(separator: "\n").dropFirst().compactMap { line in
+        var cases: [(String, String)] = []
+        for (number, line) in text.split(separator: "\n").enumerated().dropFirst() {
             let columns = line.split(separator: "\t", omittingEmptySubsequences: false)
-            return columns.count > 3 ? (String(columns[0]), String(columns[3])) : nil
+            guard columns.count > 3 else {
+                tally.unreadable.append("INDEX.tsv:\(number + 1)")
+                continue
+            }
+            cases.append((String(columns[0]), String(columns[3])))
         }
+        return cases
     }
 }

@@ -1,32 +1,27 @@
 import Foundation
+import TestSupport
 
-/// Locates `../shared` beside the repository. A user's clone has none: tests that need it report the
-/// absence and pass; CI has it and must run them.
+/// `../shared` beside the repository, through TestSupport: a test that needs it says so in a trait
+/// (`.enabled(if: SharedData.runnable, SharedData.skipComment)`) and reads files with `path`, which throws
+/// (the test fails) when the folder or the file is absent.
 enum SharedData {
-    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repositoryRoot: URL = Repository.root
 
-    static var sharedRoot: URL? {
-        let candidate = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared")
-        return FileManager.default.fileExists(atPath: candidate.appendingPathComponent("conformance").path) ? candidate : nil
-    }
+    /// Whether tests that need `../shared` run: when it is present, and always under `CI=true`.
+    static var runnable: Bool { Prerequisite.shared.runnable }
 
-    /// Whether tests that need `../shared` run: when it is present, and always under `CI=true`, where its
-    /// absence must fail them rather than skip them.
-    static var runnable: Bool { sharedRoot != nil || ProcessInfo.processInfo.environment["CI"] == "true" }
+    /// Why they are skipped where it is absent.
+    static var skipComment: Comment { Comment(rawValue: Prerequisite.shared.skipReason) }
 
-    /// The path of a file under `../shared`, or nil (with a note printed) when the folder is absent.
-    static func path(_ relative: String) -> String? {
-        guard let root = sharedRoot else {
-            print("note: ../shared is absent; \(relative) cannot be checked in this clone")
-            return nil
-        }
-        return root.appendingPathComponent(relative).path
-    }
+    /// The path of a file under `../shared`; throws when it is absent.
+    static func path(_ relative: String) throws -> String { try Repository.shared(relative) }
 
     static func fixture(_ name: String) -> String {
         repositoryRoot.appendingPathComponent("traces/examples").appendingPathComponent(name).path
     }
 }
+
+import Testing
 
 /// One row of a conformance TSV, unescaped.
 struct ConformanceRow {
@@ -38,13 +33,17 @@ struct ConformanceRow {
     var detail: String
     var context: String
 
-    /// Reads a TSV with the conformance folder's escaping (`\\`, `\t`, `\n`, `\r`).
-    static func read(_ path: String) throws -> [ConformanceRow] {
+    /// Reads a TSV with the conformance folder's escaping (`\\`, `\t`, `\n`, `\r`); rows with too few
+    /// columns are named in `unreadable`, never dropped silently.
+    static func read(_ path: String, into tally: inout Tally) throws -> [ConformanceRow] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         var rows: [ConformanceRow] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() where index > 0 {
             let columns = line.split(separator: "\t", omittingEmptySubsequences: false).map { unescape(String($0)) }
-            guard columns.count >= 8 else { continue }
+            guard columns.count >= 8 else {
+                tally.unreadable.append("\(path.split(separator: "/").last ?? ""):\(index + 1): \(columns.count) columns")
+                continue
+            }
             rows.append(ConformanceRow(id: columns[0], test: columns[3], kind: columns[4], input: columns[5], expected: columns[6],
                                        detail: columns[7], context: columns.count > 8 ? columns[8] : ""))
         }
@@ -64,37 +63,6 @@ struct ConformanceRow {
             case let other?: out.append("\\"); out.append(other)
             case nil: out.append("\\")
             }
-        }
-        return out
-    }
-}
-
-/// Pass counts per kind, printed by the conformance tests and kept in docs/conformance.md.
-struct Tally {
-    var passed: [String: Int] = [:]
-    var total: [String: Int] = [:]
-    var failures: [String] = []
-    var notRunnable: [String] = []
-
-    mutating func record(_ kind: String, _ ok: Bool, _ note: @autoclosure () -> String) {
-        total[kind, default: 0] += 1
-        if ok { passed[kind, default: 0] += 1 } else { failures.append(note()) }
-    }
-
-    func rate(_ kinds: [String]) -> Double {
-        let done = kinds.reduce(0) { $0 + (passed[$1] ?? 0) }
-        let all = kinds.reduce(0) { $0 + (total[$1] ?? 0) }
-        return all == 0 ? 1 : Double(done) / Double(all)
-    }
-
-    func report(_ title: String) -> String {
-        var out = "\(title)\n"
-        for kind in total.keys.sorted() {
-            out += "  \(kind): \(passed[kind] ?? 0)/\(total[kind] ?? 0)\n"
-        }
-        for failure in failures { out += "  FAIL \(failure)\n" }
-        if !notRunnable.isEmpty {
-            out += "  not runnable (\(notRunnable.count)): " + notRunnable.map { $0.split(separator: ":").first.map(String.init) ?? $0 }.joined(separator: " ") + "\n"
         }
         return out
     }

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Grading
 import Reports
+import TestSupport
 import Testing
 import TraceModel
 
@@ -9,12 +10,6 @@ enum GradingFixtures {
     static let examples = ["full-marks", "typical-partial", "broken", "hostile", "q5-on-default-macros", "sensitive-files-append",
                            "notice-below-priority", "own-rule-shadows-curl", "macro-typo"]
 
-    /// `../shared/upstream` beside the repository, when present.
-    static var sharedUpstream: String? {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = root.deletingLastPathComponent().appendingPathComponent("shared/upstream").path
-        return FileManager.default.fileExists(atPath: path + "/falco_rules-3.2.0.yaml") ? path : nil
-    }
 }
 
 /// Grading against the shipped key: the reference solution, the example submissions, hostile input,
@@ -51,6 +46,8 @@ struct GradingTests {
     /// An example's expected.json: scores by item, and the lines its feedback and deployment review must contain.
     struct Expected {
         var score: Double?
+        var maximum: Double?
+        var derived: Set<String>
         var checks: [(String, Double?)]
         var feedback: [(String, [String])]
         var deployment: [String]
@@ -64,6 +61,8 @@ struct GradingTests {
             func strings(_ value: JSONValue?) -> [String] { if case .array(let items)? = value { items.compactMap { if case .string(let t) = $0 { t } else { nil } } } else { [] } }
             func member(_ key: String) -> JSONValue? { top.first { $0.0 == key }?.1 }
             score = number(member("score"))
+            maximum = number(member("max_score"))
+            if case .object(let items)? = member("derivation") { derived = Set(items.map(\.0)) } else { derived = [] }
             if case .object(let items)? = member("checks") { checks = items.map { ($0.0, number($0.1)) } } else { checks = [] }
             if case .object(let items)? = member("feedback") { feedback = items.map { ($0.0, strings($0.1)) } } else { feedback = [] }
             deployment = strings(member("deployment"))
@@ -80,7 +79,9 @@ struct GradingTests {
             #expect(actual?.score == expectedScore, "\(name) \(id): \(actual?.feedback ?? [])")
         }
         #expect(expected.checks.count == report.checks.count)
-        if let score = expected.score { #expect(report.score == score) }
+        #expect(report.score == expected.score && report.maximum == expected.maximum, "\(name): \(report.score) / \(report.maximum)")
+        // Every expected score carries the reasoning it was derived by.
+        #expect(expected.derived == Set(expected.checks.map(\.0)), "\(name): items without a derivation: \(Set(expected.checks.map(\.0)).subtracting(expected.derived))")
         for (id, lines) in expected.feedback {
             let feedback = report.checks.first { $0.itemID == id }?.feedback.joined(separator: "\n") ?? ""
             for line in lines { #expect(feedback.contains(line), "\(name) \(id) feedback lacks: \(line)\n\(feedback)") }
@@ -90,12 +91,10 @@ struct GradingTests {
     }
 
     @Test("Falco's own 3.2.0 rules as --default-rules give every example the same verdicts as the shipped default rules",
-          .enabled(if: GradingFixtures.sharedUpstream != nil || ProcessInfo.processInfo.environment["CI"] == "true",
-                   "../shared/upstream is absent (a clone without ../shared); CI has it"))
+          .enabled(if: Prerequisite.shared.runnable, Comment(rawValue: Prerequisite.shared.skipReason)))
     func upstreamDefaultRulesGiveSameVerdicts() throws {
-        let upstream = try #require(GradingFixtures.sharedUpstream, "../shared/upstream/falco_rules-3.2.0.yaml is required under CI")
         var key = try AnswerKey.load(path: Self.root + "/answers/key.yaml")
-        key.defaultRules = [upstream + "/falco_rules-3.2.0.yaml"]
+        key.defaultRules = [try Repository.shared("upstream/falco_rules-3.2.0.yaml")]
         let withUpstream = try Grader(key: key), withOurs = try Self.makeGrader()
         #expect(withUpstream.missingDefaultNames.isEmpty && withOurs.missingDefaultNames.isEmpty)
         for name in GradingFixtures.examples + ["../../answers/reference"] {

@@ -1,17 +1,21 @@
 import Foundation
 import Metrics
+import TestSupport
 import TraceModel
 
 /// A runner for Prometheus's promqltest files (`load`, `clear`, `eval instant|range`, `expect ...`), for
-/// the float features TraceLab implements. Native histograms and experimental syntax are skipped and
-/// counted as skipped; everything else counts as passed or failed.
+/// the float features TraceLab implements. Native histograms, experimental syntax and the evals that
+/// follow a load this harness skips (`load_with_nhcb`, until the next `clear`) are skipped and counted;
+/// everything else is a case, passed or failed, named by its line (`selectors:42`). An instant eval is
+/// also run as a range query around its time, as Prometheus's own harness does, and must agree.
 struct PromQLTestFile {
-    var total = 0
-    var passed = 0
-    var skipped = 0
-    /// Skipped evals by reason: "experimental syntax", "native histogram data".
+    var tally = Tally()
+    /// Skipped evals by reason: "experimental syntax", "native histogram data", "after a skipped load".
     var skipReasons: [String: Int] = [:]
-    var failures: [String] = []
+    var total: Int { tally.total }
+    var passed: Int { tally.kinds.values.reduce(0) { $0 + $1.passed } }
+    var skipped: Int { tally.notRunnable.count }
+    var failures: [String] { tally.failures }
 
     /// Experimental features (Prometheus 3 feature flags), by the text that shows them.
     static let experimentalSyntax = ["anchored", "smoothed", "fill(", "fill_left", "fill_right", "limitk", "limit_ratio", "info(", "step()", "range()",
@@ -27,16 +31,19 @@ struct PromQLTestFile {
         let engine = PromQLEngine(store: store)
         let lines = text.components(separatedBy: "\n")
         var index = 0
-        var skipLoad = false
+        // After a load this harness skips, the evals until the next clear may read what it would have loaded.
+        var skippedLoad = false
         // Series loaded with native histogram samples (those samples not loaded): evals that select them are skipped.
         var histogramSeries: [Labels] = []
         while index < lines.count {
             let line = lines[index].trimmingCharacters(in: .whitespaces)
             index += 1
             if line.isEmpty || line.hasPrefix("#") { continue }
+            let lineNumber = index
             if line == "clear" {
                 store.clear()
                 histogramSeries = []
+                skippedLoad = false
                 continue
             }
             // The command's body: the indented lines that follow, up to a blank line.
@@ -50,8 +57,8 @@ struct PromQLTestFile {
                 index += 1
             }
             if line.hasPrefix("load") {
-                skipLoad = line.hasPrefix("load_with_nhcb")
-                guard !skipLoad, let interval = PromQLParser.duration(String(line.dropFirst(4)).trimmingCharacters(in: .whitespaces)) else { continue }
+                if line.hasPrefix("load_with_nhcb") { skippedLoad = true }
+                guard !line.hasPrefix("load_with_nhcb"), let interval = PromQLParser.duration(String(line.dropFirst(4)).trimmingCharacters(in: .whitespaces)) else { continue }
                 // A series given twice: the later line's samples win at the same times.
                 var loaded: [Labels: [Int64: Double]] = [:]
                 var order: [Labels] = []
@@ -70,21 +77,18 @@ struct PromQLTestFile {
                 continue
             }
             guard line.hasPrefix("eval") else { continue }
-            result.total += 1
+            let id = "\(name):\(lineNumber)"
             let experimental = line.range(of: #"(?<!@ )\b(start|end)\(\)"#, options: .regularExpression) != nil
                 || experimentalSyntax.contains(where: { line.contains($0) })
             let histogram = selectsAny(histogramSeries, line) || histogramSyntax.contains(where: { line.contains($0) || body.joined(separator: "\n").contains($0) })
-            if experimental || histogram {
-                result.total -= 1
-                result.skipped += 1
-                result.skipReasons[experimental ? "experimental syntax" : "native histogram data", default: 0] += 1
+            if experimental || histogram || skippedLoad {
+                let reason = experimental ? "experimental syntax" : histogram ? "native histogram data" : "after a skipped load"
+                result.tally.skip(id, reason)
+                result.skipReasons[reason, default: 0] += 1
                 continue
             }
-            if let failure = evaluate(line, body, engine: engine) {
-                result.failures.append("\(name): \(line): \(failure)")
-            } else {
-                result.passed += 1
-            }
+            let failure = evaluate(line, body, engine: engine)
+            result.tally.record("evals", id: id, failure == nil, "\(line): \(failure ?? "")")
         }
         return result
     }
@@ -169,12 +173,14 @@ struct PromQLTestFile {
             switch value {
             case .scalar(let number, _):
                 guard expectations.count == 1, let expected = parseValue(expectations[0]) else { return "scalar \(number), expected \(expectations)" }
-                return almostEqual(number, expected) ? nil : "scalar \(number), expected \(expected)"
+                if !almostEqual(number, expected) { return "scalar \(number), expected \(expected)" }
+                return try rangeModeCheck(expr, at: time, engine: engine, expectations, ordered: ordered, scalar: true)
             case .string(let text, _):
                 let expected = expectedString.map { String($0.dropFirst().dropLast()) }
                 return text == expected ? nil : "string \(text), expected \(expectedString ?? "nothing")"
             case .vector(let elements):
-                return compareVector(elements, expectations, ordered: ordered)
+                if let failure = compareVector(elements, expectations, ordered: ordered) { return failure }
+                return try rangeModeCheck(expr, at: time, engine: engine, expectations, ordered: ordered, scalar: false)
             case .matrix(let series):
                 guard let (from, _, step) = rangeVector else { return series.isEmpty && expectations.isEmpty ? nil : "a range vector without 'expect range vector'" }
                 return compareRange(series, expectations, from: from, step: step, exactTimes: true)
@@ -185,6 +191,23 @@ struct PromQLTestFile {
             if let failRegex, error.message.range(of: failRegex, options: .regularExpression) == nil { return "message \(error.message), expected /\(failRegex)/" }
             return nil
         }
+    }
+
+    /// Prometheus's harness runs every instant eval again as a range query from a minute before to a minute
+    /// after its time, step one minute, and compares the middle step with the expectations (not for ordered
+    /// evals: a range query's order is its own).
+    static func rangeModeCheck(_ expr: Expr, at time: Int64, engine: PromQLEngine, _ expectations: [String], ordered: Bool,
+                               scalar: Bool) throws(PromQLError) -> String? {
+        guard !ordered else { return nil }
+        let series = try engine.range(expr, start: time - 60_000, end: time + 60_000, step: 60_000)
+        let middle = series.compactMap { one in one.samples.first { $0.timestamp == time }.map { VectorElement(labels: one.labels, value: $0.value, time: time) } }
+        if scalar {
+            guard let value = middle.first?.value, let expected = expectations.first.flatMap(parseValue), almostEqual(value, expected) else {
+                return "in range mode: \(middle.first.map { String($0.value) } ?? "no point") at the middle step, expected \(expectations)"
+            }
+            return nil
+        }
+        return compareVector(middle, expectations, ordered: false).map { "in range mode: " + $0 }
     }
 
     static func compareVector(_ elements: [VectorElement], _ expectations: [String], ordered: Bool) -> String? {

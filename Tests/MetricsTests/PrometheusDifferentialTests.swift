@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import TestSupport
 import Testing
 import TraceModel
 
@@ -60,13 +61,11 @@ struct PrometheusDifferentialTests {
         #"rate(container_cpu_usage_seconds_total{pod="dos-attack",container="dos-attack"}[1m] offset 2m)"#,
     ]
 
-    @Test("query_range answers equal Prometheus's on the lab recording, to 1e-9 relative")
+    @Test("query_range answers equal Prometheus's on the lab recording, to 1e-9 relative",
+          .enabled(if: Prerequisite.runnable(.prometheus, .promtool), Comment(rawValue: Prerequisite.skipReason(.prometheus, .promtool))))
     func differential() throws {
-        guard LocalPrometheus.tools != nil else {
-            print("prometheus and promtool are not installed: the differential test is not run here (CI installs them)")
-            #expect(Self.queries.count >= 30)
-            return
-        }
+        _ = try Prerequisite.prometheus.path()
+        _ = try Prerequisite.promtool.path()
         let (store, outcome) = try MetricStore.load(path: Self.recording)
         #expect(outcome.problems.isEmpty, "\(outcome.problems)")
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-prometheus-\(getpid())").path

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TraceModel
 @testable import TraceReaders
@@ -7,9 +8,7 @@ import TraceModel
 /// sysdig 0.29.3 as the oracle where it is installed; and bad captures.
 @Suite("scap files")
 struct ScapFileTests {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/upstream/scap").path
-    static let sysdig = ["/usr/bin/sysdig"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let folder = Repository.sharedRoot.appendingPathComponent("upstream/scap").path
 
     static func read(_ path: String) throws -> (ScapFile, [ScapFile.RawEvent]) {
         let file = try ScapFile(path: path)
@@ -22,34 +21,22 @@ struct ScapFileTests {
         try Subprocess.run(tool, arguments).output.split(separator: "\n").map(String.init)
     }
 
-    @Test("every public capture reads to the end: versions 1.0 to 1.2, process lists V5 to V9, V1 and V2 event blocks, gzip")
+    @Test("every public capture reads to the end: versions 1.0 to 1.2, process lists V5 to V9, V1 and V2 event blocks, gzip",
+          .enabled(if: Prerequisite.shared.runnable, Comment(rawValue: Prerequisite.shared.skipReason)))
     func publicCaptures() throws {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: Self.folder).filter({ $0.hasSuffix(".scap") }).sorted(), !names.isEmpty else {
-            print("note: ../shared/upstream/scap is absent; the public scap captures are not read here")
-            return
-        }
+        _ = try Repository.shared("upstream/scap")
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.folder).filter({ $0.hasSuffix(".scap") }).sorted()
+        #expect(names.count == 11)
         for name in names {
             let (file, events) = try Self.read(Self.folder + "/" + name)
             #expect(!events.isEmpty && !file.processes.isEmpty && file.eventCount == events.count, "\(name)")
             #expect(events.allSatisfy { event in event.parameters.allSatisfy { $0.lowerBound >= event.payload.startIndex && $0.upperBound <= event.payload.endIndex } }, "\(name)")
-            // sysdig prints every event but the internal procinfo (234) and container (272) ones.
-            if let sysdig = Self.sysdig, ["falco__cat_write.scap", "falco__connect_localhost.scap", "falco__ping_sendto.scap", "falco__syscall.scap"].contains(name) {
-                let printed = try Self.lines(sysdig, ["-r", Self.folder + "/" + name]).count
-                #expect(events.filter { $0.type != 234 && $0.type != 272 }.count == printed, "\(name): sysdig printed \(printed)")
-            }
         }
         let (cat, catEvents) = try Self.read(Self.folder + "/falco__cat_write.scap")
         #expect(cat.version.major == 1 && cat.version.minor == 0 && cat.machine?.hostname == "ubuntu" && cat.machine?.cpus == 2)
         #expect(catEvents.count == 345 && catEvents.filter { $0.type == 234 }.count == 260)
         #expect(cat.processes.count == 73 && cat.fdLists.count == 73 && cat.users.count == 32 && cat.interfaces.count == 5)
         #expect(cat.users.contains { $0.uid == 0 && $0.name == "root" && $0.home == "/root" })
-        // sysdig names the same events. Generic events (codes 0 and 1) take their name from their syscall id
-        // (mprotect, arch_prctl...), which this layer does not resolve yet, so they are left out.
-        if let sysdig = Self.sysdig {
-            let printed = try Self.lines(sysdig, ["-r", Self.folder + "/falco__cat_write.scap", "-p", "%evt.num %evt.type"])
-            let ours = catEvents.enumerated().filter { $0.element.type > 1 && $0.element.type != 234 }.map { "\($0.offset + 1) \(ScapEventTable.name($0.element.type))" }
-            #expect(Set(ours).isSubset(of: Set(printed)) && ours.count == 72, "\(Set(ours).subtracting(printed).sorted().prefix(5))")
-        }
         let (empty, emptyEvents) = try Self.read(Self.folder + "/falco__empty.scap")
         #expect(empty.version.minor == 2 && emptyEvents.count == 143 && emptyEvents.allSatisfy { $0.parameters.count == 2 })
     }
@@ -82,17 +69,28 @@ struct ScapFileTests {
         var lying = block
         lying[4] = 0xF0
         #expect { let file = try ScapFile(path: try write(header + lying, "lying")); _ = try file.next() } throws: { "\($0)".contains("block") }
-        if let sample = FileManager.default.contents(atPath: Self.folder + "/falco__syscall.scap") {
-            let cutGzip = try write(Array(sample.prefix(sample.count / 2)), "cut.scap")
-            #expect { let file = try ScapFile(path: cutGzip); while try file.next() != nil {} } throws: { "\($0)".contains("cut") }
-        }
+        // A gzip capture (one of the project's own) cut in half.
+        let sample = try Data(contentsOf: URL(fileURLWithPath: Repository.file("traces/scap/q1-cat-shadow.scap.gz")))
+        let cutGzip = try write(Array(sample.prefix(sample.count / 2)), "cut.scap")
+        #expect { let file = try ScapFile(path: cutGzip); while try file.next() != nil {} } throws: { "\($0)".contains("cut") }
     }
 
-    @Test("scap events as TraceLab events: number, type, direction, process, thread and fd as sysdig shows them")
+    @Test("scap events as TraceLab events: the events sysdig prints; number, type, direction, process, thread and fd as sysdig shows them",
+          .enabled(if: Prerequisite.runnable(.shared, .sysdig), Comment(rawValue: Prerequisite.skipReason(.shared, .sysdig))))
     func eventsAgainstSysdig() throws {
-        guard let sysdig = Self.sysdig, FileManager.default.fileExists(atPath: Self.folder) else {
-            print("note: sysdig or ../shared/upstream/scap is absent; scap events are not compared with sysdig here (CI installs sysdig)")
-            return
+        _ = try Repository.shared("upstream/scap")
+        let sysdig = try Prerequisite.sysdig.path()
+        // sysdig names the same events. Generic events (codes 0 and 1) take their name from their syscall id
+        // (mprotect, arch_prctl...), which the block layer does not resolve, so they are left out.
+        let (_, catEvents) = try Self.read(Self.folder + "/falco__cat_write.scap")
+        let named = try Self.lines(sysdig, ["-r", Self.folder + "/falco__cat_write.scap", "-p", "%evt.num %evt.type"])
+        let ours = catEvents.enumerated().filter { $0.element.type > 1 && $0.element.type != 234 }.map { "\($0.offset + 1) \(ScapEventTable.name($0.element.type))" }
+        #expect(Set(ours).isSubset(of: Set(named)) && ours.count == 72, "\(Set(ours).subtracting(named).sorted().prefix(5))")
+        // sysdig prints every event but the internal procinfo (234) and container (272) ones.
+        for name in ["falco__cat_write.scap", "falco__connect_localhost.scap", "falco__ping_sendto.scap", "falco__syscall.scap"] {
+            let (_, events) = try Self.read(Self.folder + "/" + name)
+            let printed = try Self.lines(sysdig, ["-r", Self.folder + "/" + name]).count
+            #expect(events.filter { $0.type != 234 && $0.type != 272 }.count == printed, "\(name): sysdig printed \(printed)")
         }
         let format = "%evt.num %evt.type %evt.dir %proc.name %thread.tid %fd.num %fd.name"
         // Every fd event of these captures: process and fd lists, clone, execve, open, openat, pipe, close.

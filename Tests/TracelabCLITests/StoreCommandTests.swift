@@ -36,6 +36,19 @@ struct StoreCommandTests {
         return (process, out, err)
     }
 
+    /// Reads standard error until the child reports a line with `marker` (the handshake that replaces waiting
+    /// a while): the child is then known to be where the test wants it. False when it ended first.
+    static func waitForLine(containing marker: String, in pipe: Pipe) -> Bool {
+        var seen = ""
+        let handle = pipe.fileHandleForReading
+        while true {
+            let chunk = handle.availableData
+            if chunk.isEmpty { return false }
+            seen += String(decoding: chunk, as: UTF8.self)
+            if seen.contains(marker) { return true }
+        }
+    }
+
     @Test("ingest, replay, runs, alerts, diff and stats from the command line")
     func commands() throws {
         let db = Self.database("commands")
@@ -66,15 +79,10 @@ struct StoreCommandTests {
     func crashSafety() throws {
         let trace = try Self.largeTrace(200_000)
         let db = Self.database("crash")
-        let (process, _, _) = try Self.start(["ingest", "--db", db, trace])
-        // Wait until the ingest is writing (the WAL grows), then kill it.
-        var waited = 0
-        while waited < 200 {
-            let size = (try? FileManager.default.attributesOfItem(atPath: db + "-wal")[.size] as? Int) ?? 0
-            if size > 2_000_000 { break }
-            usleep(20_000)
-            waited += 1
-        }
+        // The ingest reports each 16,384 events it has written inside its transaction: at the first report it is
+        // mid-ingest (199 of 200 thousand events still to come), and it is killed there.
+        let (process, _, errors) = try Self.start(["ingest", "--db", db, "--progress-every", "1000", trace])
+        #expect(Self.waitForLine(containing: "events", in: errors), "the ingest reported no progress")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
@@ -97,8 +105,9 @@ struct StoreCommandTests {
         let trace = try Self.largeTrace(200_000)
         let db = Self.database("concurrent")
         #expect(try CLITests.run(["ingest", "--db", db, "traces/examples"]).status == 0)
-        let (ingest, ingestOut, ingestErr) = try Self.start(["ingest", "--db", db, trace])
-        usleep(300_000)
+        // The replay starts once the ingest reports it is writing inside its transaction.
+        let (ingest, ingestOut, ingestErr) = try Self.start(["ingest", "--db", db, "--progress-every", "1000", trace])
+        #expect(Self.waitForLine(containing: "events", in: ingestErr), "the ingest reported no progress")
         let (replay, replayOut, replayErr) = try Self.start(["replay", "--db", db, "--trace", "1", "--rules", "rules/default_rules.yaml"])
         let replayOutput = String(decoding: replayOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let replayErrors = String(decoding: replayErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
