@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "FalcoRules", dependencies: ["TraceModel", .product(name: "Yams", package: "Yams")]),
         .target(name: "Store", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Packets", "Metrics", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "Scenarios", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Packets", "Metrics", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Grading", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Scenarios", "Metrics", "CZlib", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Grading", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Scenarios", "Metrics", "Store", "CZlib", .product(name: "Yams", package: "Yams")]),
         .target(name: "Reports", dependencies: ["Grading", "TraceModel"]),
         .executableTarget(
             name: "tracelab",
@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "PacketsTests", dependencies: ["TestSupport", "Packets", "TraceModel"]),
         .testTarget(name: "MetricsTests", dependencies: ["TestSupport", "Metrics", "TraceModel"]),
         .testTarget(name: "GradingTests", dependencies: ["TestSupport", "Grading", "Reports", "Packets", "TraceModel"]),
-        .testTarget(name: "TracelabCLITests", dependencies: ["TestSupport", "tracelab", "TraceReaders", "TraceModel"]),
+        .testTarget(name: "TracelabCLITests", dependencies: ["TestSupport", "tracelab", "TraceReaders", "TraceModel", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -17,7 +17,12 @@ struct DeploymentReview {
         var events = 0
         /// Rule names per event, for the events some rule fired on.
         var byEvent: [EventReference: [String]] = [:]
+        /// The alerts in the order raised (at most `maximumAlerts`), to be stored as a run.
+        var alerts: [(recording: Int, index: Int, alert: Alert)] = []
     }
+
+    /// The most alerts one replay keeps for storing.
+    static let maximumAlerts = 200_000
 
     struct EventReference: Hashable, Comparable {
         var recording: Int
@@ -41,6 +46,7 @@ struct DeploymentReview {
                     outcome.fired[alert.rule, default: []].append(reference)
                 }
                 outcome.byEvent[reference] = alerts.map(\.rule)
+                for alert in alerts where outcome.alerts.count < maximumAlerts { outcome.alerts.append((recording, index, alert)) }
             }
         }
         return outcome
@@ -63,7 +69,17 @@ extension Grader {
         return all
     }
 
-    /// Explains, line by line, what the submission's own Falco would do on the key's recordings.
+    /// A replay as a run to store: what was loaded, with which settings, on which recordings, and its alerts.
+    func run(_ role: ReplayRun.Role, _ outcome: DeploymentReview.Outcome, rulesFiles: [(name: String, sha256: String)], config: FalcoConfig) -> ReplayRun {
+        ReplayRun(role: role, rulesFiles: rulesFiles, config: config.json, recordings: key.recordings, events: outcome.events, alerts: outcome.alerts,
+                  truncated: outcome.alerts.count >= DeploymentReview.maximumAlerts)
+    }
+
+    /// The default rules files with the SHA-256 of their content, as runs record them.
+    var defaultRulesIdentity: [(name: String, sha256: String)] { key.defaultRules.map { ($0, FileBytes.sha256($0) ?? "unreadable") } }
+
+    /// Explains, line by line, what the submission's own Falco would do on the key's recordings; the replays it
+    /// makes are kept in `context.runs`.
     func reviewDeployment(_ context: SubmissionContext) -> [String] {
         let submission = context.submission
         var lines: [String] = []
@@ -113,6 +129,11 @@ extension Grader {
         // 1. Default macros, lists and rules the student's files replace or extend (each name once, however
         //    often it is changed), and what that does to the default rules' alerts.
         let combined = DeploymentReview.replay(RuleEngine(loader: context.loader, minimumPriority: .debug, matching: .all), recordings: recordings)
+        var everyMatch = FalcoConfig()
+        everyMatch.ruleMatching = .all
+        let rulesFiles = defaultRulesIdentity + submission.rulesFiles.map { ($0.name, SHA256.hex($0.bytes)) }
+        context.runs = [run(.defaultRules, baseline, rulesFiles: defaultRulesIdentity, config: everyMatch),
+                        run(.submission, combined, rulesFiles: rulesFiles, config: everyMatch)]
         let studentFiles = Set(submission.rulesFiles.map(\.name))
         let defaultRuleNames = defaultLoader.compiledRules.map(\.name)
         var groups: [(kind: ItemChange.Kind, name: String, changes: [ItemChange])] = []
@@ -171,6 +192,7 @@ extension Grader {
         let deployedEngine = RuleEngine(loader: context.loader)
         settings.configure(deployedEngine)
         let deployed = loadsStudentRules ? DeploymentReview.replay(deployedEngine, recordings: recordings) : baseline
+        context.runs.append(run(.deployment, deployed, rulesFiles: loadsStudentRules ? rulesFiles : defaultRulesIdentity, config: settings))
         let loadOrder = Dictionary(context.loader.compiledRules.map { ($0.name, $0.index) }, uniquingKeysWith: { first, _ in first })
         for rule in context.rules {
             let matched = combined.fired[rule.name] ?? []
@@ -249,5 +271,76 @@ extension Grader {
         var trimmed = path
         while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
         return trimmed
+    }
+}
+
+/// One replay of the key's recordings made while grading a submission, kept so `tracelab grade` can store it
+/// as a run its grade rests on: what was loaded (files and their SHA-256), with which settings, on which
+/// recordings, and every alert with the recording and event it fired on.
+public struct ReplayRun: Sendable {
+    public enum Role: String, Sendable, CaseIterable {
+        /// Falco's default rules alone, every matching rule alerting.
+        case defaultRules = "default rules"
+        /// The default rules with the submission's files, every matching rule alerting: what each rule matches.
+        case submission = "submission"
+        /// The submission's own Falco: its files under its settings (priority, rule_matching, rules[]).
+        case deployment = "deployment"
+    }
+
+    public var role: Role
+    public var rulesFiles: [(name: String, sha256: String)]
+    public var config: JSONValue
+    /// The recordings replayed, in order (paths as the key names them).
+    public var recordings: [String]
+    public var events: Int
+    /// The alerts in the order raised: the recording (index into `recordings`), the event (its position in the recording).
+    public var alerts: [(recording: Int, index: Int, alert: Alert)]
+    /// Set when more alerts were raised than are kept.
+    public var truncated: Bool
+
+    public init(role: Role, rulesFiles: [(name: String, sha256: String)], config: JSONValue, recordings: [String], events: Int,
+                alerts: [(recording: Int, index: Int, alert: Alert)], truncated: Bool) {
+        self.role = role
+        self.rulesFiles = rulesFiles
+        self.config = config
+        self.recordings = recordings
+        self.events = events
+        self.alerts = alerts
+        self.truncated = truncated
+    }
+
+    /// The run as JSON (the grading child's answer carries it to the parent).
+    public var json: JSONValue {
+        .object([("role", .string(role.rawValue)),
+                 ("rules_files", .array(rulesFiles.map { .object([("name", .string($0.name)), ("sha256", .string($0.sha256))]) })),
+                 ("config", config), ("recordings", .array(recordings.map { .string($0) })), ("events", .integer(Int64(events))),
+                 ("truncated", .bool(truncated)),
+                 ("alerts", .array(alerts.map { .object([("recording", .integer(Int64($0.recording))), ("index", .integer(Int64($0.index))), ("alert", $0.alert.record)]) }))])
+    }
+
+    /// A run read back from `json`; nil when it is not one.
+    public init?(json: JSONValue) {
+        guard case .object(let members) = json else { return nil }
+        func member(_ key: String) -> JSONValue? { members.first { $0.0 == key }?.1 }
+        func int(_ value: JSONValue?) -> Int? { if case .integer(let number)? = value { return Int(number) } else { return nil } }
+        guard case .string(let roleName)? = member("role"), let role = Role(rawValue: roleName), let config = member("config"),
+              case .array(let files)? = member("rules_files"), case .array(let recordings)? = member("recordings"), let events = int(member("events")),
+              case .array(let alerts)? = member("alerts") else { return nil }
+        var rulesFiles: [(name: String, sha256: String)] = []
+        for file in files {
+            guard case .object(let pair) = file, case .string(let name)? = pair.first(where: { $0.0 == "name" })?.1,
+                  case .string(let hash)? = pair.first(where: { $0.0 == "sha256" })?.1 else { return nil }
+            rulesFiles.append((name, hash))
+        }
+        var parsed: [(recording: Int, index: Int, alert: Alert)] = []
+        for entry in alerts {
+            guard case .object(let fields) = entry, let recording = int(fields.first(where: { $0.0 == "recording" })?.1),
+                  let index = int(fields.first(where: { $0.0 == "index" })?.1), let record = fields.first(where: { $0.0 == "alert" })?.1,
+                  let alert = Alert(record: record) else { return nil }
+            parsed.append((recording, index, alert))
+        }
+        let paths = recordings.compactMap { if case .string(let path) = $0 { return path } else { return nil } }
+        let truncated: Bool = { if case .bool(let value)? = member("truncated") { return value } else { return false } }()
+        self.init(role: role, rulesFiles: rulesFiles, config: config, recordings: paths, events: events, alerts: parsed, truncated: truncated)
     }
 }

@@ -50,6 +50,8 @@ public struct GradeReport: Sendable {
     /// What the submission's own Falco (the chart's load order, the student's settings) would do on the key's
     /// recordings, where it differs from what the items credit: feedback, not points.
     public var deployment: [String] = []
+    /// The replays the review made, to be stored as runs (not written into report.json).
+    public var runs: [ReplayRun] = []
     /// Set when the submission could not be graded at all (unreadable, refused); its score is then 0.
     public var error: String?
     /// SHA-256 of the submission and of the key with everything it depends on, for reuse of grades.
@@ -153,6 +155,7 @@ public final class Grader {
             report.checks.append(result)
         }
         report.deployment = reviewDeployment(context)
+        report.runs = context.runs
         return report
     }
 
@@ -165,6 +168,8 @@ public final class Grader {
         let rules: [CompiledRule]
         /// The rule each rule_fires item settled on.
         var chosenRules: [String: (rule: CompiledRule, targets: [Event])] = [:]
+        /// The replays of the deployment review, to be stored as runs.
+        var runs: [ReplayRun] = []
 
         init(submission: Submission, grader: Grader) {
             self.submission = submission

@@ -14,8 +14,9 @@ public enum GradeReports {
         return text
     }
 
-    /// The report as JSON (keys in a fixed order), for tools.
-    public static func json(_ report: GradeReport) -> String {
+    /// The report as JSON (keys in a fixed order), for tools. With `withRuns`, also the replays the grading made
+    /// with every alert (the grading child's answer to `tracelab grade`, which stores them); report.json leaves them out.
+    public static func json(_ report: GradeReport, withRuns: Bool = false) -> String {
         let checks: [JSONValue] = report.checks.map { check in
             .object([("id", .string(check.itemID)), ("question", .string(check.question)), ("title", .string(check.title)),
                      ("score", .double(check.score)), ("max_score", .double(check.maximum)), ("status", .string(check.status.rawValue)),
@@ -30,7 +31,7 @@ public enum GradeReports {
             ("key_sha256", report.keyFingerprint.map { .string($0) } ?? .null),
             ("found", .array(report.found.map { .string($0) })), ("problems", .array(report.problems.map { .string($0) })),
             ("checks", .array(checks)), ("deployment", .array(report.deployment.map { .string($0) })),
-        ])
+        ] + (withRuns ? [("runs", .array(report.runs.map(\.json)))] : []))
         return value.rendered + "\n"
     }
 
@@ -67,6 +68,7 @@ public enum GradeReports {
         var report = GradeReport(submission: submission, keyName: key, keyVersion: Int(number(member(top, "key_version")) ?? 1), checks: checks,
                                  found: strings(member(top, "found")), problems: strings(member(top, "problems")), error: string(member(top, "error")))
         report.deployment = strings(member(top, "deployment"))
+        if case .array(let runs)? = member(top, "runs") { report.runs = runs.compactMap(ReplayRun.init(json:)) }
         report.submissionFingerprint = string(member(top, "submission_sha256"))
         report.keyFingerprint = string(member(top, "key_sha256"))
         return report

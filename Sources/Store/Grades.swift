@@ -15,6 +15,8 @@ public struct StoredGrade: Sendable {
     public var error: String?
     public var reportJSON: String
     public var items: [Item]
+    /// The stored runs the grade rests on, by role (`default rules`, `submission`, `deployment`).
+    public var runs: [(role: String, runID: Int64)] = []
 
     /// One item's result.
     public struct Item: Sendable {
@@ -36,7 +38,8 @@ public struct StoredGrade: Sendable {
     }
 
     public init(submissionName: String, submissionPath: String, submissionSHA256: String, keyName: String, keyVersion: Int, keySHA256: String,
-                score: Double, maxScore: Double, error: String?, reportJSON: String, items: [Item]) {
+                score: Double, maxScore: Double, error: String?, reportJSON: String, items: [Item],
+                runs: [(role: String, runID: Int64)] = []) {
         self.submissionName = submissionName
         self.submissionPath = submissionPath
         self.submissionSHA256 = submissionSHA256
@@ -48,6 +51,7 @@ public struct StoredGrade: Sendable {
         self.error = error
         self.reportJSON = reportJSON
         self.items = items
+        self.runs = runs
     }
 }
 
@@ -60,12 +64,23 @@ extension TraceStore {
                 try db.execute(sql: "INSERT INTO submissions (sha256, name, source_path) VALUES (?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET name = excluded.name, source_path = excluded.source_path",
                                arguments: [grade.submissionSHA256, grade.submissionName, grade.submissionPath])
                 guard let submissionID = try Int64.fetchOne(db, sql: "SELECT id FROM submissions WHERE sha256 = ?", arguments: [grade.submissionSHA256]) else { continue }
+                // A grade saved again without runs (its report reused unchanged) keeps the runs the earlier one rests on.
+                var runs = grade.runs
+                if runs.isEmpty {
+                    runs = try Row.fetchAll(db, sql: """
+                        SELECT gr.role, gr.run_id FROM grade_runs gr JOIN grades g ON g.id = gr.grade_id
+                        WHERE g.submission_id = ? AND g.key_sha256 = ? ORDER BY gr.role
+                        """, arguments: [submissionID, grade.keySHA256]).map { ($0["role"], $0["run_id"]) }
+                }
                 try db.execute(sql: "DELETE FROM grades WHERE submission_id = ? AND key_sha256 = ?", arguments: [submissionID, grade.keySHA256])
                 try db.execute(sql: """
                     INSERT INTO grades (submission_id, key_name, key_version, key_sha256, score, max_score, error, report_json)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [submissionID, grade.keyName, grade.keyVersion, grade.keySHA256, grade.score, grade.maxScore, grade.error, grade.reportJSON])
                 let gradeID = db.lastInsertedRowID
+                for (role, runID) in runs {
+                    try db.execute(sql: "INSERT INTO grade_runs (grade_id, run_id, role) VALUES (?, ?, ?)", arguments: [gradeID, runID, role])
+                }
                 for (position, item) in grade.items.enumerated() {
                     try db.execute(sql: """
                         INSERT INTO grade_items (grade_id, position, item_id, question, score, max_score, status, feedback)

@@ -137,6 +137,48 @@ extension TraceStore {
         return try run(runID)
     }
 
+    /// Stores a replay made elsewhere (by a grading child, over the same recordings ingested here) as a complete
+    /// run: its setup, the traces and its alerts, each placed on its stored event by trace and position. A run with
+    /// the same ruleset, traces and alerts already stored is returned instead of stored twice.
+    public func saveRun(setup: RunSetup, traceIDs: [Int64], eventCount: Int64, alerts: [(traceID: Int64, sequence: Int64, alert: Alert)])
+        throws(StoreError) -> StoredRun {
+        let filesJSON = JSONValue.array(setup.rulesFiles.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) }).rendered
+        let traceJSON = JSONValue.array(traceIDs.map { .integer($0) }).rendered
+        let engineVersion = "TraceLab rule engine \(RulesLoader.engineVersion)"
+        let now = wallClock()
+        let runID = try write { db -> Int64 in
+            if let existing = try Int64.fetchOne(db, sql: """
+                SELECT id FROM runs WHERE ruleset_hash = ? AND trace_ids = ? AND engine_version = ? AND status = 'complete' AND alert_count = ? AND event_count = ?
+                ORDER BY id LIMIT 1
+                """, arguments: [setup.rulesetHash, traceJSON, engineVersion, alerts.count, eventCount]) {
+                return existing
+            }
+            try db.execute(sql: """
+                INSERT INTO runs (ruleset_hash, rules_files, config, engine_version, trace_ids, event_count, alert_count, status, started_at, finished_at, duration_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'complete', ?, ?, 0)
+                """, arguments: [setup.rulesetHash, filesJSON, setup.config.rendered, engineVersion, traceJSON, eventCount, alerts.count, now.iso, now.iso])
+            let runID = db.lastInsertedRowID
+            var first: [Int64: Int64] = [:]
+            for traceID in Set(alerts.map(\.traceID)) {
+                first[traceID] = try Int64.fetchOne(db, sql: "SELECT first_event_id FROM traces WHERE id = ?", arguments: [traceID])
+            }
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO alerts (run_id, trace_id, event_id, event_seq, event_num, time, rule, priority, source, hostname, output, output_fields, tags)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for (traceID, sequence, alert) in alerts {
+                guard let base = first[traceID] else { throw StoreError(path: path, message: "run alert on trace \(traceID), which is not stored") }
+                try insert.execute(arguments: [
+                    runID, traceID, base + sequence, sequence, Int64(bitPattern: alert.eventNumber), Int64(bitPattern: alert.time), alert.rule,
+                    alert.priority.name, alert.source, alert.hostname, alert.message,
+                    JSONValue.object(alert.outputFields.map { ($0.key, $0.value.json) }).rendered, JSONValue.array(alert.tags.map { .string($0) }).rendered,
+                ])
+            }
+            return runID
+        }
+        return try run(runID)
+    }
+
     /// Writes a batch of alerts in one transaction.
     private func storeAlerts(_ alerts: [(StoredEvent, Alert)], runID: Int64) throws(StoreError) {
         guard !alerts.isEmpty else { return }
@@ -236,18 +278,6 @@ extension StoredRun {
         self.init(id: row["id"], rulesetHash: row["ruleset_hash"], rulesFiles: row["rules_files"], config: row["config"],
                   engineVersion: row["engine_version"], traceIDs: traceIDs, eventCount: row["event_count"], alertCount: row["alert_count"],
                   status: row["status"], startedAt: row["started_at"], finishedAt: row["finished_at"], durationMilliseconds: row["duration_ms"])
-    }
-}
-
-extension OutputValue {
-    init(json: JSONValue) {
-        switch json {
-        case .string(let text): self = .string(text)
-        case .integer(let value): self = .integer(value)
-        case .unsigned(let value): self = .unsigned(value)
-        case .bool(let value): self = .bool(value)
-        default: self = .null
-        }
     }
 }
 

@@ -277,6 +277,18 @@ enum Schema {
             CREATE INDEX metric_series_file ON metric_series(file_id);
             """)
         }
+        migrator.registerMigration("v5 the runs a grade rests on") { db in
+            try db.execute(sql: """
+            CREATE TABLE grade_runs (
+                grade_id INTEGER NOT NULL REFERENCES grades(id) ON DELETE CASCADE,
+                run_id INTEGER NOT NULL REFERENCES runs(id),
+                role TEXT NOT NULL,
+                PRIMARY KEY (grade_id, role)
+            );
+            CREATE INDEX grade_runs_run ON grade_runs(run_id);
+            CREATE INDEX alerts_event ON alerts(event_id);
+            """)
+        }
         return migrator
     }
 }

@@ -70,6 +70,17 @@ public indirect enum JSONValue: Sendable, Equatable {
 }
 
 extension OutputValue {
+    /// A value read back from JSON (anything but a string, integer or bool is null).
+    public init(json: JSONValue) {
+        switch json {
+        case .string(let text): self = .string(text)
+        case .integer(let value): self = .integer(value)
+        case .unsigned(let value): self = .unsigned(value)
+        case .bool(let value): self = .bool(value)
+        default: self = .null
+        }
+    }
+
     /// The value as JSON.
     public var json: JSONValue {
         switch self {
@@ -79,5 +90,37 @@ extension OutputValue {
         case .bool(let value): .bool(value)
         case .null: .null
         }
+    }
+}
+
+extension Alert {
+    /// The alert as one JSON object with every field, to carry it between processes (a grading child's replays).
+    public var record: JSONValue {
+        .object([("rule", .string(rule)), ("priority", .string(priority.name)), ("source", .string(source)),
+                 ("tags", .array(tags.map { .string($0) })), ("time", .unsigned(time)), ("hostname", .string(hostname)),
+                 ("message", .string(message)), ("output_fields", .object(outputFields.map { ($0.key, $0.value.json) })),
+                 ("event_number", .unsigned(eventNumber))])
+    }
+
+    /// An alert read back from `record`; nil when the object lacks a field.
+    public init?(record: JSONValue) {
+        guard case .object(let members) = record else { return nil }
+        func member(_ key: String) -> JSONValue? { members.first { $0.0 == key }?.1 }
+        func text(_ key: String) -> String? { if case .string(let value)? = member(key) { return value } else { return nil } }
+        func number(_ key: String) -> UInt64? {
+            switch member(key) {
+            case .unsigned(let value)?: return value
+            case .integer(let value)? where value >= 0: return UInt64(value)
+            default: return nil
+            }
+        }
+        guard let rule = text("rule"), let priority = text("priority").flatMap(Priority.init(parsing:)), let source = text("source"),
+              let time = number("time"), let hostname = text("hostname"), let message = text("message"), let eventNumber = number("event_number") else { return nil }
+        var tags: [String] = []
+        if case .array(let items)? = member("tags") { tags = items.compactMap { if case .string(let tag) = $0 { return tag } else { return nil } } }
+        var fields: [(key: String, value: OutputValue)] = []
+        if case .object(let pairs)? = member("output_fields") { fields = pairs.map { ($0.0, OutputValue(json: $0.1)) } }
+        self.init(rule: rule, priority: priority, source: source, tags: tags, time: time, hostname: hostname, message: message,
+                  outputFields: fields, eventNumber: eventNumber)
     }
 }

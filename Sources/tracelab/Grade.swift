@@ -117,15 +117,10 @@ struct Grade: ParsableCommand {
             try Self.write(HTMLReports.junit(allReports), to: out + "/junit.xml")
             if !noDatabase {
                 let store = try database.open()
-                let stored = zip(allReports, submissions).map { report, path in
-                    StoredGrade(submissionName: report.submission, submissionPath: path,
-                                submissionSHA256: report.submissionFingerprint ?? "unreadable:" + path,
-                                keyName: report.keyName, keyVersion: report.keyVersion, keySHA256: keyFingerprint, score: report.score,
-                                maxScore: report.maximum, error: report.error, reportJSON: GradeReports.json(report),
-                                items: report.checks.map { StoredGrade.Item(id: $0.itemID, question: $0.question, score: $0.score, maxScore: $0.maximum,
-                                                                            status: $0.status.rawValue, feedback: $0.feedback) })
-                }
-                do { try store.saveGrades(stored) } catch {
+                do {
+                    let entries = zip(allReports, submissions).map { GradeArchive.Entry(report: $0, path: $1, reportJSON: GradeReports.json($0)) }
+                    try GradeArchive.save(entries, keySHA256: keyFingerprint, into: store)
+                } catch {
                     printError("tracelab: \(error)")
                     throw ExitCode(1)
                 }
@@ -315,7 +310,7 @@ struct GradeOne: ParsableCommand {
         } catch {
             report = Grade.failedReport(answerKey, path: submission, reason: error.description)
         }
-        print(GradeReports.json(report), terminator: "")
+        print(GradeReports.json(report, withRuns: true), terminator: "")
     }
 }
 
