@@ -111,7 +111,6 @@ public enum QueryOutput {
 
     /// CSV with a header: `series,timestamp,value` (timestamps in Unix seconds).
     public static func csv(_ value: PromValue) -> String {
-        func field(_ text: String) -> String { text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text }
-        return (["series,timestamp,value"] + rows(value).map { "\(field($0.series)),\(seconds($0.time)),\($0.value.goText)" }).joined(separator: "\n") + "\n"
+        return (["series,timestamp,value"] + rows(value).map { "\(CSV.field($0.series)),\(seconds($0.time)),\($0.value.goText)" }).joined(separator: "\n") + "\n"
     }
 }

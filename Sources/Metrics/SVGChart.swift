@@ -46,12 +46,12 @@ public struct SVGChart {
         func f(_ number: Double) -> String { String(format: "%.1f", number) }
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"sans-serif\" font-size=\"11\">\n"
         out += "<rect width=\"\(width)\" height=\"\(height)\" fill=\"#ffffff\"/>\n"
-        out += "<text x=\"\(f(left))\" y=\"18\" font-size=\"14\" font-weight=\"bold\">\(Self.escape(title))</text>\n"
-        if let note { out += "<text x=\"\(f(left))\" y=\"32\" fill=\"#a00\">\(Self.escape(note))</text>\n" }
+        out += "<text x=\"\(f(left))\" y=\"18\" font-size=\"14\" font-weight=\"bold\">\(Markup.escape(title))</text>\n"
+        if let note { out += "<text x=\"\(f(left))\" y=\"32\" fill=\"#a00\">\(Markup.escape(note))</text>\n" }
         if let shaded, shaded.to > from, shaded.from < to {
             let x0 = x(max(from, shaded.from)), x1 = x(min(to, shaded.to))
             out += "<rect x=\"\(f(x0))\" y=\"\(f(top))\" width=\"\(f(max(1, x1 - x0)))\" height=\"\(f(bottom - top))\" fill=\"#F2495C\" fill-opacity=\"0.12\"/>\n"
-            out += "<text x=\"\(f(x0 + 3))\" y=\"\(f(top + 12))\" fill=\"#C4162A\">\(Self.escape(shaded.label))</text>\n"
+            out += "<text x=\"\(f(x0 + 3))\" y=\"\(f(top + 12))\" fill=\"#C4162A\">\(Markup.escape(shaded.label))</text>\n"
         }
         for tick in ticks {
             out += "<line x1=\"\(f(left))\" x2=\"\(f(right))\" y1=\"\(f(y(tick)))\" y2=\"\(f(y(tick)))\" stroke=\"#e5e5e5\"/>\n"
@@ -84,7 +84,7 @@ public struct SVGChart {
             let rowY = bottom + 32 + Double(index) * 16
             out += "<rect x=\"\(f(left))\" y=\"\(f(rowY - 9))\" width=\"12\" height=\"4\" fill=\"\(Self.palette[index % Self.palette.count])\"/>\n"
             let text = index == legendRows - 1 && series.count > legendRows ? "\(one.legend) (+\(series.count - legendRows) more)" : one.legend
-            out += "<text x=\"\(f(left + 18))\" y=\"\(f(rowY - 4))\">\(Self.escape(text))</text>\n"
+            out += "<text x=\"\(f(left + 18))\" y=\"\(f(rowY - 4))\">\(Markup.escape(text))</text>\n"
         }
         if series.isEmpty && note == nil { out += "<text x=\"\(f((left + right) / 2))\" y=\"\(f((top + bottom) / 2))\" text-anchor=\"middle\" fill=\"#999\">No data</text>\n" }
         return out + "</svg>\n"
@@ -135,10 +135,5 @@ public struct SVGChart {
         var text = String(format: "%.3g", value)
         if text.contains("."), !text.contains("e") { while text.hasSuffix("0") { text.removeLast() }; if text.hasSuffix(".") { text.removeLast() } }
         return text == "-0" ? "0" : text
-    }
-
-    /// Escapes text for SVG and HTML.
-    public static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

@@ -99,26 +99,26 @@ public enum GradeReports {
         if let error = report.error { out += "**Not graded:** \(error)\n\n" }
         out += "| item | question | score | status |\n|---|---|---:|---|\n"
         for check in report.checks {
-            out += "| \(check.itemID) | \(escape(check.question)) | \(points(check.score)) / \(points(check.maximum)) | \(check.status.rawValue) |\n"
+            out += "| \(check.itemID) | \(markdown(check.question)) | \(points(check.score)) / \(points(check.maximum)) | \(check.status.rawValue) |\n"
         }
         out += "\n## What was found\n\n"
-        out += (report.found.isEmpty ? ["nothing the lab asks for"] : report.found).map { "- \(escape($0))\n" }.joined()
+        out += (report.found.isEmpty ? ["nothing the lab asks for"] : report.found).map { "- \(markdown($0))\n" }.joined()
         if !report.problems.isEmpty {
-            out += "\n## Problems\n\n" + report.problems.map { "- \(escape($0))\n" }.joined()
+            out += "\n## Problems\n\n" + report.problems.map { "- \(markdown($0))\n" }.joined()
         }
         if !report.deployment.isEmpty {
             out += "\n## Your Falco as you configured it\n\n"
             out += "What the chart's Falco would do with your files and settings on the key's recordings (feedback; the items above decide the points).\n\n"
-            out += report.deployment.map { "- \(escape($0))\n" }.joined()
+            out += report.deployment.map { "- \(markdown($0))\n" }.joined()
         }
         for check in report.checks {
-            out += "\n## \(check.itemID) — \(escape(check.title))\n\n**\(points(check.score)) / \(points(check.maximum))**, \(check.status.rawValue)\n\n"
-            out += check.feedback.map { "- \(escape($0))\n" }.joined()
+            out += "\n## \(check.itemID) — \(markdown(check.title))\n\n**\(points(check.score)) / \(points(check.maximum))**, \(check.status.rawValue)\n\n"
+            out += check.feedback.map { "- \(markdown($0))\n" }.joined()
             if !check.evidence.isEmpty {
                 out += "\nEvidence:\n\n```\n" + check.evidence.joined(separator: "\n") + "\n```\n"
             }
             for (index, figure) in check.figures.enumerated() {
-                out += "\n![\(escape(figure.title))](\(figureFile(check.itemID, index)))\n"
+                out += "\n![\(markdown(figure.title))](\(figureFile(check.itemID, index)))\n"
             }
         }
         return out
@@ -132,10 +132,10 @@ public enum GradeReports {
     /// The class gradebook: a row per submission, a column per item, then the total.
     public static func gradebook(_ reports: [GradeReport]) -> String {
         let items = reports.first(where: { !$0.checks.isEmpty })?.checks.map(\.itemID) ?? []
-        var out = (["submission"] + items + ["total", "max", "error"]).map(csvField).joined(separator: ",") + "\n"
+        var out = CSV.row(["submission"] + items + ["total", "max", "error"]) + "\n"
         for report in reports {
             let scores = items.map { id in report.checks.first { $0.itemID == id }.map { points($0.score) } ?? "0" }
-            out += ([report.submission] + scores + [points(report.score), points(report.maximum), report.error ?? ""]).map(csvField).joined(separator: ",") + "\n"
+            out += CSV.row([report.submission] + scores + [points(report.score), points(report.maximum), report.error ?? ""]) + "\n"
         }
         return out
     }
@@ -145,7 +145,7 @@ public enum GradeReports {
         var out = "# Class summary: \(reports.count) submission\(reports.count == 1 ? "" : "s")\n\n"
         out += "| submission | score |\n|---|---:|\n"
         for report in reports {
-            out += "| \(escape(report.submission)) | \(report.error == nil ? "\(points(report.score)) / \(points(report.maximum))" : "not graded: \(escape(report.error ?? ""))") |\n"
+            out += "| \(markdown(report.submission)) | \(report.error == nil ? "\(points(report.score)) / \(points(report.maximum))" : "not graded: \(markdown(report.error ?? ""))") |\n"
         }
         let graded = reports.filter { $0.error == nil }
         guard let first = graded.first else { return out }
@@ -158,7 +158,7 @@ public enum GradeReports {
         }
         let common = commonFeedback(graded)
         if !common.isEmpty {
-            out += "\n## Most common feedback\n\n" + common.map { "- \($0.count)× \(escape($0.line))\n" }.joined()
+            out += "\n## Most common feedback\n\n" + common.map { "- \($0.count)× \(markdown($0.line))\n" }.joined()
         }
         return out
     }
@@ -174,17 +174,8 @@ public enum GradeReports {
         return counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(10).map { (line: $0.key, count: $0.value) }
     }
 
-    private static func escape(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
-
-    private static func csvField(_ text: String) -> String {
-        // A leading =, +, - or @ would be a formula in a spreadsheet: quote it behind an apostrophe.
-        var value = text
-        if let first = value.first, "=+-@".contains(first) { value = "'" + value }
-        if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return value
-    }
+    /// Text for a Markdown table cell or list item: pipes escaped, one line.
+    private static func markdown(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
 }
 
 extension String {

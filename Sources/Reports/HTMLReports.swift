@@ -1,4 +1,5 @@
 import Grading
+import TraceModel
 
 /// HTML renderings of grades: a page per submission and a class page with SVG charts (score histogram,
 /// per-item full-marks rates). Self-contained: inline CSS, no scripts, every text escaped.
@@ -10,23 +11,6 @@ public enum HTMLReports {
     pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:.85rem}h2{margin-top:2rem}
     """
 
-    /// Escapes text for HTML content and attribute values.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
-
     private static func statusClass(_ status: CheckResult.Status) -> String {
         switch status {
         case .passed: "passed"
@@ -37,33 +21,33 @@ public enum HTMLReports {
     }
 
     private static func page(_ title: String, _ body: String) -> String {
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>\(escape(title))</title><style>\(style)</style></head><body>\n\(body)</body></html>\n"
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>\(Markup.escape(title))</title><style>\(style)</style></head><body>\n\(body)</body></html>\n"
     }
 
     /// One submission: score table, what was found, problems, each item with feedback and evidence.
     public static func submission(_ report: GradeReport) -> String {
-        var body = "<h1>\(escape(report.submission)): \(GradeReports.points(report.score)) / \(GradeReports.points(report.maximum))</h1>\n"
-        body += "<p>Graded with the key <code>\(escape(report.keyName))</code> version \(report.keyVersion).</p>\n"
-        if let error = report.error { body += "<p class=\"failed\"><strong>Not graded:</strong> \(escape(error))</p>\n" }
+        var body = "<h1>\(Markup.escape(report.submission)): \(GradeReports.points(report.score)) / \(GradeReports.points(report.maximum))</h1>\n"
+        body += "<p>Graded with the key <code>\(Markup.escape(report.keyName))</code> version \(report.keyVersion).</p>\n"
+        if let error = report.error { body += "<p class=\"failed\"><strong>Not graded:</strong> \(Markup.escape(error))</p>\n" }
         body += "<table><tr><th>item</th><th>question</th><th>score</th><th>status</th></tr>\n"
         for check in report.checks {
-            body += "<tr><td><a href=\"#\(escape(check.itemID))\">\(escape(check.itemID))</a></td><td>\(escape(check.question))</td>"
+            body += "<tr><td><a href=\"#\(Markup.escape(check.itemID))\">\(Markup.escape(check.itemID))</a></td><td>\(Markup.escape(check.question))</td>"
                 + "<td class=\"n\">\(GradeReports.points(check.score)) / \(GradeReports.points(check.maximum))</td>"
-                + "<td class=\"\(statusClass(check.status))\">\(escape(check.status.rawValue))</td></tr>\n"
+                + "<td class=\"\(statusClass(check.status))\">\(Markup.escape(check.status.rawValue))</td></tr>\n"
         }
         body += "</table>\n<h2>What was found</h2>\n<ul>\n"
-        body += (report.found.isEmpty ? ["nothing the lab asks for"] : report.found).map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n"
-        if !report.problems.isEmpty { body += "<h2>Problems</h2>\n<ul>\n" + report.problems.map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n" }
+        body += (report.found.isEmpty ? ["nothing the lab asks for"] : report.found).map { "<li>\(Markup.escape($0))</li>\n" }.joined() + "</ul>\n"
+        if !report.problems.isEmpty { body += "<h2>Problems</h2>\n<ul>\n" + report.problems.map { "<li>\(Markup.escape($0))</li>\n" }.joined() + "</ul>\n" }
         if !report.deployment.isEmpty {
-            body += "<h2>Your Falco as you configured it</h2>\n<ul>\n" + report.deployment.map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n"
+            body += "<h2>Your Falco as you configured it</h2>\n<ul>\n" + report.deployment.map { "<li>\(Markup.escape($0))</li>\n" }.joined() + "</ul>\n"
         }
         for check in report.checks {
-            body += "<h2 id=\"\(escape(check.itemID))\">\(escape(check.itemID)): \(escape(check.title))</h2>\n"
-            body += "<p class=\"\(statusClass(check.status))\"><strong>\(GradeReports.points(check.score)) / \(GradeReports.points(check.maximum))</strong>, \(escape(check.status.rawValue))</p>\n"
-            body += "<ul>\n" + check.feedback.map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n"
-            if !check.evidence.isEmpty { body += "<pre>" + escape(check.evidence.joined(separator: "\n")) + "</pre>\n" }
+            body += "<h2 id=\"\(Markup.escape(check.itemID))\">\(Markup.escape(check.itemID)): \(Markup.escape(check.title))</h2>\n"
+            body += "<p class=\"\(statusClass(check.status))\"><strong>\(GradeReports.points(check.score)) / \(GradeReports.points(check.maximum))</strong>, \(Markup.escape(check.status.rawValue))</p>\n"
+            body += "<ul>\n" + check.feedback.map { "<li>\(Markup.escape($0))</li>\n" }.joined() + "</ul>\n"
+            if !check.evidence.isEmpty { body += "<pre>" + Markup.escape(check.evidence.joined(separator: "\n")) + "</pre>\n" }
             // Figures are SVG drawn by TraceLab itself (text in them escaped), so they are inlined.
-            for figure in check.figures { body += "<figure>\(figure.svg)<figcaption>\(escape(figure.title))</figcaption></figure>\n" }
+            for figure in check.figures { body += "<figure>\(figure.svg)<figcaption>\(Markup.escape(figure.title))</figcaption></figure>\n" }
         }
         return page("\(report.submission): \(GradeReports.points(report.score))", body)
     }
@@ -82,12 +66,12 @@ public enum HTMLReports {
         let common = GradeReports.commonFeedback(graded)
         if !common.isEmpty {
             body += "<h2>Most common mistakes</h2>\n<table><tr><th>submissions</th><th>item: feedback</th></tr>\n"
-                + common.map { "<tr><td class=\"n\">\($0.count)</td><td>\(escape($0.line))</td></tr>\n" }.joined() + "</table>\n"
+                + common.map { "<tr><td class=\"n\">\($0.count)</td><td>\(Markup.escape($0.line))</td></tr>\n" }.joined() + "</table>\n"
         }
         body += "<h2>Submissions</h2>\n<table><tr><th>submission</th><th>score</th></tr>\n"
         for report in reports {
             let score = report.error.map { "not graded: " + $0 } ?? "\(GradeReports.points(report.score)) / \(GradeReports.points(report.maximum))"
-            body += "<tr><td><a href=\"\(escape(report.submission))/report.html\">\(escape(report.submission))</a></td><td>\(escape(score))</td></tr>\n"
+            body += "<tr><td><a href=\"\(Markup.escape(report.submission))/report.html\">\(Markup.escape(report.submission))</a></td><td>\(Markup.escape(score))</td></tr>\n"
         }
         body += "</table>\n"
         return page("Class summary", body)
@@ -117,7 +101,7 @@ public enum HTMLReports {
         for (index, (item, rate)) in rates.enumerated() {
             let y = 5 + index * rowHeight
             let percent = Int((rate * 100).rounded())
-            svg += "<text x=\"0\" y=\"\(y + 15)\" font-size=\"12\">\(escape(item))</text>\n"
+            svg += "<text x=\"0\" y=\"\(y + 15)\" font-size=\"12\">\(Markup.escape(item))</text>\n"
             svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(Int(rate * Double(barWidth)))\" height=\"\(rowHeight - 6)\" fill=\"#2f9e44\"/>\n"
             svg += "<text x=\"\(labelWidth + barWidth + 5)\" y=\"\(y + 15)\" font-size=\"12\">\(percent)%</text>\n"
         }
@@ -129,13 +113,13 @@ public enum HTMLReports {
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"tracelab grade\">\n"
         for report in reports {
             let failures = report.checks.filter { $0.score < $0.maximum }.count
-            out += "  <testsuite name=\"\(escape(report.submission))\" tests=\"\(report.checks.count)\" failures=\"\(failures)\" errors=\"\(report.error == nil ? 0 : 1)\">\n"
-            if let error = report.error { out += "    <properties><property name=\"error\" value=\"\(escape(error))\"/></properties>\n" }
+            out += "  <testsuite name=\"\(Markup.escape(report.submission))\" tests=\"\(report.checks.count)\" failures=\"\(failures)\" errors=\"\(report.error == nil ? 0 : 1)\">\n"
+            if let error = report.error { out += "    <properties><property name=\"error\" value=\"\(Markup.escape(error))\"/></properties>\n" }
             for check in report.checks {
-                out += "    <testcase classname=\"\(escape(report.submission))\" name=\"\(escape(check.itemID)): \(escape(check.title))\">\n"
+                out += "    <testcase classname=\"\(Markup.escape(report.submission))\" name=\"\(Markup.escape(check.itemID)): \(Markup.escape(check.title))\">\n"
                 if check.score < check.maximum {
-                    out += "      <failure message=\"\(GradeReports.points(check.score)) / \(GradeReports.points(check.maximum)) (\(escape(check.status.rawValue)))\">"
-                        + escape((check.feedback + check.evidence).joined(separator: "\n")) + "</failure>\n"
+                    out += "      <failure message=\"\(GradeReports.points(check.score)) / \(GradeReports.points(check.maximum)) (\(Markup.escape(check.status.rawValue)))\">"
+                        + Markup.escape((check.feedback + check.evidence).joined(separator: "\n")) + "</failure>\n"
                 }
                 out += "    </testcase>\n"
             }

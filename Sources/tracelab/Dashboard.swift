@@ -63,7 +63,7 @@ struct Dashboard: ParsableCommand {
         for note in board.notes { printError("tracelab: \(dashboard): \(note)") }
         var failed = false
         var rows: [[String]] = []
-        var html = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>\(SVGChart.escape(board.title))</title></head><body>\n<h1>\(SVGChart.escape(board.title))</h1>\n"
+        var html = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>\(Markup.escape(board.title))</title></head><body>\n<h1>\(Markup.escape(board.title))</h1>\n"
         var panelsJSON: [JSONValue] = []
         for panel in board.panels where GrafanaDashboard.seriesPanelTypes.contains(panel.type) {
             let results = evaluator.evaluate(panel, variables: board.variables)
@@ -76,7 +76,7 @@ struct Dashboard: ParsableCommand {
             chart.note = errors.first
             let file = "panel-\(panel.id).svg"
             try chart.svg.write(toFile: out + "/" + file, atomically: true, encoding: .utf8)
-            html += "<h2>\(SVGChart.escape(panel.title))</h2>\n<img src=\"\(file)\" alt=\"\(SVGChart.escape(panel.title))\">\n"
+            html += "<h2>\(Markup.escape(panel.title))</h2>\n<img src=\"\(file)\" alt=\"\(Markup.escape(panel.title))\">\n"
             rows.append([String(panel.id), panel.title, panel.type, String(results.count), String(results.reduce(0) { $0 + $1.series.count }),
                          errors.isEmpty ? "ok" : "error", file])
             panelsJSON.append(.object([

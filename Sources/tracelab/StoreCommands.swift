@@ -283,16 +283,10 @@ struct Alerts: ParsableCommand {
                 let alert = stored.alert
                 let ids = [stored.runID, stored.traceID, stored.eventSequence].map { String($0) } + [String(alert.eventNumber)]
                 let cells = ids + [formatISOTime(alert.time), alert.rule, alert.priority.name, alert.message]
-                print(cells.map(csvField).joined(separator: ","))
+                print(CSV.row(cells))
             }
         }
     }
-}
-
-/// RFC 4180 quoting.
-func csvField(_ text: String) -> String {
-    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
 
 /// `tracelab diff RUN_A RUN_B`.

@@ -75,6 +75,27 @@ struct StoreCommandTests {
         #expect(missing.status == 1 && missing.stderr.contains("no run 99"))
     }
 
+    @Test("alerts --format csv keeps a student's rule name that starts with = as text, not a spreadsheet formula")
+    func csvFormulaGuard() throws {
+        let db = Self.database("csv-formula")
+        let rules = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-formula.yaml").path
+        try #"""
+            - rule: =HYPERLINK("http://example.invalid","x")
+              desc: a rule name a spreadsheet would run
+              condition: evt.type = openat and fd.name = /etc/shadow
+              output: "-2+3 opened %fd.name"
+              priority: WARNING
+            """#.write(toFile: rules, atomically: true, encoding: .utf8)
+        #expect(try CLITests.run(["ingest", "--db", db, "traces/examples/cat-etc-shadow.jsonl"]).status == 0)
+        #expect(try CLITests.run(["replay", "--db", db, "--rules", rules]).status == 0)
+        let csv = try CLITests.run(["alerts", "--db", db, "--run", "1", "--format", "csv"])
+        #expect(csv.stdout == """
+            run,trace,event_seq,event_num,time,rule,priority,output
+            1,1,1,2,2025-03-27T13:03:21.000100000Z,"'=HYPERLINK(""http://example.invalid"",""x"")",Warning,'-2+3 opened /etc/shadow
+
+            """)
+    }
+
     @Test("killed with SIGKILL mid-ingest: ingesting again gives one complete trace and a sound database")
     func crashSafety() throws {
         let trace = try Self.largeTrace(200_000)
