@@ -34,22 +34,24 @@ let package = Package(
                 // of a capture's read. Debug builds (and so the tests) keep them.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .target(name: "FalcoRules", dependencies: ["TraceModel", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Store", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Packets", "Metrics", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
-        .target(name: "Scenarios", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Packets", "Metrics", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Grading", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Scenarios", "Metrics", "Store", "CZlib", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Store", dependencies: ["TraceModel", "TraceReaders", "Packets", "Metrics", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
+        // The one replay loop: any reader or the store, through the rule engine; runs written back to the store.
+        .target(name: "Replay", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Store"]),
+        .target(name: "Scenarios", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Replay", "Packets", "Metrics", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Grading", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Scenarios", "Metrics", "Store", "Replay", "CZlib", .product(name: "Yams", package: "Yams")]),
         .target(name: "Reports", dependencies: ["Grading", "TraceModel"]),
         .executableTarget(
             name: "tracelab",
             dependencies: [
-                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Scenarios", "Grading", "Reports", "Packets", "Metrics",
+                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Replay", "Scenarios", "Grading", "Reports", "Packets", "Metrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // What the tests share: prerequisites (../shared, oracle tools) and the pinned conformance baselines.
         .target(name: "TestSupport", dependencies: ["TraceModel"], path: "Tests/TestSupport"),
         .testTarget(name: "FalcoRulesTests", dependencies: ["TestSupport", "FalcoRules", "TraceModel", "TraceReaders"], exclude: ["scap-conditions.txt"]),
         .testTarget(name: "TraceReadersTests", dependencies: ["TestSupport", "TraceReaders", "TraceModel"]),
-        .testTarget(name: "StoreTests", dependencies: ["TestSupport", "Store", "TraceReaders", "TraceModel", "FalcoRules", "Packets", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "ScenariosTests", dependencies: ["TestSupport", "Scenarios", "FalcoRules", "TraceReaders", "TraceModel", "Store"]),
+        .testTarget(name: "StoreTests", dependencies: ["TestSupport", "Store", "Replay", "TraceReaders", "TraceModel", "FalcoRules", "Packets", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ScenariosTests", dependencies: ["TestSupport", "Scenarios", "Replay", "FalcoRules", "TraceReaders", "TraceModel", "Store"]),
         .testTarget(name: "PacketsTests", dependencies: ["TestSupport", "Packets", "TraceModel"]),
         .testTarget(name: "MetricsTests", dependencies: ["TestSupport", "Metrics", "TraceModel"]),
         .testTarget(name: "GradingTests", dependencies: ["TestSupport", "Grading", "Reports", "Packets", "TraceModel"]),

@@ -43,7 +43,7 @@ public struct DoSDetector {
 
         public var summary: String {
             let unit = signal == "cpu" ? "cores" : "bytes"
-            return "\(namespace)/\(pod) \(signal) DoS from \(QueryOutput.iso(onset)) for \(duration / 1000) s: peak \(SVGChart.trim(peak)) \(unit), mean \(SVGChart.trim(mean)), baseline \(SVGChart.trim(baseline)) (\(baselineSource))"
+            return "\(namespace)/\(pod) \(signal) DoS from \(formatISOTime(milliseconds: onset)) for \(duration / 1000) s: peak \(SVGChart.trim(peak)) \(unit), mean \(SVGChart.trim(mean)), baseline \(SVGChart.trim(baseline)) (\(baselineSource))"
         }
     }
 

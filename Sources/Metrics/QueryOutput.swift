@@ -15,14 +15,6 @@ public enum QueryOutput {
         return nil
     }
 
-    /// Milliseconds as an RFC 3339 UTC time with milliseconds: `2026-11-27T11:21:17.628Z`.
-    public static func iso(_ milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-    }
-
     /// Milliseconds as the API's float seconds: `1700000000`, `1700000000.5`, `1700000000.125`.
     public static func seconds(_ milliseconds: Int64) -> String {
         var text = ""

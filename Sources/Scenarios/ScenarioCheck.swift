@@ -1,4 +1,5 @@
 import FalcoRules
+import Replay
 import Metrics
 import Packets
 import TraceModel
@@ -41,9 +42,12 @@ extension Scenario {
         var warnings: [String] = []
         for path in tracePaths {
             let (stream, _) = try TraceFiles.open(path)
-            while let event = try stream.next() {
-                events += 1
-                for alert in engine.process(event) { raised.append((event, alert)) }
+            do {
+                events += try TraceReplay.run(stream, through: engine) { alert, event in raised.append((event, alert)) }
+            } catch let error as TraceLabError {
+                throw error
+            } catch {
+                throw TraceLabError("\(error)", at: SourceLocation(file: path, line: 0, column: 0))
             }
             warnings += stream.warnings.map(\.description)
         }

@@ -1,7 +1,6 @@
 import TraceReaders
 import Foundation
 import GRDB
-import FalcoRules
 import TraceModel
 
 /// A stored replay run.
@@ -21,14 +20,6 @@ public struct StoredRun: Sendable, Equatable {
     public var durationMilliseconds: Int64?
 }
 
-/// An event on its way from the store to the engine, with where it is stored.
-struct StoredEvent: @unchecked Sendable {
-    var event: Event
-    var traceID: Int64
-    var sequence: Int64
-    var eventID: Int64
-}
-
 /// An alert as stored with its run.
 public struct StoredAlert: Sendable, Equatable {
     public var id: Int64
@@ -44,10 +35,17 @@ public struct RunSetup: Sendable {
     public var rulesFiles: [(path: String, sha256: String)]
     /// The settings that select and format alerts, as JSON.
     public var config: JSONValue
+    /// The engine that raised the alerts, with its version.
+    public var engineVersion: String
 
-    public init(rulesFiles: [(path: String, sha256: String)], config: JSONValue) {
+    public init(rulesFiles: [(path: String, sha256: String)], config: JSONValue, engineVersion: String) {
         self.rulesFiles = rulesFiles
         self.config = config
+        self.engineVersion = engineVersion
+    }
+
+    var rulesFilesJSON: String {
+        JSONValue.array(rulesFiles.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) }).rendered
     }
 
     /// The ruleset's identity: the hashes of its files in order and the configuration.
@@ -56,145 +54,113 @@ public struct RunSetup: Sendable {
     }
 }
 
-extension TraceStore {
-    /// Replays stored traces in recorded order through an engine, stores the run and its alerts, and
-    /// hands each alert to `onAlert` as it is raised. A reader thread decodes events while this one
-    /// evaluates them; alerts are written in batches as they come, so memory stays flat however long
-    /// the traces. The run is marked `running` until it completes.
-    @discardableResult
-    public func replay(traceIDs: [Int64], engine: RuleEngine, setup: RunSetup,
-                       onAlert: (Alert) -> Void) throws(StoreError) -> StoredRun {
-        let started = wallClock()
-        let filesJSON = JSONValue.array(setup.rulesFiles.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) }).rendered
-        let traceJSON = JSONValue.array(traceIDs.map { .integer($0) }).rendered
-        let engineVersion = "TraceLab rule engine \(RulesLoader.engineVersion)"
-        let runID = try write { db -> Int64 in
-            try db.execute(sql: """
-                INSERT INTO runs (ruleset_hash, rules_files, config, engine_version, trace_ids, event_count, alert_count, status, started_at)
-                VALUES (?, ?, ?, ?, ?, 0, 0, 'running', ?)
-                """, arguments: [setup.rulesetHash, filesJSON, setup.config.rendered, engineVersion, traceJSON, started.iso])
-            return db.lastInsertedRowID
-        }
-        let channel = BatchChannel<StoredEvent>(capacity: 8)
-        let producer = Thread { [self] in
-            var batch: [StoredEvent] = []
-            batch.reserveCapacity(1024)
-            do {
-                for traceID in traceIDs {
-                    try forEachEvent(traceID: traceID) { event, sequence, eventID in
-                        batch.append(StoredEvent(event: event, traceID: traceID, sequence: sequence, eventID: eventID))
-                        if batch.count == 1024 {
-                            channel.releaseConsumed()
-                            guard channel.send(batch) else { throw StoreError(path: path, message: "replay cancelled") }
-                            batch.removeAll(keepingCapacity: true)
-                        }
-                    }
-                }
-                if !batch.isEmpty { _ = channel.send(batch) }
-                channel.finish(error: nil)
-            } catch {
-                channel.finish(error: error)
-            }
-        }
-        producer.stackSize = 8 << 20
-        producer.start()
-        defer {
-            channel.cancel()
-            channel.waitUntilFinished()
-        }
-        var pending: [(StoredEvent, Alert)] = []
-        var events: Int64 = 0, alerts: Int64 = 0
-        do {
-            while let batch = channel.receive() {
-                for stored in batch {
-                    for alert in engine.process(stored.event) {
-                        onAlert(alert)
-                        pending.append((stored, alert))
-                    }
-                }
-                events += Int64(batch.count)
-                channel.recycle(batch)
-                if pending.count >= 1024 {
-                    try storeAlerts(pending, runID: runID)
-                    alerts += Int64(pending.count)
-                    pending.removeAll(keepingCapacity: true)
-                }
-            }
-            if let failure = channel.failure { throw failure }
-            try storeAlerts(pending, runID: runID)
-            alerts += Int64(pending.count)
-        } catch {
-            _ = try? write { db in try db.execute(sql: "UPDATE runs SET status = 'failed' WHERE id = ?", arguments: [runID]) }
-            throw StoreError.wrap(error, path: path, doing: "replay")
-        }
+/// A run being written: its row says `running` until `finish` marks it complete (or `fail`, failed). Alerts are
+/// placed on their stored events (trace and position) and written in batches, so memory stays flat however many
+/// there are. The replay itself (engine, detectors) happens outside the store; this only keeps what it raised.
+public final class RunRecorder {
+    /// The run's id.
+    public let runID: Int64
+    /// Alerts recorded so far.
+    public private(set) var alertCount: Int64 = 0
+    private let store: TraceStore
+    private let started: WallTime
+    private var firstEventIDs: [Int64: Int64] = [:]
+    private var pending: [(traceID: Int64, sequence: Int64, alert: Alert)] = []
+
+    fileprivate init(store: TraceStore, runID: Int64, started: WallTime) {
+        self.store = store
+        self.runID = runID
+        self.started = started
+    }
+
+    /// Records an alert raised on the event at `sequence` (0-based position) of stored trace `traceID`.
+    public func record(_ alert: Alert, traceID: Int64, sequence: Int64) throws(StoreError) {
+        pending.append((traceID, sequence, alert))
+        if pending.count >= 1024 { try flush() }
+    }
+
+    /// Writes what is left, marks the run complete with the number of events replayed, and returns it.
+    public func finish(eventCount: Int64) throws(StoreError) -> StoredRun {
+        try flush()
         let finished = wallClock()
         let duration = (finished.nanoseconds - started.nanoseconds) / 1_000_000
-        try write { db in
+        try store.write { db in
             try db.execute(sql: """
                 UPDATE runs SET event_count = ?, alert_count = ?, status = 'complete', finished_at = ?, duration_ms = ? WHERE id = ?
-                """, arguments: [events, alerts, finished.iso, duration, runID])
+                """, arguments: [eventCount, alertCount, finished.iso, duration, runID])
         }
-        return try run(runID)
+        return try store.run(runID)
     }
 
-    /// Stores a replay made elsewhere (by a grading child, over the same recordings ingested here) as a complete
-    /// run: its setup, the traces and its alerts, each placed on its stored event by trace and position. A run with
-    /// the same ruleset, traces and alerts already stored is returned instead of stored twice.
-    public func saveRun(setup: RunSetup, traceIDs: [Int64], eventCount: Int64, alerts: [(traceID: Int64, sequence: Int64, alert: Alert)])
-        throws(StoreError) -> StoredRun {
-        let filesJSON = JSONValue.array(setup.rulesFiles.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) }).rendered
-        let traceJSON = JSONValue.array(traceIDs.map { .integer($0) }).rendered
-        let engineVersion = "TraceLab rule engine \(RulesLoader.engineVersion)"
-        let now = wallClock()
-        let runID = try write { db -> Int64 in
-            if let existing = try Int64.fetchOne(db, sql: """
-                SELECT id FROM runs WHERE ruleset_hash = ? AND trace_ids = ? AND engine_version = ? AND status = 'complete' AND alert_count = ? AND event_count = ?
-                ORDER BY id LIMIT 1
-                """, arguments: [setup.rulesetHash, traceJSON, engineVersion, alerts.count, eventCount]) {
-                return existing
-            }
-            try db.execute(sql: """
-                INSERT INTO runs (ruleset_hash, rules_files, config, engine_version, trace_ids, event_count, alert_count, status, started_at, finished_at, duration_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'complete', ?, ?, 0)
-                """, arguments: [setup.rulesetHash, filesJSON, setup.config.rendered, engineVersion, traceJSON, eventCount, alerts.count, now.iso, now.iso])
-            let runID = db.lastInsertedRowID
-            var first: [Int64: Int64] = [:]
-            for traceID in Set(alerts.map(\.traceID)) {
-                first[traceID] = try Int64.fetchOne(db, sql: "SELECT first_event_id FROM traces WHERE id = ?", arguments: [traceID])
+    /// Marks the run failed (a replay that stopped on an error).
+    public func fail() {
+        _ = try? store.write { db in try db.execute(sql: "UPDATE runs SET status = 'failed' WHERE id = ?", arguments: [runID]) }
+    }
+
+    /// Writes the queued alerts in one transaction.
+    private func flush() throws(StoreError) {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending.removeAll(keepingCapacity: true)
+        try store.write { [runID, store] db in
+            for traceID in Set(batch.map(\.traceID)) where firstEventIDs[traceID] == nil {
+                guard let first = try Int64.fetchOne(db, sql: "SELECT first_event_id FROM traces WHERE id = ?", arguments: [traceID]) else {
+                    throw StoreError(path: store.path, message: "run \(runID) has an alert on trace \(traceID), which is not stored")
+                }
+                firstEventIDs[traceID] = first
             }
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO alerts (run_id, trace_id, event_id, event_seq, event_num, time, rule, priority, source, hostname, output, output_fields, tags)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            for (traceID, sequence, alert) in alerts {
-                guard let base = first[traceID] else { throw StoreError(path: path, message: "run alert on trace \(traceID), which is not stored") }
+            for (traceID, sequence, alert) in batch {
                 try insert.execute(arguments: [
-                    runID, traceID, base + sequence, sequence, Int64(bitPattern: alert.eventNumber), Int64(bitPattern: alert.time), alert.rule,
-                    alert.priority.name, alert.source, alert.hostname, alert.message,
-                    JSONValue.object(alert.outputFields.map { ($0.key, $0.value.json) }).rendered, JSONValue.array(alert.tags.map { .string($0) }).rendered,
-                ])
-            }
-            return runID
-        }
-        return try run(runID)
-    }
-
-    /// Writes a batch of alerts in one transaction.
-    private func storeAlerts(_ alerts: [(StoredEvent, Alert)], runID: Int64) throws(StoreError) {
-        guard !alerts.isEmpty else { return }
-        try write { db in
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO alerts (run_id, trace_id, event_id, event_seq, event_num, time, rule, priority, source, hostname, output, output_fields, tags)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for (stored, alert) in alerts {
-                try insert.execute(arguments: [
-                    runID, stored.traceID, stored.eventID, stored.sequence, Int64(bitPattern: alert.eventNumber),
+                    runID, traceID, (firstEventIDs[traceID] ?? 0) + sequence, sequence, Int64(bitPattern: alert.eventNumber),
                     Int64(bitPattern: alert.time), alert.rule, alert.priority.name, alert.source, alert.hostname, alert.message,
                     JSONValue.object(alert.outputFields.map { ($0.key, $0.value.json) }).rendered,
                     JSONValue.array(alert.tags.map { .string($0) }).rendered,
                 ])
             }
+        }
+        alertCount += Int64(batch.count)
+    }
+}
+
+extension TraceStore {
+    /// Starts a run of `traceIDs` with `setup`: the run is stored as `running` and its alerts go through the recorder.
+    public func beginRun(setup: RunSetup, traceIDs: [Int64]) throws(StoreError) -> RunRecorder {
+        let started = wallClock()
+        let traceJSON = JSONValue.array(traceIDs.map { .integer($0) }).rendered
+        let runID = try write { db -> Int64 in
+            try db.execute(sql: """
+                INSERT INTO runs (ruleset_hash, rules_files, config, engine_version, trace_ids, event_count, alert_count, status, started_at)
+                VALUES (?, ?, ?, ?, ?, 0, 0, 'running', ?)
+                """, arguments: [setup.rulesetHash, setup.rulesFilesJSON, setup.config.rendered, setup.engineVersion, traceJSON, started.iso])
+            return db.lastInsertedRowID
+        }
+        return RunRecorder(store: self, runID: runID, started: started)
+    }
+
+    /// Stores a replay made elsewhere (by a grading child, over the same recordings ingested here) as a complete
+    /// run, each alert on its stored event by trace and position. A complete run with the same setup, traces and
+    /// number of events and alerts is returned instead of being stored twice.
+    public func saveRun(setup: RunSetup, traceIDs: [Int64], eventCount: Int64, alerts: [(traceID: Int64, sequence: Int64, alert: Alert)])
+        throws(StoreError) -> StoredRun {
+        let traceJSON = JSONValue.array(traceIDs.map { .integer($0) }).rendered
+        let existing = try read { db in
+            try Int64.fetchOne(db, sql: """
+                SELECT id FROM runs WHERE ruleset_hash = ? AND trace_ids = ? AND engine_version = ? AND status = 'complete' AND alert_count = ? AND event_count = ?
+                ORDER BY id LIMIT 1
+                """, arguments: [setup.rulesetHash, traceJSON, setup.engineVersion, alerts.count, eventCount])
+        }
+        if let existing { return try run(existing) }
+        let recorder = try beginRun(setup: setup, traceIDs: traceIDs)
+        do {
+            for (traceID, sequence, alert) in alerts { try recorder.record(alert, traceID: traceID, sequence: sequence) }
+            return try recorder.finish(eventCount: eventCount)
+        } catch {
+            recorder.fail()
+            throw error
         }
     }
 

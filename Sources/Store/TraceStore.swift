@@ -109,7 +109,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(path): \(message)" }
 
-    static func wrap(_ error: Error, path: String, doing action: String) -> StoreError {
+    /// A store error as is, or any other error wrapped with the database path and what was being done.
+    public static func wrap(_ error: Error, path: String, doing action: String) -> StoreError {
         if let error = error as? StoreError { return error }
         if let database = error as? DatabaseError {
             switch database.resultCode {

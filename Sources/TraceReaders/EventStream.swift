@@ -10,6 +10,11 @@ public protocol EventStream: AnyObject, Sendable {
     var bytesRead: UInt64 { get }
     /// Problems that did not stop reading, each with its location.
     var warnings: [TraceLabError] { get }
+    /// When set, `next()` returns only events whose type it accepts. The others are still read (they count in
+    /// `evt.num` and keep the thread and fd tables right); a scap reader does not even build them.
+    var wants: ((String) -> Bool)? { get set }
+    /// Events read so far, those `wants` turned away included.
+    var eventsRead: Int { get }
 }
 
 extension JSONLinesReader: EventStream {

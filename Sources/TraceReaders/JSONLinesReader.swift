@@ -51,8 +51,21 @@ public final class JSONLinesReader: @unchecked Sendable {
         return events
     }
 
+    /// Only events whose type this accepts are returned (see `EventStream.wants`).
+    public var wants: ((String) -> Bool)?
+    /// Events read so far, those `wants` turned away included.
+    public private(set) var eventsRead = 0
+
     /// The next event, or nil at the end of the file. Table records are absorbed on the way.
     public func next() throws(TraceLabError) -> Event? {
+        while let event = try nextEvent() {
+            eventsRead += 1
+            if wants?(event.type) ?? true { return event }
+        }
+        return nil
+    }
+
+    private func nextEvent() throws(TraceLabError) -> Event? {
         while true {
             let length = getline(&lineBuffer, &lineCapacity, file)
             if length < 0 {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FalcoRules
+import Replay
 import TraceModel
 import TraceReaders
 
@@ -65,13 +66,8 @@ struct BenchEngine: ParsableCommand {
         for event in trace { fputs(writer.lines(for: event), file) }
         fclose(file)
         let start = monotonicSeconds()
-        let reader = try JSONLinesReader(path: traceFile)
-        var fileEvents = 0
         var fileAlerts = 0
-        while let event = try reader.next() {
-            fileEvents += 1
-            fileAlerts += engine.process(event).count
-        }
+        let fileEvents = try TraceReplay.run(try JSONLinesReader(path: traceFile), through: engine) { _, _ in fileAlerts += 1 }
         let elapsed = monotonicSeconds() - start
         print(String(format: "JSON Lines replay: %.0f events/s (%d events, %d alerts) from %@", Double(fileEvents) / elapsed, fileEvents, fileAlerts, traceFile))
     }

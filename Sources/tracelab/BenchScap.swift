@@ -1,5 +1,6 @@
 import ArgumentParser
 import FalcoRules
+import Replay
 import Foundation
 import TraceModel
 import TraceReaders
@@ -79,15 +80,10 @@ struct BenchScap: ParsableCommand {
         }
         let engine = RuleEngine(loader: try loadRules(rulesFiles))
         start = monotonicSeconds()
-        let reader = try ScapReader(path: capture)
-        reader.wants = { engine.handles(eventType: $0) }
-        var replayed = 0, alerts = 0
-        while let event = try reader.next() {
-            replayed += 1
-            alerts += engine.process(event).count
-        }
+        var alerts = 0
+        let replayed = try TraceReplay.run(try ScapReader(path: capture), through: engine) { _, _ in alerts += 1 }
         let replaySeconds = monotonicSeconds() - start
-        print(String(format: "replay through %d rules of %@: %.0f events/s (%d of %d events of types the rules match built and evaluated, %d alerts, %.2f s)",
+        print(String(format: "replay through %d rules of %@: %.0f events/s (%d of %d events read; only those of types the rules match are built; %d alerts, %.2f s)",
                      engine.rules.count, rulesFiles.joined(separator: ", "), Double(summary.events) / replaySeconds, replayed, summary.events, alerts, replaySeconds))
     }
 }
@@ -103,6 +99,8 @@ final class RepeatedEvents: EventStream, @unchecked Sendable {
     let traceHeader: TraceHeader? = TraceHeader(hostname: "minikube", source: "tracelab bench scap")
     var bytesRead: UInt64 { 0 }
     var warnings: [TraceLabError] { [] }
+    var wants: ((String) -> Bool)?
+    private(set) var eventsRead = 0
 
     init(_ events: [Event], rounds: Int) {
         self.events = events
@@ -117,14 +115,17 @@ final class RepeatedEvents: EventStream, @unchecked Sendable {
     }
 
     func next() throws(TraceLabError) -> Event? {
-        if index == events.count {
-            round += 1
-            index = 0
+        while true {
+            if index == events.count {
+                round += 1
+                index = 0
+            }
+            guard round < rounds, index < events.count else { return nil }
+            let event = events[index]
+            index += 1
+            number += 1
+            eventsRead += 1
+            if wants?(event.type) ?? true { return Self.copy(event, timestamp: event.timestamp + UInt64(round) * span, number: number) }
         }
-        guard round < rounds, index < events.count else { return nil }
-        let event = events[index]
-        index += 1
-        number += 1
-        return Self.copy(event, timestamp: event.timestamp + UInt64(round) * span, number: number)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FalcoRules
+import Replay
 import Foundation
 import Store
 import TraceModel
@@ -46,7 +47,7 @@ struct BenchStore: ParsableCommand {
         let files = rules.map { ($0, FileBytes.sha256($0) ?? "unreadable") }
         start = monotonicSeconds()
         let run = try storeCall {
-            try store.replay(traceIDs: [outcome.traceID], engine: RuleEngine(loader: loader), setup: RunSetup(rulesFiles: files, config: FalcoConfig().json)) { _ in }
+            try TraceReplay.run(traceIDs: [outcome.traceID], from: store, through: RuleEngine(loader: loader), setup: RunSetup(rulesFiles: files, config: FalcoConfig().json)) { _ in }
         }
         let storeSeconds = monotonicSeconds() - start
         print(String(format: "replay from SQLite (cursor -> engine -> run stored): %.0f events/s (%d alerts, %.2f s)",
@@ -54,12 +55,8 @@ struct BenchStore: ParsableCommand {
 
         start = monotonicSeconds()
         let engine = RuleEngine(loader: loader)
-        let reader = try JSONLinesReader(path: trace)
-        var fileEvents = 0, fileAlerts = 0
-        while let event = try reader.next() {
-            fileEvents += 1
-            fileAlerts += engine.process(event).count
-        }
+        var fileAlerts = 0
+        let fileEvents = try TraceReplay.run(try JSONLinesReader(path: trace), through: engine) { _, _ in fileAlerts += 1 }
         let fileSeconds = monotonicSeconds() - start
         print(String(format: "replay from the JSON Lines file: %.0f events/s (%d alerts, %.2f s)", Double(fileEvents) / fileSeconds, fileAlerts, fileSeconds))
 

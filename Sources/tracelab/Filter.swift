@@ -1,5 +1,6 @@
 import ArgumentParser
 import FalcoRules
+import Replay
 import TraceModel
 import TraceReaders
 
@@ -67,10 +68,8 @@ struct Filter: ParsableCommand {
         for path in traces {
             do {
                 let (reader, _) = try TraceFiles.open(path, sidecar: sidecar)
-                // A scap reader builds only the events whose type the condition can select.
-                if let scap = reader as? ScapReader, !types.isAll { scap.wants = { types.contains($0) } }
-                while let event = try reader.next() {
-                    if predicate(event), let line = format.render(event, requireAll: requireAll) { print(line) }
+                try TraceReplay.filter(reader, types: types, predicate: predicate) { event in
+                    if let line = format.render(event, requireAll: requireAll) { print(line) }
                 }
                 for warning in reader.warnings { printError("tracelab: warning: \(warning)") }
             } catch {

@@ -2,11 +2,13 @@ import ArgumentParser
 import FalcoRules
 import TraceModel
 import TraceReaders
+import Replay
 import Store
 
 /// `tracelab replay`: runs traces through the rules and prints Falco's alerts.
-struct Replay: ParsableCommand {
+struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "replay",
         abstract: "Replay traces through Falco rules and print the alerts, as Falco would.",
         discussion: """
         Rules come from --rules (repeatable, loaded in order) or, without it, from the configuration's \
@@ -77,11 +79,7 @@ struct Replay: ParsableCommand {
         for path in traces {
             do {
                 let (reader, _) = try TraceFiles.open(path, sidecar: sidecar)
-                // A scap reader builds only the events some rule can match.
-                if let scap = reader as? ScapReader { scap.wants = { engine.handles(eventType: $0) } }
-                while let event = try reader.next() {
-                    for alert in engine.process(event) { print(AlertFormatting.render(alert, style: style)) }
-                }
+                try TraceReplay.run(reader, through: engine) { alert, _ in print(AlertFormatting.render(alert, style: style)) }
                 for warning in reader.warnings { printError("tracelab: warning: \(warning)") }
             } catch {
                 printError("tracelab: \(error)")
@@ -100,7 +98,7 @@ struct Replay: ParsableCommand {
         if traceIDs.isEmpty { throw ValidationError("the database has no syscall traces; run tracelab ingest first") }
         let files = rulesFiles.map { ($0, FileBytes.sha256($0) ?? "unreadable") }
         let run = try storeCall {
-            try store.replay(traceIDs: traceIDs, engine: engine, setup: RunSetup(rulesFiles: files, config: settings.json)) { alert in
+            try TraceReplay.run(traceIDs: traceIDs, from: store, through: engine, setup: RunSetup(rulesFiles: files, config: settings.json)) { alert in
                 print(AlertFormatting.render(alert, style: style))
             }
         }

@@ -12,7 +12,7 @@ struct TraceLab: ParsableCommand {
         commandName: "tracelab",
         abstract: "Offline trace analyzer and grader for Kubernetes runtime-monitoring labs.",
         discussion: "Replays recorded syscall traces through a Falco-compatible rule engine.",
-        subcommands: [Validate.self, Replay.self, Filter.self, Fields.self, Check.self, Grade.self, GradeOne.self, GradescopeCommand.self, Detect.self, Flows.self, Query.self, Dashboard.self, Scap.self, Export.self, Ingest.self, Traces.self, Runs.self, Alerts.self,
+        subcommands: [Validate.self, ReplayCommand.self, Filter.self, Fields.self, Check.self, Grade.self, GradeOne.self, GradescopeCommand.self, Detect.self, Flows.self, Query.self, Dashboard.self, Scap.self, Export.self, Ingest.self, Traces.self, Runs.self, Alerts.self,
                       Diff.self, DatabaseCommand.self, CompareRules.self, Bench.self])
 }
 

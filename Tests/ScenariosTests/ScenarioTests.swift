@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import Replay
 import Testing
 import FalcoRules
 import Scenarios
@@ -132,7 +133,7 @@ struct ScenarioTests {
             let stored = try store.ingest(path: trace)
             #expect(stored.format == .straceLog)
             var fromStore: [String] = []
-            _ = try store.replay(traceIDs: [stored.traceID], engine: Self.engine([rules]),
+            _ = try TraceReplay.run(traceIDs: [stored.traceID], from: store, through: Self.engine([rules]),
                                  setup: RunSetup(rulesFiles: [(rules, "")], config: FalcoConfig().json)) { fromStore.append(AlertFormatting.json($0).rendered) }
             let (stream, _) = try TraceFiles.open(trace)
             let engine = Self.engine([rules])

@@ -83,47 +83,6 @@ func resultText(_ value: Int64) -> String {
 
 private func ancestorIndex(_ argument: String?) -> Int? { argument.flatMap { Int($0) } }
 
-/// Formats nanoseconds since the epoch as Falco's `evt.time` (UTC here: replay is machine-independent).
-public func formatEventTime(_ ns: UInt64) -> String {
-    let (date, seconds) = civilTime(ns)
-    _ = date
-    return String(format2(seconds.hour)) + ":" + format2(seconds.minute) + ":" + format2(seconds.second) + "." + format9(ns % 1_000_000_000)
-}
-
-/// ISO 8601 time with nanoseconds, Falco's JSON `time` form: `2016-08-04T16:17:57.881781397Z`.
-public func formatISOTime(_ ns: UInt64) -> String {
-    let (date, time) = civilTime(ns)
-    return "\(date.year)-\(format2(date.month))-\(format2(date.day))T\(format2(time.hour)):\(format2(time.minute)):\(format2(time.second)).\(format9(ns % 1_000_000_000))Z"
-}
-
-/// `%evt.time.iso8601` in outputs: `2016-08-04T16:17:57.881781397+0000`.
-public func formatISOTimeWithOffset(_ ns: UInt64) -> String {
-    String(formatISOTime(ns).dropLast()) + "+0000"
-}
-
-private func format2(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
-private func format9(_ value: UInt64) -> String {
-    let digits = String(value)
-    return String(repeating: "0", count: max(0, 9 - digits.count)) + digits
-}
-
-/// Converts ns since the epoch to a UTC civil date and time (Howard Hinnant's days-from-civil inverse).
-private func civilTime(_ ns: UInt64) -> ((year: Int, month: Int, day: Int), (hour: Int, minute: Int, second: Int)) {
-    let totalSeconds = Int(ns / 1_000_000_000)
-    let days = totalSeconds / 86_400
-    let secondsOfDay = totalSeconds % 86_400
-    let z = days + 719_468
-    let era = (z >= 0 ? z : z - 146_096) / 146_097
-    let dayOfEra = z - era * 146_097
-    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-    let monthPrime = (5 * dayOfYear + 2) / 153
-    let day = dayOfYear - (153 * monthPrime + 2) / 5 + 1
-    let month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
-    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-    return ((year, month, day), (secondsOfDay / 3600, secondsOfDay % 3600 / 60, secondsOfDay % 60))
-}
-
 // MARK: - The fields
 
 extension FieldCatalog {

@@ -254,6 +254,9 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// When set, only events whose type it accepts become `Event`s: the others still count in `evt.num` and still
     /// move the thread and fd tables (every event that can change them is read in full), but are not built. A
     /// filter or a rule set that names its event types reads a capture several times faster so.
+    /// Events read so far (capture-internal records not counted), those `wants` turned away included.
+    public private(set) var eventsRead = 0
+
     public var wants: ((String) -> Bool)? {
         didSet { wanted = [] }
     }
@@ -283,6 +286,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             guard let entry = fdTables[process(of: glance.tid)]?[lastFD(glance.tid) ?? 0], !entry.name.isEmpty || entry.type == .file else { return false }
         }
         number += 1
+        eventsRead += 1
         if glance.type % 2 == 0, traits.contains(.usesFD) { setLastFD(glance.tid, glance.firstParameter) }
         // A successful close drops the fd its enter event named.
         if glance.type % 2 == 1, traits.contains(.destroysFD), let result = glance.firstParameter, result >= 0 {
@@ -318,6 +322,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             if isContainer && !pastInitialState { continue }
             pastInitialState = true
             if Self.internalCodes.contains(raw.type) { continue }
+            eventsRead += 1
             // Events read only for the tables they change are not built when not wanted.
             let build = isWanted(type: raw.type, syscall: raw.type <= 1 ? ScapParams(raw: raw).integer(0) : nil)
             if let event = convert(raw, build: build) { return event }

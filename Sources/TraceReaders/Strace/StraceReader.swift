@@ -147,8 +147,21 @@ public final class StraceReader: @unchecked Sendable {
         return channel
     }
 
+    /// Only events whose type this accepts are returned (see `EventStream.wants`).
+    public var wants: ((String) -> Bool)?
+    /// Events read so far, those `wants` turned away included.
+    public private(set) var eventsRead = 0
+
     /// The next event, or nil at the end of the log.
     public func next() throws(TraceLabError) -> Event? {
+        while let event = try nextEvent() {
+            eventsRead += 1
+            if wants?(event.type) ?? true { return event }
+        }
+        return nil
+    }
+
+    private func nextEvent() throws(TraceLabError) -> Event? {
         let channel = self.channel ?? startReading()
         self.channel = channel
         while queued.isEmpty {
