@@ -72,10 +72,3 @@ struct BenchEngine: ParsableCommand {
         print(String(format: "JSON Lines replay: %.0f events/s (%d events, %d alerts) from %@", Double(fileEvents) / elapsed, fileEvents, fileAlerts, traceFile))
     }
 }
-
-/// Seconds on the monotonic clock (benchmarks only; never in results).
-func monotonicSeconds() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-}

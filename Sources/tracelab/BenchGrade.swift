@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceModel
 import Foundation
 import Grading
 
@@ -34,11 +35,12 @@ struct BenchGrade: ParsableCommand {
         }
         let workers = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
         let started = monotonicSeconds()
-        let graded = Grade.gradeAll(paths, key: key, answerKey: answerKey, limits: GradingLimits(seconds: 120, memoryMiB: 4096), workers: workers)
+        let setup = ClassGrading.Setup(executable: "/proc/self/exe", key: key, limits: GradingLimits(seconds: 120, memoryMiB: 4096), workers: workers)
+        let graded = ClassGrading.gradeAll(paths, answerKey: answerKey, setup: setup)
         let total = monotonicSeconds() - started
-        let durations = graded.map(\.1).sorted()
+        let durations = graded.map(\.seconds).sorted()
         let median = durations.isEmpty ? 0 : durations[durations.count / 2]
-        let failed = graded.filter { $0.0.error != nil }.count
+        let failed = graded.filter { $0.report.error != nil }.count
         print(String(format: "graded %d submissions in %.2f s on %d workers (%.1f/s); per submission: median %.3f s, max %.3f s; %d not graded",
                      graded.count, total, workers, Double(graded.count) / total, median, durations.last ?? 0, failed))
     }

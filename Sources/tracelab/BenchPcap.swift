@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceModel
 import Foundation
 import Packets
 import Store

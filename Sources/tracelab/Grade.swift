@@ -66,168 +66,36 @@ struct Grade: ParsableCommand {
     func run() throws {
         // The key is loaded (and its ground truth replayed) here once, so a broken key stops the batch before it starts.
         let (answerKey, _) = try loadGrader(key, defaultRules: defaultRules, warn: true)
-        let limits = GradingLimits(seconds: timeout, memoryMiB: memory)
         let keyFingerprint = answerKey.fingerprint(engineVersion: TraceLab.version)
-        var names: [String] = []
-        var usedNames: Set<String> = []
-        for path in submissions { names.append(Self.uniqueName(Submission.name(of: path), &usedNames)) }
-        let fingerprints = submissions.map { Submission.fingerprint(path: $0) }
-        // Resume: a submission whose content and key are unchanged keeps the grade written last time.
-        var reports: [GradeReport?] = Array(repeating: nil, count: submissions.count)
-        if !selfCheck && !regrade {
-            for index in submissions.indices {
-                guard let fingerprint = fingerprints[index],
-                      let data = FileManager.default.contents(atPath: out + "/" + names[index] + "/report.json"),
-                      let previous = GradeReports.decode(String(decoding: data, as: UTF8.self)),
-                      previous.error == nil, previous.submissionFingerprint == fingerprint, previous.keyFingerprint == keyFingerprint else { continue }
-                reports[index] = previous
-            }
-        }
-        let pending = submissions.indices.filter { reports[$0] == nil }
-        let workers = max(1, min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(1, pending.count)))
-        let progress = selfCheck ? nil : BatchProgress(total: pending.count)
-        let graded = Self.gradeAll(pending.map { submissions[$0] }, key: key, defaultRules: defaultRules, answerKey: answerKey, limits: limits,
-                                   workers: workers, progress: progress)
+        let setup = ClassGrading.Setup(executable: "/proc/self/exe", key: key, defaultRules: defaultRules,
+                                       limits: GradingLimits(seconds: timeout, memoryMiB: memory),
+                                       workers: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        let progress = selfCheck ? nil : BatchProgress(total: submissions.count)
+        let batch = ClassGrading.grade(submissions, answerKey: answerKey, keyFingerprint: keyFingerprint, setup: setup,
+                                       resumeFrom: selfCheck || regrade ? nil : out, onGraded: { progress?.advance() })
         progress?.finish()
-        for (position, index) in pending.enumerated() {
-            var report = graded[position].0
-            report.submission = names[index]
-            report.submissionFingerprint = fingerprints[index]
-            report.keyFingerprint = keyFingerprint
-            reports[index] = report
-        }
-        let allReports = reports.compactMap { $0 }
-        if !selfCheck && pending.count < submissions.count {
-            printError("tracelab: \(submissions.count - pending.count) submission(s) unchanged since the last grading; their grades are reused (--regrade to grade again)")
+        let reports = batch.reports
+        if batch.reused > 0 {
+            printError("tracelab: \(batch.reused) submission(s) unchanged since the last grading; their grades are reused (--regrade to grade again)")
         }
         if selfCheck {
-            print(GradeReports.markdown(allReports[0]), terminator: "")
+            print(GradeReports.markdown(reports[0]), terminator: "")
         } else {
-            for report in allReports {
-                let folder = out + "/" + report.submission
-                try Self.write(GradeReports.markdown(report), to: folder + "/report.md")
-                try Self.write(GradeReports.json(report), to: folder + "/report.json")
-                try Self.write(GradeReports.gradescope(report), to: folder + "/results.json")
-                try Self.write(HTMLReports.submission(report), to: folder + "/report.html")
-                for check in report.checks {
-                    for (index, figure) in check.figures.enumerated() { try Self.write(figure.svg, to: folder + "/" + GradeReports.figureFile(check.itemID, index)) }
-                }
-            }
-            try Self.write(HTMLReports.classSummary(allReports), to: out + "/summary.html")
-            try Self.write(HTMLReports.junit(allReports), to: out + "/junit.xml")
+            try GradeReports.writeClassReports(reports, to: out)
             if !noDatabase {
                 let store = try database.open()
                 do {
-                    let entries = zip(allReports, submissions).map { GradeArchive.Entry(report: $0, path: $1, reportJSON: GradeReports.json($0)) }
+                    let entries = zip(reports, submissions).map { GradeArchive.Entry(report: $0, path: $1, reportJSON: $0.json()) }
                     try GradeArchive.save(entries, keySHA256: keyFingerprint, into: store)
                 } catch {
                     printError("tracelab: \(error)")
                     throw ExitCode(1)
                 }
             }
-            let summary = GradeReports.classSummary(allReports)
-            try Self.write(GradeReports.gradebook(allReports), to: out + "/gradebook.csv")
-            try Self.write(summary, to: out + "/summary.md")
-            print(summary, terminator: "")
+            print(GradeReports.classSummary(reports), terminator: "")
             print("\nreports in \(out)/: summary.md, summary.html, gradebook.csv, junit.xml, and report.md, report.html, report.json, results.json per submission")
         }
-        if allReports.contains(where: { $0.error != nil }) { throw ExitCode(1) }
-    }
-
-    /// Grades submissions in child processes, `workers` at a time; reports (with each one's wall-clock
-    /// seconds) come back in the order of `paths`.
-    static func gradeAll(_ paths: [String], key: String, defaultRules: [String] = [], answerKey: AnswerKey, limits: GradingLimits, workers: Int,
-                         progress: BatchProgress? = nil) -> [(GradeReport, Double)] {
-        let results = GradeResults(count: paths.count)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var index = worker
-            while index < paths.count {
-                let started = monotonicSeconds()
-                let report: GradeReport
-                switch gradeInChild(paths[index], key: key, defaultRules: defaultRules, limits: limits) {
-                case .graded(let graded): report = graded
-                case .stopped(let reason): report = failedReport(answerKey, path: paths[index], reason: reason)
-                }
-                results.set(index, report, seconds: monotonicSeconds() - started)
-                progress?.advance()
-                index += workers
-            }
-        }
-        return results.all
-    }
-
-    static func failedReport(_ key: AnswerKey, path: String, reason: String) -> GradeReport {
-        GradeReport(submission: Submission.name(of: path), keyName: key.name, keyVersion: key.version,
-                           checks: key.items.map { CheckResult(itemID: $0.id, question: $0.question, title: $0.title, score: 0, maximum: $0.points,
-                                                               status: .failed, feedback: ["not graded"], evidence: []) },
-                           found: [], problems: [], error: reason)
-    }
-
-    /// What became of a grading child: its report, or why it was stopped.
-    enum ChildOutcome {
-        case graded(GradeReport)
-        case stopped(String)
-    }
-
-    /// Runs `tracelab grade-one` on a submission and reads its JSON report. The child limits its own CPU
-    /// time (`limits.seconds`, so a loaded machine does not stop a submission that is merely waiting for a
-    /// core) and address space; the parent stops it after four times as long in wall-clock time (plus 30 s), a
-    /// net for a child that makes no progress. Each way of ending is named.
-    static func gradeInChild(_ path: String, key: String, defaultRules: [String], limits: GradingLimits) -> ChildOutcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments = ["grade-one", "--key", key, "--cpu-seconds", String(limits.seconds), "--memory", String(limits.memoryMiB)]
-            + defaultRules.flatMap { ["--default-rules", $0] } + ["--", path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return .stopped("the grading process could not start: \(error)") }
-        let pid = process.processIdentifier
-        let wallSeconds = limits.seconds * 4 + 30
-        let timedOut = ManagedFlag()
-        let timer = DispatchWorkItem {
-            timedOut.set()
-            kill(pid, SIGKILL)
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(wallSeconds), execute: timer)
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        timer.cancel()
-        switch process.terminationReason {
-        case .exit:
-            if let report = GradeReports.decode(String(decoding: data, as: UTF8.self)) { return .graded(report) }
-            return .stopped("the grading process ended (status \(process.terminationStatus)) without a report, probably out of memory (over \(limits.memoryMiB) MiB)")
-        case .uncaughtSignal:
-            let signal = process.terminationStatus
-            if timedOut.isSet { return .stopped("the grading process was stopped after \(wallSeconds) s of wall-clock time without finishing") }
-            if signal == SIGXCPU || signal == SIGKILL { return .stopped("the grading process was stopped: over its \(limits.seconds) s of CPU time") }
-            if signal == SIGABRT || signal == SIGSEGV || signal == SIGBUS || signal == SIGILL || signal == SIGTRAP {
-                return .stopped("the grading process crashed (signal \(signal)); with \(limits.memoryMiB) MiB of memory allowed, a refused allocation ends this way too")
-            }
-            return .stopped("the grading process was stopped by signal \(signal)")
-        @unknown default:
-            return .stopped("the grading process ended in an unknown way")
-        }
-    }
-
-    /// A folder name safe to create under the output folder: letters, digits, `.`, `-`, `_`, no leading dot, unique.
-    private static func uniqueName(_ name: String, _ used: inout Set<String>) -> String {
-        var safe = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") ? $0 : "_" }.prefix(100))
-        while safe.hasPrefix(".") { safe.removeFirst() }
-        if safe.isEmpty { safe = "submission" }
-        var candidate = safe
-        var counter = 2
-        while !used.insert(candidate).inserted {
-            candidate = "\(safe)-\(counter)"
-            counter += 1
-        }
-        return candidate
-    }
-
-    private static func write(_ text: String, to path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        if reports.contains(where: { $0.error != nil }) { throw ExitCode(1) }
     }
 }
 
@@ -249,40 +117,6 @@ func loadGrader(_ key: String, defaultRules: [String] = [], warn: Bool = false) 
     }
 }
 
-/// A flag set by one thread and read by another.
-final class ManagedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-}
-
-/// Limits on one grading process.
-struct GradingLimits: Sendable {
-    var seconds: Int
-    var memoryMiB: Int
-}
-
-/// Reports by submission index, with the seconds each took, filled by the workers.
-final class GradeResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var reports: [(GradeReport, Double)?]
-
-    init(count: Int) { reports = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ report: GradeReport, seconds: Double) {
-        lock.lock()
-        reports[index] = (report, seconds)
-        lock.unlock()
-    }
-
-    var all: [(GradeReport, Double)] {
-        lock.lock()
-        defer { lock.unlock() }
-        return reports.compactMap { $0 }
-    }
-}
-
 /// `tracelab grade-one`: the child process of `tracelab grade`. Limits its own CPU time, address space and
 /// file writes, grades one submission and prints the JSON report on standard output.
 struct GradeOne: ParsableCommand {
@@ -296,21 +130,15 @@ struct GradeOne: ParsableCommand {
     @Argument var submission: String
 
     func run() throws {
-        var cpu = rlimit(rlim_cur: rlim_t(cpuSeconds), rlim_max: rlim_t(cpuSeconds))
-        setrlimit(__rlimit_resource_t(RLIMIT_CPU.rawValue), &cpu)
-        var address = rlimit(rlim_cur: rlim_t(memory) << 20, rlim_max: rlim_t(memory) << 20)
-        setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &address)
-        // Grading writes no files; the report goes to the pipe.
-        var files = rlimit(rlim_cur: 0, rlim_max: 0)
-        setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &files)
+        ClassGrading.limitThisProcess(GradingLimits(seconds: cpuSeconds, memoryMiB: memory))
         let (answerKey, grader) = try loadGrader(key, defaultRules: defaultRules)
         let report: GradeReport
         do {
             report = grader.grade(try Submission.load(path: submission))
         } catch {
-            report = Grade.failedReport(answerKey, path: submission, reason: error.description)
+            report = ClassGrading.failedReport(answerKey, path: submission, reason: error.description)
         }
-        print(GradeReports.json(report, withRuns: true), terminator: "")
+        print(report.json(withRuns: true), terminator: "")
     }
 }
 

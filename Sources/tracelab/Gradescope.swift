@@ -38,9 +38,9 @@ struct GradescopeRun: ParsableCommand {
             try Data(message.utf8).write(to: URL(fileURLWithPath: results + "/results.json"))
             throw ExitCode(2)
         }
-        let graded = Grade.gradeAll([root + "/submission"], key: key, answerKey: answerKey,
-                                    limits: GradingLimits(seconds: timeout, memoryMiB: 4096), workers: 1)
-        var report = graded.first?.0 ?? Grade.failedReport(answerKey, path: root + "/submission", reason: "not graded")
+        let setup = ClassGrading.Setup(executable: "/proc/self/exe", key: key, limits: GradingLimits(seconds: timeout, memoryMiB: 4096), workers: 1)
+        let graded = ClassGrading.gradeAll([root + "/submission"], answerKey: answerKey, setup: setup)
+        var report = graded.first?.report ?? ClassGrading.failedReport(answerKey, path: root + "/submission", reason: "not graded")
         report.submission = "submission"
         // Written once, at the end, as Gradescope's documentation advises.
         try Data(GradeReports.gradescope(report).utf8).write(to: URL(fileURLWithPath: results + "/results.json"))

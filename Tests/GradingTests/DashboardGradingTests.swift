@@ -17,7 +17,7 @@ struct DashboardGradingTests {
         let scan = try #require(report.checks.first { $0.itemID == "scan-dashboard" })
         #expect(scan.score == 3, "\(scan.feedback)")
         // Figures survive the report's JSON (the child process's answer, and the database's copy).
-        let decoded = try #require(GradeReports.decode(GradeReports.json(report)))
+        let decoded = try #require(GradeReport(json: report.json()))
         #expect(decoded.checks.first { $0.itemID == "dos-dashboard" }?.figures.first?.svg == dos.figures[0].svg)
         #expect(GradeReports.markdown(report).contains("![typical-partial" ) == false && GradeReports.markdown(report).contains("(dos-dashboard-figure-1.svg)"))
         #expect(HTMLReports.submission(report).contains("<figure><svg"))

@@ -1,0 +1,206 @@
+import Foundation
+import TraceModel
+
+/// Limits on one grading process.
+public struct GradingLimits: Sendable {
+    /// CPU seconds the child may use (RLIMIT_CPU); the parent's wall-clock net is four times this plus 30 s.
+    public var seconds: Int
+    /// Address space the child may use, in MiB (RLIMIT_AS).
+    public var memoryMiB: Int
+
+    public init(seconds: Int, memoryMiB: Int) {
+        self.seconds = seconds
+        self.memoryMiB = memoryMiB
+    }
+}
+
+/// Grading a class: each submission in a child process of its own (`tracelab grade-one`, which limits its own CPU
+/// time, memory and file writes), as many at once as asked, so a hostile submission is stopped and reported while
+/// the batch goes on; unchanged submissions keep the grade written last time.
+public enum ClassGrading {
+    /// What a batch is graded with.
+    public struct Setup: Sendable {
+        /// The executable whose `grade-one` subcommand grades one submission.
+        public var executable: String
+        /// The answer key file.
+        public var key: String
+        /// Default rules that replace the key's (empty: the key's own).
+        public var defaultRules: [String]
+        public var limits: GradingLimits
+        /// Children at once.
+        public var workers: Int
+
+        public init(executable: String, key: String, defaultRules: [String] = [], limits: GradingLimits, workers: Int) {
+            self.executable = executable
+            self.key = key
+            self.defaultRules = defaultRules
+            self.limits = limits
+            self.workers = workers
+        }
+    }
+
+    /// A graded batch: a report per submission, in the order given, and how many were reused unchanged.
+    public struct Batch {
+        public var reports: [GradeReport]
+        public var reused: Int
+    }
+
+    /// Grades `submissions` for `answerKey`. Each report is named by a folder-safe, unique name; with `resumeFrom`, a
+    /// submission whose content and key are unchanged since the report.json under that folder keeps that grade.
+    public static func grade(_ submissions: [String], answerKey: AnswerKey, keyFingerprint: String, setup: Setup,
+                             resumeFrom folder: String?, onGraded: @Sendable () -> Void = {}) -> Batch {
+        let names = uniqueNames(submissions.map(Submission.name(of:)))
+        let fingerprints = submissions.map { Submission.fingerprint(path: $0) }
+        var reports: [GradeReport?] = submissions.indices.map { index in
+            guard let folder, let fingerprint = fingerprints[index],
+                  let data = FileManager.default.contents(atPath: folder + "/" + names[index] + "/report.json"),
+                  let previous = GradeReport(json: String(decoding: data, as: UTF8.self)),
+                  previous.error == nil, previous.submissionFingerprint == fingerprint, previous.keyFingerprint == keyFingerprint else { return nil }
+            return previous
+        }
+        let pending = submissions.indices.filter { reports[$0] == nil }
+        let graded = gradeAll(pending.map { submissions[$0] }, answerKey: answerKey, setup: setup, onGraded: onGraded)
+        for (position, index) in pending.enumerated() {
+            var report = graded[position].report
+            report.submission = names[index]
+            report.submissionFingerprint = fingerprints[index]
+            report.keyFingerprint = keyFingerprint
+            reports[index] = report
+        }
+        return Batch(reports: reports.compactMap { $0 }, reused: submissions.count - pending.count)
+    }
+
+    /// Grades submissions in child processes, `setup.workers` at a time; reports (with each one's wall-clock
+    /// seconds) come back in the order of `paths`.
+    public static func gradeAll(_ paths: [String], answerKey: AnswerKey, setup: Setup,
+                                onGraded: @Sendable () -> Void = {}) -> [(report: GradeReport, seconds: Double)] {
+        let results = GradeResults(count: paths.count)
+        let workers = max(1, min(setup.workers, paths.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for index in stride(from: worker, to: paths.count, by: workers) {
+                let started = monotonicSeconds()
+                let report: GradeReport
+                switch gradeInChild(paths[index], setup: setup) {
+                case .graded(let graded): report = graded
+                case .stopped(let reason): report = failedReport(answerKey, path: paths[index], reason: reason)
+                }
+                results.set(index, report, seconds: monotonicSeconds() - started)
+                onGraded()
+            }
+        }
+        return results.all
+    }
+
+    /// The report of a submission that could not be graded: every item at 0, with the reason.
+    public static func failedReport(_ key: AnswerKey, path: String, reason: String) -> GradeReport {
+        GradeReport(submission: Submission.name(of: path), keyName: key.name, keyVersion: key.version,
+                    checks: key.items.map { CheckResult(itemID: $0.id, question: $0.question, title: $0.title, score: 0, maximum: $0.points,
+                                                        status: .failed, feedback: ["not graded"], evidence: []) },
+                    found: [], problems: [], error: reason)
+    }
+
+    /// What became of a grading child: its report, or why it was stopped.
+    public enum ChildOutcome {
+        case graded(GradeReport)
+        case stopped(String)
+    }
+
+    /// Runs `grade-one` on a submission and reads its JSON report. The child limits its own CPU time (so a loaded
+    /// machine does not stop a submission that is merely waiting for a core) and address space; the parent stops it
+    /// after four times as long in wall-clock time (plus 30 s), a net for a child that makes no progress. Each way
+    /// of ending is named.
+    public static func gradeInChild(_ path: String, setup: Setup) -> ChildOutcome {
+        let limits = setup.limits
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: setup.executable)
+        process.arguments = ["grade-one", "--key", setup.key, "--cpu-seconds", String(limits.seconds), "--memory", String(limits.memoryMiB)]
+            + setup.defaultRules.flatMap { ["--default-rules", $0] } + ["--", path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return .stopped("the grading process could not start: \(error)") }
+        let pid = process.processIdentifier
+        let wallSeconds = limits.seconds * 4 + 30
+        let timedOut = ManagedFlag()
+        let timer = DispatchWorkItem {
+            timedOut.set()
+            kill(pid, SIGKILL)
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(wallSeconds), execute: timer)
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        timer.cancel()
+        switch process.terminationReason {
+        case .exit:
+            if let report = GradeReport(json: String(decoding: data, as: UTF8.self)) { return .graded(report) }
+            return .stopped("the grading process ended (status \(process.terminationStatus)) without a report, probably out of memory (over \(limits.memoryMiB) MiB)")
+        case .uncaughtSignal:
+            let signal = process.terminationStatus
+            if timedOut.isSet { return .stopped("the grading process was stopped after \(wallSeconds) s of wall-clock time without finishing") }
+            if signal == SIGXCPU || signal == SIGKILL { return .stopped("the grading process was stopped: over its \(limits.seconds) s of CPU time") }
+            if signal == SIGABRT || signal == SIGSEGV || signal == SIGBUS || signal == SIGILL || signal == SIGTRAP {
+                return .stopped("the grading process crashed (signal \(signal)); with \(limits.memoryMiB) MiB of memory allowed, a refused allocation ends this way too")
+            }
+            return .stopped("the grading process was stopped by signal \(signal)")
+        @unknown default:
+            return .stopped("the grading process ended in an unknown way")
+        }
+    }
+
+    /// In the grading child: limits this process's CPU time, address space and file writes (grading writes no files;
+    /// the report goes to the pipe).
+    public static func limitThisProcess(_ limits: GradingLimits) {
+        var cpu = rlimit(rlim_cur: rlim_t(limits.seconds), rlim_max: rlim_t(limits.seconds))
+        setrlimit(__rlimit_resource_t(RLIMIT_CPU.rawValue), &cpu)
+        var address = rlimit(rlim_cur: rlim_t(limits.memoryMiB) << 20, rlim_max: rlim_t(limits.memoryMiB) << 20)
+        setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &address)
+        var files = rlimit(rlim_cur: 0, rlim_max: 0)
+        setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &files)
+    }
+
+    /// Folder names safe to create under the output folder: letters, digits, `.`, `-`, `_`, no leading dot, unique
+    /// (a second "alice" becomes "alice-2").
+    public static func uniqueNames(_ names: [String]) -> [String] {
+        var used: Set<String> = []
+        return names.map { name in
+            var safe = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") ? $0 : "_" }.prefix(100))
+            while safe.hasPrefix(".") { safe.removeFirst() }
+            if safe.isEmpty { safe = "submission" }
+            var candidate = safe
+            var counter = 2
+            while !used.insert(candidate).inserted {
+                candidate = "\(safe)-\(counter)"
+                counter += 1
+            }
+            return candidate
+        }
+    }
+}
+
+/// A flag set by one thread and read by another.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// Reports by submission index, with the seconds each took, filled by the workers.
+final class GradeResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var reports: [(report: GradeReport, seconds: Double)?]
+
+    init(count: Int) { reports = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ report: GradeReport, seconds: Double) {
+        lock.lock()
+        reports[index] = (report, seconds)
+        lock.unlock()
+    }
+
+    var all: [(report: GradeReport, seconds: Double)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return reports.compactMap { $0 }
+    }
+}
