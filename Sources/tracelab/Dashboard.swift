@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Metrics
+import Replay
 import TraceModel
 
 /// `tracelab dashboard`: a Grafana dashboard's panels evaluated over recorded metrics, drawn as SVG.
@@ -43,7 +44,9 @@ struct Dashboard: ParsableCommand {
             throw ExitCode(1)
         }
         let store = MetricStore()
-        for source in sources { try Query.load(source, into: store) }
+        for source in sources {
+            for problem in try MetricSources.load(source, into: store) { printError("tracelab: \(problem)") }
+        }
         var evaluator = PanelEvaluator(store: store)
         evaluator.from = try Query.time(from, option: "from", default: evaluator.from)
         evaluator.to = try Query.time(to, option: "to", default: evaluator.to)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Metrics
+import Replay
 import Packets
 import TraceModel
 
@@ -25,7 +26,7 @@ struct Detect: ParsableCommand {
         for path in captures where MetricStore.isMetricsFile(path) {
             do {
                 let store = MetricStore()
-                try Query.load(path, into: store)
+                for problem in try MetricSources.load(path, into: store) { printError("tracelab: \(problem)") }
                 let found = try DoSDetector().run(store)
                 if format == .json {
                     records += found.map { detection in

@@ -3,6 +3,7 @@ import FalcoRules
 import Foundation
 import Metrics
 import Packets
+import Replay
 import Store
 import TraceModel
 
@@ -57,7 +58,7 @@ struct Query: ParsableCommand {
         var failed = false
         for path in sources {
             do {
-                try Self.load(path, into: store)
+                for problem in try MetricSources.load(path, into: store) { printError("tracelab: \(problem)") }
             } catch {
                 printError("tracelab: \(error)")
                 failed = true
@@ -65,9 +66,7 @@ struct Query: ParsableCommand {
         }
         if let db {
             let database = try storeCall { try TraceStore(path: db, readOnly: true) }
-            for series in try storeCall({ try database.series() }) {
-                for sample in series.samples { store.append(series.labels, sample.timestamp, sample.value) }
-            }
+            try storeCall { try MetricSources.load(database: database, into: store) }
         }
         if failed { throw ExitCode(1) }
         let engine = PromQLEngine(store: store)
@@ -99,21 +98,6 @@ struct Query: ParsableCommand {
             let rows = QueryOutput.rows(value)
             print(table(["series", "time", "value"], rows.map { [$0.series, formatISOTime(UInt64(max(0, $0.time)) * 1_000_000), $0.value.goText] }))
         }
-    }
-
-    /// Loads a metrics file or a capture's packet-derived series.
-    static func load(_ path: String, into store: MetricStore) throws {
-        if CaptureReader.isCapture(path) {
-            var options = CaptureAnalysis.Options(keepFlows: false)
-            options.metricsCapture = CaptureReader.name(of: path)
-            let analysis = try CaptureAnalysis.run(path: path, options: options)
-            for series in analysis.series {
-                for sample in series.samples { store.append(series.labels, sample.timestamp, sample.value) }
-            }
-            return
-        }
-        let outcome = try MetricStore.load(path: path, into: store).outcome
-        for problem in outcome.problems { printError("tracelab: \(problem)") }
     }
 
     /// A time option (Unix seconds or RFC 3339) in ms, or the default when not given.
