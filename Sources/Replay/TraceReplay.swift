@@ -55,29 +55,11 @@ extension TraceReplay {
     public static func run(traceIDs: [Int64], from store: TraceStore, through engine: RuleEngine, setup: RunSetup,
                            onAlert: (Alert) -> Void) throws(StoreError) -> StoredRun {
         let recorder = try store.beginRun(setup: setup, traceIDs: traceIDs)
-        let channel = BatchChannel<StoredEvent>(capacity: 8)
-        let producer = Thread {
-            var batch: [StoredEvent] = []
-            batch.reserveCapacity(1024)
-            do {
-                for traceID in traceIDs {
-                    try store.forEachEvent(traceID: traceID) { event, sequence, _ in
-                        batch.append(StoredEvent(event: event, traceID: traceID, sequence: sequence))
-                        if batch.count == 1024 {
-                            channel.releaseConsumed()
-                            guard channel.send(batch) else { throw StoreError(path: store.path, message: "replay cancelled") }
-                            batch.removeAll(keepingCapacity: true)
-                        }
-                    }
-                }
-                if !batch.isEmpty { _ = channel.send(batch) }
-                channel.finish(error: nil)
-            } catch {
-                channel.finish(error: error)
+        let channel = BatchChannel<StoredEvent>.startProducer(batchSize: 1024) { emit in
+            for traceID in traceIDs {
+                try store.forEachEvent(traceID: traceID) { event, sequence, _ in try emit(StoredEvent(event: event, traceID: traceID, sequence: sequence)) }
             }
         }
-        producer.stackSize = 8 << 20
-        producer.start()
         defer {
             channel.cancel()
             channel.waitUntilFinished()

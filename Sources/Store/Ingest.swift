@@ -52,30 +52,10 @@ extension TraceStore {
             hasher.update(Array((logHash + "\n" + sidecarHash).utf8))
         }
         // Two threads: this one writes rows while a reader thread parses (and hashes) the file ahead.
-        let channel = BatchChannel<Event>(capacity: 8)
         let bytesRead = Atomic<UInt64>(0)
-        let readerThread = Thread {
-            var batch: [Event] = []
-            batch.reserveCapacity(2048)
-            do {
-                while let event = try reader.next() {
-                    batch.append(event)
-                    if batch.count == 2048 {
-                        bytesRead.store(reader.bytesRead, ordering: .relaxed)
-                        channel.releaseConsumed()
-                        guard channel.send(batch) else { return channel.finish(error: nil) }
-                        batch.removeAll(keepingCapacity: true)
-                    }
-                }
-                bytesRead.store(reader.bytesRead, ordering: .relaxed)
-                if !batch.isEmpty { _ = channel.send(batch) }
-                channel.finish(error: nil)
-            } catch {
-                channel.finish(error: error)
-            }
+        let channel = BatchChannel<Event>.startProducer(batchSize: 2048, beforeSend: { bytesRead.store(reader.bytesRead, ordering: .relaxed) }) { emit in
+            while let event = try reader.next() { try emit(event) }
         }
-        readerThread.stackSize = 8 << 20
-        readerThread.start()
         defer {
             channel.cancel()
             channel.waitUntilFinished()

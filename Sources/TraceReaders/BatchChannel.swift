@@ -78,4 +78,41 @@ public final class BatchChannel<Element>: @unchecked Sendable {
         while !finished { condition.wait() }
         condition.unlock()
     }
+
+    /// Stops a producer whose consumer cancelled.
+    private struct Cancelled: Error {}
+
+    /// Starts a producer thread (8 MiB of stack, for deep parsing) that runs `body`; each element `body` hands to
+    /// `emit` travels to the consumer in batches of `batchSize`, `beforeSend` running on the producer before each
+    /// batch goes. The channel finishes when `body` returns, with the error it throws, or quietly when the consumer
+    /// cancelled.
+    public static func startProducer(capacity: Int = 8, batchSize: Int, beforeSend: @escaping @Sendable () -> Void = {},
+                                     _ body: @escaping @Sendable (_ emit: (Element) throws -> Void) throws -> Void) -> BatchChannel<Element> {
+        let channel = BatchChannel<Element>(capacity: capacity)
+        let thread = Thread {
+            var batch: [Element] = []
+            batch.reserveCapacity(batchSize)
+            do {
+                try body { element in
+                    batch.append(element)
+                    if batch.count == batchSize {
+                        beforeSend()
+                        channel.releaseConsumed()
+                        guard channel.send(batch) else { throw Cancelled() }
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                beforeSend()
+                if !batch.isEmpty { _ = channel.send(batch) }
+                channel.finish(error: nil)
+            } catch is Cancelled {
+                channel.finish(error: nil)
+            } catch {
+                channel.finish(error: error)
+            }
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+        return channel
+    }
 }

@@ -111,15 +111,12 @@ public final class StraceReader: @unchecked Sendable {
     private var batchIndex = 0
 
     private func startReading() -> BatchChannel<ParsedLine> {
-        let channel = BatchChannel<ParsedLine>(capacity: 8)
         let handle = OpenFile(pointer: self.file)
-        let thread = Thread {
+        return BatchChannel<ParsedLine>.startProducer(batchSize: 1024) { emit in
             let file = handle.pointer
             var buffer: UnsafeMutablePointer<CChar>?
             var capacity = 0
             defer { free(buffer) }
-            var lines: [ParsedLine] = []
-            lines.reserveCapacity(1024)
             var number = 0
             while case let length = getline(&buffer, &capacity, file), length >= 0, let buffer {
                 number += 1
@@ -128,23 +125,14 @@ public final class StraceReader: @unchecked Sendable {
                 while count > 0, base[count - 1] == 0x0A || base[count - 1] == 0x0D { count -= 1 }
                 let text = String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
                 if text.isEmpty {
-                    lines.append(ParsedLine(number: number, length: length, parsed: nil, preview: ""))
+                    try emit(ParsedLine(number: number, length: length, parsed: nil, preview: ""))
                 } else {
                     let parsed = StraceLine.parse(text[...])
-                    lines.append(ParsedLine(number: number, length: length, parsed: parsed, preview: parsed == nil ? String(text.prefix(60)) : ""))
-                }
-                if lines.count == 1024 {
-                    channel.releaseConsumed()
-                    guard channel.send(lines) else { return channel.finish(error: nil) }
-                    lines.removeAll(keepingCapacity: true)
+                    try emit(ParsedLine(number: number, length: length, parsed: parsed, preview: parsed == nil ? String(text.prefix(60)) : ""))
                 }
             }
-            if !lines.isEmpty { _ = channel.send(lines) }
-            channel.finish(error: ferror(file) != 0 ? TraceLabError("read error") : nil)
+            if ferror(file) != 0 { throw TraceLabError("read error") }
         }
-        thread.stackSize = 8 << 20
-        thread.start()
-        return channel
     }
 
     /// Only events whose type this accepts are returned (see `EventStream.wants`).
