@@ -29,10 +29,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TraceModel", dependencies: ["CLibCrypto"]),
         .target(name: "Metrics", dependencies: ["TraceModel"]),
-        .target(name: "TraceReaders", dependencies: ["TraceModel", "CGzipStream"],
-                // The scap reader's per-event state lives in class properties; runtime exclusivity checks cost 8%
-                // of a capture's read. Debug builds (and so the tests) keep them.
-                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+        // The scap reader's per-event state lives in class properties marked @exclusivity(unchecked) (runtime
+        // exclusivity checks cost 8% of a capture's read); no unsafeFlags, so other packages can depend on these libraries.
+        .target(name: "TraceReaders", dependencies: ["TraceModel", "CGzipStream"]),
         .target(name: "FalcoRules", dependencies: ["TraceModel", .product(name: "Yams", package: "Yams")]),
         .target(name: "Store", dependencies: ["TraceModel", "TraceReaders", "Packets", "Metrics", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // The one replay loop (any reader or the store, through the rule engine; runs written back) and the metric sources PromQL reads.

@@ -87,17 +87,17 @@ public final class ScapFile {
     private let stream: UnsafeMutablePointer<FILE>?
     public let path: String
     /// Bytes read so far (of the uncompressed stream).
-    public private(set) var offset = 0
-    private var pending: (type: UInt32, length: UInt32, at: Int)?
+    @exclusivity(unchecked) public private(set) var offset = 0
+    @exclusivity(unchecked) private var pending: (type: UInt32, length: UInt32, at: Int)?
     /// The bytes being parsed: a plain capture mapped whole (no copy from the page cache), or the read buffer
     /// of a gzip stream. Bytes `position..<filled` are available and not yet parsed.
-    private var view: UnsafeRawBufferPointer
+    @exclusivity(unchecked) private var view: UnsafeRawBufferPointer
     private var mapping: UnsafeMutableRawPointer?
     private var storage: UnsafeMutableRawBufferPointer?
-    private var position = 0
-    private var filled = 0
+    @exclusivity(unchecked) private var position = 0
+    @exclusivity(unchecked) private var filled = 0
     /// Events read so far.
-    public private(set) var eventCount = 0
+    @exclusivity(unchecked) public private(set) var eventCount = 0
 
     /// Opens a capture and reads everything before the first event block.
     public init(path: String) throws(TraceLabError) {

@@ -11,17 +11,17 @@ import TraceModel
 /// events (procinfo, drop, k8s...) are counted in `evt.num` but not yielded.
 public final class ScapReader: EventStream, @unchecked Sendable {
     private let file: ScapFile
-    private var threads: [Int64: ThreadInfo] = [:]
+    @exclusivity(unchecked) private var threads: [Int64: ThreadInfo] = [:]
     /// Process id → fd number → descriptor.
-    private var fdTables: [Int64: [Int64: FDInfo]] = [:]
+    @exclusivity(unchecked) private var fdTables: [Int64: [Int64: FDInfo]] = [:]
     /// Thread id → its last enter event, which its exit event completes.
-    private var lastEnter: [Int64: ScapFile.RawEvent] = [:]
+    @exclusivity(unchecked) private var lastEnter: [Int64: ScapFile.RawEvent] = [:]
     /// Thread id → the fd its last fd-using enter event named (libsinsp keeps it across other events).
-    private var lastFDs: [Int64: Int64] = [:]
+    @exclusivity(unchecked) private var lastFDs: [Int64: Int64] = [:]
     /// The entry of the thread seen last, kept out of the dictionary until another thread comes (most runs of
     /// events are one thread's).
-    private var lastFDThread: Int64 = Int64.min
-    private var lastFDValue: Int64?
+    @exclusivity(unchecked) private var lastFDThread: Int64 = Int64.min
+    @exclusivity(unchecked) private var lastFDValue: Int64?
 
     /// The fd the thread's last fd-using enter event named (nil: none yet).
     private func lastFD(_ tid: Int64) -> Int64? {
@@ -35,19 +35,19 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         }
         lastFDValue = value
     }
-    private var number: UInt64 = 0
+    @exclusivity(unchecked) private var number: UInt64 = 0
     /// False until the first event that is not a container event: libsinsp consumes the container events a
     /// capture starts with while it opens the file (they count in `evt.num` but are not shown).
-    private var pastInitialState = false
+    @exclusivity(unchecked) private var pastInitialState = false
     /// Containers by short id, from the capture's container events (JSON from the container manager).
-    private var containers: [String: ContainerInfo] = [:]
+    @exclusivity(unchecked) private var containers: [String: ContainerInfo] = [:]
     /// User and group names by id, for uid and gid parameters.
     private let users: [Int64: String]
     private let groups: [Int64: String]
     /// Interned codes of event type names by scap code (generic events at 1024 + syscall id), -1 until seen.
-    private var typeCodes: [Int] = []
+    @exclusivity(unchecked) private var typeCodes: [Int] = []
     /// Threads their own clone exit made (the parent's exit then leaves them as they are).
-    private var invertedClones: Set<Int64> = []
+    @exclusivity(unchecked) private var invertedClones: Set<Int64> = []
     public private(set) var warnings: [TraceLabError] = []
     public let traceHeader: TraceHeader?
     public var bytesRead: UInt64 { UInt64(file.offset) }
@@ -196,10 +196,10 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         return items
     }
 
-    private var recentLists: [(bytes: [UInt8], items: [String])] = []
+    @exclusivity(unchecked) private var recentLists: [(bytes: [UInt8], items: [String])] = []
 
     /// The last cgroups looked up and the container they named (threads of one container share them).
-    private var lastContainer: (cgroups: [String], container: ContainerInfo?)?
+    @exclusivity(unchecked) private var lastContainer: (cgroups: [String], container: ContainerInfo?)?
 
     private func findContainer(cgroups: [String]) -> ContainerInfo? {
         for entry in cgroups {
@@ -255,13 +255,13 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// move the thread and fd tables (every event that can change them is read in full), but are not built. A
     /// filter or a rule set that names its event types reads a capture several times faster so.
     /// Events read so far (capture-internal records not counted), those `wants` turned away included.
-    public private(set) var eventsRead = 0
+    @exclusivity(unchecked) public private(set) var eventsRead = 0
 
     public var wants: ((String) -> Bool)? {
         didSet { wanted = [] }
     }
     /// Per scap code (generic events at 65536 + syscall id): 0 unknown, 1 wanted, 2 skipped.
-    private var wanted: [UInt8] = []
+    @exclusivity(unchecked) private var wanted: [UInt8] = []
 
     private func isWanted(type: UInt16, syscall: Int64?) -> Bool {
         guard let wants else { return true }
@@ -310,7 +310,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
 
     /// The thread of the last skipped event that is noted in the table (saves a lookup on runs of one thread's
     /// events).
-    private var lastKnownTID: Int64 = -2
+    @exclusivity(unchecked) private var lastKnownTID: Int64 = -2
 
     private lazy var skipper: (ScapFile.Glance) -> Bool = { [unowned self] in self.skip($0) }
 
