@@ -39,15 +39,17 @@ let package = Package(
         .target(name: "Scenarios", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Replay", "Packets", "Metrics", .product(name: "Yams", package: "Yams")]),
         .target(name: "Grading", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Scenarios", "Metrics", "Store", "Replay", "CZlib", .product(name: "Yams", package: "Yams")]),
         .target(name: "Reports", dependencies: ["Grading", "TraceModel"]),
+        // The benchmarks `tracelab bench` runs, each beside its anchor tool (the CLI only parses and prints).
+        .target(name: "Benchmarking", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Replay", "Store", "Packets", "Metrics", "Grading"]),
         .executableTarget(
             name: "tracelab",
             dependencies: [
-                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Replay", "Scenarios", "Grading", "Reports", "Packets", "Metrics",
+                "TraceModel", "TraceReaders", "FalcoRules", "Store", "Replay", "Scenarios", "Grading", "Reports", "Packets", "Metrics", "Benchmarking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // What the tests share: prerequisites (../shared, oracle tools) and the pinned conformance baselines.
         .target(name: "TestSupport", dependencies: ["TraceModel"], path: "Tests/TestSupport"),
-        .testTarget(name: "FalcoRulesTests", dependencies: ["TestSupport", "FalcoRules", "TraceModel", "TraceReaders"], exclude: ["scap-conditions.txt"]),
+        .testTarget(name: "FalcoRulesTests", dependencies: ["TestSupport", "FalcoRules", "Replay", "TraceModel", "TraceReaders"], exclude: ["scap-conditions.txt"]),
         .testTarget(name: "TraceReadersTests", dependencies: ["TestSupport", "TraceReaders", "TraceModel"]),
         .testTarget(name: "StoreTests", dependencies: ["TestSupport", "Store", "Replay", "TraceReaders", "TraceModel", "FalcoRules", "Packets", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ScenariosTests", dependencies: ["TestSupport", "Scenarios", "Replay", "FalcoRules", "TraceReaders", "TraceModel", "Store"]),

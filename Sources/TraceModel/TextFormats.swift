@@ -36,3 +36,15 @@ public enum CSV {
     /// One row of text cells, without the line end.
     public static func row(_ cells: [String]) -> String { cells.map(field).joined(separator: ",") }
 }
+
+/// A plain text table with aligned columns.
+public func textTable(_ header: [String], _ rows: [[String]]) -> String {
+    var widths = header.map(\.count)
+    for row in rows { for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) } }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { index, cell in
+            index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }
+    return ([line(header)] + rows.map(line)).joined(separator: "\n")
+}

@@ -1,3 +1,4 @@
+import Foundation
 import TraceModel
 
 /// Writes events in TraceLab's native JSON Lines format. Containers and threads are written as table
@@ -18,6 +19,19 @@ public struct JSONLinesWriter {
         if let description = header.description { members.append(("description", .string(description))) }
         if let source = header.source { members.append(("source", .string(source))) }
         return JSONValue.object(members).rendered + "\n"
+    }
+
+    /// Writes a whole stream to `file`: its header (known once the first event is read), then every event.
+    /// Returns the number of events written.
+    @discardableResult
+    public mutating func write(_ stream: EventStream, to file: UnsafeMutablePointer<FILE>) throws(TraceLabError) -> Int {
+        var written = 0
+        while let event = try stream.next() {
+            if written == 0, let header = stream.traceHeader { fputs(self.header(header), file) }
+            fputs(lines(for: event), file)
+            written += 1
+        }
+        return written
     }
 
     /// The lines for one event: any table records it needs, then the event itself.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import FalcoRules
+import Replay
 import TraceModel
-import TraceReaders
 
 /// `tracelab compare-rules`: compares a rule set with a reference one name by name — every list by its
 /// items, every macro by the events it selects on the same recordings — and prints the table.
@@ -37,30 +37,11 @@ struct CompareRules: ParsableCommand {
     }
 
     func run() throws {
-        let referenceLoader = try loadRules(reference), candidateLoader = try loadRules(candidate)
-        var comparison = RuleSetComparison(reference: referenceLoader, candidate: candidateLoader)
-        let files = expandDirectories(traces, suffixes: [".strace", ".jsonl", ".scap", ".scap.gz"])
-        var chooser = MacroProbes.BaseChooser()
-        for path in files {
-            let (stream, _) = try TraceFiles.open(path)
-            let name = path.split(separator: "/").last.map(String.init) ?? path
-            while let event = try stream.next() {
-                comparison.add(event, source: name)
-                chooser.offer(event)
-            }
-        }
-        if synthetic > 0 {
-            for event in SyntheticTrace(count: synthetic) { comparison.add(event, source: "synthetic") }
-        }
-        if probes {
-            for loader in [referenceLoader, candidateLoader] {
-                for event in MacroProbes.events(for: loader, bases: chooser.bases) { comparison.add(event, source: "probes") }
-            }
-        }
+        let comparison = try RuleSetComparison.run(reference: try loadRules(reference), candidate: try loadRules(candidate),
+                                                   traces: expandDirectories(traces, suffixes: [".strace", ".jsonl", ".scap", ".scap.gz"]),
+                                                   synthetic: synthetic, probes: probes)
         func name(_ paths: [String]) -> String { paths.map { $0.split(separator: "/").last.map(String.init) ?? $0 }.joined(separator: "+") }
         print(comparison.markdown(referenceName: name(reference), candidateName: name(candidate)), terminator: "")
-        let differs = comparison.macros.contains { !$0.identical && $0.reference != .undefined }
-            || comparison.lists.contains { !$0.identical && $0.inReference }
-        if differs { throw ExitCode(1) }
+        if comparison.differs { throw ExitCode(1) }
     }
 }

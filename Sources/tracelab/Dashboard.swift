@@ -96,7 +96,7 @@ struct Dashboard: ParsableCommand {
                                         ("scrape_interval_ms", .integer(evaluator.scrapeInterval)), ("panels", .array(panelsJSON)),
                                         ("notes", .array(board.notes.map { .string($0) }))])
         try (summary.rendered + "\n").write(toFile: out + "/results.json", atomically: true, encoding: .utf8)
-        print(table(["panel", "title", "type", "queries", "series", "status", "chart"], rows))
+        print(textTable(["panel", "title", "type", "queries", "series", "status", "chart"], rows))
         print("wrote \(out)/index.html, \(rows.count) charts, results.json")
         if failed { throw ExitCode(1) }
     }

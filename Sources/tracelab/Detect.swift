@@ -98,7 +98,7 @@ struct Flows: ParsableCommand {
             rows.append([String(flow.firstPacket), flow.ipProtocol == 6 ? "tcp" : "udp", "\(flow.originator):\(flow.originatorPort)", "\(flow.responder):\(flow.responderPort)",
                          "\(flow.packets.originator)/\(flow.packets.responder)", "\(flow.bytes.originator)/\(flow.bytes.responder)", flow.state, flow.history])
         }
-        print(table(["first", "proto", "originator", "responder", "packets", "bytes", "state", "history"], rows))
+        print(textTable(["first", "proto", "originator", "responder", "packets", "bytes", "state", "history"], rows))
         print("\(analysis.flows.count) flows, \(analysis.packets) packets (\(analysis.tcp) TCP, \(analysis.udp) UDP, \(analysis.icmp) ICMP, \(analysis.arp) ARP, \(analysis.other) other)")
         for problem in analysis.problems { printError("tracelab: \(capture): \(problem)") }
     }

@@ -52,16 +52,7 @@ struct Export: ParsableCommand {
         guard let file = fopen(output ?? "/dev/stdout", "wb") else { throw ValidationError("cannot write \(output ?? "standard output")") }
         defer { fclose(file) }
         var writer = JSONLinesWriter()
-        do {
-            var headerWritten = false
-            while let event = try stream.next() {
-                if !headerWritten, let header = stream.traceHeader {
-                    fputs(writer.header(header), file)
-                    headerWritten = true
-                }
-                fputs(writer.lines(for: event), file)
-            }
-        } catch {
+        do { try writer.write(stream, to: file) } catch {
             printError("tracelab: \(error)")
             throw ExitCode(1)
         }

@@ -96,7 +96,7 @@ struct Query: ParsableCommand {
         case .csv: print(QueryOutput.csv(value), terminator: "")
         case .table:
             let rows = QueryOutput.rows(value)
-            print(table(["series", "time", "value"], rows.map { [$0.series, formatISOTime(UInt64(max(0, $0.time)) * 1_000_000), $0.value.goText] }))
+            print(textTable(["series", "time", "value"], rows.map { [$0.series, formatISOTime(UInt64(max(0, $0.time)) * 1_000_000), $0.value.goText] }))
         }
     }
 

@@ -19,23 +19,15 @@ struct Scap: ParsableCommand {
         for path in captures {
             do {
                 let file = try ScapFile(path: path)
-                var byType: [UInt16: Int] = [:]
-                var listed = 0
-                var first: UInt64?, last: UInt64 = 0
-                while let event = try file.next() {
-                    byType[event.type, default: 0] += 1
-                    first = first ?? event.timestamp
-                    last = max(last, event.timestamp)
-                    if listed < events {
-                        listed += 1
-                        print("  @\(event.offset) ts \(event.timestamp) tid \(event.tid) cpu \(event.cpu) \(event.isEnter ? ">" : "<") \(ScapEventTable.name(event.type)) (\(event.type)) params \(event.parameters.map { String($0.count) }.joined(separator: ","))")
-                    }
+                let survey = try file.survey(listing: events)
+                for event in survey.listed {
+                    print("  @\(event.offset) ts \(event.timestamp) tid \(event.tid) cpu \(event.cpu) \(event.isEnter ? ">" : "<") \(ScapEventTable.name(event.type)) (\(event.type)) params \(event.parameters.map { String($0.count) }.joined(separator: ","))")
                 }
                 let fds = file.fdLists.reduce(0) { $0 + $1.fds.count }
                 print("\(path): scap \(file.version.major).\(file.version.minor), host \(file.machine?.hostname ?? "-"), \(file.machine?.cpus ?? 0) CPUs")
                 print("  \(file.processes.count) threads, \(fds) fds in \(file.fdLists.count) fd lists, \(file.users.count) users, \(file.groups.count) groups, \(file.interfaces.count) interfaces, \(file.skippedBlocks) unknown blocks skipped")
-                print("  \(file.eventCount) events" + (first.map { " from \($0) to \(last) ns" } ?? "") + "; by type: "
-                      + byType.sorted { $0.key < $1.key }.map { "\(ScapEventTable.name($0.key))\($0.key % 2 == 0 ? ">" : "<")(\($0.key)):\($0.value)" }.joined(separator: " "))
+                print("  \(file.eventCount) events" + (survey.first.map { " from \($0) to \(survey.last) ns" } ?? "") + "; by type: "
+                      + survey.byType.map { "\(ScapEventTable.name($0.type))\($0.type % 2 == 0 ? ">" : "<")(\($0.type)):\($0.count)" }.joined(separator: " "))
             } catch {
                 printError("tracelab: \(error)")
                 failed = true

@@ -103,15 +103,15 @@ struct Ingest: ParsableCommand {
             rows.append([outcome.path, outcome.status.rawValue, String(outcome.traceID)] + counts + [String(outcome.contentHash.prefix(12))])
         }
         for failure in failures { rows.append([failure, "failed", "-", "-", "-", "-", "-", "-"]) }
-        if !rows.isEmpty { print(table(["file", "status", "trace", "events", "threads", "fds", "containers", "sha256"], rows)) }
+        if !rows.isEmpty { print(textTable(["file", "status", "trace", "events", "threads", "fds", "containers", "sha256"], rows)) }
         if !captures.isEmpty {
-            print(table(["capture file", "status", "capture", "packets", "flows", "detections", "series", "samples", "sha256"], captures.map { outcome in
+            print(textTable(["capture file", "status", "capture", "packets", "flows", "detections", "series", "samples", "sha256"], captures.map { outcome in
                 [outcome.path, outcome.status.rawValue, String(outcome.captureID)]
                     + [outcome.packets, outcome.flows, outcome.detections, outcome.series, outcome.samples].map { String($0) } + [String(outcome.contentHash.prefix(12))]
             }))
         }
         if !metrics.isEmpty {
-            print(table(["metrics file", "status", "file", "format", "series", "samples", "sha256"], metrics.map { outcome in
+            print(textTable(["metrics file", "status", "file", "format", "series", "samples", "sha256"], metrics.map { outcome in
                 [outcome.path, outcome.status.rawValue, String(outcome.fileID), outcome.format, String(outcome.series), String(outcome.samples), String(outcome.contentHash.prefix(12))]
             }))
         }
@@ -169,18 +169,6 @@ final class ProgressLine {
     }
 }
 
-/// A plain text table with aligned columns.
-func table(_ header: [String], _ rows: [[String]]) -> String {
-    var widths = header.map(\.count)
-    for row in rows { for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) } }
-    func line(_ cells: [String]) -> String {
-        cells.enumerated().map { index, cell in
-            index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-        }.joined(separator: "  ")
-    }
-    return ([line(header)] + rows.map(line)).joined(separator: "\n")
-}
-
 /// `tracelab db stats`.
 struct DatabaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "db", abstract: "Inspect the database.", subcommands: [Stats.self, Check.self])
@@ -205,7 +193,7 @@ struct DatabaseCommand: ParsableCommand {
             let store = try database.open(readOnly: true)
             let rows = try storeCall { try store.statistics() }
             print("database: \(store.path)")
-            print(table(["table", "rows"], rows.map { [$0.0, $0.1] }))
+            print(textTable(["table", "rows"], rows.map { [$0.0, $0.1] }))
         }
     }
 }
@@ -225,11 +213,11 @@ struct Traces: ParsableCommand {
             rows.append([String(trace.id), String(trace.contentHash.prefix(12)), trace.kind, String(trace.eventCount), start, end,
                          trace.hostname ?? "-", trace.sourcePath])
         }
-        print(table(["id", "sha256", "kind", "events", "start", "end", "host", "source"], rows))
+        print(textTable(["id", "sha256", "kind", "events", "start", "end", "host", "source"], rows))
         let captures = try storeCall { try store.captures() }
         guard !captures.isEmpty else { return }
         print("")
-        print(table(["capture", "sha256", "format", "link", "packets", "flows", "detections", "start", "end", "source"], captures.map { capture in
+        print(textTable(["capture", "sha256", "format", "link", "packets", "flows", "detections", "start", "end", "source"], captures.map { capture in
             [String(capture.id), String(capture.contentHash.prefix(12)), capture.format, capture.linkType, String(capture.packetCount), String(capture.flowCount),
              String(capture.detectionCount), capture.firstTimestamp.map { formatISOTime(UInt64(bitPattern: $0)) } ?? "-",
              capture.lastTimestamp.map { formatISOTime(UInt64(bitPattern: $0)) } ?? "-", capture.sourcePath]
@@ -251,7 +239,7 @@ struct Runs: ParsableCommand {
             rows.append([String(run.id), run.status, run.startedAt, traces, String(run.eventCount), String(run.alertCount),
                          run.durationMilliseconds.map { String($0) } ?? "-", String(run.rulesetHash.prefix(12))])
         }
-        print(table(["id", "status", "started", "traces", "events", "alerts", "ms", "ruleset"], rows))
+        print(textTable(["id", "status", "started", "traces", "events", "alerts", "ms", "ruleset"], rows))
     }
 }
 

@@ -1,4 +1,5 @@
 import FalcoRules
+import Replay
 import Foundation
 import Testing
 import TraceModel
@@ -25,26 +26,9 @@ struct DefaultRulesDifferentialTests {
 
     /// Every recording in traces/ (strace with sidecars, scap, JSON Lines), the benchmark trace and the probes.
     static func compare(reference: RulesLoader, candidate: RulesLoader) throws -> RuleSetComparison {
-        var comparison = RuleSetComparison(reference: reference, candidate: candidate)
-        var chooser = MacroProbes.BaseChooser()
-        let traces = SharedData.repositoryRoot.appendingPathComponent("traces")
-        for folder in ["syscalls", "scap", "examples"] {
-            let directory = traces.appendingPathComponent(folder)
-            let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-                .filter { $0.hasSuffix(".strace") || $0.hasSuffix(".scap.gz") || $0.hasSuffix(".jsonl") }
-            for name in names {
-                let (stream, _) = try TraceFiles.open(directory.appendingPathComponent(name).path)
-                while let event = try stream.next() {
-                    comparison.add(event, source: name)
-                    chooser.offer(event)
-                }
-            }
-        }
-        for event in SyntheticTrace(count: 50_000) { comparison.add(event, source: "synthetic") }
-        for loader in [reference, candidate] {
-            for event in MacroProbes.events(for: loader, bases: chooser.bases) { comparison.add(event, source: "probes") }
-        }
-        return comparison
+        let traces = ["syscalls", "scap", "examples"].map { SharedData.repositoryRoot.appendingPathComponent("traces/" + $0).path }
+        return try RuleSetComparison.run(reference: reference, candidate: candidate,
+                                         traces: expandDirectories(traces, suffixes: [".strace", ".scap.gz", ".jsonl"]), synthetic: 50_000, probes: true)
     }
 
     @Test("every macro, list and rule name of Falco's default rules 3.2.0 and 5.x is defined, and FalcoDefaultNames lists exactly them")

@@ -77,6 +77,11 @@ public struct RuleSetComparison {
     private var predicates: [(reference: EventPredicate?, candidate: EventPredicate?)]
 
     /// Prepares the comparison of every macro and list name either loader defines (sorted by name).
+    /// True when a macro or list the reference defines is missing from the candidate or differs there.
+    public var differs: Bool {
+        macros.contains { !$0.identical && $0.reference != .undefined } || lists.contains { !$0.identical && $0.inReference }
+    }
+
     public init(reference: RulesLoader, candidate: RulesLoader) {
         let macroNames = Set(reference.macroNames).union(candidate.macroNames).sorted()
         var rows: [MacroRow] = []

@@ -593,3 +593,30 @@ public final class ScapFile {
         }
     }
 }
+
+extension ScapFile {
+    /// What a whole capture holds beyond its header blocks: events by type code, the first and last timestamps,
+    /// and the first events themselves (for `tracelab scap --events N`).
+    public struct Survey {
+        /// Event counts by type code, ascending.
+        public var byType: [(type: UInt16, count: Int)]
+        public var first: UInt64?
+        public var last: UInt64 = 0
+        public var listed: [RawEvent] = []
+    }
+
+    /// Reads every event of the capture (keeping the first `listing`), then returns the survey; the header
+    /// blocks (machine, processes, fds, users) are in the file's properties afterwards.
+    public func survey(listing: Int = 0) throws(TraceLabError) -> Survey {
+        var counts: [UInt16: Int] = [:]
+        var survey = Survey(byType: [])
+        while let event = try next() {
+            counts[event.type, default: 0] += 1
+            survey.first = survey.first ?? event.timestamp
+            survey.last = max(survey.last, event.timestamp)
+            if survey.listed.count < listing { survey.listed.append(event) }
+        }
+        survey.byType = counts.sorted { $0.key < $1.key }.map { (type: $0.key, count: $0.value) }
+        return survey
+    }
+}

@@ -1,33 +1,23 @@
-import ArgumentParser
 import Foundation
 import Metrics
 import TraceModel
 
-/// `tracelab bench promql`: the lab's dashboard queries over one hour of one-second samples of 1,000
-/// series, evaluated by our engine and by a local Prometheus (`query_range` over HTTP) on the same data.
-struct BenchPromQL: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "promql", abstract: "Measure PromQL range queries against a local Prometheus on the same generated hour of data.")
+/// The lab's dashboard queries over generated one-second samples (one hour of 1,000 series by default),
+/// evaluated as range queries by our engine and by a local Prometheus (`query_range` over HTTP) on the same data.
+public struct PromQLBenchmark {
+    /// Series to generate (half CPU counters, half memory gauges).
+    public var series = 1000
+    /// Seconds of data, one sample per second.
+    public var seconds = 3600
+    /// Range query step in seconds (Grafana's for a one-hour panel is about 15 s).
+    public var step = 15
+    public var repeats = 5
+    /// Threads a range query may use.
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Where the data and Prometheus's blocks are written.
+    public var work = "/tmp/tracelab-bench-promql"
 
-    @Option(help: "Series to generate (half CPU counters, half memory gauges).")
-    var series = 1000
-
-    @Option(help: "Seconds of data, one sample per second.")
-    var seconds = 3600
-
-    @Option(help: "Range query step in seconds (Grafana's for a one-hour panel is about 15 s).")
-    var step = 15
-
-    @Option(help: "Timed runs of each query on each side; the median is reported.")
-    var repeats = 5
-
-    @Option(help: "Threads a range query may use (default: every core).")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
-
-    @Option(help: "Where the data and Prometheus's blocks are written.")
-    var work = "/tmp/tracelab-bench-promql"
-
-    static let queries = [
+    public static let queries = [
         #"sum(rate(container_cpu_usage_seconds_total{namespace="default"}[1m])) by (pod)"#,
         #"sum(container_memory_usage_bytes{namespace="default"}) by (pod)"#,
         #"topk(5, sum by (pod) (rate(container_cpu_usage_seconds_total[1m])))"#,
@@ -35,8 +25,10 @@ struct BenchPromQL: ParsableCommand {
         #"max_over_time(container_memory_usage_bytes{namespace="default"}[5m])"#,
     ]
 
-    func run() throws {
-        guard LocalPrometheus.tools != nil else { throw ValidationError("prometheus and promtool are needed (apt-get install prometheus)") }
+    public init() {}
+
+    public func run(output: BenchmarkOutput) throws {
+        guard LocalPrometheus.tools != nil else { throw BenchmarkError("prometheus and promtool are needed (apt-get install prometheus)") }
         try? FileManager.default.removeItem(atPath: work)
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let file = work + "/bench.om"
@@ -44,16 +36,15 @@ struct BenchPromQL: ParsableCommand {
         try Self.generate(series: series, seconds: seconds, start: start).write(toFile: file, atomically: true, encoding: .utf8)
         let store = MetricStore()
         var clock = monotonicSeconds()
-        guard let bytes = FileBytes.read(file) else { throw ValidationError("cannot read \(file)") }
+        guard let bytes = FileBytes.read(file) else { throw BenchmarkError("cannot read \(file)") }
         let outcome = ExpositionReader().read(bytes, name: file, into: store)
-        print(String(format: "data: %d series, %d samples; read in %.2f s", store.series.count, outcome.samples, monotonicSeconds() - clock))
+        output(String(format: "data: %d series, %d samples; read in %.2f s", store.series.count, outcome.samples, monotonicSeconds() - clock))
         let prometheus = try LocalPrometheus(recording: file, work: work, port: 19191)
         defer { prometheus.stop() }
         let engine = PromQLEngine(store: store)
         engine.threads = threads
         // Off the sample grid by half a second, as a Grafana panel's aligned steps usually are not on scrapes.
         let from = (start + 600) * 1000 + 500, to = (start + Int64(seconds)) * 1000 - 500
-        let median = { (times: [Double]) in times.sorted()[times.count / 2] }
         var rows: [[String]] = []
         var totals = (ours: 0.0, theirs: 0.0)
         for query in Self.queries {
@@ -68,7 +59,7 @@ struct BenchPromQL: ParsableCommand {
                 points = result.reduce(0) { $0 + $1.samples.count }
                 // curl's own timing of the request, so starting curl is not counted against Prometheus.
                 guard let seconds = prometheus.time(LocalPrometheus.queryRangePath(query, start: from, end: to, step: step)) else {
-                    throw ValidationError("no answer from prometheus for \(query)")
+                    throw BenchmarkError("no answer from prometheus for \(query)")
                 }
                 theirs.append(seconds)
             }
@@ -77,8 +68,8 @@ struct BenchPromQL: ParsableCommand {
             rows.append([query, String(points), String(format: "%.1f", median(ours) * 1000), String(format: "%.1f", median(theirs) * 1000)])
         }
         rows.append(["all five", "", String(format: "%.1f", totals.ours * 1000), String(format: "%.1f", totals.theirs * 1000)])
-        print(table(["query (range: 50 min, step \(step) s)", "points", "tracelab ms (\(threads) thread\(threads == 1 ? "" : "s"))", "prometheus ms"], rows))
-        print("tracelab: parse, evaluation and JSON rendering in process; prometheus: query_range over HTTP on 127.0.0.1, curl's time_total (median of \(repeats))")
+        output(textTable(["query (range: 50 min, step \(step) s)", "points", "tracelab ms (\(threads) thread\(threads == 1 ? "" : "s"))", "prometheus ms"], rows))
+        output("tracelab: parse, evaluation and JSON rendering in process; prometheus: query_range over HTTP on 127.0.0.1, curl's time_total (median of \(repeats))")
     }
 
     /// Deterministic data: CPU counters growing at per-container rates with a DoS burst in one pod, and

@@ -5,7 +5,7 @@ import Glibc
 /// Expands command-line paths: a directory becomes the files in it whose names end with one of
 /// `suffixes`, sorted by name so runs are deterministic; any other path is kept as given, or
 /// dropped when `keepMissing` is false and nothing exists there (Falco skips missing rules files).
-func expandDirectories(_ paths: [String], suffixes: [String], keepMissing: Bool = true) -> [String] {
+public func expandDirectories(_ paths: [String], suffixes: [String], keepMissing: Bool = true) -> [String] {
     var files: [String] = []
     for path in paths {
         var status = stat()
