@@ -26,27 +26,6 @@ public struct DoSDetector {
         public init() {}
     }
 
-    /// One DoS found.
-    public struct Detection: Sendable {
-        public var namespace: String
-        public var pod: String
-        /// "cpu" or "memory".
-        public var signal: String
-        public var onset: Int64
-        public var end: Int64
-        /// Peak and mean over the stretch (cores, or bytes of growth), and the baseline it was measured against.
-        public var peak: Double
-        public var mean: Double
-        public var baseline: Double
-        public var baselineSource: String
-        public var duration: Int64 { end - onset }
-
-        public var summary: String {
-            let unit = signal == "cpu" ? "cores" : "bytes"
-            return "\(namespace)/\(pod) \(signal) DoS from \(formatISOTime(milliseconds: onset)) for \(duration / 1000) s: peak \(SVGChart.trim(peak)) \(unit), mean \(SVGChart.trim(mean)), baseline \(SVGChart.trim(baseline)) (\(baselineSource))"
-        }
-    }
-
     public var settings = Settings()
     public init(settings: Settings = Settings()) { self.settings = settings }
 
@@ -61,7 +40,7 @@ public struct DoSDetector {
         let memory = try engine.range(try PromQLParser.parse("sum by (namespace, pod) (container_memory_working_set_bytes{container!=\"\"})"),
                                       start: first, end: last, step: step)
         out += memoryDetections(memory, step: step)
-        return out.sorted { ($0.onset, $0.namespace, $0.pod, $0.signal) < ($1.onset, $1.namespace, $1.pod, $1.signal) }
+        return out.sorted { ($0.first, $0.namespace, $0.pod, $0.technique) < ($1.first, $1.namespace, $1.pod, $1.technique) }
     }
 
     static func median(_ values: [Double]) -> Double? {
@@ -88,9 +67,8 @@ public struct DoSDetector {
                 let onset = one.samples[firstIndex].timestamp, end = one.samples[lastIndex].timestamp
                 guard end - onset + step >= settings.minimumDuration else { continue }
                 let values = run.map { one.samples[$0].value }
-                out.append(Detection(namespace: one.labels["namespace"] ?? "", pod: one.labels["pod"] ?? one.labels.description, signal: "cpu",
-                                     onset: onset, end: end, peak: values.max() ?? 0, mean: values.reduce(0, +) / Double(values.count),
-                                     baseline: baseline, baselineSource: own != nil ? "the pod's own median" : "the other pods' median"))
+                out.append(Self.detection(one.labels, signal: "cpu", onset: onset, end: end, values: values, baseline: baseline,
+                                          baselineSource: own != nil ? "the pod's own median" : "the other pods' median"))
             }
         }
         return out
@@ -106,12 +84,22 @@ public struct DoSDetector {
             for run in grown {
                 guard let firstIndex = run.first, let lastIndex = run.last else { continue }
                 let values = run.map { one.samples[$0].value - baseline }
-                out.append(Detection(namespace: one.labels["namespace"] ?? "", pod: one.labels["pod"] ?? one.labels.description, signal: "memory",
-                                     onset: one.samples[firstIndex].timestamp, end: one.samples[lastIndex].timestamp, peak: values.max() ?? 0,
-                                     mean: values.reduce(0, +) / Double(values.count), baseline: baseline, baselineSource: "the pod's first values"))
+                out.append(Self.detection(one.labels, signal: "memory", onset: one.samples[firstIndex].timestamp, end: one.samples[lastIndex].timestamp,
+                                          values: values, baseline: baseline, baselineSource: "the pod's first values"))
             }
         }
         return out
+    }
+
+    /// A pod's DoS over a stretch of values (times in ms): target `namespace/pod`, technique the signal.
+    static func detection(_ labels: Labels, signal: String, onset: Int64, end: Int64, values: [Double], baseline: Double, baselineSource: String) -> Detection {
+        let namespace = labels["namespace"] ?? "", pod = labels["pod"] ?? labels.description
+        let peak = values.max() ?? 0, mean = values.reduce(0, +) / Double(max(1, values.count))
+        let unit = signal == "cpu" ? "cores" : "bytes"
+        let summary = "\(namespace)/\(pod) \(signal) DoS from \(formatISOTime(milliseconds: onset)) for \((end - onset) / 1000) s: peak \(SVGChart.trim(peak)) \(unit), mean \(SVGChart.trim(mean)), baseline \(SVGChart.trim(baseline)) (\(baselineSource))"
+        return Detection(kind: signal == "cpu" ? .cpuDoS : .memoryDoS, technique: signal, targets: [namespace + "/" + pod],
+                         first: UInt64(max(0, onset)) * 1_000_000, last: UInt64(max(0, end)) * 1_000_000, summary: summary,
+                         peak: peak, mean: mean, baseline: baseline, baselineSource: baselineSource)
     }
 
     /// Runs of consecutive points (a missing step or one point below joined) where `hot` holds.

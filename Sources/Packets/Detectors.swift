@@ -1,32 +1,6 @@
 import Foundation
 import TraceModel
 
-/// What the detectors found: a scan, a sweep or a flood, with its evidence.
-public struct Detection: Sendable {
-    public enum Kind: String, Sendable { case portScan = "port-scan", subnetScan = "subnet-scan", sweep, pingSweep = "ping-sweep", synFlood = "syn-flood", udpFlood = "udp-flood", icmpFlood = "icmp-flood" }
-    public var kind: Kind
-    /// SYN, connect, FIN, NULL, XMAS, ACK, UDP, ARP, ICMP echo, ...
-    public var technique: String
-    /// 0...1: how sure the technique is, from the probes' fingerprint.
-    public var confidence: Double
-    public var fingerprint: String
-    public var sources: [PacketAddress]
-    public var targets: [PacketAddress]
-    /// Distinct destination ports probed, and those answered as open (SYN+ACK, or UDP data back).
-    public var ports: Int
-    public var openPorts: [UInt16]
-    public var first: UInt64
-    public var last: UInt64
-    public var packets: Int
-    /// Packet numbers of the first probes.
-    public var evidence: [Int]
-    public var summary: String
-    /// Floods: the busiest second's count, and the destination's own rate over the capture's other
-    /// seconds (nil for scans, or when the capture has too few such seconds).
-    public var peakPerSecond = 0
-    public var baseline: Double?
-}
-
 /// Thresholds of the detectors. Defaults follow Zeek's scan policy and TRW (see docs/detection.md).
 public struct DetectorSettings: Sendable {
     /// Distinct ports of one target probed without data exchanged (Zeek scan.zeek `port_scan_threshold` 15).
@@ -190,8 +164,8 @@ public final class Detectors {
                     let packets = targets.reduce(0) { $0 + (scanned[$1]?.packets ?? 0) }
                     let what = targets.count > 1 ? "\(targets.count) hosts of \(subnet)/\(subnet.isV4 ? 24 : 64)" : "\(targets[0])"
                     out.append(Detection(kind: kind, technique: technique, confidence: (confidence * 100).rounded() / 100, fingerprint: fingerprint,
-                                         sources: [scanner], targets: targets, ports: ports, openPorts: open,
-                                         first: flows.first?.first ?? 0, last: flows.map(\.last).max() ?? 0, packets: packets,
+                                         sources: [scanner.description], targets: targets.map(\.description),
+                                         first: flows.first?.first ?? 0, last: flows.map(\.last).max() ?? 0, ports: ports, openPorts: open, packets: packets,
                                          evidence: Array(flows.prefix(5).map(\.firstPacket)),
                                          summary: "\(scanner) \(technique) scan of \(ports) ports on \(what); open: \(open.isEmpty ? "none" : open.map(String.init).joined(separator: ", "))"))
                 }
@@ -200,8 +174,8 @@ public final class Detectors {
         // Horizontal sweeps: one port, many targets.
         for scanner in portTargets.keys.sorted() {
             for (port, targets) in (portTargets[scanner] ?? [:]).sorted(by: { $0.key < $1.key }) where targets.count >= settings.sweepThreshold {
-                out.append(Detection(kind: .sweep, technique: "port \(port)", confidence: 1, fingerprint: "", sources: [scanner], targets: targets.sorted(),
-                                     ports: 1, openPorts: [], first: 0, last: 0, packets: targets.count, evidence: [],
+                out.append(Detection(kind: .sweep, technique: "port \(port)", confidence: 1, fingerprint: "", sources: [scanner.description], targets: targets.sorted().map(\.description),
+                                     first: 0, last: 0, ports: 1, packets: targets.count, evidence: [],
                                      summary: "\(scanner) swept port \(port) on \(targets.count) hosts"))
             }
         }
@@ -209,8 +183,8 @@ public final class Detectors {
         for (asks, technique) in [(arpAsks, "ARP"), (echoAsks, "ICMP echo")] {
             for source in asks.keys.sorted() {
                 guard let entry = asks[source], entry.targets.count >= settings.pingSweepThreshold else { continue }
-                out.append(Detection(kind: .pingSweep, technique: technique, confidence: 1, fingerprint: "", sources: [source], targets: entry.targets.sorted(),
-                                     ports: 0, openPorts: [], first: entry.first, last: entry.last, packets: entry.targets.count, evidence: entry.packets,
+                out.append(Detection(kind: .pingSweep, technique: technique, confidence: 1, fingerprint: "", sources: [source.description], targets: entry.targets.sorted().map(\.description),
+                                     first: entry.first, last: entry.last, packets: entry.targets.count, evidence: entry.packets,
                                      summary: "\(source) \(technique) ping sweep of \(entry.targets.count) addresses"))
             }
         }
@@ -227,12 +201,12 @@ public final class Detectors {
                     guard completed <= settings.synFloodCompletedRatio else { continue }
                     let total = target.fingerprint.values.reduce(0, +)
                     let fingerprint = target.fingerprint.max { ($0.value, $1.key) < ($1.value, $0.key) }.map { "\($0.key) on \($0.value) of \(total) SYNs" } ?? ""
-                    out.append(Detection(kind: .synFlood, technique: "SYN", confidence: 1, fingerprint: fingerprint, sources: target.sources.sorted(),
-                                         targets: [destination], ports: 1, openPorts: [], first: flood.first, last: flood.last, packets: flood.count,
+                    out.append(Detection(kind: .synFlood, technique: "SYN", confidence: 1, fingerprint: fingerprint, sources: target.sources.sorted().map(\.description),
+                                         targets: [destination.description], first: flood.first, last: flood.last, ports: 1, packets: flood.count,
                                          evidence: flood.evidence,
                                          summary: String(format: "SYN flood of %@ port %d: %d SYNs at %.0f/s (peak %d in one second, %@) from %d source(s), %.1f%% handshakes completed",
                                                          "\(destination)", Int(port), flood.count, flood.rate, flood.peak, flood.baselineText, target.sources.count, completed * 100),
-                                         peakPerSecond: flood.peak, baseline: flood.baseline))
+                                         peak: Double(flood.peak), baseline: flood.baseline))
                 }
             }
         }
@@ -240,11 +214,11 @@ public final class Detectors {
             guard let target = packetTargets[destination] else { continue }
             for (timeline, kind, name) in [(target.udp, Detection.Kind.udpFlood, "UDP"), (target.icmp, Detection.Kind.icmpFlood, "ICMP")] {
                 for flood in floods(timeline, rate: settings.packetFloodRate, minimum: settings.packetFloodMinimum) {
-                    out.append(Detection(kind: kind, technique: name, confidence: 1, fingerprint: "", sources: target.sources.sorted(), targets: [destination],
-                                         ports: 0, openPorts: [], first: flood.first, last: flood.last, packets: flood.count, evidence: flood.evidence,
+                    out.append(Detection(kind: kind, technique: name, confidence: 1, fingerprint: "", sources: target.sources.sorted().map(\.description), targets: [destination.description],
+                                         first: flood.first, last: flood.last, packets: flood.count, evidence: flood.evidence,
                                          summary: String(format: "%@ flood of %@: %d packets at %.0f/s (peak %d in one second, %@)",
                                                          name, "\(destination)", flood.count, flood.rate, flood.peak, flood.baselineText),
-                                         peakPerSecond: flood.peak, baseline: flood.baseline))
+                                         peak: Double(flood.peak), baseline: flood.baseline))
                 }
             }
         }

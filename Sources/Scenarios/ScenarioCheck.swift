@@ -16,7 +16,7 @@ public struct ScenarioResult: Sendable {
     /// The detections on the captures, each with its capture's name.
     public var detections: [(capture: String, detection: Detection)]
     /// The DoS pods found in the metric recordings.
-    public var dos: [DoSDetector.Detection]
+    public var dos: [Detection]
     public var missing: [String]
     public var unexpected: [String]
     public var warnings: [String]
@@ -115,7 +115,7 @@ extension Scenario {
         }
         if silent { unexpected += unclaimed.map { "detection in \(detections[$0].capture): \(detections[$0].detection.summary)" } }
         // Metric recordings: the DoS detector's pods.
-        var dos: [DoSDetector.Detection] = []
+        var dos: [Detection] = []
         for path in metricPaths {
             let (store, outcome) = try MetricStore.load(path: path)
             warnings += outcome.problems
@@ -123,7 +123,7 @@ extension Scenario {
         }
         var unclaimedDoS = Array(dos.indices)
         for expectation in expectedDoS {
-            if let index = unclaimedDoS.first(where: { dos[$0].pod == expectation.pod && dos[$0].signal == expectation.signal && (expectation.namespace == nil || dos[$0].namespace == expectation.namespace) }) {
+            if let index = unclaimedDoS.first(where: { dos[$0].pod == expectation.pod && dos[$0].technique == expectation.signal && (expectation.namespace == nil || dos[$0].namespace == expectation.namespace) }) {
                 unclaimedDoS.removeAll { $0 == index }
             } else {
                 missing.append("DoS of pod \(expectation.pod) (\(expectation.signal)): not detected")

@@ -81,11 +81,11 @@ extension TraceStore {
                             first_ts, last_ts, packets, peak_per_second, baseline, evidence_packets, summary)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, arguments: [captureID, position, detection.kind.rawValue, detection.technique, detection.confidence, detection.fingerprint,
-                                         JSONValue.array(detection.sources.map { .string($0.description) }).rendered,
-                                         JSONValue.array(detection.targets.map { .string($0.description) }).rendered,
+                                         JSONValue.array(detection.sources.map { .string($0) }).rendered,
+                                         JSONValue.array(detection.targets.map { .string($0) }).rendered,
                                          detection.ports, JSONValue.array(detection.openPorts.map { .integer(Int64($0)) }).rendered,
                                          Int64(bitPattern: detection.first), Int64(bitPattern: detection.last), detection.packets,
-                                         detection.peakPerSecond, detection.baseline,
+                                         Int(detection.peak), detection.baseline,
                                          JSONValue.array(detection.evidence.map { .integer(Int64($0)) }).rendered, detection.summary])
                 }
                 let samples = try Self.insertSeries(analysis.series, captureID: captureID, db: db)

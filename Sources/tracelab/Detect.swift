@@ -23,43 +23,25 @@ struct Detect: ParsableCommand {
     func run() throws {
         var failed = false
         var records: [JSONValue] = []
-        for path in captures where MetricStore.isMetricsFile(path) {
+        // Metric files first (the DoS detector), then captures (the packet detectors), each in the order given.
+        let ordered = captures.filter(MetricStore.isMetricsFile) + captures.filter { !MetricStore.isMetricsFile($0) }
+        for path in ordered {
             do {
-                let store = MetricStore()
-                for problem in try MetricSources.load(path, into: store) { printError("tracelab: \(problem)") }
-                let found = try DoSDetector().run(store)
+                let found = try MetricStore.isMetricsFile(path) ? detectDoS(path) : detectInPackets(path)
                 if format == .json {
-                    records += found.map { detection in
-                        .object([("file", .string(path)), ("kind", .string("dos")), ("signal", .string(detection.signal)), ("namespace", .string(detection.namespace)),
-                                 ("pod", .string(detection.pod)), ("onset_ms", .integer(detection.onset)), ("end_ms", .integer(detection.end)),
-                                 ("peak", .double(detection.peak)), ("mean", .double(detection.mean)), ("baseline", .double(detection.baseline)),
-                                 ("summary", .string(detection.summary))])
-                    }
-                } else {
-                    print("\(path): \(store.series.count) series, \(found.count) detection\(found.count == 1 ? "" : "s")")
-                    for detection in found { print("  dos [\(detection.signal)] \(detection.summary)") }
+                    records += found.detections.map { $0.json(file: path) }
+                    continue
                 }
-            } catch {
-                printError("tracelab: \(path): \(error)")
-                failed = true
-            }
-        }
-        for path in captures where !MetricStore.isMetricsFile(path) {
-            do {
-                let analysis = try CaptureAnalysis.run(path: path, filter: filter, keepFlows: false)
-                for problem in analysis.problems { printError("tracelab: \(path): \(problem)") }
-                if format == .json {
-                    records += analysis.detections.map { Self.json($0, capture: path) }
-                } else {
-                    print("\(path): \(analysis.packets) packets, \(analysis.detections.count) detection\(analysis.detections.count == 1 ? "" : "s")")
-                    for detection in analysis.detections {
-                        print("  \(detection.kind.rawValue) [\(detection.technique), confidence \(detection.confidence)] \(detection.summary)")
-                        if !detection.fingerprint.isEmpty { print("    fingerprint: \(detection.fingerprint)") }
+                print("\(path): \(found.what), \(found.detections.count) detection\(found.detections.count == 1 ? "" : "s")")
+                for detection in found.detections {
+                    print("  \(detection.kind.rawValue) [\(detection.technique)\(detection.kind.isPacketKind ? ", confidence \(detection.confidence)" : "")] \(detection.summary)")
+                    if !detection.fingerprint.isEmpty { print("    fingerprint: \(detection.fingerprint)") }
+                    if detection.kind.isPacketKind {
                         print("    packets \(detection.packets), evidence packets \(detection.evidence.map(String.init).joined(separator: ", "))")
                     }
                 }
             } catch {
-                printError("tracelab: \(error)")
+                printError("tracelab: \(path): \(error)")
                 failed = true
             }
         }
@@ -67,13 +49,16 @@ struct Detect: ParsableCommand {
         if failed { throw ExitCode(1) }
     }
 
-    static func json(_ detection: Detection, capture: String) -> JSONValue {
-        .object([("capture", .string(capture)), ("kind", .string(detection.kind.rawValue)), ("technique", .string(detection.technique)),
-                 ("confidence", .double(detection.confidence)), ("fingerprint", .string(detection.fingerprint)),
-                 ("sources", .array(detection.sources.map { .string($0.description) })), ("targets", .array(detection.targets.map { .string($0.description) })),
-                 ("ports", .integer(Int64(detection.ports))), ("open_ports", .array(detection.openPorts.map { .integer(Int64($0)) })),
-                 ("first_ns", .unsigned(detection.first)), ("last_ns", .unsigned(detection.last)), ("packets", .integer(Int64(detection.packets))),
-                 ("evidence_packets", .array(detection.evidence.map { .integer(Int64($0)) })), ("summary", .string(detection.summary))])
+    private func detectDoS(_ path: String) throws -> (what: String, detections: [Detection]) {
+        let store = MetricStore()
+        for problem in try MetricSources.load(path, into: store) { printError("tracelab: \(problem)") }
+        return ("\(store.series.count) series", try DoSDetector().run(store))
+    }
+
+    private func detectInPackets(_ path: String) throws -> (what: String, detections: [Detection]) {
+        let analysis = try CaptureAnalysis.run(path: path, filter: filter, keepFlows: false)
+        for problem in analysis.problems { printError("tracelab: \(path): \(problem)") }
+        return ("\(analysis.packets) packets", analysis.detections)
     }
 }
 

@@ -168,9 +168,9 @@ struct MetricsTests {
     func dosDetector() throws {
         let path = Self.root + "/traces/metrics/lab-attacks.om"
         let found = try DoSDetector().run(try MetricStore.load(path: path).store)
-        #expect(found.map(\.pod) == ["dos-attack"] && found.first?.signal == "cpu", "\(found.map(\.summary))")
+        #expect(found.map(\.pod) == ["dos-attack"] && found.first?.kind == .cpuDoS && found.first?.technique == "cpu", "\(found.map(\.summary))")
         let dos = try #require(found.first)
-        #expect(dos.peak > 0.8 && dos.duration >= 120_000 && dos.baseline < 0.1, "\(dos.summary)")
+        #expect(dos.peak > 0.8 && dos.last - dos.first >= 120_000_000_000 && (dos.baseline ?? 1) < 0.1, "\(dos.summary)")
     }
 
     @Test("the DoS detector on constructed series: memory growth, and a busy pod measured against its own baseline")
@@ -191,8 +191,8 @@ struct MetricsTests {
             store.append(labels("container_memory_working_set_bytes", "quiet"), time, 30 * 1024 * 1024)
         }
         let found = try DoSDetector().run(store)
-        #expect(found.map { "\($0.pod) \($0.signal)" } == ["leaky memory"], "\(found.map(\.summary))")
+        #expect(found.map { "\($0.pod) \($0.technique) \($0.kind.rawValue)" } == ["leaky memory memory-dos"], "\(found.map(\.summary))")
         let leak = try #require(found.first)
-        #expect(leak.onset >= 60 * 5000 && leak.onset <= 100 * 5000 && leak.peak >= 500 * 1024 * 1024 && leak.baselineSource == "the pod's first values")
+        #expect(leak.first >= 60 * 5000 * 1_000_000 && leak.first <= 100 * 5000 * 1_000_000 && leak.peak >= 500 * 1024 * 1024 && leak.baselineSource == "the pod's first values")
     }
 }

@@ -28,7 +28,7 @@ struct MetricsCommandTests {
         let results = try String(contentsOfFile: out + "/results.json", encoding: .utf8)
         #expect(results.contains(#""expr":"sum(rate(container_cpu_usage_seconds_total{namespace=\"default\", container!=\"\"}[20s])) by (pod)""#), "\(results.prefix(400))")
         let detect = try CLITests.run(["detect", Self.recording])
-        #expect(detect.status == 0 && detect.stdout.contains("dos [cpu] default/dos-attack cpu DoS"), "\(detect.stdout)")
+        #expect(detect.status == 0 && detect.stdout.contains("cpu-dos [cpu] default/dos-attack cpu DoS"), "\(detect.stdout)")
     }
 
     @Test("ingest stores a metric file once; query --db reads the stored series")
