@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Metrics
+import Reports
 import Replay
 import TraceModel
 
@@ -16,16 +17,16 @@ struct Dashboard: ParsableCommand {
             """)
 
     @Option(help: "Range start (Unix seconds or RFC 3339); default: the first sample.")
-    var from: String?
+    var from: TimeArgument?
 
     @Option(help: "Range end; default: the last sample.")
-    var to: String?
+    var to: TimeArgument?
 
     @Option(help: "Shade this window on every chart: FROM,TO (Unix seconds or RFC 3339).")
-    var shade: String?
+    var shade: TimeWindowArgument?
 
     @Option(help: "The data source's scrape interval (default: the recording's own sample spacing).")
-    var scrapeInterval: String?
+    var scrapeInterval: DurationArgument?
 
     @Option(help: "Output folder.")
     var out: String
@@ -48,56 +49,17 @@ struct Dashboard: ParsableCommand {
             for problem in try MetricSources.load(source, into: store) { printError("tracelab: \(problem)") }
         }
         var evaluator = PanelEvaluator(store: store)
-        evaluator.from = try Query.time(from, option: "from", default: evaluator.from)
-        evaluator.to = try Query.time(to, option: "to", default: evaluator.to)
-        if let scrapeInterval {
-            guard let value = PromQLParser.duration(scrapeInterval) else { throw ValidationError("--scrape-interval: not a duration: \(scrapeInterval)") }
-            evaluator.scrapeInterval = value
-        }
-        var shaded: (Int64, Int64, String)?
-        if let shade {
-            let parts = shade.split(separator: ",").map(String.init)
-            guard parts.count == 2, let start = QueryOutput.parseTime(parts[0]), let end = QueryOutput.parseTime(parts[1]) else {
-                throw ValidationError("--shade: FROM,TO expected, got \(shade)")
-            }
-            shaded = (start, end, "attack")
-        }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        evaluator.from = from?.milliseconds ?? evaluator.from
+        evaluator.to = to?.milliseconds ?? evaluator.to
+        if let scrapeInterval { evaluator.scrapeInterval = scrapeInterval.milliseconds }
         for note in board.notes { printError("tracelab: \(dashboard): \(note)") }
-        var failed = false
-        var rows: [[String]] = []
-        var html = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>\(Markup.escape(board.title))</title></head><body>\n<h1>\(Markup.escape(board.title))</h1>\n"
-        var panelsJSON: [JSONValue] = []
-        for panel in board.panels where GrafanaDashboard.seriesPanelTypes.contains(panel.type) {
-            let results = evaluator.evaluate(panel, variables: board.variables)
-            let errors = results.compactMap { result in result.error.map { "\(panel.title) \(result.refId): \($0)" } }
-            for error in errors { printError("tracelab: \(dashboard): \(error)") }
-            failed = failed || !errors.isEmpty
-            var chart = SVGChart(title: panel.title, series: results.flatMap { $0.series.map { ($0.legend, $0.samples) } },
-                                 from: evaluator.from, to: evaluator.to, step: results.map(\.step).max() ?? evaluator.scrapeInterval)
-            chart.shaded = shaded.map { (from: $0.0, to: $0.1, label: $0.2) }
-            chart.note = errors.first
-            let file = "panel-\(panel.id).svg"
-            try chart.svg.write(toFile: out + "/" + file, atomically: true, encoding: .utf8)
-            html += "<h2>\(Markup.escape(panel.title))</h2>\n<img src=\"\(file)\" alt=\"\(Markup.escape(panel.title))\">\n"
-            rows.append([String(panel.id), panel.title, panel.type, String(results.count), String(results.reduce(0) { $0 + $1.series.count }),
-                         errors.isEmpty ? "ok" : "error", file])
-            panelsJSON.append(.object([
-                ("id", .integer(Int64(panel.id))), ("title", .string(panel.title)), ("type", .string(panel.type)), ("svg", .string(file)),
-                ("targets", .array(results.map { result in
-                    .object([("refId", .string(result.refId)), ("expr", .string(result.expr)), ("step_ms", .integer(result.step)),
-                             ("series", .array(result.series.map { .string($0.legend) })), ("error", result.error.map { .string($0) } ?? .null)])
-                })),
-            ]))
-        }
-        html += "</body></html>\n"
-        try html.write(toFile: out + "/index.html", atomically: true, encoding: .utf8)
-        let summary = JSONValue.object([("dashboard", .string(board.title)), ("from_ms", .integer(evaluator.from)), ("to_ms", .integer(evaluator.to)),
-                                        ("scrape_interval_ms", .integer(evaluator.scrapeInterval)), ("panels", .array(panelsJSON)),
-                                        ("notes", .array(board.notes.map { .string($0) }))])
-        try (summary.rendered + "\n").write(toFile: out + "/results.json", atomically: true, encoding: .utf8)
-        print(textTable(["panel", "title", "type", "queries", "series", "status", "chart"], rows))
-        print("wrote \(out)/index.html, \(rows.count) charts, results.json")
+        let pages = try DashboardPages.write(board, evaluator: evaluator, shaded: shade.map { (from: $0.from, to: $0.to, label: "attack") }, to: out)
+        for panel in pages.panels { for error in panel.errors { printError("tracelab: \(dashboard): \(error)") } }
+        print(textTable(["panel", "title", "type", "queries", "series", "status", "chart"], pages.panels.map { panel in
+            [String(panel.id), panel.title, panel.type, String(panel.queries), String(panel.series), panel.errors.isEmpty ? "ok" : "error", panel.file]
+        }))
+        print("wrote \(out)/index.html, \(pages.panels.count) charts, results.json")
+        let failed = pages.panels.contains { !$0.errors.isEmpty }
         if failed { throw ExitCode(1) }
     }
 }

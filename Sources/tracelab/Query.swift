@@ -24,22 +24,22 @@ struct Query: ParsableCommand {
             """)
 
     @Option(help: "Instant query time.")
-    var at: String?
+    var at: TimeArgument?
 
     @Option(help: "Range query start.")
-    var from: String?
+    var from: TimeArgument?
 
     @Option(help: "Range query end.")
-    var to: String?
+    var to: TimeArgument?
 
-    @Option(help: "Range query step (a duration: 15s, 1m).")
-    var step: String?
+    @Option(help: "Range query step (a duration: 15s, 1m; or seconds).")
+    var step: DurationArgument?
 
     @Option(help: "Output format.")
     var format: QueryFormat = .table
 
     @Option(help: "Lookback of instant selectors (Prometheus's --query.lookback-delta).")
-    var lookback = "5m"
+    var lookback = DurationArgument(milliseconds: 300_000)
 
     @Option(help: "Most samples a query may load.")
     var maxSamples = 50_000_000
@@ -52,6 +52,10 @@ struct Query: ParsableCommand {
 
     @Argument(help: "Metric files and captures.")
     var sources: [String] = []
+
+    func validate() throws {
+        if lookback.milliseconds <= 0 { throw ValidationError("--lookback must be a positive duration") }
+    }
 
     func run() throws {
         let store = MetricStore()
@@ -71,23 +75,19 @@ struct Query: ParsableCommand {
         if failed { throw ExitCode(1) }
         let engine = PromQLEngine(store: store)
         engine.maximumSamples = maxSamples
-        guard let lookbackDelta = PromQLParser.duration(lookback), lookbackDelta > 0 else { throw ValidationError("--lookback: not a duration: \(lookback)") }
-        engine.lookbackDelta = lookbackDelta
+        engine.lookbackDelta = lookback.milliseconds
         let span = store.timeRange ?? 0...0
-        func time(_ text: String?, _ name: String, default value: Int64) throws -> Int64 { try Self.time(text, option: name, default: value) }
-        let value: PromValue
-        do {
+        let isRange = from != nil || to != nil || step != nil
+        let start = from?.milliseconds ?? span.lowerBound, end = to?.milliseconds ?? span.upperBound
+        let stepMilliseconds = step?.milliseconds ?? 15_000, instant = at?.milliseconds ?? span.upperBound
+        let result: Result<PromValue, PromQLError> = Result { () throws(PromQLError) -> PromValue in
             let expr = try PromQLParser.parse(expression)
-            if from != nil || to != nil || step != nil {
-                let stepText = step ?? "15s"
-                guard let stepMilliseconds = PromQLParser.duration(stepText) ?? Double(stepText).map({ Int64(($0 * 1000).rounded()) }) else {
-                    throw ValidationError("--step: not a duration: \(stepText)")
-                }
-                value = .matrix(try engine.range(expr, start: try time(from, "from", default: span.lowerBound), end: try time(to, "to", default: span.upperBound), step: stepMilliseconds))
-            } else {
-                value = try engine.instant(expr, at: try time(at, "at", default: span.upperBound))
-            }
-        } catch let error as PromQLError {
+            return isRange ? .matrix(try engine.range(expr, start: start, end: end, step: stepMilliseconds)) : try engine.instant(expr, at: instant)
+        }
+        let value: PromValue
+        switch result {
+        case .success(let evaluated): value = evaluated
+        case .failure(let error):
             if format == .json { print(QueryOutput.prometheusError(error)) } else { printError("tracelab: \(error.message)") }
             throw ExitCode(1)
         }
@@ -98,12 +98,5 @@ struct Query: ParsableCommand {
             let rows = QueryOutput.rows(value)
             print(textTable(["series", "time", "value"], rows.map { [$0.series, formatISOTime(UInt64(max(0, $0.time)) * 1_000_000), $0.value.goText] }))
         }
-    }
-
-    /// A time option (Unix seconds or RFC 3339) in ms, or the default when not given.
-    static func time(_ text: String?, option: String, default value: Int64) throws -> Int64 {
-        guard let text else { return value }
-        guard let parsed = QueryOutput.parseTime(text) else { throw ValidationError("--\(option): not a time (Unix seconds or RFC 3339): \(text)") }
-        return parsed
     }
 }

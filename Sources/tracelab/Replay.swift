@@ -25,16 +25,16 @@ struct ReplayCommand: ParsableCommand {
     var config: String?
 
     @Option(name: .customShort("o"), help: "Override a configuration key: -o priority=warning.")
-    var overrides: [String] = []
+    var overrides: [ConfigOverrideArgument] = []
 
     @Option(help: "Minimum rule priority (Falco's priority setting), e.g. warning.")
-    var priority: String?
+    var priority: PriorityArgument?
 
     @Option(help: "text (Falco's alert line) or json (Falco's JSON alert).")
     var format: OutputStyle?
 
     @Option(name: .customLong("rule-matching"), help: "first (Falco's default) or all.")
-    var ruleMatching: String?
+    var ruleMatching: RuleMatching?
 
     @Option(name: .customShort("D"), help: "Disable rules whose name matches this pattern (repeatable).")
     var disable: [String] = []
@@ -114,12 +114,9 @@ struct ReplayCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         }
-        var assignments = overrides.map { override -> (String, String) in
-            let parts = override.split(separator: "=", maxSplits: 1).map(String.init)
-            return (parts[0], parts.count > 1 ? parts[1] : "")
-        }
-        if let priority { assignments.append(("priority", priority)) }
-        if let ruleMatching { assignments.append(("rule_matching", ruleMatching)) }
+        var assignments = overrides.map { ($0.key, $0.value) }
+        if let priority { assignments.append(("priority", priority.priority.name.lowercased())) }
+        if let ruleMatching { assignments.append(("rule_matching", ruleMatching.rawValue)) }
         if let format { assignments.append(("json_output", format == .json ? "true" : "false")) }
         for (key, value) in assignments {
             do { try settings.set(key, value) } catch { throw ValidationError(error.message) }

@@ -1,7 +1,7 @@
 import TraceModel
 
 /// How many rules may fire on one event: Falco's `rule_matching` setting.
-public enum RuleMatching: String, Sendable {
+public enum RuleMatching: String, Sendable, CaseIterable {
     /// Stop at the first matching rule in load order (Falco's default).
     case first
     /// Every matching rule raises an alert.
