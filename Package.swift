@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["TraceModel", "TraceReaders", "Packets", "Metrics", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // The one replay loop (any reader or the store, through the rule engine; runs written back) and the metric sources PromQL reads.
         .target(name: "Replay", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Packets", "Metrics", "Store"]),
-        .target(name: "Scenarios", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Replay", "Packets", "Metrics", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Scenarios", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Replay", "Store", "Packets", "Metrics", .product(name: "Yams", package: "Yams")]),
         .target(name: "Grading", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Scenarios", "Metrics", "Store", "Replay", "CZlib", .product(name: "Yams", package: "Yams")]),
         .target(name: "Reports", dependencies: ["Grading", "Metrics", "TraceModel"]),
         // The benchmarks `tracelab bench` runs, each beside its anchor tool (the CLI only parses and prints).

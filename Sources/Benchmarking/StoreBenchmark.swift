@@ -44,7 +44,7 @@ public struct StoreBenchmark {
         let files = rulesFiles.map { ($0, FileBytes.sha256($0) ?? "unreadable") }
         start = monotonicSeconds()
         let run = try TraceReplay.run(traceIDs: [outcome.traceID], from: store, through: RuleEngine(loader: loader),
-                                      setup: RunSetup(rulesFiles: files, config: FalcoConfig().json)) { _ in }
+                                      setup: RunSetup(rulesFiles: files, config: FalcoConfig().json)) { _, _ in }
         let storeSeconds = monotonicSeconds() - start
         output(String(format: "replay from SQLite (cursor -> engine -> run stored): %.0f events/s (%d alerts, %.2f s)",
                       Double(run.eventCount) / storeSeconds, run.alertCount, storeSeconds))

@@ -48,12 +48,12 @@ struct StoredEvent: @unchecked Sendable {
 
 extension TraceReplay {
     /// Replays stored traces in recorded order through an engine, stores the run and its alerts, and hands each
-    /// alert to `onAlert` as it is raised. A reader thread decodes events while this one evaluates them; alerts are
+    /// alert to `onAlert` with its event as it is raised. A reader thread decodes events while this one evaluates them; alerts are
     /// written in batches, so memory stays flat however long the traces. The run says `running` until it completes,
     /// `failed` if the replay stops on an error.
     @discardableResult
     public static func run(traceIDs: [Int64], from store: TraceStore, through engine: RuleEngine, setup: RunSetup,
-                           onAlert: (Alert) -> Void) throws(StoreError) -> StoredRun {
+                           onAlert: (Alert, Event) -> Void) throws(StoreError) -> StoredRun {
         let recorder = try store.beginRun(setup: setup, traceIDs: traceIDs)
         let channel = BatchChannel<StoredEvent>.startProducer(batchSize: 1024) { emit in
             for traceID in traceIDs {
@@ -69,7 +69,7 @@ extension TraceReplay {
             while let batch = channel.receive() {
                 for stored in batch {
                     for alert in engine.process(stored.event) {
-                        onAlert(alert)
+                        onAlert(alert, stored.event)
                         try recorder.record(alert, traceID: stored.traceID, sequence: stored.sequence)
                     }
                 }

@@ -1,5 +1,6 @@
 import FalcoRules
 import Replay
+import Store
 import Metrics
 import Packets
 import TraceModel
@@ -20,6 +21,8 @@ public struct ScenarioResult: Sendable {
     public var missing: [String]
     public var unexpected: [String]
     public var warnings: [String]
+    /// The stored run the alerts come from, when the scenario was checked against a database.
+    public var runID: Int64?
     public var passed: Bool { missing.isEmpty && unexpected.isEmpty }
 
     /// A readable report: PASS, or FAIL with what is missing and what is unexpected.
@@ -35,12 +38,25 @@ public struct ScenarioResult: Sendable {
 
 extension Scenario {
     /// Replays the scenario's traces through an engine and compares the alerts with the expectations
-    /// that apply to the rule set (named by its rules files' base names).
-    public func check(engine: RuleEngine, ruleSet: String) throws(TraceLabError) -> ScenarioResult {
+    /// that apply to the rule set (named by its rules files' base names). With a `store`, the traces are
+    /// ingested there (once: by content hash) and replayed from it as one stored run with `setup`, whose id the
+    /// result carries; otherwise they are read from their files.
+    public func check(engine: RuleEngine, ruleSet: String, store: TraceStore? = nil, setup: RunSetup? = nil) throws(TraceLabError) -> ScenarioResult {
         var raised: [(Event, Alert)] = []
         var events = 0
         var warnings: [String] = []
-        for path in tracePaths {
+        var runID: Int64?
+        if let store, let setup, !tracePaths.isEmpty {
+            do {
+                let traceIDs = try tracePaths.map { path throws(StoreError) in try store.ingest(path: path).traceID }
+                let run = try TraceReplay.run(traceIDs: traceIDs, from: store, through: engine, setup: setup) { alert, event in raised.append((event, alert)) }
+                events = Int(run.eventCount)
+                runID = run.id
+            } catch {
+                throw TraceLabError("\(error)", at: SourceLocation(file: path, line: 0, column: 0))
+            }
+        }
+        for path in tracePaths where runID == nil {
             let (stream, _) = try TraceFiles.open(path)
             do {
                 events += try TraceReplay.run(stream, through: engine) { alert, event in raised.append((event, alert)) }
@@ -131,6 +147,6 @@ extension Scenario {
         }
         if silent { unexpected += unclaimedDoS.map { "DoS: \(dos[$0].summary)" } }
         return ScenarioResult(scenario: name, ruleSet: ruleSet, events: events, alerts: raised.map(\.1), packets: packets, detections: detections,
-                              dos: dos, missing: missing, unexpected: unexpected, warnings: warnings)
+                              dos: dos, missing: missing, unexpected: unexpected, warnings: warnings, runID: runID)
     }
 }

@@ -1,16 +1,25 @@
 import ArgumentParser
 import FalcoRules
+import Replay
 import Scenarios
+import Store
 import TraceModel
 
 /// `tracelab check`: replays scenarios and compares the alerts with what each scenario expects.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Replay scenarios and check the expected alerts fire and nothing else does.",
-        discussion: "Without --rules, uses TraceLab's default rules (rules/default_rules.yaml, a stand-in for Falco's falco_rules.yaml). Exit 1 when any scenario fails.")
+        discussion: """
+            Without --rules, uses TraceLab's default rules (rules/default_rules.yaml, a stand-in for Falco's falco_rules.yaml). \
+            With --db, each scenario's recordings are ingested into the database (once, by content hash) and replayed from it \
+            as a stored run (tracelab runs, tracelab diff). Exit 1 when any scenario fails.
+            """)
 
     @Option(name: .customLong("rules"), help: "Rules files, loaded in order (default: rules/default_rules.yaml).")
     var rules: [String] = []
+
+    @Option(help: "Ingest the recordings into this SQLite database and replay them from it, one stored run per scenario.")
+    var db: String?
 
     @Argument(help: "Scenario files or folders (default: scenarios/).")
     var inputs: [String] = []
@@ -24,12 +33,15 @@ struct Check: ParsableCommand {
         }.joined(separator: "+")
         let files = expandDirectories(inputs.isEmpty ? ["scenarios"] : inputs, suffixes: [".yaml"])
         if files.isEmpty { throw ValidationError("no scenario files found") }
+        let store = try db.map { path in try storeCall { try TraceStore(path: path) } }
+        let setup = RunSetup(rulesFiles: rulesFiles.map { ($0, FileBytes.sha256($0) ?? "unreadable") }, config: FalcoConfig().json)
         var failures = 0
         for file in files {
             do {
                 let scenario = try Scenario.load(path: file)
-                let result = try scenario.check(engine: RuleEngine(loader: loader), ruleSet: ruleSet)
+                let result = try scenario.check(engine: RuleEngine(loader: loader), ruleSet: ruleSet, store: store, setup: setup)
                 print(result.report)
+                if let runID = result.runID { printError("tracelab: \(scenario.name): run \(runID) in \(db ?? "")") }
                 for warning in result.warnings { printError("tracelab: warning: \(warning)") }
                 if !result.passed { failures += 1 }
             } catch {

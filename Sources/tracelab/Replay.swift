@@ -98,7 +98,7 @@ struct ReplayCommand: ParsableCommand {
         if traceIDs.isEmpty { throw ValidationError("the database has no syscall traces; run tracelab ingest first") }
         let files = rulesFiles.map { ($0, FileBytes.sha256($0) ?? "unreadable") }
         let run = try storeCall {
-            try TraceReplay.run(traceIDs: traceIDs, from: store, through: engine, setup: RunSetup(rulesFiles: files, config: settings.json)) { alert in
+            try TraceReplay.run(traceIDs: traceIDs, from: store, through: engine, setup: RunSetup(rulesFiles: files, config: settings.json)) { alert, _ in
                 print(AlertFormatting.render(alert, style: style))
             }
         }

@@ -39,6 +39,29 @@ struct ScenarioTests {
         #expect(results.first { $0.scenario == "benign-workloads" }?.alerts.isEmpty == true)
     }
 
+    @Test("checked against a database, every scenario gives the report it gives from its files, as one stored run; a re-check ingests nothing again")
+    func checkThroughStore() throws {
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-check-\(getpid()).sqlite").path
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) } }
+        let store = try TraceStore(path: database)
+        let rules = Self.root.appendingPathComponent("rules/default_rules.yaml").path
+        let setup = RunSetup(rulesFiles: [(rules, "")], config: FalcoConfig().json)
+        let fromFiles = try Self.checkAll(rules: [rules], ruleSet: "default_rules")
+        let scenarios = try Self.scenarioFiles.map { try Scenario.load(path: $0) }
+        let fromStore = try scenarios.map { try $0.check(engine: Self.engine([rules]), ruleSet: "default_rules", store: store, setup: setup) }
+        #expect(fromStore.map(\.report) == fromFiles.map(\.report))
+        #expect(fromStore.map(\.events) == fromFiles.map(\.events))
+        let withTraces = scenarios.filter { !$0.tracePaths.isEmpty }.count
+        #expect(fromStore.compactMap(\.runID).count == withTraces && withTraces == 11, "one run per scenario with syscall recordings")
+        let runs = try store.runs()
+        #expect(runs.count == withTraces && runs.allSatisfy { $0.status == "complete" })
+        let traces = try store.traces().count
+        _ = try scenarios.map { try $0.check(engine: Self.engine([rules]), ruleSet: "default_rules", store: store, setup: setup) }
+        #expect(try store.traces().count == traces, "recordings are ingested once, by content hash")
+        #expect(try store.runs().count == 2 * withTraces)
+    }
+
     @Test("every scenario passes with Falco's rules", .enabled(if: Prerequisite.shared.runnable, Comment(rawValue: Prerequisite.shared.skipReason)),
           arguments: ["falco_rules-3.2.0", "falco_rules"])
     func upstreamRules(name: String) throws {
@@ -134,7 +157,7 @@ struct ScenarioTests {
             #expect(stored.format == .straceLog)
             var fromStore: [String] = []
             _ = try TraceReplay.run(traceIDs: [stored.traceID], from: store, through: Self.engine([rules]),
-                                 setup: RunSetup(rulesFiles: [(rules, "")], config: FalcoConfig().json)) { fromStore.append(AlertFormatting.json($0).rendered) }
+                                 setup: RunSetup(rulesFiles: [(rules, "")], config: FalcoConfig().json)) { alert, _ in fromStore.append(AlertFormatting.json(alert).rendered) }
             let (stream, _) = try TraceFiles.open(trace)
             let engine = Self.engine([rules])
             var fromFile: [String] = []

@@ -80,7 +80,7 @@ struct StoreTests {
         #expect(try store.resolveTrace(String(first.contentHash.prefix(10))).id == first.traceID)
 
         var fromStore: [Alert] = []
-        let run = try TraceReplay.run(traceIDs: [1, 2], from: store, through: labEngine(), setup: labSetup) { fromStore.append($0) }
+        let run = try TraceReplay.run(traceIDs: [1, 2], from: store, through: labEngine(), setup: labSetup) { alert, _ in fromStore.append(alert) }
         let fileEngine = labEngine()
         var fromFile: [Alert] = []
         for name in ["cat-etc-shadow.jsonl", "shell-in-container.jsonl"] {
@@ -105,8 +105,8 @@ struct StoreTests {
         let trace = try store.ingest(path: path)
         func render() throws -> (String, StoredRun) {
             var lines: [String] = []
-            let run = try TraceReplay.run(traceIDs: [trace.traceID], from: store, through: labEngine(), setup: labSetup) {
-                lines.append(AlertFormatting.json($0).rendered)
+            let run = try TraceReplay.run(traceIDs: [trace.traceID], from: store, through: labEngine(), setup: labSetup) { alert, _ in
+                lines.append(AlertFormatting.json(alert).rendered)
             }
             return (lines.joined(separator: "\n"), run)
         }
@@ -126,10 +126,10 @@ struct StoreTests {
         let store = try TraceStore(path: temporaryDatabase())
         _ = try store.ingest(path: example("cat-etc-shadow.jsonl"))
         _ = try store.ingest(path: example("shell-in-container.jsonl"))
-        let all = try TraceReplay.run(traceIDs: [1, 2], from: store, through: labEngine(), setup: labSetup) { _ in }
+        let all = try TraceReplay.run(traceIDs: [1, 2], from: store, through: labEngine(), setup: labSetup) { _, _ in }
         let quieter = labEngine()
         quieter.minimumPriority = .warning
-        let warnings = try TraceReplay.run(traceIDs: [1, 2], from: store, through: quieter, setup: labSetup) { _ in }
+        let warnings = try TraceReplay.run(traceIDs: [1, 2], from: store, through: quieter, setup: labSetup) { _, _ in }
         let (lost, gained) = try store.diff(all.id, warnings.id)
         #expect(lost.map(\.alert.rule) == ["Terminal shell in container"])
         #expect(gained.isEmpty)
