@@ -29,13 +29,17 @@ public enum ClassGrading {
         public var limits: GradingLimits
         /// Children at once.
         public var workers: Int
+        /// Whether each child also sends back the runs its grading made (every alert of its replays), for a batch
+        /// whose grades go into the database with their runs; otherwise only the report travels.
+        public var keepRuns: Bool
 
-        public init(executable: String, key: String, defaultRules: [String] = [], limits: GradingLimits, workers: Int) {
+        public init(executable: String, key: String, defaultRules: [String] = [], limits: GradingLimits, workers: Int, keepRuns: Bool = false) {
             self.executable = executable
             self.key = key
             self.defaultRules = defaultRules
             self.limits = limits
             self.workers = workers
+            self.keepRuns = keepRuns
         }
     }
 
@@ -114,7 +118,7 @@ public enum ClassGrading {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: setup.executable)
         process.arguments = ["grade-one", "--key", setup.key, "--cpu-seconds", String(limits.seconds), "--memory", String(limits.memoryMiB)]
-            + setup.defaultRules.flatMap { ["--default-rules", $0] } + ["--", path]
+            + setup.defaultRules.flatMap { ["--default-rules", $0] } + (setup.keepRuns ? ["--with-runs"] : []) + ["--", path]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

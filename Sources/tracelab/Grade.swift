@@ -69,7 +69,7 @@ struct Grade: ParsableCommand {
         let keyFingerprint = answerKey.fingerprint(engineVersion: TraceLab.version)
         let setup = ClassGrading.Setup(executable: "/proc/self/exe", key: key, defaultRules: defaultRules,
                                        limits: GradingLimits(seconds: timeout, memoryMiB: memory),
-                                       workers: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+                                       workers: jobs ?? ProcessInfo.processInfo.activeProcessorCount, keepRuns: !selfCheck && !noDatabase)
         let progress = selfCheck ? nil : BatchProgress(total: submissions.count)
         let batch = ClassGrading.grade(submissions, answerKey: answerKey, keyFingerprint: keyFingerprint, setup: setup,
                                        resumeFrom: selfCheck || regrade ? nil : out, onGraded: { progress?.advance() })
@@ -127,6 +127,7 @@ struct GradeOne: ParsableCommand {
     @Option(name: .customLong("default-rules")) var defaultRules: [String] = []
     @Option(name: .customLong("cpu-seconds")) var cpuSeconds = 120
     @Option var memory = 4096
+    @Flag(name: .customLong("with-runs")) var withRuns = false
     @Argument var submission: String
 
     func run() throws {
@@ -138,7 +139,7 @@ struct GradeOne: ParsableCommand {
         } catch {
             report = ClassGrading.failedReport(answerKey, path: submission, reason: error.description)
         }
-        print(report.json(withRuns: true), terminator: "")
+        print(report.json(withRuns: withRuns), terminator: "")
     }
 }
 

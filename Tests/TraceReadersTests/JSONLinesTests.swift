@@ -79,4 +79,17 @@ struct JSONLinesTests {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array(String(repeating: "[", count: 10_000).utf8)) }
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array("{\"a\":1}x".utf8)) }
     }
+
+    @Test("JSON strings: the escapes RFC 8259 requires, everything else (multi-byte characters included) kept as is, and read back unchanged")
+    func stringEscapes() throws {
+        let text = "a\"b\\c\nd\re\tf\u{01}g\u{1F}h é 日本 🙂 \u{2028} /</script>"
+        var out = ""
+        JSONValue.writeString(text, to: &out)
+        #expect(out == #""a\"b\\c\nd\re\tf\u0001g\u001fh é 日本 🙂 \#u{2028} /</script>""#)
+        #expect(try JSONParser.parse(Array(out.utf8)) == .string(text))
+        var plain = ""
+        JSONValue.writeString("", to: &plain)
+        JSONValue.writeString("no escapes at all", to: &plain)
+        #expect(plain == #""""no escapes at all""#)
+    }
 }
