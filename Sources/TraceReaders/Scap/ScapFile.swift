@@ -34,7 +34,7 @@ public final class ScapFile {
     public private(set) var groups: [(gid: UInt32, name: String)] = []
     public private(set) var interfaces: [(name: String, address: String)] = []
     /// Blocks of types this reader does not know, skipped.
-    public private(set) var skippedBlocks = 0
+    @exclusivity(unchecked) public private(set) var skippedBlocks = 0
 
     public struct Machine: Sendable {
         public var cpus: UInt32
@@ -92,8 +92,8 @@ public final class ScapFile {
     /// The bytes being parsed: a plain capture mapped whole (no copy from the page cache), or the read buffer
     /// of a gzip stream. Bytes `position..<filled` are available and not yet parsed.
     @exclusivity(unchecked) private var view: UnsafeRawBufferPointer
-    private var mapping: UnsafeMutableRawPointer?
-    private var storage: UnsafeMutableRawBufferPointer?
+    @exclusivity(unchecked) private var mapping: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) private var storage: UnsafeMutableRawBufferPointer?
     @exclusivity(unchecked) private var position = 0
     @exclusivity(unchecked) private var filled = 0
     /// Events read so far.
