@@ -16,15 +16,15 @@ public final class StraceReader: @unchecked Sendable {
     /// Problems that did not stop the import, each with its line.
     public private(set) var warnings: [TraceLabError] = []
     private let file: UnsafeMutablePointer<FILE>
-    private var line = 0
-    private var finished = false
-    private var number: UInt64 = 0
-    private var processes: [Int64: ProcessState] = [:]
-    private var pending: [Int64: (name: String, arguments: String, line: Int)] = [:]
-    private var queued: [Event] = []
-    private var matchedPids: Set<Int64> = []
+    @exclusivity(unchecked) private var line = 0
+    @exclusivity(unchecked) private var finished = false
+    @exclusivity(unchecked) private var number: UInt64 = 0
+    @exclusivity(unchecked) private var processes: [Int64: ProcessState] = [:]
+    @exclusivity(unchecked) private var pending: [Int64: (name: String, arguments: String, line: Int)] = [:]
+    @exclusivity(unchecked) private var queued: [Event] = []
+    @exclusivity(unchecked) private var matchedPids: Set<Int64> = []
     /// Bytes of the log read so far.
-    public private(set) var bytesRead: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var bytesRead: UInt64 = 0
 
     public init(path: String, sidecar: StraceSidecar) throws(TraceLabError) {
         guard let file = fopen(path, "rb") else {
@@ -106,9 +106,9 @@ public final class StraceReader: @unchecked Sendable {
     }
 
     /// Lines parsed ahead by a second thread; the state machine runs on the caller's thread.
-    private var channel: BatchChannel<ParsedLine>?
-    private var batch: [ParsedLine] = []
-    private var batchIndex = 0
+    @exclusivity(unchecked) private var channel: BatchChannel<ParsedLine>?
+    @exclusivity(unchecked) private var batch: [ParsedLine] = []
+    @exclusivity(unchecked) private var batchIndex = 0
 
     private func startReading() -> BatchChannel<ParsedLine> {
         let handle = OpenFile(pointer: self.file)
@@ -136,9 +136,9 @@ public final class StraceReader: @unchecked Sendable {
     }
 
     /// Only events whose type this accepts are returned (see `EventStream.wants`).
-    public var wants: ((String) -> Bool)?
+    @exclusivity(unchecked) public var wants: ((String) -> Bool)?
     /// Events read so far, those `wants` turned away included.
-    public private(set) var eventsRead = 0
+    @exclusivity(unchecked) public private(set) var eventsRead = 0
 
     /// The next event, or nil at the end of the log.
     public func next() throws(TraceLabError) -> Event? {
