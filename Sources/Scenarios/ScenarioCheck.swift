@@ -55,17 +55,18 @@ extension Scenario {
             } catch {
                 throw TraceLabError("\(error)", at: SourceLocation(file: path, line: 0, column: 0))
             }
-        }
-        for path in tracePaths where runID == nil {
-            let (stream, _) = try TraceFiles.open(path)
-            do {
-                events += try TraceReplay.run(stream, through: engine) { alert, event in raised.append((event, alert)) }
-            } catch let error as TraceLabError {
-                throw error
-            } catch {
-                throw TraceLabError("\(error)", at: SourceLocation(file: path, line: 0, column: 0))
+        } else {
+            for path in tracePaths {
+                let (stream, _) = try TraceFiles.open(path)
+                do {
+                    events += try TraceReplay.run(stream, through: engine) { alert, event in raised.append((event, alert)) }
+                } catch let error as TraceLabError {
+                    throw error
+                } catch {
+                    throw TraceLabError("\(error)", at: SourceLocation(file: path, line: 0, column: 0))
+                }
+                warnings += stream.warnings.map(\.description)
             }
-            warnings += stream.warnings.map(\.description)
         }
         var unmatched = Array(raised.indices)
         var missing: [String] = []

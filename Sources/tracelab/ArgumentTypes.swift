@@ -42,9 +42,9 @@ struct TimeWindowArgument: ExpressibleByArgument {
 
     init?(argument: String) {
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 2, let from = QueryOutput.parseTime(parts[0]), let to = QueryOutput.parseTime(parts[1]) else { return nil }
-        self.from = from
-        self.to = to
+        guard parts.count == 2, let from = TimeArgument(argument: parts[0]), let to = TimeArgument(argument: parts[1]) else { return nil }
+        self.from = from.milliseconds
+        self.to = to.milliseconds
     }
 }
 

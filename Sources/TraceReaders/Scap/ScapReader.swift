@@ -257,26 +257,24 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// Events read so far (capture-internal records not counted), those `wants` turned away included.
     @exclusivity(unchecked) public private(set) var eventsRead = 0
 
-    public var wants: ((String) -> Bool)? {
+    @exclusivity(unchecked) public var wants: ((String) -> Bool)? {
         didSet {
             wanted = []
-            wantsAny = wants != nil
+            skipper = wants == nil ? nil : { [unowned self] in self.skip($0) }
         }
     }
-    /// Whether `wants` is set, read per event without an exclusivity check on the closure property.
-    @exclusivity(unchecked) private var wantsAny = false
     /// Per scap code (generic events at 65536 + syscall id): 0 unknown, 1 wanted, 2 skipped.
     @exclusivity(unchecked) private var wanted: [UInt8] = []
 
     private func isWanted(type: UInt16, syscall: Int64?) -> Bool {
-        guard wantsAny else { return true }
+        guard let wants else { return true }
         var index = Int(type)
         let generic = type <= 1 && (syscall.map { $0 >= 0 && Int($0) < ScapEventTable.syscallNames.count } ?? false)
         if generic, let id = syscall { index = 65536 + Int(id) }
         if wanted.isEmpty { wanted = [UInt8](repeating: 0, count: 65536 + ScapEventTable.syscallNames.count) }
         if wanted[index] == 0 {
             let name = generic ? ScapEventTable.syscallNames[index - 65536] : ScapEventTable.name(type)
-            wanted[index] = (wants?(name) ?? true) ? 1 : 2
+            wanted[index] = wants(name) ? 1 : 2
         }
         return wanted[index] == 1
     }
@@ -317,13 +315,11 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// events).
     @exclusivity(unchecked) private var lastKnownTID: Int64 = -2
 
-    /// The skip handler handed to the file (made once: a closure property read per event costs an exclusivity check).
+    /// The skip handler handed to the file while `wants` is set (made once, when `wants` is).
     @exclusivity(unchecked) private var skipper: ((ScapFile.Glance) -> Bool)?
 
     public func next() throws(TraceLabError) -> Event? {
-        if wantsAny, skipper == nil { skipper = { [unowned self] in self.skip($0) } }
-        let handler = wantsAny ? skipper : nil
-        while let raw = try file.next(handledUnread: handler) {
+        while let raw = try file.next(handledUnread: skipper) {
             number += 1
             let isContainer = raw.type == 228 || raw.type == 272 || raw.type == 324
             if raw.type == 272 || raw.type == 324 { learnContainer(ScapParams(raw: raw).string(0)) }
