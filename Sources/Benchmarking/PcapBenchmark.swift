@@ -1,5 +1,6 @@
 import Foundation
 import Packets
+import Replay
 import Store
 import TraceModel
 
@@ -44,7 +45,7 @@ public struct PcapBenchmark {
         removeDatabase(database)
         let store = try TraceStore(path: database)
         let start = monotonicSeconds()
-        let outcome = try store.ingestCapture(path: merged)
+        let outcome = try CaptureIngest.run(merged, into: store)
         let ingest = monotonicSeconds() - start
         output(String(format: "ingest into SQLite: %.0f packets/s (%d packets, %d flows, %d series, %d samples, %.3f s)",
                       Double(outcome.packets) / ingest, outcome.packets, outcome.flows, outcome.series, outcome.samples, ingest))

@@ -1,360 +1,316 @@
 import Foundation
 import TraceModel
 
-/// PromQL's functions: their signatures (for the parser's type checks) and the range-vector and
-/// element-wise computations (Prometheus's `promql/functions.go` semantics).
-public enum PromQLFunctions {
-    struct Signature {
-        var arguments: [ValueType]
-        var optional = 0
-        var variadic = false
-        var returns: ValueType
+/// A PromQL function: its signature, checked by the parser, and its evaluation. The parser resolves a call's
+/// name to one of these once (`PromQLFunction.table`), so evaluating a call never looks a name up again, and a
+/// function is added in one place (Prometheus's `FunctionCalls` and `Functions` tables, `promql/functions.go`).
+public struct PromQLFunction: Sendable {
+    public let name: String
+    /// The argument types; the last repeats when `variadic`.
+    public let arguments: [ValueType]
+    /// How many trailing arguments may be left out.
+    public let optionalArguments: Int
+    public let variadic: Bool
+    public let returns: ValueType
+    let evaluation: Evaluation
+
+    /// How a call is evaluated.
+    enum Evaluation: Sendable {
+        /// On each element of the instant vector argument; the result drops the metric name.
+        case elementwise(@Sendable (Double) -> Double)
+        /// On each series' window of the range-vector argument (at `matrixArgument`), with the scalar at
+        /// `scalarArgument` when there is one; nil when a window gives no output. `keepsName`: the result keeps
+        /// the metric name (`last_over_time`, `first_over_time`).
+        case overRange(matrixArgument: Int, scalarArgument: Int?, keepsName: Bool, @Sendable (RangeWindow) -> Double?)
+        /// Any other function, given its arguments to evaluate.
+        case general(@Sendable (FunctionCall) throws(PromQLError) -> PromValue)
     }
 
-    static let table: [String: Signature] = {
-        var table: [String: Signature] = [:]
-        let v = ValueType.vector, m = ValueType.matrix, s = ValueType.scalar, str = ValueType.string
-        for name in ["abs", "ceil", "floor", "exp", "ln", "log2", "log10", "sqrt", "sgn", "acos", "acosh", "asin", "asinh", "atan", "atanh",
-                     "cos", "cosh", "sin", "sinh", "tan", "tanh", "deg", "rad", "timestamp", "sort", "sort_desc", "absent"] {
-            table[name] = Signature(arguments: [v], returns: v)
-        }
-        for name in ["rate", "irate", "increase", "delta", "idelta", "deriv", "changes", "resets", "avg_over_time", "sum_over_time",
-                     "count_over_time", "min_over_time", "max_over_time", "last_over_time", "first_over_time", "present_over_time",
-                     "stddev_over_time", "stdvar_over_time", "absent_over_time"] {
-            table[name] = Signature(arguments: [m], returns: v)
-        }
-        for name in ["minute", "hour", "day_of_week", "day_of_month", "day_of_year", "days_in_month", "month", "year"] {
-            table[name] = Signature(arguments: [v], optional: 1, returns: v)
-        }
-        table["round"] = Signature(arguments: [v, s], optional: 1, returns: v)
-        table["clamp"] = Signature(arguments: [v, s, s], returns: v)
-        table["clamp_min"] = Signature(arguments: [v, s], returns: v)
-        table["clamp_max"] = Signature(arguments: [v, s], returns: v)
-        table["predict_linear"] = Signature(arguments: [m, s], returns: v)
-        table["quantile_over_time"] = Signature(arguments: [s, m], returns: v)
-        table["histogram_quantile"] = Signature(arguments: [s, v], returns: v)
-        table["label_replace"] = Signature(arguments: [v, str, str, str, str], returns: v)
-        table["label_join"] = Signature(arguments: [v, str, str, str], variadic: true, returns: v)
-        table["sort_by_label"] = Signature(arguments: [v, str], variadic: true, returns: v)
-        table["sort_by_label_desc"] = Signature(arguments: [v, str], variadic: true, returns: v)
-        table["time"] = Signature(arguments: [], returns: s)
-        table["pi"] = Signature(arguments: [], returns: s)
-        table["vector"] = Signature(arguments: [s], returns: v)
-        table["scalar"] = Signature(arguments: [v], returns: s)
+    init(_ name: String, _ arguments: [ValueType], optional: Int = 0, variadic: Bool = false, returns: ValueType = .vector, _ evaluation: Evaluation) {
+        self.name = name
+        self.arguments = arguments
+        optionalArguments = optional
+        self.variadic = variadic
+        self.returns = returns
+        self.evaluation = evaluation
+    }
+
+    /// Whether the function orders its result itself (an instant query then keeps that order).
+    var ordersResult: Bool { name.hasPrefix("sort") }
+
+    /// The functions, by name.
+    public static let table: [String: PromQLFunction] = {
+        var table: [String: PromQLFunction] = [:]
+        for function in elementwise + overRange + general { table[function.name] = function }
         return table
     }()
 
-    /// Functions whose results keep the metric name; all others drop it.
-    static let keepName: Set<String> = ["last_over_time", "first_over_time", "label_replace", "label_join", "sort", "sort_desc", "sort_by_label", "sort_by_label_desc"]
+    private static let v = ValueType.vector, m = ValueType.matrix, s = ValueType.scalar, str = ValueType.string
 
-    /// Element-wise math on instant vectors.
-    static func elementwise(_ name: String) -> ((Double) -> Double)? {
-        switch name {
-        case "abs": return { Swift.abs($0) }
-        case "ceil": return { $0.rounded(.up) }
-        case "floor": return { $0.rounded(.down) }
-        case "exp": return { Foundation.exp($0) }
-        case "ln": return { Foundation.log($0) }
-        case "log2": return { Foundation.log2($0) }
-        case "log10": return { Foundation.log10($0) }
-        case "sqrt": return { $0.squareRoot() }
-        case "sgn": return { $0 > 0 ? 1 : ($0 < 0 ? -1 : $0) }
-        case "acos": return { Foundation.acos($0) }
-        case "acosh": return { Foundation.acosh($0) }
-        case "asin": return { Foundation.asin($0) }
-        case "asinh": return { Foundation.asinh($0) }
-        case "atan": return { Foundation.atan($0) }
-        case "atanh": return { Foundation.atanh($0) }
-        case "cos": return { Foundation.cos($0) }
-        case "cosh": return { Foundation.cosh($0) }
-        case "sin": return { Foundation.sin($0) }
-        case "sinh": return { Foundation.sinh($0) }
-        case "tan": return { Foundation.tan($0) }
-        case "tanh": return { Foundation.tanh($0) }
-        case "deg": return { $0 * 180 / .pi }
-        case "rad": return { $0 * .pi / 180 }
-        default: return nil
+    private static let elementwise: [PromQLFunction] = {
+        let math: [(String, @Sendable (Double) -> Double)] = [
+            ("abs", { Swift.abs($0) }), ("ceil", { $0.rounded(.up) }), ("floor", { $0.rounded(.down) }), ("exp", { Foundation.exp($0) }),
+            ("ln", { Foundation.log($0) }), ("log2", { Foundation.log2($0) }), ("log10", { Foundation.log10($0) }), ("sqrt", { $0.squareRoot() }),
+            ("sgn", { $0 > 0 ? 1 : ($0 < 0 ? -1 : $0) }), ("acos", { Foundation.acos($0) }), ("acosh", { Foundation.acosh($0) }),
+            ("asin", { Foundation.asin($0) }), ("asinh", { Foundation.asinh($0) }), ("atan", { Foundation.atan($0) }), ("atanh", { Foundation.atanh($0) }),
+            ("cos", { Foundation.cos($0) }), ("cosh", { Foundation.cosh($0) }), ("sin", { Foundation.sin($0) }), ("sinh", { Foundation.sinh($0) }),
+            ("tan", { Foundation.tan($0) }), ("tanh", { Foundation.tanh($0) }), ("deg", { $0 * 180 / .pi }), ("rad", { $0 * .pi / 180 }),
+        ]
+        return math.map { PromQLFunction($0.0, [v], .elementwise($0.1)) }
+    }()
+
+    private static let overRange: [PromQLFunction] = {
+        func range(_ name: String, keepsName: Bool = false, _ compute: @escaping @Sendable (RangeWindow) -> Double?) -> PromQLFunction {
+            PromQLFunction(name, [m], .overRange(matrixArgument: 0, scalarArgument: nil, keepsName: keepsName, compute))
         }
-    }
-
-    /// The functions of a window's values alone, computed straight from the value array.
-    static let valueOnly: Set<String> = ["sum_over_time", "count_over_time", "min_over_time", "max_over_time", "last_over_time", "first_over_time",
-                                         "present_over_time", "avg_over_time"]
-
-    /// A value-only range function (see `valueOnly`) over a slice of values, without building samples.
-    static func overValues(_ name: String, _ values: ArraySlice<Double>) -> Double? {
-        guard let first = values.first, let last = values.last else { return nil }
-        switch name {
-        case "sum_over_time":
-            var sum = KahanSum()
-            for value in values { sum.add(value) }
-            return sum.value
-        case "count_over_time": return Double(values.count)
-        case "min_over_time":
-            var result = first
-            for value in values where value < result || result.isNaN { result = value }
-            return result
-        case "max_over_time":
-            var result = first
-            for value in values where value > result || result.isNaN { result = value }
-            return result
-        case "last_over_time": return last
-        case "first_over_time": return first
-        case "present_over_time": return 1
-        case "avg_over_time": return average(values)
-        default: return nil
+        @Sendable func extrapolated(_ window: RangeWindow, counter: Bool, rate: Bool) -> Double? {
+            PromQLMath.extrapolatedRate(timestamps: window.timestamps, values: window.values, first: window.first, last: window.last,
+                                        start: window.start, end: window.end, counter: counter, rate: rate, zeroPointFirst: window.zeroPointFirst)
         }
-    }
-
-    /// A range function over one series' window; nil when the window gives no output.
-    /// - Parameters: `start`/`end` the window bounds (ms, `start` exclusive), `range` its length.
-    static func overRange<Window: RandomAccessCollection>(_ name: String, _ samples: Window, start: Int64, end: Int64, evaluationTime: Int64, scalar: Double,
-                                                          zeroPointFirst: Bool = false) -> Double? where Window.Element == Sample, Window.Index == Int {
-        guard let first = samples.first, let last = samples.last else { return nil }
-        switch name {
-        case "rate", "increase", "delta":
-            return extrapolatedRate(samples, start: start, end: end, counter: name != "delta", rate: name == "rate", zeroPointFirst: zeroPointFirst)
-        case "irate", "idelta":
-            guard samples.count >= 2 else { return nil }
-            let previous = samples[samples.index(samples.endIndex, offsetBy: -2)]
-            let interval = last.timestamp - previous.timestamp
+        @Sendable func instantChange(_ window: RangeWindow, rate: Bool) -> Double? {
+            guard window.count >= 2 else { return nil }
+            let last = window.values[window.last], previous = window.values[window.last - 1]
+            let interval = window.timestamps[window.last] - window.timestamps[window.last - 1]
             guard interval != 0 else { return nil }
-            var result = last.value - previous.value
-            if name == "irate" {
-                if last.value < previous.value { result = last.value }
-                return result / (Double(interval) / 1000)
-            }
-            return result
-        case "deriv", "predict_linear":
-            guard samples.count >= 2 else { return nil }
-            let reference = name == "deriv" ? first.timestamp : evaluationTime
-            let (slope, intercept) = linearRegression(samples, reference: reference)
-            return name == "deriv" ? slope : slope * scalar + intercept
-        case "changes", "resets":
-            var count = 0
-            var previous = first.value
-            for sample in samples.dropFirst() {
-                if name == "changes" {
-                    if sample.value != previous && !(sample.value.isNaN && previous.isNaN) { count += 1 }
-                } else if sample.value < previous {
-                    count += 1
-                }
-                previous = sample.value
-            }
-            return Double(count)
-        case "avg_over_time":
-            return average(samples.lazy.map(\.value))
-        case "sum_over_time":
-            var sum = KahanSum()
-            for sample in samples { sum.add(sample.value) }
-            return sum.value
-        case "count_over_time": return Double(samples.count)
-        case "min_over_time", "max_over_time":
-            var result = first.value
-            for sample in samples.dropFirst() {
-                if name == "min_over_time" ? (sample.value < result || result.isNaN) : (sample.value > result || result.isNaN) { result = sample.value }
-            }
-            return result
-        case "last_over_time": return last.value
-        case "first_over_time": return first.value
-        case "present_over_time": return 1
-        case "stddev_over_time", "stdvar_over_time":
+            guard rate else { return last - previous }
+            return (last < previous ? last : last - previous) / (Double(interval) / 1000)
+        }
+        @Sendable func variance(_ values: ArraySlice<Double>) -> Double {
             var count = 0.0
             var mean = KahanSum(), deviations = KahanSum()
-            for sample in samples {
+            for value in values {
                 count += 1
-                let delta = sample.value - mean.value
+                let delta = value - mean.value
                 mean.add(delta / count)
-                deviations.add(delta * (sample.value - mean.value))
+                deviations.add(delta * (value - mean.value))
             }
-            let variance = deviations.value / count
-            return name == "stdvar_over_time" ? variance : variance.squareRoot()
-        case "quantile_over_time":
-            return quantile(scalar, samples.map(\.value))
-        default:
-            return nil
+            return deviations.value / count
         }
-    }
-
-    /// The mean as Prometheus 3 takes it: a Kahan sum divided by the count while the sum stays finite,
-    /// switching to an incremental (Kahan-compensated) mean when it would overflow.
-    static func average<Values: Sequence>(_ values: Values) -> Double where Values.Element == Double {
-        var sum = KahanSum()
-        var mean = KahanSum()
-        var incremental = false
-        var count = 0.0
-        for value in values {
-            count += 1
-            if !incremental {
-                let next = sum.sum + value
-                if next.isInfinite && !value.isInfinite && !sum.sum.isInfinite {
-                    incremental = true
-                    mean = KahanSum()
-                    mean.add(sum.value / (count - 1))
-                } else {
-                    sum.add(value)
-                    continue
-                }
-            }
-            let current = mean.value
-            if current.isInfinite {
-                if value.isInfinite && (current > 0) == (value > 0) { continue }
-                if !value.isInfinite && !value.isNaN { continue }
-            }
-            mean.add(value / count - current / count)
+        @Sendable func extreme(_ values: ArraySlice<Double>, minimum: Bool) -> Double? {
+            guard var result = values.first else { return nil }
+            for value in values where result.isNaN || (minimum ? value < result : value > result) { result = value }
+            return result
         }
-        return incremental ? mean.value : sum.value / count
-    }
-
-    /// `rate`, `increase` and `delta` over samples `first...last` of parallel arrays (the fast path: a
-    /// tight loop over the values for counter resets).
-    static func extrapolatedRate(timestamps: [Int64], values: [Double], first: Int, last: Int, start: Int64, end: Int64,
-                                 counter: Bool, rate: Bool, zeroPointFirst: Bool) -> Double? {
-        guard last > first else { return nil }
-        var result = values[last] - values[first]
-        if counter {
-            var previous = values[first]
-            for index in (first + 1)...last {
-                let value = values[index]
-                if value < previous { result += previous }
+        @Sendable func counted(_ values: ArraySlice<Double>, _ counts: (Double, Double) -> Bool) -> Double {
+            guard var previous = values.first else { return 0 }
+            var count = 0
+            for value in values.dropFirst() {
+                if counts(previous, value) { count += 1 }
                 previous = value
             }
+            return Double(count)
         }
-        return extrapolate(result, firstTime: timestamps[first], lastTime: timestamps[last], firstValue: values[first], count: last - first + 1,
-                           start: start, end: end, counter: counter, rate: rate, zeroPointFirst: zeroPointFirst)
+        return [
+            range("rate") { extrapolated($0, counter: true, rate: true) },
+            range("increase") { extrapolated($0, counter: true, rate: false) },
+            range("delta") { extrapolated($0, counter: false, rate: false) },
+            range("irate") { instantChange($0, rate: true) },
+            range("idelta") { instantChange($0, rate: false) },
+            range("deriv") { window in
+                window.count >= 2 ? PromQLMath.linearRegression(window.samples, reference: window.timestamps[window.first]).slope : nil
+            },
+            PromQLFunction("predict_linear", [m, s], .overRange(matrixArgument: 0, scalarArgument: 1, keepsName: false) { window in
+                guard window.count >= 2 else { return nil }
+                let (slope, intercept) = PromQLMath.linearRegression(window.samples, reference: window.evaluationTime)
+                return slope * window.parameter + intercept
+            }),
+            range("changes") { counted($0.valueSlice) { previous, value in value != previous && !(value.isNaN && previous.isNaN) } },
+            range("resets") { counted($0.valueSlice) { previous, value in value < previous } },
+            range("avg_over_time") { PromQLMath.average($0.valueSlice) },
+            range("sum_over_time") { window in
+                var sum = KahanSum()
+                for value in window.valueSlice { sum.add(value) }
+                return sum.value
+            },
+            range("count_over_time") { Double($0.count) },
+            range("min_over_time") { extreme($0.valueSlice, minimum: true) },
+            range("max_over_time") { extreme($0.valueSlice, minimum: false) },
+            range("last_over_time", keepsName: true) { $0.values[$0.last] },
+            range("first_over_time", keepsName: true) { $0.values[$0.first] },
+            range("present_over_time") { _ in 1 },
+            range("stddev_over_time") { variance($0.valueSlice).squareRoot() },
+            range("stdvar_over_time") { variance($0.valueSlice) },
+            PromQLFunction("quantile_over_time", [s, m], .overRange(matrixArgument: 1, scalarArgument: 0, keepsName: false) { window in
+                PromQLMath.quantile(window.parameter, Array(window.valueSlice))
+            }),
+        ]
+    }()
+
+    private static let general: [PromQLFunction] = {
+        /// A function of each element's value and the call's scalar parameters, dropping the metric name.
+        func mapping(_ name: String, _ arguments: [ValueType], optional: Int = 0,
+                     _ transform: @escaping @Sendable (Double, [Double]) -> Double?) -> PromQLFunction {
+            PromQLFunction(name, arguments, optional: optional, .general { call throws(PromQLError) in
+                let elements = try call.vector(0)
+                var parameters: [Double] = []
+                for index in 1..<call.arguments.count { parameters.append(try call.scalar(index)) }
+                var out: [VectorElement] = []
+                for element in elements {
+                    guard let value = transform(element.value, parameters) else { return .vector([]) }
+                    out.append(VectorElement(labels: element.labels.droppingName, value: value, time: call.time))
+                }
+                return .vector(try PromQLEngine.unique(out))
+            })
+        }
+        func date(_ name: String) -> PromQLFunction {
+            PromQLFunction(name, [v], optional: 1, .general { call throws(PromQLError) in
+                let elements = call.arguments.isEmpty ? [VectorElement(labels: Labels([]), value: Double(call.time) / 1000, time: call.time)] : try call.vector(0)
+                return .vector(try PromQLEngine.unique(elements.map {
+                    VectorElement(labels: $0.labels.droppingName, value: PromQLMath.date(name, $0.value), time: call.time)
+                }))
+            })
+        }
+        func sortByValue(_ name: String, ascending: Bool) -> PromQLFunction {
+            PromQLFunction(name, [v], .general { call throws(PromQLError) in
+                var elements = try call.vector(0)
+                elements.sort { left, right in
+                    if left.value.isNaN { return false }
+                    if right.value.isNaN { return true }
+                    return ascending ? left.value < right.value : left.value > right.value
+                }
+                return .vector(elements)
+            })
+        }
+        func sortByLabel(_ name: String, ascending: Bool) -> PromQLFunction {
+            PromQLFunction(name, [v, str], variadic: true, .general { call throws(PromQLError) in
+                var elements = try call.vector(0)
+                var names: [String] = []
+                for index in 1..<call.arguments.count { names.append(try call.string(index)) }
+                elements.sort { left, right in
+                    for label in names {
+                        let a = left.labels[label] ?? "", b = right.labels[label] ?? ""
+                        if a != b { return ascending ? PromQLEngine.naturalLess(a, b) : PromQLEngine.naturalLess(b, a) }
+                    }
+                    return ascending ? left.labels < right.labels : right.labels < left.labels
+                }
+                return .vector(elements)
+            })
+        }
+        func absent(_ name: String, _ argument: ValueType) -> PromQLFunction {
+            PromQLFunction(name, [argument], .general { call throws(PromQLError) in
+                let present: Bool
+                switch try call.value(0) {
+                case .vector(let elements): present = !elements.isEmpty
+                case .matrix(let series): present = !series.isEmpty
+                default: present = false
+                }
+                if present { return .vector([]) }
+                return .vector([VectorElement(labels: PromQLEngine.absentLabels(call.arguments[0]), value: 1, time: call.time)])
+            })
+        }
+        return [
+            PromQLFunction("time", [], returns: s, .general { call in .scalar(Double(call.time) / 1000, time: call.time) }),
+            PromQLFunction("pi", [], returns: s, .general { call in .scalar(.pi, time: call.time) }),
+            PromQLFunction("vector", [s], .general { call throws(PromQLError) in
+                .vector([VectorElement(labels: Labels([]), value: try call.scalar(0), time: call.time)])
+            }),
+            PromQLFunction("scalar", [v], returns: s, .general { call throws(PromQLError) in
+                let elements = try call.vector(0)
+                return .scalar(elements.count == 1 ? elements[0].value : .nan, time: call.time)
+            }),
+            PromQLFunction("timestamp", [v], .general { call throws(PromQLError) in
+                .vector(try PromQLEngine.unique(try call.vector(0).map {
+                    VectorElement(labels: $0.labels.droppingName, value: Double($0.time) / 1000, time: call.time)
+                }))
+            }),
+            absent("absent", v), absent("absent_over_time", m),
+            sortByValue("sort", ascending: true), sortByValue("sort_desc", ascending: false),
+            sortByLabel("sort_by_label", ascending: true), sortByLabel("sort_by_label_desc", ascending: false),
+            date("minute"), date("hour"), date("day_of_week"), date("day_of_month"), date("day_of_year"), date("days_in_month"),
+            date("month"), date("year"),
+            mapping("round", [v, s], optional: 1) { value, parameters in
+                let inverse = 1 / (parameters.first ?? 1)
+                return value.isNaN ? .nan : (value * inverse + 0.5).rounded(.down) / inverse
+            },
+            // clamp with min > max gives an empty vector (nil ends the mapping with no elements).
+            mapping("clamp", [v, s, s]) { value, parameters in
+                let (low, high) = (parameters[0], parameters[1])
+                if low > high { return nil }
+                return value.isNaN || low.isNaN || high.isNaN ? .nan : Swift.max(low, Swift.min(high, value))
+            },
+            mapping("clamp_min", [v, s]) { value, parameters in value.isNaN ? value : Swift.max(parameters[0], value) },
+            mapping("clamp_max", [v, s]) { value, parameters in value.isNaN ? value : Swift.min(parameters[0], value) },
+            PromQLFunction("histogram_quantile", [s, v], .general { call throws(PromQLError) in
+                let phi = try call.scalar(0)
+                var groups: [Labels: [(upper: Double, count: Double)]] = [:]
+                var order: [Labels] = []
+                for element in try call.vector(1) {
+                    guard let bound = element.labels["le"].flatMap(ExpositionReader.LineParser.number) else { continue }
+                    let key = element.labels.droppingName.removing(["le"])
+                    if groups[key] == nil { order.append(key) }
+                    groups[key, default: []].append((bound, element.value))
+                }
+                return .vector(order.map { VectorElement(labels: $0, value: PromQLMath.bucketQuantile(phi, groups[$0] ?? []), time: call.time) })
+            }),
+            PromQLFunction("label_replace", [v, str, str, str, str], .general { call throws(PromQLError) in
+                let elements = try call.vector(0)
+                let destination = try call.string(1), replacement = try call.string(2), source = try call.string(3)
+                let regex = try PromRegex(try call.string(4))
+                guard PromQLEngine.isValidLabelName(destination) else { throw PromQLError("invalid destination label name in label_replace(): \(destination)") }
+                return .vector(try PromQLEngine.unique(elements.map { element in
+                    guard let groups = regex.groups(element.labels[source] ?? "") else { return element }
+                    var copy = element
+                    copy.labels = element.labels.setting(destination, PromQLEngine.expand(replacement, groups))
+                    return copy
+                }))
+            }),
+            PromQLFunction("label_join", [v, str, str, str], variadic: true, .general { call throws(PromQLError) in
+                let elements = try call.vector(0)
+                let destination = try call.string(1), separator = try call.string(2)
+                var sources: [String] = []
+                for index in 3..<call.arguments.count { sources.append(try call.string(index)) }
+                guard PromQLEngine.isValidLabelName(destination) else { throw PromQLError("invalid destination label name in label_join(): \(destination)") }
+                return .vector(try PromQLEngine.unique(elements.map { element in
+                    var copy = element
+                    copy.labels = element.labels.setting(destination, sources.map { element.labels[$0] ?? "" }.joined(separator: separator))
+                    return copy
+                }))
+            }),
+        ]
+    }()
+}
+
+/// One series' window of a range-vector argument: samples `first...last` of parallel arrays (stale markers
+/// already left out), the window's bounds `(start, end]` in ms, and what the function may need besides.
+struct RangeWindow {
+    let timestamps: [Int64]
+    let values: [Double]
+    let first: Int
+    let last: Int
+    let start: Int64
+    let end: Int64
+    /// The time the call is evaluated at (predict_linear's reference).
+    let evaluationTime: Int64
+    /// The call's scalar argument (quantile_over_time's φ, predict_linear's horizon), or 0.
+    let parameter: Double
+    /// Prometheus 2's order in rate extrapolation (the counter's zero point before the threshold).
+    let zeroPointFirst: Bool
+
+    var count: Int { last - first + 1 }
+    var valueSlice: ArraySlice<Double> { values[first...last] }
+    var samples: MetricStore.Window { MetricStore.Window(timestamps: timestamps, values: values, startIndex: first, endIndex: last + 1) }
+}
+
+/// A call of a `general` function being evaluated at one time: its arguments, evaluated when asked for.
+struct FunctionCall {
+    let engine: PromQLEngine
+    let arguments: [Expr]
+    let time: Int64
+
+    func value(_ index: Int) throws(PromQLError) -> PromValue { try engine.evaluate(arguments[index], at: time) }
+
+    func vector(_ index: Int) throws(PromQLError) -> [VectorElement] {
+        if case .vector(let elements) = try value(index) { return elements }
+        return []
     }
 
-    /// The extrapolation of a window's change to its edges.
-    static func extrapolate(_ result: Double, firstTime: Int64, lastTime: Int64, firstValue: Double, count: Int, start: Int64, end: Int64,
-                            counter: Bool, rate: Bool, zeroPointFirst: Bool) -> Double {
-        var durationToStart = Double(firstTime - start) / 1000
-        var durationToEnd = Double(end - lastTime) / 1000
-        let sampled = Double(lastTime - firstTime) / 1000
-        let average = sampled / Double(count - 1)
-        let threshold = average * 1.1
-        let clampToZero = counter && result > 0 && firstValue >= 0
-        let durationToZero = clampToZero ? sampled * (firstValue / result) : .infinity
-        if zeroPointFirst {
-            if durationToZero < durationToStart { durationToStart = durationToZero }
-            if durationToStart >= threshold { durationToStart = average / 2 }
-        } else {
-            if durationToStart >= threshold { durationToStart = average / 2 }
-            if durationToZero < durationToStart { durationToStart = durationToZero }
-        }
-        if durationToEnd >= threshold { durationToEnd = average / 2 }
-        var factor = (sampled + durationToStart + durationToEnd) / sampled
-        if rate { factor /= Double(end - start) / 1000 }
-        return result * factor
+    func scalar(_ index: Int) throws(PromQLError) -> Double {
+        if case .scalar(let number, _) = try value(index) { return number }
+        return .nan
     }
 
-    /// `rate`, `increase` and `delta`: the change over the window, extrapolated to its edges when the
-    /// first and last samples are near them (Prometheus 3 order: the 1.1-interval threshold first, then
-    /// the zero point of a counter).
-    /// - Parameter zeroPointFirst: Prometheus 2's order (the zero point, then the threshold).
-    static func extrapolatedRate<Window: RandomAccessCollection>(_ samples: Window, start: Int64, end: Int64, counter: Bool, rate: Bool,
-                                                                 zeroPointFirst: Bool = false) -> Double? where Window.Element == Sample {
-        guard samples.count >= 2, let first = samples.first, let last = samples.last else { return nil }
-        var result = last.value - first.value
-        if counter {
-            var previous = first.value
-            for sample in samples.dropFirst() {
-                if sample.value < previous { result += previous }
-                previous = sample.value
-            }
-        }
-        return extrapolate(result, firstTime: first.timestamp, lastTime: last.timestamp, firstValue: first.value, count: samples.count,
-                           start: start, end: end, counter: counter, rate: rate, zeroPointFirst: zeroPointFirst)
-    }
-
-    /// Least squares over the samples, x in seconds from `reference`, with Kahan sums.
-    static func linearRegression<Window: Collection>(_ samples: Window, reference: Int64) -> (slope: Double, intercept: Double) where Window.Element == Sample {
-        var n = 0.0
-        var sumX = KahanSum(), sumY = KahanSum(), sumXY = KahanSum(), sumX2 = KahanSum()
-        var constant = true
-        let initial = samples.first?.value ?? 0
-        for sample in samples {
-            if sample.value != initial { constant = false }
-            n += 1
-            let x = Double(sample.timestamp - reference) / 1000
-            sumX.add(x)
-            sumY.add(sample.value)
-            sumXY.add(x * sample.value)
-            sumX2.add(x * x)
-        }
-        if constant && initial.isFinite { return (0, initial) }
-        let covariance = sumXY.value - sumX.value * sumY.value / n
-        let variance = sumX2.value - sumX.value * sumX.value / n
-        let slope = covariance / variance
-        let intercept = sumY.value / n - slope * sumX.value / n
-        return (slope, intercept)
-    }
-
-    /// Prometheus's quantile: linear interpolation between the ranks around φ·(n−1).
-    static func quantile(_ phi: Double, _ values: [Double]) -> Double {
-        guard !values.isEmpty else { return .nan }
-        if phi.isNaN { return .nan }
-        if phi < 0 { return -.infinity }
-        if phi > 1 { return .infinity }
-        let sorted = values.sorted { ($0.isNaN ? -Double.infinity : $0) < ($1.isNaN ? -Double.infinity : $1) }
-        let n = Double(sorted.count)
-        let rank = phi * (n - 1)
-        let lower = max(0, Int(rank.rounded(.down)))
-        let upper = min(Int(n) - 1, lower + 1)
-        let weight = rank - rank.rounded(.down)
-        return sorted[lower] * (1 - weight) + sorted[upper] * weight
-    }
-
-    /// Classic-bucket histogram_quantile over (upper bound, cumulative count) pairs.
-    static func bucketQuantile(_ phi: Double, _ buckets: [(upper: Double, count: Double)]) -> Double {
-        if phi.isNaN { return .nan }
-        if phi < 0 { return -.infinity }
-        if phi > 1 { return .infinity }
-        var sorted = buckets.sorted { $0.upper < $1.upper }
-        guard sorted.count >= 2, sorted.last?.upper == .infinity else { return .nan }
-        // Merge equal bounds and force monotonic counts, as Prometheus does.
-        var merged: [(upper: Double, count: Double)] = []
-        for bucket in sorted {
-            if let last = merged.last, last.upper == bucket.upper { merged[merged.count - 1].count += bucket.count } else { merged.append(bucket) }
-        }
-        sorted = merged
-        var maximum = -Double.infinity
-        for index in sorted.indices {
-            if sorted[index].count < maximum { sorted[index].count = maximum } else { maximum = sorted[index].count }
-        }
-        guard let total = sorted.last?.count, total > 0 else { return .nan }
-        let rank = phi * total
-        let bucket = sorted.firstIndex { $0.count >= rank } ?? sorted.count - 1
-        if bucket == sorted.count - 1 { return sorted[sorted.count - 2].upper }
-        if bucket == 0 && sorted[0].upper <= 0 { return sorted[0].upper }
-        var bucketStart = 0.0
-        let bucketEnd = sorted[bucket].upper
-        var count = sorted[bucket].count
-        var rankInBucket = rank
-        if bucket > 0 {
-            bucketStart = sorted[bucket - 1].upper
-            count -= sorted[bucket - 1].count
-            rankInBucket -= sorted[bucket - 1].count
-        }
-        return bucketStart + (bucketEnd - bucketStart) * (rankInBucket / count)
-    }
-
-    /// Date functions on a time in seconds (UTC).
-    static func date(_ name: String, _ seconds: Double) -> Double {
-        guard seconds.isFinite else { return .nan }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-        let date = Date(timeIntervalSince1970: seconds.rounded(.down))
-        let parts = calendar.dateComponents([.minute, .hour, .weekday, .day, .month, .year], from: date)
-        switch name {
-        case "minute": return Double(parts.minute ?? 0)
-        case "hour": return Double(parts.hour ?? 0)
-        case "day_of_week": return Double((parts.weekday ?? 1) - 1)
-        case "day_of_month": return Double(parts.day ?? 0)
-        case "day_of_year": return Double(calendar.ordinality(of: .day, in: .year, for: date) ?? 0)
-        case "days_in_month": return Double(calendar.range(of: .day, in: .month, for: date)?.count ?? 0)
-        case "month": return Double(parts.month ?? 0)
-        case "year": return Double(parts.year ?? 0)
-        default: return .nan
-        }
+    func string(_ index: Int) throws(PromQLError) -> String {
+        if case .string(let text, _) = try value(index) { return text }
+        return ""
     }
 }

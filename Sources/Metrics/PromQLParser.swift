@@ -6,6 +6,8 @@ public struct PromQLParser {
     private let source: [UInt8]
     private var tokens: [PromToken] = []
     private var index = 0
+    /// The end offset of the last token consumed (a node's end).
+    private var lastEnd = 0
     /// Nesting allowed before a query is refused (deep nesting is an attack, not a dashboard).
     public static let maximumDepth = 200
     private var depth = 0
@@ -16,7 +18,7 @@ public struct PromQLParser {
         try parser.lex()
         let expr = try parser.expression(minimum: 0)
         guard parser.current.kind == .end else { throw parser.unexpected(parser.current) }
-        try parser.check(expr, at: 0)
+        try parser.check(expr)
         return expr
     }
 
@@ -103,7 +105,8 @@ public struct PromQLParser {
                 add(.leftParen, 1)
             case UInt8(ascii: ")"):
                 parenDepth -= 1
-                guard parenDepth >= 0 else { throw error("unexpected right parenthesis ')'", at: start) }
+                // Prometheus's lexer reports it after the parenthesis (the token is already emitted).
+                guard parenDepth >= 0 else { throw error("unexpected right parenthesis ')'", at: start + 1) }
                 add(.rightParen, 1)
             case UInt8(ascii: "{"): add(.leftBrace, 1)
             case UInt8(ascii: "}"): add(.rightBrace, 1)
@@ -268,6 +271,7 @@ public struct PromQLParser {
 
     private mutating func advance() -> PromToken {
         let token = tokens[index]
+        if token.kind != .end { lastEnd = token.offset + token.text.utf8.count }
         if index < tokens.count - 1 { index += 1 }
         return token
     }
@@ -289,7 +293,7 @@ public struct PromQLParser {
         guard depth <= Self.maximumDepth else { throw error("expression nested more than \(Self.maximumDepth) deep", at: current.offset) }
         var left = try unary()
         while let op = binaryOperator(current), op.precedence >= minimum {
-            _ = advance()
+            let operatorToken = advance()
             var returnBool = false
             if case .identifier("bool") = current.kind {
                 guard op.isComparison else { throw error("bool modifier can only be used on comparison operators", at: current.offset) }
@@ -314,19 +318,21 @@ public struct PromQLParser {
                 matching?.cardinality = .manyToMany
             }
             let right = try expression(minimum: op.rightAssociative ? op.precedence : op.precedence + 1)
-            left = .binary(op, left, right, returnBool: returnBool, matching: matching)
+            left = Expr(.binary(op, left, right, returnBool: returnBool, matching: matching, operatorAt: operatorToken.offset),
+                        left.position.through(right.position))
         }
         return left
     }
 
     private mutating func unary() throws(PromQLError) -> Expr {
         if let op = binaryOperator(current), op == .sub || op == .add {
-            _ = advance()
+            let sign = advance()
             // Unary minus binds looser than ^ and tighter than * (-2^2 == -4).
             let operand = try expression(minimum: BinaryOperator.pow.precedence)
             if op == .add { return operand }
-            if case .number(let value) = operand { return .number(-value) }
-            return .negate(operand)
+            let position = PositionRange(sign.offset, operand.position.end)
+            if case .number(let value) = operand.node { return Expr(.number(-value), position) }
+            return Expr(.negate(operand), position)
         }
         return try postfix(try primary())
     }
@@ -344,15 +350,15 @@ public struct PromQLParser {
                     if current.kind != .rightBracket { step = try durationValue() }
                     try expect(.rightBracket, " in subquery")
                     guard expr.type == .vector else {
-                        throw error("subquery is only allowed on instant vector, got \(expr.type.rawValue) instead", at: open.offset)
+                        throw error("subquery is only allowed on instant vector, got \(expr.type.prometheusName) instead", at: expr.position.start)
                     }
-                    expr = .subquery(expr, range: range, step: step, offset: 0, at: nil)
+                    expr = Expr(.subquery(expr, range: range, step: step, offset: 0, at: nil), PositionRange(expr.position.start, lastEnd))
                 } else {
                     try expect(.rightBracket, " in range selector")
-                    guard case .selector(let selector) = expr, selector.offset == 0, selector.at == nil else {
+                    guard case .selector(let selector) = expr.node, selector.offset == 0, selector.at == nil else {
                         throw error("ranges only allowed for vector selectors", at: open.offset)
                     }
-                    expr = .matrix(selector, range: range)
+                    expr = Expr(.matrix(selector, range: range), PositionRange(expr.position.start, lastEnd))
                 }
             case .identifier("offset"):
                 let token = advance()
@@ -362,11 +368,12 @@ public struct PromQLParser {
                     _ = advance()
                 }
                 let amount = try durationValue() * sign
-                expr = try modify(expr, at: token.offset) { selector throws(PromQLError) in
-                    guard selector.offset == 0 else { throw error("offset may not be set multiple times", at: token.offset) }
+                let start = expr.position.start
+                expr = try modify(expr, modifier: "offset") { selector throws(PromQLError) in
+                    guard selector.offset == 0 else { throw error("offset may not be set multiple times", at: start) }
                     selector.offset = amount
                 } subquery: { offset, _ throws(PromQLError) in
-                    guard offset == 0 else { throw error("offset may not be set multiple times", at: token.offset) }
+                    guard offset == 0 else { throw error("offset may not be set multiple times", at: start) }
                     offset = amount
                 }
             case .at:
@@ -393,11 +400,12 @@ public struct PromQLParser {
                     guard (value * sign).isFinite else { throw error("timestamp out of bounds for @ modifier: \(value * sign)", at: token.offset) }
                     at = .time(Int64((value * sign * 1000).rounded()))
                 }
-                expr = try modify(expr, at: token.offset) { selector throws(PromQLError) in
-                    guard selector.at == nil else { throw error("@ <timestamp> may not be set multiple times", at: token.offset) }
+                let start = expr.position.start
+                expr = try modify(expr, modifier: "@") { selector throws(PromQLError) in
+                    guard selector.at == nil else { throw error("@ <timestamp> may not be set multiple times", at: start) }
                     selector.at = at
                 } subquery: { _, existing throws(PromQLError) in
-                    guard existing == nil else { throw error("@ <timestamp> may not be set multiple times", at: token.offset) }
+                    guard existing == nil else { throw error("@ <timestamp> may not be set multiple times", at: start) }
                     existing = at
                 }
             default:
@@ -406,21 +414,23 @@ public struct PromQLParser {
         }
     }
 
-    /// Applies an offset or `@` to a selector, a range selector or a subquery.
-    private func modify(_ expr: Expr, at offset: Int, selector change: (inout VectorSelector) throws(PromQLError) -> Void,
+    /// Applies an offset or `@` (`modifier`) to a selector, a range selector or a subquery; the node then ends
+    /// after the modifier.
+    private func modify(_ expr: Expr, modifier: String, selector change: (inout VectorSelector) throws(PromQLError) -> Void,
                         subquery changeSubquery: (inout Int64, inout AtModifier?) throws(PromQLError) -> Void) throws(PromQLError) -> Expr {
-        switch expr {
+        let position = PositionRange(expr.position.start, lastEnd)
+        switch expr.node {
         case .selector(var selector):
             try change(&selector)
-            return .selector(selector)
+            return Expr(.selector(selector), position)
         case .matrix(var selector, let range):
             try change(&selector)
-            return .matrix(selector, range: range)
+            return Expr(.matrix(selector, range: range), position)
         case .subquery(let inner, let range, let step, var subOffset, var at):
             try changeSubquery(&subOffset, &at)
-            return .subquery(inner, range: range, step: step, offset: subOffset, at: at)
+            return Expr(.subquery(inner, range: range, step: step, offset: subOffset, at: at), position)
         default:
-            throw error("@ modifier and offset must be preceded by an instant vector selector or range vector selector or a subquery", at: offset)
+            throw error("\(modifier) modifier must be preceded by an instant vector selector or range vector selector or a subquery", at: expr.position.start)
         }
     }
 
@@ -462,13 +472,13 @@ public struct PromQLParser {
         switch token.kind {
         case .number(let value):
             _ = advance()
-            return .number(value)
+            return Expr(.number(value), PositionRange(token.offset, lastEnd))
         case .duration(let ms):
             _ = advance()
-            return .number(Double(ms) / 1000)
+            return Expr(.number(Double(ms) / 1000), PositionRange(token.offset, lastEnd))
         case .string(let text):
             _ = advance()
-            return .string(text)
+            return Expr(.string(text), PositionRange(token.offset, lastEnd))
         case .leftParen:
             _ = advance()
             let inner = try expression(minimum: 0)
@@ -477,18 +487,19 @@ public struct PromQLParser {
                 throw unexpected(current, "")
             }
             _ = advance()
-            return .paren(inner)
+            return Expr(.paren(inner), PositionRange(token.offset, lastEnd))
         case .leftBrace:
-            return .selector(try selector(name: nil, at: token.offset))
+            let selector = try selector(name: nil, at: token.offset)
+            return Expr(.selector(selector), PositionRange(token.offset, lastEnd))
         case .identifier(let name):
             if Self.aggregators.contains(name) {
                 let next = peekToken().kind
                 if next == .leftParen || next == .identifier("by") || next == .identifier("without") {
-                    return try aggregate(name)
+                    return try aggregate(name, at: token.offset)
                 }
             }
             if peekToken().kind == .leftParen {
-                guard PromQLFunctions.table[name] != nil else { throw error("unknown function with name \"\(name)\"", at: token.offset) }
+                guard let function = PromQLFunction.table[name] else { throw error("unknown function with name \"\(name)\"", at: token.offset) }
                 _ = advance()
                 _ = advance()
                 var arguments: [Expr] = []
@@ -502,17 +513,18 @@ public struct PromQLParser {
                     }
                 }
                 _ = advance()
-                return .call(name, arguments)
+                return Expr(.call(function, arguments), PositionRange(token.offset, lastEnd))
             }
             _ = advance()
-            return .selector(try selector(name: name, at: token.offset))
+            let selector = try selector(name: name, at: token.offset)
+            return Expr(.selector(selector), PositionRange(token.offset, lastEnd))
         default:
             throw unexpected(token, "")
         }
     }
 
-    private mutating func aggregate(_ op: String) throws(PromQLError) -> Expr {
-        let start = advance()
+    private mutating func aggregate(_ op: String, at start: Int) throws(PromQLError) -> Expr {
+        _ = advance()
         var grouping: [String] = []
         var without = false
         var hasGrouping = false
@@ -536,10 +548,11 @@ public struct PromQLParser {
         }
         let needsParameter = ["topk", "bottomk", "quantile", "count_values", "limitk", "limit_ratio"].contains(op)
         guard arguments.count == (needsParameter ? 2 : 1) else {
-            if arguments.isEmpty { throw error("no arguments for aggregate expression provided", at: start.offset) }
-            throw error("wrong number of arguments for aggregate expression provided, expected \(needsParameter ? 2 : 1), got \(arguments.count)", at: start.offset)
+            if arguments.isEmpty { throw error("no arguments for aggregate expression provided", at: start) }
+            throw error("wrong number of arguments for aggregate expression provided, expected \(needsParameter ? 2 : 1), got \(arguments.count)", at: start)
         }
-        return .aggregate(op: op, param: needsParameter ? arguments[0] : nil, arguments[arguments.count - 1], grouping: grouping, without: without)
+        return Expr(.aggregate(op: op, param: needsParameter ? arguments[0] : nil, arguments[arguments.count - 1], grouping: grouping, without: without),
+                    PositionRange(start, lastEnd))
     }
 
     private mutating func selector(name: String?, at offset: Int) throws(PromQLError) -> VectorSelector {
@@ -594,56 +607,65 @@ public struct PromQLParser {
 
     // MARK: Type checks
 
-    private func check(_ expr: Expr, at offset: Int) throws(PromQLError) {
-        switch expr {
+    /// Prometheus's type checks (`checkAST`), children first; each error at the position Prometheus gives it: the
+    /// argument or operand at fault, the operator of a scalar comparison, else the node's start.
+    private func check(_ expr: Expr) throws(PromQLError) {
+        let start = expr.position.start
+        switch expr.node {
         case .number, .string, .selector, .matrix: return
-        case .paren(let inner), .negate(let inner):
-            try check(inner, at: offset)
-            if case .negate = expr, inner.type != .scalar && inner.type != .vector {
-                throw error("unary expression only allowed on expressions of type scalar or instant vector, got \"\(inner.type.rawValue)\"", at: offset)
+        case .paren(let inner):
+            try check(inner)
+        case .negate(let inner):
+            try check(inner)
+            if inner.type != .scalar && inner.type != .vector {
+                throw error("unary expression only allowed on expressions of type scalar or instant vector, got \"\(inner.type.rawValue)\"", at: start)
             }
         case .subquery(let inner, _, _, _, _):
-            try check(inner, at: offset)
-        case .call(let name, let arguments):
-            for argument in arguments { try check(argument, at: offset) }
-            guard let function = PromQLFunctions.table[name] else { throw error("unknown function with name \"\(name)\"", at: offset) }
-            let minimum = function.arguments.count - (function.variadic ? 1 : function.optional)
+            try check(inner)
+        case .call(let function, let arguments):
+            for argument in arguments { try check(argument) }
+            let name = function.name
+            let minimum = function.arguments.count - (function.variadic ? 1 : function.optionalArguments)
             if arguments.count < minimum {
-                throw error("expected \(minimum == function.arguments.count ? "" : "at least ")\(minimum) argument(s) in call to \"\(name)\", got \(arguments.count)", at: offset)
+                throw error("expected \(minimum == function.arguments.count ? "" : "at least ")\(minimum) argument(s) in call to \"\(name)\", got \(arguments.count)", at: start)
             }
             if !function.variadic && arguments.count > function.arguments.count {
-                throw error("expected \(function.optional > 0 ? "at most " : "")\(function.arguments.count) argument(s) in call to \"\(name)\", got \(arguments.count)", at: offset)
+                throw error("expected \(function.optionalArguments > 0 ? "at most " : "")\(function.arguments.count) argument(s) in call to \"\(name)\", got \(arguments.count)", at: start)
             }
-            for (position, argument) in arguments.enumerated() {
-                let wanted = function.arguments[min(position, function.arguments.count - 1)]
+            for (index, argument) in arguments.enumerated() {
+                let wanted = function.arguments[min(index, function.arguments.count - 1)]
                 guard argument.type == wanted else {
-                    throw error("expected type \(wanted.rawValue) in call to function \"\(name)\", got \(argument.type.rawValue)", at: offset)
+                    throw error("expected type \(wanted.rawValue) in call to function \"\(name)\", got \(argument.type.rawValue)", at: argument.position.start)
                 }
             }
         case .aggregate(let op, let param, let inner, _, _):
-            try check(inner, at: offset)
-            guard inner.type == .vector else { throw error("expected type instant vector in aggregation expression, got \(inner.type.rawValue)", at: offset) }
-            if let param {
-                try check(param, at: offset)
-                let wanted: ValueType = op == "count_values" ? .string : .scalar
-                guard param.type == wanted else { throw error("expected type \(wanted.rawValue) in aggregation parameter, got \(param.type.rawValue)", at: offset) }
+            try check(inner)
+            guard inner.type == .vector else {
+                throw error("expected type instant vector in aggregation expression, got \(inner.type.rawValue)", at: inner.position.start)
             }
-        case .binary(let op, let left, let right, let returnBool, let matching):
-            try check(left, at: offset)
-            try check(right, at: offset)
+            if let param {
+                try check(param)
+                let wanted: ValueType = op == "count_values" ? .string : .scalar
+                guard param.type == wanted else {
+                    throw error("expected type \(wanted.rawValue) in aggregation parameter, got \(param.type.rawValue)", at: param.position.start)
+                }
+            }
+        case .binary(let op, let left, let right, let returnBool, let matching, let operatorAt):
+            try check(left)
+            try check(right)
             for side in [left, right] where side.type != .scalar && side.type != .vector {
-                throw error("binary expression must contain only scalar and instant vector types", at: offset)
+                throw error("binary expression must contain only scalar and instant vector types", at: side.position.start)
             }
             let bothScalar = left.type == .scalar && right.type == .scalar
-            if op.isComparison && bothScalar && !returnBool { throw error("comparisons between scalars must use BOOL modifier", at: offset) }
+            if op.isComparison && bothScalar && !returnBool { throw error("comparisons between scalars must use BOOL modifier", at: operatorAt) }
             if op.isSetOperator && (left.type == .scalar || right.type == .scalar) {
-                throw error("set operator \"\(op.rawValue)\" not allowed in binary scalar expression", at: offset)
+                throw error("set operator \"\(op.rawValue)\" not allowed in binary scalar expression", at: start)
             }
             if let matching, (left.type == .scalar || right.type == .scalar), matching.on || !matching.labels.isEmpty || matching.cardinality != .manyToMany && matching.cardinality != .oneToOne {
-                throw error("vector matching only allowed between instant vectors", at: offset)
+                throw error("vector matching only allowed between instant vectors", at: start)
             }
             if let matching, op.isSetOperator, !matching.include.isEmpty || (matching.cardinality != .manyToMany) {
-                throw error("no grouping allowed for \"\(op.rawValue)\" operation", at: offset)
+                throw error("no grouping allowed for \"\(op.rawValue)\" operation", at: start)
             }
         }
     }

@@ -57,6 +57,15 @@ public struct PromQLError: Error, Sendable, CustomStringConvertible {
 /// The four value types of PromQL.
 public enum ValueType: String, Sendable {
     case scalar, string, vector = "instant vector", matrix = "range vector"
+
+    /// The short name some of Prometheus's messages use (`matrix`, `vector`).
+    var prometheusName: String {
+        switch self {
+        case .vector: return "vector"
+        case .matrix: return "matrix"
+        default: return rawValue
+        }
+    }
 }
 
 /// `@ <time>`, `@ start()`, `@ end()`.
@@ -106,29 +115,57 @@ public struct VectorMatching: Sendable {
     public var include: [String] = []
 }
 
-/// A parsed PromQL expression.
-public indirect enum Expr: Sendable {
-    case number(Double)
-    case string(String)
-    case selector(VectorSelector)
-    case matrix(VectorSelector, range: Int64)
-    case subquery(Expr, range: Int64, step: Int64?, offset: Int64, at: AtModifier?)
-    case call(String, [Expr])
-    case aggregate(op: String, param: Expr?, Expr, grouping: [String], without: Bool)
-    case binary(BinaryOperator, Expr, Expr, returnBool: Bool, matching: VectorMatching?)
-    case negate(Expr)
-    case paren(Expr)
+/// Where a node is in the query text: byte offsets `start..<end`.
+public struct PositionRange: Sendable, Equatable {
+    public var start: Int
+    public var end: Int
+
+    public init(_ start: Int, _ end: Int) {
+        self.start = start
+        self.end = end
+    }
+
+    /// The range from this one's start to `other`'s end.
+    func through(_ other: PositionRange) -> PositionRange { PositionRange(start, max(end, other.end)) }
+}
+
+/// A parsed PromQL expression: what it is and where it is in the query (as Prometheus's AST nodes carry their
+/// position range, so type errors point at the node at fault).
+public struct Expr: Sendable {
+    /// The kinds of expression.
+    public indirect enum Node: Sendable {
+        case number(Double)
+        case string(String)
+        case selector(VectorSelector)
+        case matrix(VectorSelector, range: Int64)
+        case subquery(Expr, range: Int64, step: Int64?, offset: Int64, at: AtModifier?)
+        /// A function call, its function resolved by the parser.
+        case call(PromQLFunction, [Expr])
+        case aggregate(op: String, param: Expr?, Expr, grouping: [String], without: Bool)
+        /// `operatorAt`: the operator's offset (where a comparison of scalars without `bool` is reported).
+        case binary(BinaryOperator, Expr, Expr, returnBool: Bool, matching: VectorMatching?, operatorAt: Int)
+        case negate(Expr)
+        case paren(Expr)
+    }
+
+    public var node: Node
+    public var position: PositionRange
+
+    public init(_ node: Node, _ position: PositionRange) {
+        self.node = node
+        self.position = position
+    }
 
     /// The type the expression evaluates to.
     public var type: ValueType {
-        switch self {
+        switch node {
         case .number: return .scalar
         case .string: return .string
         case .selector: return .vector
         case .matrix, .subquery: return .matrix
-        case .call(let name, _): return PromQLFunctions.table[name]?.returns ?? .vector
+        case .call(let function, _): return function.returns
         case .aggregate: return .vector
-        case .binary(_, let left, let right, _, _): return left.type == .scalar && right.type == .scalar ? .scalar : .vector
+        case .binary(_, let left, let right, _, _, _): return left.type == .scalar && right.type == .scalar ? .scalar : .vector
         case .negate(let inner), .paren(let inner): return inner.type
         }
     }

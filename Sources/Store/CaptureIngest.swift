@@ -35,10 +35,14 @@ public struct StoredCapture: Sendable, Equatable {
 }
 
 extension TraceStore {
-    /// Ingests a pcap or pcapng capture (plain or gzip) in one transaction: a row per packet with its
-    /// decoded headers, the flows, the detections and the per-host, per-second metric series. Idempotent by
-    /// content (the file's SHA-256, and the BPF filter when one is given).
-    public func ingestCapture(path: String, filter: String? = nil) throws(StoreError) -> CaptureIngestOutcome {
+    /// Stores a pcap or pcapng capture (plain or gzip) in one transaction: a row per packet with its decoded
+    /// headers, the flows, the detections and the per-host, per-second metric series. The store only keeps what
+    /// `analyze` produces: it hands `analyze` the row writer for packets and flows as they are decoded (so a
+    /// capture never sits whole in memory) and stores the summary, detections and series it returns. Idempotent
+    /// by content (the file's SHA-256, and the BPF filter when one is given): `analyze` is not called for a
+    /// capture already stored.
+    public func ingestCapture(path: String, filter: String? = nil, analyze: (CaptureRows) throws -> CaptureAnalysis)
+        throws(StoreError) -> CaptureIngestOutcome {
         guard let fileHash = FileBytes.sha256(path) else {
             throw StoreError(path: self.path, message: "\(path): cannot read the file; nothing was written")
         }
@@ -58,13 +62,9 @@ extension TraceStore {
                     VALUES (?, ?, '', '', ?, 0, 0, 0, 0, 0, 0, 0, 0, '[]', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
                     """, arguments: [hash, path, size])
                 let captureID = db.lastInsertedRowID
-                let writer = try CaptureRowWriter(db: db, captureID: captureID)
-                var options = CaptureAnalysis.Options(filter: filter, keepFlows: false)
-                options.metricsCapture = CaptureReader.name(of: path)
-                options.onPacket = { writer.insert($0) }
-                options.onFlow = { writer.insert($0) }
+                let writer = try CaptureRows(db: db, captureID: captureID)
                 let analysis: CaptureAnalysis
-                do { analysis = try CaptureAnalysis.run(path: path, options: options) } catch {
+                do { analysis = try analyze(writer) } catch {
                     throw StoreError(path: self.path, message: "\(error); nothing was written")
                 }
                 if let failure = writer.failure { throw failure }
@@ -175,15 +175,15 @@ extension StoredCapture {
     }
 }
 
-/// Inserts packet and flow rows with prepared statements while a capture is read; the first failure is
-/// kept (the reading cannot be stopped from a callback) and thrown after the reading.
-private final class CaptureRowWriter {
+/// Writes a capture's packet and flow rows with prepared statements while it is decoded; the first failure is
+/// kept (the reading cannot be stopped from a callback) and thrown after the reading, and nothing is stored.
+public final class CaptureRows {
     let captureID: Int64
     private let insertPacket: Statement
     private let insertFlow: Statement
     private(set) var failure: Error?
 
-    init(db: Database, captureID: Int64) throws {
+    fileprivate init(db: Database, captureID: Int64) throws {
         self.captureID = captureID
         insertPacket = try db.makeStatement(sql: """
             INSERT INTO packets (capture_id, num, ts, wire_len, cap_len, network, src, dst, proto, sport, dport, tcp_flags, icmp_type, icmp_code, truncated)
@@ -196,7 +196,8 @@ private final class CaptureRowWriter {
             """)
     }
 
-    func insert(_ packet: Packet) {
+    /// Writes a decoded packet's row.
+    public func insert(_ packet: Packet) {
         guard failure == nil else { return }
         let statement = insertPacket.sqliteStatement
         sqlite3_reset(statement)
@@ -234,7 +235,8 @@ private final class CaptureRowWriter {
         step(statement)
     }
 
-    func insert(_ flow: Flow) {
+    /// Writes a finished flow's row.
+    public func insert(_ flow: Flow) {
         guard failure == nil else { return }
         let statement = insertFlow.sqliteStatement
         sqlite3_reset(statement)

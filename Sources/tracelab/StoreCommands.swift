@@ -1,7 +1,9 @@
 import ArgumentParser
+import Foundation
 import FalcoRules
 import Metrics
 import Packets
+import Replay
 import Store
 import TraceModel
 import TraceReaders
@@ -87,7 +89,7 @@ struct Ingest: ParsableCommand {
                 continue
             }
             if CaptureReader.isCapture(file) {
-                if let outcome = attempt(file, { try store.ingestCapture(path: file, filter: filter) }) {
+                if let outcome = attempt(file, { try CaptureIngest.run(file, filter: filter, into: store) }) {
                     for problem in outcome.problems { printError("tracelab: \(file): \(problem)") }
                     captures.append(outcome)
                 }
@@ -301,6 +303,3 @@ func storeCall<T>(_ body: () throws -> T) throws -> T {
         throw ExitCode(1)
     }
 }
-
-import Foundation
-import Packets

@@ -99,12 +99,12 @@ struct PromQLTestFile {
               let expr = try? PromQLParser.parse(String(line[query.upperBound...])) else { return false }
         var selectors: [VectorSelector] = []
         func walk(_ expr: Expr) {
-            switch expr {
+            switch expr.node {
             case .selector(let selector), .matrix(let selector, _): selectors.append(selector)
             case .subquery(let inner, _, _, _, _), .negate(let inner), .paren(let inner): walk(inner)
             case .call(_, let arguments): arguments.forEach(walk)
             case .aggregate(_, let parameter, let inner, _, _): parameter.map(walk); walk(inner)
-            case .binary(_, let left, let right, _, _): walk(left); walk(right)
+            case .binary(_, let left, let right, _, _, _): walk(left); walk(right)
             case .number, .string: break
             }
         }

@@ -113,6 +113,26 @@ struct PrometheusDifferentialTests {
         #expect(compared == Self.queries.count && compared == 40 && points > 1000)
     }
 
+    @Test("parse and type errors: the same message at the same line:column as Prometheus's",
+          .enabled(if: Prerequisite.runnable(.prometheus, .promtool), Comment(rawValue: Prerequisite.skipReason(.prometheus, .promtool))))
+    func errors() throws {
+        _ = try Prerequisite.prometheus.path()
+        _ = try Prerequisite.promtool.path()
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-prometheus-errors-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let prometheus = try LocalPrometheus(recording: Self.recording, work: work, port: 20_000 + Int(getpid() % 1000))
+        defer { prometheus.stop() }
+        // Prometheus 3 reworded bad durations ("bad number or duration syntax" with the whole word); 2.42 says
+        // "bad duration syntax" with the digits alone.
+        let reworded: Set<String> = ["x[5x]"]
+        for (query, message) in MetricsTests.parseErrorCases where !reworded.contains(query) {
+            let escaped = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query
+            let answer = prometheus.get("/api/v1/query?query=\(escaped)&time=0")
+            let object = try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any]
+            #expect(object?["error"] as? String == "invalid parameter \"query\": " + message, "\(query): Prometheus answered \(answer)")
+        }
+    }
+
     static func compare(_ ours: [RangeElement], _ theirs: [RangeElement]) -> String? {
         let byLabels = Dictionary(theirs.map { ($0.labels, $0.samples) }, uniquingKeysWith: { first, _ in first })
         guard ours.count == theirs.count else {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Packets
+import Replay
 import Store
 import Testing
 import TraceModel
@@ -16,7 +17,7 @@ struct CaptureStoreTests {
         let path = temporaryDatabase()
         let store = try TraceStore(path: path)
         let file = Self.capture("hping3-flood-amid-probes")
-        let outcome = try store.ingestCapture(path: file)
+        let outcome = try CaptureIngest.run(file, into: store)
         var options = CaptureAnalysis.Options(keepFlows: true)
         options.metricsCapture = "hping3-flood-amid-probes"
         let analysis = try CaptureAnalysis.run(path: file, options: options)
@@ -42,10 +43,10 @@ struct CaptureStoreTests {
         #expect(try store.detections(captureID: outcome.captureID).map(\.sources) == [["192.0.2.1"]])
         #expect(try store.captures().map(\.packetCount) == [analysis.packets])
 
-        let again = try store.ingestCapture(path: file)
+        let again = try CaptureIngest.run(file, into: store)
         #expect(again.status == .alreadyPresent && again.captureID == outcome.captureID)
         // A filter makes other content: stored apart.
-        let filtered = try store.ingestCapture(path: file, filter: "tcp port 8080 and tcp[tcpflags] & tcp-syn != 0")
+        let filtered = try CaptureIngest.run(file, filter: "tcp port 8080 and tcp[tcpflags] & tcp-syn != 0", into: store)
         #expect(filtered.status == .ingested && filtered.captureID != outcome.captureID && filtered.packets < outcome.packets)
         #expect(try store.integrityCheck() == "ok")
     }
@@ -56,8 +57,8 @@ struct CaptureStoreTests {
         let store = try TraceStore(path: path)
         let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-store-\(getpid())-garbage.pcap").path
         try Data([0xA1, 0xB2, 0xC3, 0xD4] + [UInt8](repeating: 0x5A, count: 40)).write(to: URL(fileURLWithPath: garbage))
-        #expect { _ = try store.ingestCapture(path: garbage) } throws: { "\($0)".contains("nothing was written") }
-        #expect { _ = try store.ingestCapture(path: "/nonexistent.pcap") } throws: { "\($0)".contains("/nonexistent.pcap") }
+        #expect { _ = try CaptureIngest.run(garbage, into: store) } throws: { "\($0)".contains("nothing was written") }
+        #expect { _ = try CaptureIngest.run("/nonexistent.pcap", into: store) } throws: { "\($0)".contains("/nonexistent.pcap") }
         #expect(try store.captures().isEmpty)
         let packets = try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM packets") }
         #expect(packets == 0)
