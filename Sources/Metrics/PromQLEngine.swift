@@ -2,8 +2,9 @@ import Dispatch
 import Foundation
 import TraceModel
 
-/// Evaluates PromQL over a `MetricStore` with Prometheus 3 semantics: instant queries, and range queries
-/// as independent instant evaluations at `start, start+step, ... <= end` (series sorted by labels).
+/// Evaluates PromQL over a `MetricStore` with Prometheus 3 semantics: instant queries, and range queries at
+/// `start, start+step, ... <= end` (series sorted by labels), node by node over all steps where the expression
+/// allows it (`PromQLSteps.swift`), else as an instant evaluation per step; contiguous runs of steps on each core.
 /// Lookback and range windows are open on the left (`(t-d, t]`), stale markers are never values.
 public final class PromQLEngine {
     public let store: MetricStore
@@ -80,11 +81,6 @@ public final class PromQLEngine {
         guard expr.type == .scalar || expr.type == .vector else {
             throw PromQLError("invalid expression type \"\(expr.type.rawValue)\" for range query, must be Scalar or instant Vector")
         }
-        if evaluatesAcrossSteps {
-            beginQuery(start: start, end: end)
-            let times = Array(stride(from: start, through: end, by: Int(step)))
-            if let result = evaluateAcrossSteps(expr, times: times) { return result.sorted { $0.labels < $1.labels } }
-        }
         let steps = Int((end - start) / step) + 1
         let chunks = min(max(1, threads), max(1, steps / 32))
         if chunks == 1 { return try evaluateSteps(expr, from: start, to: end, step: step, queryStart: start, queryEnd: end).sorted { $0.labels < $1.labels } }
@@ -92,6 +88,7 @@ public final class PromQLEngine {
         // engine (the caches are per engine; the store is only read), and joined in step order.
         let perChunk = (steps + chunks - 1) / chunks
         let store = self.store, semantics = self.semantics, lookback = lookbackDelta, subqueryStep = defaultSubqueryStep
+        let acrossSteps = evaluatesAcrossSteps
         let limit = maximumSamples / chunks
         let results = ChunkResults(count: chunks)
         DispatchQueue.concurrentPerform(iterations: chunks) { index in
@@ -100,6 +97,7 @@ public final class PromQLEngine {
             engine.lookbackDelta = lookback
             engine.defaultSubqueryStep = subqueryStep
             engine.maximumSamples = limit
+            engine.evaluatesAcrossSteps = acrossSteps
             let from = start + Int64(index * perChunk) * step
             let to = min(end, from + Int64(perChunk - 1) * step)
             let result = from > end ? .success([]) : Result { () throws(PromQLError) -> [RangeElement] in
@@ -121,9 +119,13 @@ public final class PromQLEngine {
     /// Threads a range query may use.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
 
-    /// Evaluates the steps `from, from+step, ... <= to` of a range query spanning `queryStart...queryEnd`.
+    /// Evaluates the steps `from, from+step, ... <= to` of a range query spanning `queryStart...queryEnd`: all at once
+    /// when the expression allows it, else one instant evaluation per step.
     func evaluateSteps(_ expr: Expr, from: Int64, to: Int64, step: Int64, queryStart: Int64, queryEnd: Int64) throws(PromQLError) -> [RangeElement] {
         beginQuery(start: queryStart, end: queryEnd)
+        if evaluatesAcrossSteps, let result = evaluateAcrossSteps(expr, times: Array(stride(from: from, through: to, by: Int(step)))) {
+            return result
+        }
         var gathered = SeriesGatherer()
         var time = from
         while time <= to {

@@ -75,17 +75,6 @@ public struct PromQLFunction: Sendable {
             guard rate else { return last - previous }
             return (last < previous ? last : last - previous) / (Double(interval) / 1000)
         }
-        @Sendable func variance(_ values: ArraySlice<Double>) -> Double {
-            var count = 0.0
-            var mean = KahanSum(), deviations = KahanSum()
-            for value in values {
-                count += 1
-                let delta = value - mean.value
-                mean.add(delta / count)
-                deviations.add(delta * (value - mean.value))
-            }
-            return deviations.value / count
-        }
         @Sendable func extreme(_ values: ArraySlice<Double>, minimum: Bool) -> Double? {
             guard var result = values.first else { return nil }
             for value in values where result.isNaN || (minimum ? value < result : value > result) { result = value }
@@ -128,8 +117,8 @@ public struct PromQLFunction: Sendable {
             range("last_over_time", keepsName: true) { $0.values[$0.last] },
             range("first_over_time", keepsName: true) { $0.values[$0.first] },
             range("present_over_time") { _ in 1 },
-            range("stddev_over_time") { variance($0.valueSlice).squareRoot() },
-            range("stdvar_over_time") { variance($0.valueSlice) },
+            range("stddev_over_time") { PromQLMath.variance($0.valueSlice).squareRoot() },
+            range("stdvar_over_time") { PromQLMath.variance($0.valueSlice) },
             PromQLFunction("quantile_over_time", [s, m], .overRange(matrixArgument: 1, scalarArgument: 0, keepsName: false) { window in
                 PromQLMath.quantile(window.parameter, Array(window.valueSlice))
             }),

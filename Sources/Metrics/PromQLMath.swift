@@ -77,6 +77,19 @@ enum PromQLMath {
         return result * factor
     }
 
+    /// The population variance (Welford's running mean with Kahan-compensated sums, as Prometheus's stdvar).
+    static func variance<Values: Sequence>(_ values: Values) -> Double where Values.Element == Double {
+        var count = 0.0
+        var mean = KahanSum(), deviations = KahanSum()
+        for value in values {
+            count += 1
+            let delta = value - mean.value
+            mean.add(delta / count)
+            deviations.add(delta * (value - mean.value))
+        }
+        return deviations.value / count
+    }
+
     /// Least squares over the samples, x in seconds from `reference`, with Kahan sums.
     static func linearRegression<Window: Collection>(_ samples: Window, reference: Int64) -> (slope: Double, intercept: Double) where Window.Element == Sample {
         var n = 0.0

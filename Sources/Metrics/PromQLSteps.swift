@@ -195,17 +195,8 @@ extension PromQLEngine {
         case "avg": return PromQLMath.average(values)
         case "count": return Double(values.count)
         case "group": return 1
-        case "stddev", "stdvar":
-            var count = 0.0
-            var mean = KahanSum(), deviations = KahanSum()
-            for value in values {
-                count += 1
-                let delta = value - mean.value
-                mean.add(delta / count)
-                deviations.add(delta * (value - mean.value))
-            }
-            let variance = deviations.value / count
-            return op == "stdvar" ? variance : variance.squareRoot()
+        case "stddev": return PromQLMath.variance(values).squareRoot()
+        case "stdvar": return PromQLMath.variance(values)
         default:
             var result = values[0]
             for value in values.dropFirst() where result.isNaN || (op == "min" ? value < result : value > result) { result = value }
