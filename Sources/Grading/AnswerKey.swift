@@ -52,6 +52,9 @@ public struct AnswerKey: Sendable {
         public var fireTraces: [String]
         public var fireOn: String
         public var per: String?
+        /// Coverage is counted per kind of access (read, write) of each `per` value: a target event is a read or a
+        /// write by its open flags or its syscall (an `O_RDWR` open is both), and each kind needs an alert.
+        public var perAccess: Bool
         public var silentTraces: [String]
         public var usesMacro: String?
         public var outputFields: [String]
@@ -166,7 +169,7 @@ public struct AnswerKey: Sendable {
             case "rule_fires":
                 guard let fires = node["fires_on"] else { throw fail("missing 'fires_on'", node) }
                 check = .ruleFires(RuleFires(fireTraces: try strings(fires, "traces").map(resolve), fireOn: try string(fires, "on"),
-                                             per: fires["per"]?.string, silentTraces: try strings(node, "silent_on").map(resolve),
+                                             per: fires["per"]?.string, perAccess: fires["per_access"]?.string == "true", silentTraces: try strings(node, "silent_on").map(resolve),
                                              usesMacro: node["uses_macro"]?.string, outputFields: try strings(node, "output_fields")))
             case "rule_output":
                 check = .ruleOutput(ruleOf: try string(node, "rule_of"), fields: try strings(node, "fields"))

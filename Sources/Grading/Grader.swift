@@ -311,18 +311,18 @@ public final class Grader {
         context.chosenRules[item.id] = (best.rule, best.fired)
         var feedback: [String] = []
         var evidence: [String] = best.fired.prefix(3).map { "\"\(best.rule.name)\" fires on \(Self.describe($0))" }
-        // Coverage: each distinct `per` value (a process, say) needs an alert.
+        // Coverage: each distinct `per` value (a process, say), and with `per_access` each kind of access of it,
+        // needs an alert.
         var coverage = 1.0
-        if let per {
-            let groups = Set(targets.map { per.render($0) ?? "<NA>" })
-            let covered = Set(best.fired.map { per.render($0) ?? "<NA>" })
-            coverage = Double(covered.count) / Double(groups.count)
-            let missed = groups.subtracting(covered).sorted()
+        if per != nil || spec.perAccess {
+            let groups = coverageGroups(targets, per: per, perAccess: spec.perAccess)
+            let covered = Set(coverageGroups(best.fired, per: per, perAccess: spec.perAccess).map(\.key))
+            let missed = groups.filter { !covered.contains($0.key) }
+            coverage = Double(groups.count - missed.count) / Double(max(1, groups.count))
             if !missed.isEmpty {
-                feedback.append("\"\(best.rule.name)\" misses \(missed.count) of \(groups.count) cases (\(spec.per ?? "")): \(missed.prefix(5).joined(separator: ", ")).")
-                for value in missed.prefix(3) {
-                    if let event = targets.first(where: { per.render($0) == value }) { evidence.append("no alert on \(Self.describe(event))") }
-                }
+                let what = spec.perAccess ? "accesses" : "cases (\(spec.per ?? ""))"
+                feedback.append("\"\(best.rule.name)\" misses \(missed.count) of \(groups.count) \(what): \(missed.prefix(6).map(\.label).joined(separator: ", ")).")
+                evidence += missed.prefix(3).map { "no alert on \(Self.describe($0.event))" }
             }
         }
         // Silence elsewhere.
@@ -333,6 +333,21 @@ public final class Grader {
         if !falseAlerts.isEmpty {
             feedback.append("\"\(best.rule.name)\" also fires where it should not: \(falseAlerts.count) alert\(falseAlerts.count == 1 ? "" : "s") on \(spec.silentTraces.map(Self.fileName).joined(separator: ", ")).")
             evidence += falseAlerts.prefix(3).map { "unexpected alert on \(Self.describe($0))" }
+        }
+        // Precision: among the rule's alerts on these recordings (events of its own types only, so a trace full of
+        // reads does not hide a rule that fires on every exec), most must be on targets, or the rule does not
+        // single out what the item is about and its coverage earns nothing.
+        var beside: [Event] = []
+        for path in spec.fireTraces {
+            beside += try events(path).filter { !selector($0) && best.rule.eventTypes.contains($0.type) && best.rule.predicate($0) }
+        }
+        let offTarget = beside + falseAlerts
+        let precision = Double(best.fired.count) / Double(best.fired.count + offTarget.count)
+        if precision <= 0.5 && coverage > 0 {
+            let programs = Array(Set(offTarget.compactMap { $0.thread?.name })).sorted()
+            feedback.insert("\"\(best.rule.name)\" does not single out \(spec.fireOn): \(offTarget.count) of its \(best.fired.count + offTarget.count) alerts on these recordings are on other events (\(programs.prefix(8).joined(separator: ", "))), so firing on the targets earns nothing.", at: 0)
+            evidence += beside.prefix(3).map { "alert beside the targets: \(Self.describe($0))" }
+            coverage = 0
         }
         let silence = falseAlerts.isEmpty ? 1.0 : 0.0
         var parts = [(coverage, 1.0), (silence, 1.0)]
@@ -345,6 +360,47 @@ public final class Grader {
         if fraction >= 1 { feedback.insert("\"\(best.rule.name)\" fires where expected and nowhere else.", at: 0) }
         return result(item, fraction: fraction, feedback: feedback, evidence: evidence)
     }
+
+    /// The coverage groups of events: one per `per` value (all events in one group without it), split with
+    /// `perAccess` into the kinds of access each event makes (an event that is neither a read nor a write, a close
+    /// say, is in no group). Each group keeps its first event and a label for feedback (`write by sh[41]`).
+    private func coverageGroups(_ events: [Event], per: Extractor?, perAccess: Bool) -> [(key: String, label: String, event: Event)] {
+        var seen: Set<String> = []
+        var groups: [(key: String, label: String, event: Event)] = []
+        for event in events {
+            let value = per.map { $0.render(event) ?? "<NA>" } ?? ""
+            let kinds = perAccess ? Self.accessKinds(event) : [""]
+            for kind in kinds where seen.insert(value + "\u{0}" + kind).inserted {
+                let process = event.thread.map { "\($0.name)[\($0.pid)]" } ?? value
+                groups.append((value + "\u{0}" + kind, perAccess ? "the \(kind) by \(process)" : value, event))
+            }
+        }
+        return groups
+    }
+
+    /// Whether an event reads or writes its file: an open by its flags (`O_RDWR` both), a read or write syscall by
+    /// its type; nothing for any other event.
+    static func accessKinds(_ event: Event) -> [String] {
+        switch event.type {
+        case "open", "openat", "openat2", "creat", "open_by_handle_at":
+            let read = openFlag("evt.is_open_read", event), write = openFlag("evt.is_open_write", event)
+            return (read ? ["read"] : []) + (write ? ["write"] : [])
+        case "read", "pread", "pread64", "readv", "preadv", "preadv2": return ["read"]
+        case "write", "pwrite", "pwrite64", "writev", "pwritev", "pwritev2": return ["write"]
+        default: return []
+        }
+    }
+
+    private static let openFlagExtractors: [String: Extractor] = {
+        var extractors: [String: Extractor] = [:]
+        for field in ["evt.is_open_read", "evt.is_open_write"] {
+            if let node = try? ConditionParser.parse(field + " exists"), case .unary(let operand, _, _) = node,
+               let extractor = try? ConditionCompiler().resolve(operand).1 { extractors[field] = extractor }
+        }
+        return extractors
+    }()
+
+    private static func openFlag(_ field: String, _ event: Event) -> Bool { openFlagExtractors[field]?.render(event) == "true" }
 
     private func ruleOutput(_ item: AnswerKey.Item, ruleOf: String, fields: [String], _ context: SubmissionContext) -> CheckResult {
         guard let chosen = context.chosenRules[ruleOf] else {
