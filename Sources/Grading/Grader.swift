@@ -492,7 +492,7 @@ public final class Grader {
             let file = event.fd.flatMap { $0.type == .file ? $0.name : nil }
             let parts: [(String, (WrittenAnswers.Mark, String))] = [
                 ("priority", WrittenAnswers.markPriority(answer, expected: alert.priority)),
-                ("description", WrittenAnswers.markDescription(answer, rule: alert.rule, description: rule.description)),
+                ("description", WrittenAnswers.markDescription(answer, rule: alert.rule, description: rule.description, output: alert.message)),
                 ("pod", WrittenAnswers.markName(answer, expected: pod, what: "pod")),
                 ("container", WrittenAnswers.markName(answer, expected: container, what: "container")),
                 ("action", WrittenAnswers.markAction(answer, process: process, file: file, synonyms: spec.synonyms)),

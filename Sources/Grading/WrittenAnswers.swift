@@ -113,43 +113,95 @@ public enum WrittenAnswers {
         return parts.joined(separator: "-")
     }
 
-    /// Marks a name (pod, container) in an answer: right when the exact name appears, or the name with
-    /// another random suffix, or its base (without the suffix) within three words of the word for what
-    /// it is ("the falco pod", "container falco"), since a bare base such as "falco" is also the tool's
-    /// name; needs review otherwise.
+    /// Marks a name (pod, container) in an answer. The names the answer gives *as* the pod or container count first:
+    /// the word right before the word for what it is, or the first after it ("pod: nginx-pod", "the falco pod",
+    /// "the pod was named falco-wmmt2"), outside quoted
+    /// commands (`kubectl exec nginx-pod -- cat ...` names the pod a student ran a command in, not the alert's).
+    /// Right when one of them is the expected name (or its base, or the name with another random suffix); wrong
+    /// when they name only others. Without any, right when the exact distinctive name (with a dash or a digit)
+    /// appears elsewhere; needs review otherwise, since a bare base such as "falco" is also the tool's name.
     static func markName(_ text: String, expected: String, what: String) -> (Mark, String) {
-        let answerWords = words(text)
+        let answerWords = words(withoutCommands(text))
         let name = expected.lowercased()
         let base = baseName(expected).lowercased()
-        // A plain word ("falco") may be the tool rather than the pod; a name with a dash or digit is distinctive.
+        func isExpected(_ word: String) -> Bool { word == name || word == base || (base != name && baseName(word) == base) }
+        // The word right before "pod" ("the falco pod") and the first word after it past fillers ("pod name is X").
+        let fillers: Set<String> = ["is", "was", "name", "named", "called", "the", "its", "it", "of", "in", "itself", "s"]
+        func looksLikeName(_ word: String) -> Bool {
+            word.contains { $0 == "-" || $0.isNumber } && word.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" || $0 == "." }
+        }
+        var declared: [String] = []
+        for (index, word) in answerWords.enumerated() where word.hasPrefix(what) && word.count <= what.count + 1 {
+            var candidates: [String] = []
+            if index > 0 { candidates.append(answerWords[index - 1]) }
+            if let after = answerWords[(index + 1)...].first(where: { !fillers.contains($0) }) { candidates.append(after) }
+            for other in candidates where (isExpected(other) || looksLikeName(other)) && !other.hasPrefix(what) && !declared.contains(other) {
+                declared.append(other)
+            }
+        }
+        if let right = declared.first(where: isExpected) {
+            return (.right, right == name || right == base && base == name ? "names the \(what) \(expected)"
+                : right == base ? "names the \(what) \(base) (the random suffix may differ)" : "names the \(what) \(base) with another random suffix")
+        }
+        if !declared.isEmpty {
+            return (.wrong, "names the \(what) \(declared.joined(separator: ", ")); the alert's \(what) is \(expected)")
+        }
         let distinctive = name.contains { $0 == "-" || $0.isNumber }
         if distinctive, answerWords.contains(name) { return (.right, "names the \(what) \(expected)") }
         if base != name, answerWords.contains(where: { $0 != base && baseName($0) == base }) {
             return (.right, "names the \(what) \(base) with another random suffix")
         }
-        for (index, word) in answerWords.enumerated() where word == base {
-            let window = answerWords[max(0, index - 3)..<min(answerWords.count, index + 4)]
-            if window.contains(where: { $0.hasPrefix(what) }) {
-                return (.right, base == name ? "names the \(what) \(expected)" : "names the \(what) \(base) (the random suffix may differ)")
-            }
-        }
         if answerWords.contains(base) { return (.needsReview, "mentions \(base) but not clearly as the \(what) (\(expected))") }
         return (.needsReview, "the \(what) \(expected) is not named")
     }
 
-    /// Marks the description: right when most of the rule name's significant words appear (or the
-    /// rule name itself); needs review otherwise.
-    static func markDescription(_ text: String, rule: String, description: String) -> (Mark, String) {
+    /// The text without the commands it quotes: code spans holding a space (`kubectl exec -it nginx-pod -- bash`)
+    /// and `kubectl ...` to the end of its line. Single-word code spans (`falco-wmmt2`) are kept.
+    static func withoutCommands(_ text: String) -> String {
+        var out = ""
+        var span: String?
+        for character in text {
+            if character == "`" {
+                if let inside = span {
+                    if !inside.contains(" ") { out += inside }
+                    span = nil
+                } else {
+                    span = ""
+                }
+            } else if span != nil {
+                span?.append(character)
+            } else {
+                out.append(character)
+            }
+        }
+        if let inside = span { out += inside }
+        return out.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            guard let range = line.range(of: "kubectl", options: .caseInsensitive) else { return String(line) }
+            return String(line[..<range.lowerBound])
+        }.joined(separator: "\n")
+    }
+
+    /// Marks the description: right when the answer names the rule, or gives most of the significant words of the
+    /// rule's name, of its output message as `kubectl logs` prints it (the text before its fields), or of its `desc`;
+    /// needs review otherwise.
+    static func markDescription(_ text: String, rule: String, description: String, output: String) -> (Mark, String) {
         let answer = text.lowercased()
         if answer.contains(rule.lowercased()) { return (.right, "names the rule \"\(rule)\"") }
-        let stop: Set<String> = ["a", "an", "the", "in", "of", "by", "to", "on", "and", "or", "for", "with", "is"]
-        let ruleWords = words(rule).filter { !stop.contains($0) }
+        let stop: Set<String> = ["a", "an", "the", "in", "of", "by", "to", "on", "and", "or", "for", "with", "is", "was", "be", "are", "e.g"]
         let answerWords = Set(words(text))
-        let present = ruleWords.filter { word in answerWords.contains(word) || answerWords.contains { $0.hasPrefix(String(word.prefix(5))) && word.count >= 5 } }
-        if !ruleWords.isEmpty, Double(present.count) / Double(ruleWords.count) >= 0.6 {
-            return (.right, "describes \"\(rule)\" (\(present.count) of \(ruleWords.count) key words)")
+        func share(_ source: String) -> (present: Int, total: Int, words: [String]) {
+            let sourceWords = words(source).filter { !stop.contains($0) && !$0.contains("=") }
+            let present = sourceWords.filter { word in answerWords.contains(word) || answerWords.contains { $0.hasPrefix(String(word.prefix(5))) && word.count >= 5 } }
+            return (present.count, sourceWords.count, sourceWords)
         }
-        return (.needsReview, "does not clearly name \"\(rule)\" (\(present.count) of \(ruleWords.count) key words: \(ruleWords.joined(separator: ", ")))")
+        // The message before its fields: "Sensitive file opened for reading by non-trusted program (file=...".
+        let message = String(output.split(whereSeparator: { $0 == "(" || $0 == "|" }).first ?? Substring(output))
+        let candidates = [("rule \"\(rule)\"", share(rule)), ("the alert's message", share(message)), ("the rule's description", share(description))]
+        if let (what, match) = candidates.first(where: { $0.1.total > 0 && Double($0.1.present) / Double($0.1.total) >= 0.6 }) {
+            return (.right, "describes \(what) (\(match.present) of \(match.total) key words)")
+        }
+        let ruleShare = candidates[0].1
+        return (.needsReview, "does not clearly name \"\(rule)\" or quote its message (\(ruleShare.present) of \(ruleShare.total) key words of the rule: \(ruleShare.words.joined(separator: ", ")))")
     }
 
     /// Marks the action: right when the process (or a synonym) and, when the alert is about a file,

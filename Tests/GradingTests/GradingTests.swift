@@ -8,7 +8,7 @@ import TraceModel
 /// The example submissions and the upstream rules beside the repository.
 enum GradingFixtures {
     static let examples = ["full-marks", "typical-partial", "broken", "hostile", "q5-on-default-macros", "sensitive-files-append",
-                           "notice-below-priority", "own-rule-shadows-curl", "macro-typo", "catch-all-rules"]
+                           "notice-below-priority", "own-rule-shadows-curl", "macro-typo", "catch-all-rules", "written-answers"]
 
 }
 
@@ -222,6 +222,20 @@ struct GradingTests {
         #expect(WrittenAnswers.markName("Falco did not start", expected: "falco-wmmt2", what: "pod").0 == .needsReview)
         #expect(WrittenAnswers.markName("nginx-pod", expected: "nginx-pod", what: "pod").0 == .right)
         #expect(WrittenAnswers.baseName("web-7d4b9c6f8-x2x9z") == "web")
+        // The pod an answer gives as the pod decides, not a name inside a quoted command.
+        #expect(WrittenAnswers.markName("Pod: nginx-pod (I ran `kubectl exec -it falco-wmmt2 -- cat /etc/shadow`)", expected: "falco-wmmt2", what: "pod").0 == .wrong)
+        #expect(WrittenAnswers.markName("pod: nginx-pod\nkubectl exec falco-wmmt2 -- cat /etc/shadow", expected: "falco-wmmt2", what: "pod").0 == .wrong)
+        #expect(WrittenAnswers.markName("pod `falco-wmmt2`, after kubectl exec -it nginx-pod", expected: "falco-wmmt2", what: "pod").0 == .right)
+        #expect(WrittenAnswers.markName("container falco in pod falco-wmmt2", expected: "falco", what: "container").0 == .right)
+        #expect(WrittenAnswers.markName("the nginx-pod container", expected: "falco", what: "container").0 == .wrong)
+        // A description is right by the rule's name, its message as kubectl logs prints it, or its desc.
+        let message = "Sensitive file opened for reading by non-trusted program (file=/etc/shadow gparent=containerd-shim)"
+        #expect(WrittenAnswers.markDescription("\"Sensitive file opened for reading by non-trusted program\"", rule: "Read sensitive file untrusted",
+                                               description: "An attempt to read any sensitive file", output: message).0 == .right)
+        #expect(WrittenAnswers.markDescription("an untrusted program read a sensitive file", rule: "Read sensitive file untrusted",
+                                               description: "", output: message).0 == .right)
+        #expect(WrittenAnswers.markDescription("something happened", rule: "Read sensitive file untrusted", description: "An attempt to read any sensitive file",
+                                               output: message).0 == .needsReview)
     }
 
     @Test("HTML and JUnit reports escape what a submission controls and count failures")
