@@ -144,6 +144,9 @@ public struct AnswerKey: Sendable {
         public var singleOut: [(label: String, value: String)]
         /// Words for the feedback: "the DoS pod".
         public var describes: String
+        /// The metric families that measure this scenario, as name prefixes (`container_cpu_`, `node_network_`); a
+        /// panel reading none of them earns nothing for it. Empty: any metric.
+        public var metrics: [String]
     }
 
     /// Reads a key file; errors give the file, line and column.
@@ -215,7 +218,7 @@ public struct AnswerKey: Sendable {
                     }
                 }
                 check = .dashboard(DashboardCheck(recording: resolve(try string(node, "recording")), attackFrom: from, attackTo: to, singleOut: matchers,
-                                                  describes: node["describes"]?.string ?? "the attacker"))
+                                                  describes: node["describes"]?.string ?? "the attacker", metrics: try strings(node, "metrics")))
             default:
                 throw fail("unknown check '\(kind)' (rules_load, rule_fires, rule_output, macro_probe, written_alert, rubric, config, dashboard)", node["check"])
             }

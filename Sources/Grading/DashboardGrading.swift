@@ -27,7 +27,9 @@ extension Grader {
         guard !dashboards.isEmpty else {
             return result(item, fraction: 0, feedback: ["No Grafana dashboard was found: export it from Grafana (Export, Save to file) and hand in the .json file."], evidence: [])
         }
-        let evaluator = PanelEvaluator(store: try metricStore(spec.recording))
+        let store = try metricStore(spec.recording)
+        let evaluator = PanelEvaluator(store: store)
+        let recorded = Set(store.series.compactMap(\.labels.metricName))
         var verdicts: [PanelVerdict] = []
         var notes: [String] = []
         for (name, bytes) in dashboards {
@@ -39,7 +41,7 @@ extension Grader {
             let panels = board.panels.filter { GrafanaDashboard.seriesPanelTypes.contains($0.type) && !$0.targets.isEmpty }
             if panels.isEmpty { notes.append("\(name): no panel with a Prometheus query") }
             for panel in panels {
-                verdicts.append(verdict(panel, board: board, file: name, evaluator: evaluator, spec))
+                verdicts.append(verdict(panel, board: board, file: name, evaluator: evaluator, recorded: recorded, spec))
             }
         }
         guard let best = verdicts.enumerated().max(by: { ($0.element.fraction, -$0.offset) < ($1.element.fraction, -$1.offset) })?.element else {
@@ -48,17 +50,40 @@ extension Grader {
         return result(item, fraction: best.fraction, feedback: [best.feedback] + notes, evidence: best.evidence, figures: best.figure.map { [$0] } ?? [])
     }
 
-    private func verdict(_ panel: GrafanaDashboard.Panel, board: GrafanaDashboard, file: String, evaluator: PanelEvaluator, _ spec: AnswerKey.DashboardCheck) -> PanelVerdict {
+    private func verdict(_ panel: GrafanaDashboard.Panel, board: GrafanaDashboard, file: String, evaluator: PanelEvaluator, recorded: Set<String>,
+                         _ spec: AnswerKey.DashboardCheck) -> PanelVerdict {
         let results = evaluator.evaluate(panel, variables: board.variables)
         let queries = results.map { "\($0.refId): \($0.expr) (step \($0.step / 1000) s)" }
         let errors = results.compactMap { result in result.error.map { "\(result.refId): \($0)" } }
+        let where_ = "Panel \"\(panel.title)\" (\(file))"
+        // What the queries read: each selector's metric names among the recording's (a name regex may select several),
+        // or the name it asks for when the recording has none by it.
+        var reads: [String] = [], absent: [String] = []
+        for result in results where result.error == nil {
+            guard let expr = try? PromQLParser.parse(result.expr) else { continue }
+            for selector in expr.selectors {
+                let names = recorded.filter { name in selector.matchers.allSatisfy { $0.name != Labels.metricNameLabel || $0.matches(name) } }
+                if names.isEmpty, let asked = selector.name { absent.append(asked) } else { reads += names.sorted() }
+            }
+        }
+        if !spec.metrics.isEmpty, !reads.isEmpty, !reads.contains(where: { name in spec.metrics.contains { name.hasPrefix($0) } }) {
+            let read = Array(Set(reads)).sorted().prefix(4).joined(separator: ", ")
+            return PanelVerdict(fraction: 0, feedback: "\(where_) reads \(read), which does not measure \(spec.describes): this scenario is measured by \(spec.metrics.map { $0 + "…" }.joined(separator: ", ")). A panel that happens to move during the attack does not count.",
+                                evidence: queries, figure: nil)
+        }
+        if reads.isEmpty, !absent.isEmpty {
+            let suggestions = Self.similarMetrics(to: absent, in: recorded, families: spec.metrics)
+            let missing = Array(Set(absent)).sorted().joined(separator: ", ")
+            let hint = suggestions.isEmpty ? "." : "; metrics that measure this: \(suggestions.joined(separator: ", "))."
+            return PanelVerdict(fraction: 0, feedback: "\(where_) returns no data: the recording has no metric \(missing) (not one the lab's exporters, node_exporter and cAdvisor, expose)" + hint,
+                                evidence: queries + errors, figure: nil)
+        }
         let series = results.flatMap(\.series)
         var chart = SVGChart(title: panel.title, series: series.map { ($0.legend, $0.samples) }, from: evaluator.from, to: evaluator.to,
                              step: results.map(\.step).max() ?? evaluator.scrapeInterval)
         chart.shaded = (spec.attackFrom, spec.attackTo, "attack")
         chart.note = errors.first
         let figure = (title: "\(file): \(panel.title)", svg: chart.svg)
-        let where_ = "Panel \"\(panel.title)\" (\(file))"
         guard !series.isEmpty else {
             let reason = errors.isEmpty ? "returns no data over the recording: check the metric names and labels against the lab's" : "does not evaluate: \(errors.joined(separator: "; "))"
             return PanelVerdict(fraction: 1.0 / 3, feedback: "\(where_) \(reason).", evidence: queries + errors, figure: figure)
@@ -97,5 +122,16 @@ extension Grader {
         }
         let why = !standsOut ? "does not stand out from the other series" : "is as high outside the attack as during it"
         return PanelVerdict(fraction: 2.0 / 3, feedback: "\(where_) shows \(spec.describes), but it \(why): \(numbers).", evidence: queries, figure: figure)
+    }
+
+    /// Recorded metrics that share the most name words with the ones asked for (`node_network_tcp_connections` →
+    /// `node_netstat_Tcp_CurrEstab`, ...), among the scenario's families when the key names them; at most four.
+    static func similarMetrics(to asked: [String], in recorded: Set<String>, families: [String]) -> [String] {
+        let common: Set<String> = ["node", "container", "total", "seconds", "bytes"]
+        func words(_ name: String) -> Set<String> { Set(name.lowercased().split(separator: "_").map(String.init)).subtracting(common) }
+        let wanted = asked.reduce(into: Set<String>()) { $0.formUnion(words($1)) }
+        let pool = recorded.filter { name in families.isEmpty || families.contains { name.hasPrefix($0) } }
+        let scored = pool.map { ($0, words($0).intersection(wanted).count) }.filter { $0.1 > 0 }
+        return scored.sorted { ($1.1, $0.0) < ($0.1, $1.0) }.prefix(4).map(\.0)
     }
 }

@@ -70,6 +70,14 @@ public struct Submission: Sendable {
         public var maximumFiles = 200
         public var maximumDepth = 8
         public init() {}
+
+        /// The limits for an archive: its entries as large and as many as a folder's files.
+        var archive: SubmissionArchive.Limits {
+            var archive = SubmissionArchive.Limits()
+            archive.maximumEntryBytes = maximumFileBytes
+            archive.maximumEntries = maximumFiles
+            return archive
+        }
     }
 
     /// Reads a submission: a folder, a `.zip` or a `.tar.gz` (recognised by content). Archives are read in
@@ -81,9 +89,7 @@ public struct Submission: Sendable {
         guard status.st_mode & S_IFMT == S_IFREG else {
             throw TraceLabError("not a folder, zip or tar.gz (symbolic links are not followed)", at: SourceLocation(file: path, line: 0, column: 0))
         }
-        var archiveLimits = SubmissionArchive.Limits()
-        archiveLimits.maximumEntryBytes = limits.maximumFileBytes
-        archiveLimits.maximumEntries = limits.maximumFiles
+        let archiveLimits = limits.archive
         guard Int(status.st_size) <= archiveLimits.maximumTotalBytes else {
             throw TraceLabError("\(status.st_size) bytes, over the \(archiveLimits.maximumTotalBytes)-byte limit for an archive", at: SourceLocation(file: path, line: 0, column: 0))
         }
@@ -91,12 +97,18 @@ public struct Submission: Sendable {
         guard SubmissionArchive.kind(bytes) != nil else { throw TraceLabError("not a folder, zip or tar.gz", at: SourceLocation(file: path, line: 0, column: 0)) }
         let contents = try SubmissionArchive.read(bytes, name: path, limits: archiveLimits)
         var submission = Submission(name: Submission.name(of: path), path: path, rulesFiles: [], configFile: nil, answers: [:], dashboards: [], found: [], problems: contents.problems)
-        // Archives often wrap everything in one top folder: paths are kept as they are, only names matter.
-        for entry in contents.entries.sorted(by: { $0.path < $1.path }) where !entry.path.split(separator: "/").contains(where: { $0.hasPrefix(".") || $0 == "__MACOSX" }) {
-            submission.recognise(entry.path, entry.bytes)
-        }
+        submission.recognise(contents, under: nil)
         submission.rulesFiles = chartOrder(submission.rulesFiles)
         return submission
+    }
+
+    /// An archive's files, recognised one by one. Archives often wrap everything in one top folder (named after
+    /// the student): paths are kept as they are, only names matter; macOS's `__MACOSX/` and dot files are skipped.
+    /// Inside a folder the archive's path prefixes its entries (`smith.zip/values.yaml`).
+    private mutating func recognise(_ contents: SubmissionArchive.Contents, under prefix: String?) {
+        for entry in contents.entries.sorted(by: { $0.path < $1.path }) where !Self.isHidden(entry.path) {
+            recognise(prefix.map { $0 + "/" + entry.path } ?? entry.path, entry.bytes, openingArchives: nil)
+        }
     }
 
     /// A submission's name: its folder or file name, without an archive suffix.
@@ -144,20 +156,24 @@ public struct Submission: Sendable {
         collect(base, relative: "", depth: 0, limits: limits, files: &files, problems: &submission.problems)
         for relative in files.sorted() {
             let fullPath = base + "/" + relative
+            // A course site's bulk download puts each student's archive in a folder of its own: it is opened.
+            let lower = relative.lowercased()
+            let archiveName = lower.hasSuffix(".zip") || lower.hasSuffix(".tar.gz") || lower.hasSuffix(".tgz")
+            let limit = archiveName ? limits.archive.maximumTotalBytes : limits.maximumFileBytes
             var size = stat()
-            if lstat(fullPath, &size) == 0, Int(size.st_size) > limits.maximumFileBytes {
-                submission.problems.append("\(relative): \(size.st_size) bytes, over the \(limits.maximumFileBytes)-byte limit; not read")
+            if lstat(fullPath, &size) == 0, Int(size.st_size) > limit {
+                submission.problems.append("\(relative): \(size.st_size) bytes, over the \(limit)-byte limit; not read")
                 continue
             }
             guard let bytes = FileBytes.read(fullPath) else {
                 submission.problems.append("\(relative): cannot be read")
                 continue
             }
-            if bytes.count > limits.maximumFileBytes {
-                submission.problems.append("\(relative): \(bytes.count) bytes, over the \(limits.maximumFileBytes)-byte limit; not read")
+            if bytes.count > limit {
+                submission.problems.append("\(relative): \(bytes.count) bytes, over the \(limit)-byte limit; not read")
                 continue
             }
-            submission.recognise(relative, bytes)
+            submission.recognise(relative, bytes, openingArchives: limits.archive)
         }
         submission.rulesFiles = chartOrder(submission.rulesFiles)
         return submission
@@ -188,6 +204,7 @@ public struct Submission: Sendable {
             case S_IFDIR:
                 if !name.hasPrefix(".") && name != "__MACOSX" { collect(path, relative: child, depth: depth + 1, limits: limits, files: &files, problems: &problems) }
             case S_IFREG:
+                if name.hasPrefix(".") { continue }
                 if files.count >= limits.maximumFiles {
                     let message = "more than \(limits.maximumFiles) files; the rest are not read"
                     if !problems.contains(message) { problems.append(message) }
@@ -241,8 +258,31 @@ public struct Submission: Sendable {
         return (mark.line, 0)
     }
 
-    private mutating func recognise(_ relative: String, _ bytes: [UInt8]) {
+    /// Dot files (`.DS_Store`) and macOS's resource forks (`__MACOSX/`), at any depth: never the student's work.
+    static func isHidden(_ path: String) -> Bool {
+        path.split(separator: "/").contains { $0.hasPrefix(".") || $0 == "__MACOSX" }
+    }
+
+    /// Recognises one file by name and content. An archive is opened with `archiveLimits` (a folder's archive);
+    /// without them (an archive inside an archive) it is not.
+    private mutating func recognise(_ relative: String, _ bytes: [UInt8], openingArchives archiveLimits: SubmissionArchive.Limits?) {
         let lower = relative.lowercased()
+        if SubmissionArchive.kind(bytes) != nil {
+            guard let archiveLimits else {
+                found.append("\(relative): an archive inside an archive; not opened")
+                return
+            }
+            do {
+                let contents = try SubmissionArchive.read(bytes, name: relative, limits: archiveLimits)
+                let visible = contents.entries.filter { !Self.isHidden($0.path) }.count
+                found.append("\(relative): an archive, opened (\(visible) file\(visible == 1 ? "" : "s"))")
+                problems += contents.problems
+                recognise(contents, under: relative)
+            } catch {
+                problems.append("\(error)")
+            }
+            return
+        }
         if lower.hasSuffix(".md") || lower.hasSuffix(".txt") || lower.hasSuffix(".markdown") {
             let parsed = WrittenAnswers.parseMarkdown(String(decoding: bytes, as: UTF8.self))
             if parsed.isEmpty {
@@ -254,7 +294,7 @@ public struct Submission: Sendable {
             return
         }
         if lower.hasSuffix(".json") {
-            if let value = try? JSONParser.parse(bytes), case .object(let members) = value, members.contains(where: { $0.0 == "panels" || $0.0 == "dashboard" }) {
+            if let value = try? JSONParser.parse(bytes), case .object(let members) = value, members.contains(where: { $0.0 == "panels" || $0.0 == "rows" || $0.0 == "dashboard" }) {
                 dashboards.append((relative, bytes))
                 found.append("\(relative): a Grafana dashboard")
             } else {

@@ -156,6 +156,18 @@ public struct Expr: Sendable {
         self.position = position
     }
 
+    /// Every selector in the expression (instant and range), in the order they are written.
+    public var selectors: [VectorSelector] {
+        switch node {
+        case .number, .string: return []
+        case .selector(let selector), .matrix(let selector, _): return [selector]
+        case .subquery(let inner, _, _, _, _), .negate(let inner), .paren(let inner): return inner.selectors
+        case .call(_, let arguments): return arguments.flatMap(\.selectors)
+        case .aggregate(_, let parameter, let inner, _, _): return (parameter?.selectors ?? []) + inner.selectors
+        case .binary(_, let left, let right, _, _, _): return left.selectors + right.selectors
+        }
+    }
+
     /// The type the expression evaluates to.
     public var type: ValueType {
         switch node {

@@ -107,6 +107,35 @@ struct GradingTests {
         }
     }
 
+    @Test("a course site's bulk download: a folder holding the student's zip (top folder, __MACOSX, .DS_Store) and a dashboard in Grafana's old rows layout grade as the plain folder does")
+    func bulkDownload() throws {
+        let source = Self.root + "/examples/submissions/typical-partial"
+        func read(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: source + "/" + name))) }
+        // The same dashboard as Grafana 4 exported it: panels inside rows, no top-level panels, wrapped as the API returns it.
+        guard case .object(var dashboard) = try JSONParser.parse(try read("dashboard.json")),
+              let panels = dashboard.first(where: { $0.0 == "panels" })?.1 else { throw TraceLabError("no panels", at: nil) }
+        dashboard.removeAll { $0.0 == "panels" }
+        dashboard.append(("rows", .array([.object([("title", .string("Attacks")), ("panels", panels)])])))
+        let oldLayout = Array(JSONValue.object([("meta", .object([])), ("dashboard", .object(dashboard))]).rendered.utf8)
+        let archive = ArchiveTests.zip([
+            ("smith/answers.md", try read("answers.md"), nil), ("smith/falco.yaml", try read("falco.yaml"), nil),
+            ("smith/rules/my_rules.yaml", try read("rules/my_rules.yaml"), nil), ("smith/dashboard.json", oldLayout, nil),
+            ("smith/.DS_Store", [0, 0, 0, 1, 0x42, 0x75, 0x64, 0x31], nil), ("__MACOSX/smith/._answers.md", [0, 5, 22, 7], nil),
+        ])
+        let folder = try Self.scratch("bulk") + "/Smith, Jo_12345_assignsubmission_file_"
+        try FileManager.default.createDirectory(atPath: folder + "/__MACOSX", withIntermediateDirectories: true)
+        try Data(archive).write(to: URL(fileURLWithPath: folder + "/smith.zip"))
+        try Data([0, 0, 0, 1]).write(to: URL(fileURLWithPath: folder + "/.DS_Store"))
+        try Data([0, 5, 22, 7]).write(to: URL(fileURLWithPath: folder + "/__MACOSX/._smith.zip"))
+        let grader = try Self.makeGrader()
+        let bulk = try Self.grade(folder, with: grader), plain = try Self.grade(source, with: grader)
+        #expect(bulk.found.contains("smith.zip: an archive, opened (4 files)"), "\(bulk.found)")
+        #expect(bulk.found.contains("smith.zip/smith/dashboard.json: a Grafana dashboard"), "\(bulk.found)")
+        #expect(bulk.checks.map(\.itemID) == plain.checks.map(\.itemID))
+        #expect(bulk.checks.map(\.score) == plain.checks.map(\.score), "\(bulk.checks.map { "\($0.itemID): \($0.feedback)" })")
+        #expect(bulk.score == 22.68 && bulk.problems.isEmpty)
+    }
+
     @Test("typical mistakes get the feedback that names them")
     func typicalFeedback() throws {
         let report = try Self.grade(Self.root + "/examples/submissions/typical-partial")

@@ -97,19 +97,7 @@ struct PromQLTestFile {
     static func selectsAny(_ series: [Labels], _ line: String) -> Bool {
         guard !series.isEmpty, let query = line.range(of: #"^eval\S*\s+(instant\s+at\s+\S+|range\s+from\s+\S+\s+to\s+\S+\s+step\s+\S+)\s+"#, options: .regularExpression),
               let expr = try? PromQLParser.parse(String(line[query.upperBound...])) else { return false }
-        var selectors: [VectorSelector] = []
-        func walk(_ expr: Expr) {
-            switch expr.node {
-            case .selector(let selector), .matrix(let selector, _): selectors.append(selector)
-            case .subquery(let inner, _, _, _, _), .negate(let inner), .paren(let inner): walk(inner)
-            case .call(_, let arguments): arguments.forEach(walk)
-            case .aggregate(_, let parameter, let inner, _, _): parameter.map(walk); walk(inner)
-            case .binary(_, let left, let right, _, _, _): walk(left); walk(right)
-            case .number, .string: break
-            }
-        }
-        walk(expr)
-        return series.contains { labels in selectors.contains { selector in selector.matchers.allSatisfy { $0.matches(labels[$0.name] ?? "") } } }
+        return series.contains { labels in expr.selectors.contains { selector in selector.matchers.allSatisfy { $0.matches(labels[$0.name] ?? "") } } }
     }
 
     /// nil when the eval passes, else why not.
