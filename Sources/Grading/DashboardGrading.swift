@@ -10,9 +10,10 @@ extension Grader {
         return store
     }
 
-    /// One panel's verdict: how far it gets (a third for a panel that parses and asks Prometheus, two thirds
-    /// when it returns data, all when it singles out the attacker during the attack: its peak in the window
-    /// is more than twice every other series' and at least twice its own median outside), why, and its picture.
+    /// One panel's verdict: how far it gets (nothing for a panel that reads none of the scenario's metrics or
+    /// returns no data, two thirds when it shows data of the scenario's metrics, all when it singles out the attacker
+    /// during the attack: its peak in the window is more than twice every other series' and at least twice its
+    /// own median outside), why, and its picture.
     struct PanelVerdict {
         var fraction: Double
         var feedback: String
@@ -47,7 +48,9 @@ extension Grader {
         guard let best = verdicts.enumerated().max(by: { ($0.element.fraction, -$0.offset) < ($1.element.fraction, -$1.offset) })?.element else {
             return result(item, fraction: 0, feedback: ["No panel of the dashboard could be evaluated."] + notes, evidence: [])
         }
-        return result(item, fraction: best.fraction, feedback: [best.feedback] + notes, evidence: best.evidence, figures: best.figure.map { [$0] } ?? [])
+        // When no panel earns anything, each says why (the wrong metric, a metric the recording lacks, no data).
+        let feedback = best.fraction > 0 ? [best.feedback] : verdicts.map(\.feedback)
+        return result(item, fraction: best.fraction, feedback: feedback + notes, evidence: best.evidence, figures: best.figure.map { [$0] } ?? [])
     }
 
     private func verdict(_ panel: GrafanaDashboard.Panel, board: GrafanaDashboard, file: String, evaluator: PanelEvaluator, recorded: Set<String>,
@@ -86,7 +89,7 @@ extension Grader {
         let figure = (title: "\(file): \(panel.title)", svg: chart.svg)
         guard !series.isEmpty else {
             let reason = errors.isEmpty ? "returns no data over the recording: check the metric names and labels against the lab's" : "does not evaluate: \(errors.joined(separator: "; "))"
-            return PanelVerdict(fraction: 1.0 / 3, feedback: "\(where_) \(reason).", evidence: queries + errors, figure: figure)
+            return PanelVerdict(fraction: 0, feedback: "\(where_) \(reason).", evidence: queries + errors, figure: figure)
         }
         func isAttacker(_ labels: Labels, _ legend: String) -> Bool {
             spec.singleOut.contains { labels[$0.label] == $0.value || legend.contains($0.value) }
@@ -125,13 +128,31 @@ extension Grader {
     }
 
     /// Recorded metrics that share the most name words with the ones asked for (`node_network_tcp_connections` →
-    /// `node_netstat_Tcp_CurrEstab`, ...), among the scenario's families when the key names them; at most four.
+    /// `node_netstat_Tcp_CurrEstab`, ...), among the scenario's families when the key names them; at most four. Words
+    /// are split at `_` and at camel case; a few words students use stand for the counters' own (connections for
+    /// `CurrEstab` and `ActiveOpens`, packets for `Segs`) and count double.
     static func similarMetrics(to asked: [String], in recorded: Set<String>, families: [String]) -> [String] {
-        let common: Set<String> = ["node", "container", "total", "seconds", "bytes"]
-        func words(_ name: String) -> Set<String> { Set(name.lowercased().split(separator: "_").map(String.init)).subtracting(common) }
-        let wanted = asked.reduce(into: Set<String>()) { $0.formUnion(words($1)) }
+        let synonyms: [String: [String]] = ["connections": ["estab", "opens", "conntrack", "inuse"], "connection": ["estab", "opens", "conntrack"],
+                                            "packets": ["segs", "packets"], "errors": ["errs", "fails", "resets"], "scan": ["rsts", "resets", "opens"]]
+        func words(_ name: String) -> [String] {
+            var out: [String] = []
+            for part in name.split(separator: "_") {
+                var word = ""
+                for character in part {
+                    if character.isUppercase, let last = word.last, last.isLowercase { out.append(word.lowercased()); word = "" }
+                    word.append(character)
+                }
+                if !word.isEmpty { out.append(word.lowercased()) }
+            }
+            return out.filter { !["total", "seconds", "bytes"].contains($0) }
+        }
+        let wanted = Set(asked.flatMap(words))
+        let specific = Set(wanted.flatMap { synonyms[$0] ?? [] })
         let pool = recorded.filter { name in families.isEmpty || families.contains { name.hasPrefix($0) } }
-        let scored = pool.map { ($0, words($0).intersection(wanted).count) }.filter { $0.1 > 0 }
+        let scored = pool.map { name -> (String, Int) in
+            let have = Set(words(name))
+            return (name, have.intersection(wanted).count + 2 * have.intersection(specific).count)
+        }.filter { $0.1 > 0 }
         return scored.sorted { ($1.1, $0.0) < ($0.1, $1.0) }.prefix(4).map(\.0)
     }
 }

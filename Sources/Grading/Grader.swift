@@ -448,21 +448,24 @@ public final class Grader {
             return result(item, fraction: 0, feedback: ["The macro \(macro) cannot be used as a condition: \(error.message)"], evidence: [])
         }
         let selector = try compileCondition(probe), expectation = try compileCondition(expect)
-        var total = 0
+        var total = 0, shouldMatch = 0
         var wrong: [(Event, Bool)] = []
         for path in traces {
             for event in try events(path) where selector(event) {
                 total += 1
                 let expected = expectation(event)
+                if expected { shouldMatch += 1 }
                 if macroPredicate(event) != expected { wrong.append((event, expected)) }
             }
         }
-        // Half for matching every access it should, half for matching nothing else.
+        // Half for matching every access it should, half for matching nothing else; a macro that matches none of the
+        // accesses it should earns nothing for its silence (matching nothing is not a detection).
         let missed = wrong.filter { $0.1 }.count, extra = wrong.count - missed
-        let fraction = total == 0 ? 0 : ((missed == 0 ? 0.5 : 0) + (extra == 0 ? 0.5 : 0))
+        let matchesSome = missed < shouldMatch
+        let fraction = total == 0 || !matchesSome ? 0 : ((missed == 0 ? 0.5 : 0) + (extra == 0 ? 0.5 : 0))
         var feedback: [String] = []
         if wrong.isEmpty { feedback.append("\(macro) is true exactly where expected (\(total) events tried).") }
-        if missed > 0 { feedback.append("\(macro) misses \(missed) access\(missed == 1 ? "" : "es") it should match.") }
+        if missed > 0 { feedback.append("\(macro) misses \(missed) access\(missed == 1 ? "" : "es") it should match\(matchesSome ? "" : " (all of them), so it earns nothing for matching nothing else").") }
         if extra > 0 { feedback.append("\(macro) also matches \(extra) event\(extra == 1 ? "" : "s") it should not.") }
         let evidence = wrong.prefix(5).map { "\(Self.describe($0.0)): expected \($0.1 ? "a match" : "no match")" }
         return result(item, fraction: fraction, feedback: feedback, evidence: evidence)

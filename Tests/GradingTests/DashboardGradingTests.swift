@@ -36,6 +36,6 @@ struct DashboardGradingTests {
         #expect(report.found.contains { $0.contains("dash.json: JSON that is not a Grafana dashboard") || $0.contains("dash.json") }, "\(report.found)")
         let hostile = try GradingTests.grade(GradingTests.root + "/examples/submissions/hostile")
         let deep = try #require(hostile.checks.first { $0.itemID == "dos-dashboard" })
-        #expect(deep.score == 1 && deep.feedback.first?.contains("nested more than 200 deep") == true, "\(deep.feedback)")
+        #expect(deep.score == 0 && deep.feedback.first?.contains("nested more than 200 deep") == true, "\(deep.feedback)")
     }
 }

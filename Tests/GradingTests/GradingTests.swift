@@ -8,7 +8,7 @@ import TraceModel
 /// The example submissions and the upstream rules beside the repository.
 enum GradingFixtures {
     static let examples = ["full-marks", "typical-partial", "broken", "hostile", "q5-on-default-macros", "sensitive-files-append",
-                           "notice-below-priority", "own-rule-shadows-curl", "macro-typo", "catch-all-rules", "written-answers"]
+                           "notice-below-priority", "own-rule-shadows-curl", "macro-typo", "catch-all-rules", "written-answers", "wrong-metrics"]
 
 }
 
