@@ -11,7 +11,12 @@ extension GradeReport {
             .object([("id", .string(check.itemID)), ("question", .string(check.question)), ("title", .string(check.title)),
                      ("score", .double(check.score)), ("max_score", .double(check.maximum)), ("status", .string(check.status.rawValue)),
                      ("feedback", .array(check.feedback.map { .string($0) })), ("evidence", .array(check.evidence.map { .string($0) })),
-                     ("figures", .array(check.figures.map { .object([("title", .string($0.title)), ("svg", .string($0.svg))]) }))])
+                     ("figures", .array(check.figures.map { .object([("title", .string($0.title)), ("svg", .string($0.svg))]) }))]
+                    + (check.decision.map { decision in
+                        [("decision", JSONValue.object([("score", .double(decision.score)), ("graders_score", .double(decision.gradersScore)),
+                                                        ("comment", .string(decision.comment)), ("recorded_by", .string(decision.recordedBy)),
+                                                        ("recorded_at", .string(decision.recordedAt)), ("stale", .bool(decision.stale))]))]
+                    } ?? []))
         }
         let value = JSONValue.object([
             ("submission", .string(report.submission)), ("key", .string(report.keyName)), ("key_version", .integer(Int64(report.keyVersion))),
@@ -51,9 +56,18 @@ extension GradeReport {
                     figures.append((title, svg))
                 }
             }
-            checks.append(CheckResult(itemID: id, question: string(member(check, "question")) ?? id, title: string(member(check, "title")) ?? "",
-                                      score: score, maximum: maximum, status: status, feedback: strings(member(check, "feedback")), evidence: strings(member(check, "evidence")),
-                                      figures: figures))
+            var result = CheckResult(itemID: id, question: string(member(check, "question")) ?? id, title: string(member(check, "title")) ?? "",
+                                     score: score, maximum: maximum, status: status, feedback: strings(member(check, "feedback")), evidence: strings(member(check, "evidence")),
+                                     figures: figures)
+            if case .object(let decision)? = member(check, "decision"), let decided = number(member(decision, "score")),
+               let gradersScore = number(member(decision, "graders_score")) {
+                var stale = false
+                if case .bool(let flag)? = member(decision, "stale") { stale = flag }
+                result.decision = StaffDecision(score: decided, gradersScore: gradersScore, comment: string(member(decision, "comment")) ?? "",
+                                                recordedBy: string(member(decision, "recorded_by")) ?? "", recordedAt: string(member(decision, "recorded_at")) ?? "",
+                                                stale: stale)
+            }
+            checks.append(result)
         }
         var report = GradeReport(submission: submission, keyName: key, keyVersion: Int(number(member(top, "key_version")) ?? 1), checks: checks,
                                  found: strings(member(top, "found")), problems: strings(member(top, "problems")), error: string(member(top, "error")))

@@ -24,6 +24,8 @@ public struct CheckResult: Sendable {
     public var evidence: [String]
     /// Pictures for the reports (a dashboard panel as the grader drew it): a title and SVG markup.
     public var figures: [(title: String, svg: String)] = []
+    /// Course staff's decision on this item, when one was recorded (`tracelab grade review`).
+    public var decision: StaffDecision?
 
     public init(itemID: String, question: String, title: String, score: Double, maximum: Double, status: Status, feedback: [String], evidence: [String],
                 figures: [(title: String, svg: String)] = []) {

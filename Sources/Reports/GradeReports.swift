@@ -21,7 +21,8 @@ public enum GradeReports {
             .object([("name", .string("\(check.question): \(check.title)")), ("number", .string(check.itemID)),
                      ("score", .double(check.score)), ("max_score", .double(check.maximum)),
                      ("status", .string(check.score >= check.maximum ? "passed" : "failed")),
-                     ("output", .string((check.feedback + (check.evidence.isEmpty ? [] : ["", "Evidence:"] + check.evidence)).joined(separator: "\n"))),
+                     ("output", .string(((check.decision.map { [$0.line(maximum: check.maximum), ""] } ?? []) + check.feedback
+                                          + (check.evidence.isEmpty ? [] : ["", "Evidence:"] + check.evidence)).joined(separator: "\n"))),
                      ("visibility", .string("visible"))])
         }
         var members: [(String, JSONValue)] = [("score", .double(report.score))]
@@ -54,6 +55,7 @@ public enum GradeReports {
         }
         for check in report.checks {
             out += "\n## \(check.itemID) — \(markdown(check.title))\n\n**\(points(check.score)) / \(points(check.maximum))**, \(check.status.rawValue)\n\n"
+            if let decision = check.decision { out += "> **\(markdown(decision.line(maximum: check.maximum)))**\n\n" }
             out += check.feedback.map { "- \(markdown($0))\n" }.joined()
             if !check.evidence.isEmpty {
                 out += "\nEvidence:\n\n```\n" + check.evidence.joined(separator: "\n") + "\n```\n"
@@ -70,49 +72,47 @@ public enum GradeReports {
         "\(itemID.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }.map(String.init).joined())-figure-\(index + 1).svg"
     }
 
-    /// The class gradebook: a row per submission, a column per item, then the total.
+    /// The class gradebook: a row per submission, a column per item, the total, then each item's status (`passed`,
+    /// `partial`, `failed`, `needs review`, with `, staff decision` when course staff decided its score).
     public static func gradebook(_ reports: [GradeReport]) -> String {
         let items = reports.first(where: { !$0.checks.isEmpty })?.checks.map(\.itemID) ?? []
-        var out = CSV.row(["submission"] + items + ["total", "max", "error"]) + "\n"
+        var out = CSV.row(["submission"] + items + ["total", "max", "error"] + items.map { "status: " + $0 }) + "\n"
         for report in reports {
-            let scores = items.map { id in report.checks.first { $0.itemID == id }.map { points($0.score) } ?? "0" }
-            out += CSV.row([report.submission] + scores + [points(report.score), points(report.maximum), report.error ?? ""]) + "\n"
+            let checks = items.map { id in report.checks.first { $0.itemID == id } }
+            let scores = checks.map { $0.map { points($0.score) } ?? "0" }
+            let statuses = checks.map { check in
+                check.map { $0.status.rawValue + ($0.decision.map { $0.stale ? "" : ", staff decision" } ?? "") } ?? (report.error == nil ? "" : "not graded")
+            }
+            out += CSV.row([report.submission] + scores + [points(report.score), points(report.maximum), report.error ?? ""] + statuses) + "\n"
         }
         return out
     }
 
-    /// The class summary in Markdown: scores, per-item pass rates and the most common feedback.
+    /// The class summary in Markdown: scores, each item's mean and full-marks rate, the items to review and why,
+    /// and the mistakes made most often.
     public static func classSummary(_ reports: [GradeReport]) -> String {
+        let summary = ClassSummary(reports)
         var out = "# Class summary: \(reports.count) submission\(reports.count == 1 ? "" : "s")\n\n"
-        out += "| submission | score |\n|---|---:|\n"
+        out += "| submission | score | to review |\n|---|---:|---:|\n"
         for report in reports {
-            out += "| \(markdown(report.submission)) | \(report.error == nil ? "\(points(report.score)) / \(points(report.maximum))" : "not graded: \(markdown(report.error ?? ""))") |\n"
+            let toReview = summary.reviews.filter { $0.submission == report.submission }.count
+            out += "| \(markdown(report.submission)) | \(report.error == nil ? "\(points(report.score)) / \(points(report.maximum))" : "not graded: \(markdown(report.error ?? ""))") | \(toReview) |\n"
         }
-        let graded = reports.filter { $0.error == nil }
-        guard let first = graded.first else { return out }
-        out += "\n| item | full marks | mean |\n|---|---:|---:|\n"
-        for (index, check) in first.checks.enumerated() {
-            let results = graded.compactMap { $0.checks.indices.contains(index) ? $0.checks[index] : nil }
-            let full = results.filter { $0.score >= $0.maximum }.count
-            let mean = results.reduce(0) { $0 + $1.score } / Double(max(1, results.count))
-            out += "| \(check.itemID) | \(full) of \(results.count) | \(points(mean)) / \(points(check.maximum)) |\n"
+        guard !summary.items.isEmpty else { return out }
+        out += "\n| item | title | full marks | mean |\n|---|---|---:|---:|\n"
+        for item in summary.items {
+            out += "| \(item.id) | \(markdown(item.title)) | \(item.fullMarks) of \(item.graded) (\(Int((item.fullMarksRate * 100).rounded()))%) | \(points(item.mean)) / \(points(item.maximum)) |\n"
         }
-        let common = commonFeedback(graded)
-        if !common.isEmpty {
-            out += "\n## Most common feedback\n\n" + common.map { "- \($0.count)× \(markdown($0.line))\n" }.joined()
-        }
-        return out
-    }
-
-    /// The ten feedback lines given most often on items short of full marks, most frequent first (ties by text).
-    public static func commonFeedback(_ reports: [GradeReport]) -> [(line: String, count: Int)] {
-        var counts: [String: Int] = [:]
-        for report in reports {
-            for check in report.checks where check.score < check.maximum {
-                for line in check.feedback { counts["\(check.itemID): \(line)", default: 0] += 1 }
+        if !summary.reviews.isEmpty {
+            out += "\n## Needs review (\(summary.reviews.count))\n\n| submission | item | why |\n|---|---|---|\n"
+            for review in summary.reviews {
+                out += "| \(markdown(review.submission)) | \(review.itemID): \(markdown(review.title)) | \(markdown(review.reasons.joined(separator: "; "))) |\n"
             }
         }
-        return counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(10).map { (line: $0.key, count: $0.value) }
+        if !summary.mistakes.isEmpty {
+            out += "\n## Most common mistakes\n\n" + summary.mistakes.map { "- \($0.count)× \(markdown($0.line))\n" }.joined()
+        }
+        return out
     }
 
     /// Text for a Markdown table cell or list item: pipes escaped, one line.

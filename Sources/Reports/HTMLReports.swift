@@ -8,6 +8,7 @@ public enum HTMLReports {
     body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
     table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
     td.n{text-align:right}.passed{color:#176f2c}.partial{color:#9a6700}.failed{color:#b42318}.review{color:#6639ba}
+    .decision{border-left:4px solid #6639ba;padding-left:.6rem}
     pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:.85rem}h2{margin-top:2rem}
     """
 
@@ -44,6 +45,9 @@ public enum HTMLReports {
         for check in report.checks {
             body += "<h2 id=\"\(Markup.escape(check.itemID))\">\(Markup.escape(check.itemID)): \(Markup.escape(check.title))</h2>\n"
             body += "<p class=\"\(statusClass(check.status))\"><strong>\(GradeReports.points(check.score)) / \(GradeReports.points(check.maximum))</strong>, \(Markup.escape(check.status.rawValue))</p>\n"
+            if let decision = check.decision {
+                body += "<p class=\"decision\"><strong>\(Markup.escape(decision.line(maximum: check.maximum)))</strong></p>\n"
+            }
             body += "<ul>\n" + check.feedback.map { "<li>\(Markup.escape($0))</li>\n" }.joined() + "</ul>\n"
             if !check.evidence.isEmpty { body += "<pre>" + Markup.escape(check.evidence.joined(separator: "\n")) + "</pre>\n" }
             // Figures are SVG drawn by TraceLab itself (text in them escaped), so they are inlined.
@@ -52,23 +56,39 @@ public enum HTMLReports {
         return page("\(report.submission): \(GradeReports.points(report.score))", body)
     }
 
-    /// The class page: scores, a histogram of totals, full-marks rates per item, common feedback.
+    /// The class page: a histogram of totals, each item's full-marks rate and mean (with its title), the items to
+    /// review and why, the most common mistakes, and the scores with links to each report.
     public static func classSummary(_ reports: [GradeReport]) -> String {
-        let graded = reports.filter { $0.error == nil }
+        let summary = ClassSummary(reports)
         var body = "<h1>Class summary: \(reports.count) submission\(reports.count == 1 ? "" : "s")</h1>\n"
-        if let first = graded.first {
-            body += "<h2>Scores</h2>\n" + histogram(graded.map { $0.score / max(1, $0.maximum) })
-            body += "<h2>Full marks per item</h2>\n" + passRates(first.checks.indices.map { index in
-                let results = graded.compactMap { $0.checks.indices.contains(index) ? $0.checks[index] : nil }
-                return (first.checks[index].itemID, Double(results.filter { $0.score >= $0.maximum }.count) / Double(max(1, results.count)))
-            })
+        if !summary.items.isEmpty {
+            body += "<h2>Scores</h2>\n" + histogram(summary.fractions)
+            body += "<h2>Items</h2>\n" + passRates(summary.items.map { ($0.id, $0.fullMarksRate) })
+            body += "<table id=\"items\"><tr><th>item</th><th>title</th><th>full marks</th><th>mean</th></tr>\n"
+            for item in summary.items {
+                body += "<tr><td>\(Markup.escape(item.id))</td><td>\(Markup.escape(item.title))</td>"
+                    + "<td class=\"n\">\(item.fullMarks) of \(item.graded) (\(Int((item.fullMarksRate * 100).rounded()))%)</td>"
+                    + "<td class=\"n\">\(GradeReports.points(item.mean)) / \(GradeReports.points(item.maximum))</td></tr>\n"
+            }
+            body += "</table>\n"
         }
-        let common = GradeReports.commonFeedback(graded)
-        if !common.isEmpty {
-            body += "<h2>Most common mistakes</h2>\n<table><tr><th>submissions</th><th>item: feedback</th></tr>\n"
-                + common.map { "<tr><td class=\"n\">\($0.count)</td><td>\(Markup.escape($0.line))</td></tr>\n" }.joined() + "</table>\n"
+        body += "<h2>Needs review (\(summary.reviews.count))</h2>\n"
+        if summary.reviews.isEmpty {
+            body += "<p>The grader decided every item.</p>\n"
+        } else {
+            body += "<table id=\"review\"><tr><th>submission</th><th>item</th><th>why</th></tr>\n"
+            for review in summary.reviews {
+                body += "<tr><td><a href=\"\(Markup.escape(review.submission))/report.html#\(Markup.escape(review.itemID))\">\(Markup.escape(review.submission))</a></td>"
+                    + "<td>\(Markup.escape(review.itemID)): \(Markup.escape(review.title))</td>"
+                    + "<td><ul>" + review.reasons.map { "<li>\(Markup.escape($0))</li>" }.joined() + "</ul></td></tr>\n"
+            }
+            body += "</table>\n"
         }
-        body += "<h2>Submissions</h2>\n<table><tr><th>submission</th><th>score</th></tr>\n"
+        if !summary.mistakes.isEmpty {
+            body += "<h2>Most common mistakes</h2>\n<table id=\"mistakes\"><tr><th>submissions</th><th>item: feedback</th></tr>\n"
+                + summary.mistakes.map { "<tr><td class=\"n\">\($0.count)</td><td>\(Markup.escape($0.line))</td></tr>\n" }.joined() + "</table>\n"
+        }
+        body += "<h2>Submissions</h2>\n<table id=\"submissions\"><tr><th>submission</th><th>score</th></tr>\n"
         for report in reports {
             let score = report.error.map { "not graded: " + $0 } ?? "\(GradeReports.points(report.score)) / \(GradeReports.points(report.maximum))"
             body += "<tr><td><a href=\"\(Markup.escape(report.submission))/report.html\">\(Markup.escape(report.submission))</a></td><td>\(Markup.escape(score))</td></tr>\n"
@@ -77,26 +97,28 @@ public enum HTMLReports {
         return page("Class summary", body)
     }
 
-    /// Ten bins of the score fraction, as an SVG bar chart.
+    /// The totals in eleven bins, as an SVG bar chart: 0–9%, 10–19%, ... 90–99%, and full marks alone.
     static func histogram(_ fractions: [Double]) -> String {
-        var bins = Array(repeating: 0, count: 10)
-        for fraction in fractions { bins[min(9, max(0, Int(fraction * 10)))] += 1 }
+        var bins = Array(repeating: 0, count: 11)
+        for fraction in fractions { bins[fraction >= 1 ? 10 : min(9, max(0, Int(fraction * 10)))] += 1 }
         let tallest = max(1, bins.max() ?? 1)
-        let width = 40, height = 160
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width * 10 + 20)\" height=\"\(height + 40)\" role=\"img\" aria-label=\"score histogram\">\n"
+        let width = 44, height = 160
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width * bins.count + 20)\" height=\"\(height + 40)\" role=\"img\" aria-label=\"score histogram\">\n"
         for (index, count) in bins.enumerated() {
             let barHeight = count * height / tallest
             let x = 10 + index * width
-            svg += "<rect x=\"\(x + 2)\" y=\"\(10 + height - barHeight)\" width=\"\(width - 4)\" height=\"\(barHeight)\" fill=\"#4a78c2\"><title>\(index * 10)–\(index * 10 + 10)%: \(count)</title></rect>\n"
-            svg += "<text x=\"\(x + width / 2)\" y=\"\(height + 25)\" font-size=\"10\" text-anchor=\"middle\">\(index * 10)%</text>\n"
+            let range = index == 10 ? "100%" : "\(index * 10)–\(index * 10 + 9)%"
+            svg += "<rect x=\"\(x + 2)\" y=\"\(10 + height - barHeight)\" width=\"\(width - 4)\" height=\"\(barHeight)\" fill=\"#4a78c2\"><title>\(range): \(count)</title></rect>\n"
+            svg += "<text x=\"\(x + width / 2)\" y=\"\(height + 25)\" font-size=\"10\" text-anchor=\"middle\">\(index == 10 ? "100%" : "\(index * 10)%")</text>\n"
             if count > 0 { svg += "<text x=\"\(x + width / 2)\" y=\"\(6 + height - barHeight)\" font-size=\"10\" text-anchor=\"middle\">\(count)</text>\n" }
         }
         return svg + "</svg>\n"
     }
 
-    /// Horizontal bars: the share of submissions with full marks on each item.
+    /// Horizontal bars: the share of submissions with full marks on each item (the label column fits the longest id).
     static func passRates(_ rates: [(String, Double)]) -> String {
-        let rowHeight = 22, labelWidth = 120, barWidth = 300
+        let rowHeight = 22, barWidth = 300
+        let labelWidth = max(120, 8 * (rates.map(\.0.count).max() ?? 0) + 12)
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + barWidth + 60)\" height=\"\(rates.count * rowHeight + 10)\" role=\"img\" aria-label=\"full marks per item\">\n"
         for (index, (item, rate)) in rates.enumerated() {
             let y = 5 + index * rowHeight

@@ -289,6 +289,21 @@ enum Schema {
             CREATE INDEX alerts_event ON alerts(event_id);
             """)
         }
+        migrator.registerMigration("v6 course staff's decisions on items") { db in
+            try db.execute(sql: """
+            CREATE TABLE overrides (
+                id INTEGER PRIMARY KEY,
+                submission TEXT NOT NULL,
+                item_id TEXT NOT NULL,
+                score REAL NOT NULL,
+                comment TEXT NOT NULL,
+                submission_sha256 TEXT NOT NULL,
+                recorded_by TEXT NOT NULL,
+                recorded_at TEXT NOT NULL
+            );
+            CREATE INDEX overrides_submission ON overrides(submission, item_id);
+            """)
+        }
         return migrator
     }
 }

@@ -10,18 +10,27 @@ import TraceModel
 import Glibc
 #endif
 
-/// `tracelab grade`: grades submissions against the answer key and writes reports. Each submission is
-/// graded in a child process (`tracelab grade-one`) with CPU, memory and wall-clock limits, as many at
-/// once as there are cores, so a hostile submission is stopped and reported while the batch goes on.
+/// `tracelab grade`: grading a class (the default, `GradeBatch`) and recording staff decisions (`review`).
 struct Grade: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Grade lab submissions against the answer key and write reports.",
+        abstract: "Grade lab submissions against the answer key and write reports; record staff decisions on items.",
+        subcommands: [GradeBatch.self, GradeReview.self], defaultSubcommand: GradeBatch.self)
+}
+
+/// `tracelab grade [run]`: grades submissions against the answer key and writes reports. Each submission is
+/// graded in a child process (`tracelab grade-one`) with CPU, memory and wall-clock limits, as many at
+/// once as there are cores, so a hostile submission is stopped and reported while the batch goes on.
+struct GradeBatch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Grade lab submissions against the answer key and write reports (the default of tracelab grade).",
         discussion: """
         A submission is a folder, .zip or .tar.gz holding values.yaml (customRules, falco:), rules files, falco.yaml, \
         answers.md or answers.yaml, and dashboards (docs/submission-format.md). Reports go to OUT/<submission>/ \
         (report.md, report.json, results.json); the class gradebook.csv and summary.md go to OUT/. With --self, the \
         grade of one submission is printed for its author and nothing is written. Exit 1 when a submission could not \
-        be graded.
+        be graded. Course staff's decisions on items (tracelab grade review) are applied from the database on every \
+        grading while the submission is unchanged.
         """)
 
     @Option(help: "The answer key.")
@@ -74,7 +83,10 @@ struct Grade: ParsableCommand {
         let batch = ClassGrading.grade(submissions, answerKey: answerKey, keyFingerprint: keyFingerprint, setup: setup,
                                        resumeFrom: selfCheck || regrade ? nil : out, onGraded: { progress?.advance() })
         progress?.finish()
-        let reports = batch.reports
+        var reports = batch.reports
+        // Staff decisions live in the database; a student's own check has none.
+        let store = selfCheck || noDatabase ? nil : try database.open()
+        if let store { StaffDecisions.apply(try storeCall { try store.overrides() }, to: &reports) }
         if batch.reused > 0 {
             printError("tracelab: \(batch.reused) submission(s) unchanged since the last grading; their grades are reused (--regrade to grade again)")
         }
@@ -82,8 +94,7 @@ struct Grade: ParsableCommand {
             print(GradeReports.markdown(reports[0]), terminator: "")
         } else {
             try GradeReports.writeClassReports(reports, to: out)
-            if !noDatabase {
-                let store = try database.open()
+            if let store {
                 do {
                     let entries = zip(reports, submissions).map { GradeArchive.Entry(report: $0, path: $1, reportJSON: $0.json()) }
                     try GradeArchive.save(entries, keySHA256: keyFingerprint, into: store)
@@ -96,6 +107,67 @@ struct Grade: ParsableCommand {
             print("\nreports in \(out)/: summary.md, summary.html, gradebook.csv, junit.xml, and report.md, report.html, report.json, results.json per submission")
         }
         if reports.contains(where: { $0.error != nil }) { throw ExitCode(1) }
+    }
+}
+
+/// `tracelab grade review`: records course staff's decision on one item of one submission, kept in the database with
+/// who, when and the submission's content hash; `tracelab grade` applies it while the submission is unchanged.
+struct GradeReview: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "review",
+        abstract: "Record course staff's score for one item of a submission, with a comment.",
+        discussion: """
+        The decision is kept in the database (--db) with the submission's SHA-256. Every later `tracelab grade` applies \
+        it while the submission is unchanged, and the reports show it beside the grader's score; once the submission \
+        changes, the item is marked for review again. The latest decision on an item is the one in force.
+        """)
+
+    @Option(help: "The answer key (the item must be one of its items).")
+    var key = "answers/key.yaml"
+
+    @Option(help: "The item's score (0 to the item's points).")
+    var score: Double
+
+    @Option(help: "Why: shown to the student in the reports.")
+    var comment: String
+
+    @Option(help: "Who decides (default: $USER).")
+    var by: String?
+
+    @OptionGroup var database: DatabaseOption
+
+    @Argument(help: "The submission: the folder, .zip or .tar.gz that was graded.")
+    var submission: String
+
+    @Argument(help: "The item's id in the key (e.g. q2).")
+    var item: String
+
+    func run() throws {
+        let answerKey: AnswerKey
+        do { answerKey = try AnswerKey.load(path: key) } catch {
+            printError("tracelab: \(error)")
+            throw ExitCode(2)
+        }
+        guard let keyItem = answerKey.items.first(where: { $0.id == item }) else {
+            printError("tracelab: \(key): no item \(item) (items: \(answerKey.items.map(\.id).joined(separator: ", ")))")
+            throw ExitCode(2)
+        }
+        guard score >= 0, score <= keyItem.points else {
+            printError("tracelab: --score \(score) is outside 0...\(keyItem.points), the points of \(item)")
+            throw ExitCode(2)
+        }
+        guard let fingerprint = Submission.fingerprint(path: submission) else {
+            printError("tracelab: \(submission): cannot be read")
+            throw ExitCode(1)
+        }
+        let store = try database.open()
+        let name = Submission.name(of: submission)
+        let decision = try storeCall {
+            try store.recordOverride(submission: name, itemID: item, score: score, comment: comment, submissionSHA256: fingerprint,
+                                     recordedBy: by ?? environment()["USER"] ?? "staff")
+        }
+        print("recorded: \(name) \(item) = \(GradeReports.points(score)) / \(GradeReports.points(keyItem.points)) by \(decision.recordedBy) at \(decision.recordedAt); "
+              + "`tracelab grade` applies it while the submission is unchanged")
     }
 }
 
