@@ -103,14 +103,16 @@ public enum HTMLReports {
         for fraction in fractions { bins[fraction >= 1 ? 10 : min(9, max(0, Int(fraction * 10)))] += 1 }
         let tallest = max(1, bins.max() ?? 1)
         let width = 44, height = 160
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width * bins.count + 20)\" height=\"\(height + 40)\" role=\"img\" aria-label=\"score histogram\">\n"
+        // 20 px above the bars for the tallest bar's count, 25 below for the axis labels.
+        let top = 20
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width * bins.count + 20)\" height=\"\(top + height + 25)\" role=\"img\" aria-label=\"score histogram\">\n"
         for (index, count) in bins.enumerated() {
             let barHeight = count * height / tallest
             let x = 10 + index * width
             let range = index == 10 ? "100%" : "\(index * 10)–\(index * 10 + 9)%"
-            svg += "<rect x=\"\(x + 2)\" y=\"\(10 + height - barHeight)\" width=\"\(width - 4)\" height=\"\(barHeight)\" fill=\"#4a78c2\"><title>\(range): \(count)</title></rect>\n"
-            svg += "<text x=\"\(x + width / 2)\" y=\"\(height + 25)\" font-size=\"10\" text-anchor=\"middle\">\(index == 10 ? "100%" : "\(index * 10)%")</text>\n"
-            if count > 0 { svg += "<text x=\"\(x + width / 2)\" y=\"\(6 + height - barHeight)\" font-size=\"10\" text-anchor=\"middle\">\(count)</text>\n" }
+            svg += "<rect x=\"\(x + 2)\" y=\"\(top + height - barHeight)\" width=\"\(width - 4)\" height=\"\(barHeight)\" fill=\"#4a78c2\"><title>\(range): \(count)</title></rect>\n"
+            svg += "<text x=\"\(x + width / 2)\" y=\"\(top + height + 15)\" font-size=\"10\" text-anchor=\"middle\">\(index == 10 ? "100%" : "\(index * 10)%")</text>\n"
+            if count > 0 { svg += "<text x=\"\(x + width / 2)\" y=\"\(top + height - barHeight - 5)\" font-size=\"10\" text-anchor=\"middle\">\(count)</text>\n" }
         }
         return svg + "</svg>\n"
     }

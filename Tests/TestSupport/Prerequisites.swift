@@ -21,6 +21,7 @@ public struct Prerequisite: Sendable {
     public static let promtool = tool("promtool", hint: "apt-get install prometheus")
     public static let tshark = tool("tshark", hint: "apt-get install tshark")
     public static let editcap = tool("editcap", hint: "apt-get install tshark")
+    public static let chromium = tool("chromium", hint: "apt-get install chromium")
 
     static func tool(_ name: String, hint: String) -> Prerequisite {
         Prerequisite(name: name, candidates: ["/usr/bin/" + name, "/usr/local/bin/" + name, "/usr/sbin/" + name], hint: hint)
@@ -53,7 +54,7 @@ public struct Prerequisite: Sendable {
     }
 
     /// Every prerequisite the suite knows, for `.ci/run`'s report.
-    public static let all: [Prerequisite] = [.shared, .sysdig, .prometheus, .promtool, .tshark, .editcap]
+    public static let all: [Prerequisite] = [.shared, .sysdig, .prometheus, .promtool, .tshark, .editcap, .chromium]
 }
 
 /// The failure of a test whose prerequisite is missing where it must be present.

@@ -1,0 +1,140 @@
+import Foundation
+@testable import Grading
+import Reports
+import Store
+import TestSupport
+import Testing
+import TraceModel
+
+/// The class summary and a submission's report opened in a real browser (Debian's headless Chromium): the DOM it
+/// builds holds the review list, the tables and the charts, and the screenshot shows the charts' bars.
+@Suite("reports in a browser", .serialized)
+struct BrowserTests {
+    /// Runs headless Chromium on a file: its DOM (`--dump-dom`) or a screenshot (PNG bytes).
+    static func chromium(_ arguments: [String], page: String) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Prerequisite.chromium.path())
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-chromium-\(getpid())").path
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile)", "--hide-scrollbars"] + arguments + ["file://" + page]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return data
+    }
+
+    @Test("the class summary and a report render in headless Chromium with their review list, tables and charts",
+          .enabled(if: Prerequisite.chromium.runnable, Comment(rawValue: Prerequisite.chromium.skipReason)))
+    func classPages() throws {
+        let grader = try GradingTests.makeGrader()
+        var reports = try ["full-marks", "typical-partial", "written-answers", "catch-all-rules"].map { name in
+            try GradingTests.grade(GradingTests.root + "/examples/submissions/" + name, with: grader)
+        }
+        // A staff decision on typical-partial's q2, as `tracelab grade review` records it, and one on catch-all-rules made
+        // on an earlier version of it (so that item needs review again).
+        for index in reports.indices { reports[index].submissionFingerprint = "sha256-of-" + reports[index].submission }
+        StaffDecisions.apply([StoredOverrideFixture.decision(submission: "typical-partial", item: "q2", score: 4, fingerprint: "sha256-of-typical-partial"),
+                              StoredOverrideFixture.decision(submission: "catch-all-rules", item: "curl-rule", score: 1, fingerprint: "an earlier version")],
+                             to: &reports)
+        let folder = try GradingTests.scratch("browser")
+        try GradeReports.writeClassReports(reports, to: folder)
+
+        let reviews = ClassSummary(reports).reviews
+        let dom = String(decoding: try Self.chromium(["--dump-dom"], page: folder + "/summary.html"), as: UTF8.self)
+        #expect(dom.contains("<h1>Class summary: 4 submissions</h1>"))
+        #expect(dom.contains("<h2>Needs review (\(reviews.count))</h2>") && !reviews.isEmpty)
+        let reviewTable = try #require(dom.components(separatedBy: "<table id=\"review\">").dropFirst().first?.components(separatedBy: "</table>").first)
+        #expect(reviewTable.components(separatedBy: "<tr>").count - 2 == reviews.count)
+        for review in reviews { #expect(dom.contains("href=\"\(review.submission)/report.html#\(review.itemID)\"")) }
+        #expect(reviews.map { "\($0.submission) \($0.itemID)" } == ["catch-all-rules curl-rule"])
+        #expect(dom.contains("was made on an earlier version of this submission"))
+        // Both charts are in the DOM as SVG: eleven histogram bars, one full-marks bar per item.
+        let histogram = try #require(dom.components(separatedBy: "aria-label=\"score histogram\"").dropFirst().first?.components(separatedBy: "</svg>").first)
+        #expect(histogram.components(separatedBy: "<rect").count - 1 == 11)
+        let rates = try #require(dom.components(separatedBy: "aria-label=\"full marks per item\"").dropFirst().first?.components(separatedBy: "</svg>").first)
+        #expect(rates.components(separatedBy: "<rect").count - 1 == reports[0].checks.count)
+        #expect(dom.contains("<table id=\"items\">") && dom.contains("The curl rule fires on curl run in nginx-pod"))
+
+        // The screenshot shows the histogram's blue bars and the green full-marks bars.
+        _ = try Self.chromium(["--screenshot=\(folder)/summary.png", "--window-size=1000,1400"], page: folder + "/summary.html")
+        let image = try PNGImage(Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/summary.png"))))
+        #expect(image.width == 1000 && image.height == 1400)
+        #expect(image.count(of: (0x4A, 0x78, 0xC2)) > 2000, "histogram bars")
+        #expect(image.count(of: (0x2F, 0x9E, 0x44)) > 2000, "full-marks bars")
+
+        let report = String(decoding: try Self.chromium(["--dump-dom"], page: folder + "/typical-partial/report.html"), as: UTF8.self)
+        #expect(report.contains("<p class=\"decision\"><strong>Staff decision: 4 / 5 (the grader gave 3), by ta-kim on 2026-12-04T10:00:00Z: quotes the alert</strong></p>"))
+        #expect(report.contains("<figure><svg") && report.contains("id=\"dos-dashboard\""))
+    }
+}
+
+/// A recorded decision for tests.
+enum StoredOverrideFixture {
+    static func decision(submission: String, item: String, score: Double, fingerprint: String?) -> StoredOverride {
+        StoredOverride(submission: submission, itemID: item, score: score, comment: "quotes the alert", submissionSHA256: fingerprint ?? "",
+                       recordedBy: "ta-kim", recordedAt: "2026-12-04T10:00:00Z")
+    }
+}
+
+/// An 8-bit RGB or RGBA PNG, decoded (zlib and the five row filters) to count pixels of a colour.
+struct PNGImage {
+    let width: Int
+    let height: Int
+    let channels: Int
+    let pixels: [UInt8]
+
+    init(_ bytes: [UInt8]) throws {
+        func u32(_ at: Int) -> Int { Int(bytes[at]) << 24 | Int(bytes[at + 1]) << 16 | Int(bytes[at + 2]) << 8 | Int(bytes[at + 3]) }
+        guard bytes.count > 33, bytes.prefix(8) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else { throw TraceLabError("not a PNG", at: nil) }
+        width = u32(16)
+        height = u32(20)
+        guard bytes[24] == 8, bytes[25] == 2 || bytes[25] == 6 else { throw TraceLabError("not 8-bit RGB(A)", at: nil) }
+        channels = bytes[25] == 6 ? 4 : 3
+        var data: [UInt8] = []
+        var offset = 8
+        while offset + 8 <= bytes.count {
+            let length = u32(offset)
+            let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
+            if type == "IDAT" { data += bytes[(offset + 8)..<(offset + 8 + length)] }
+            offset += 12 + length
+        }
+        let raw = try SubmissionArchive.inflate(data, windowBits: 15, limit: 64 << 20, name: "screenshot.png")
+        let stride = width * channels
+        var out = [UInt8](repeating: 0, count: stride * height)
+        for row in 0..<height {
+            let filter = raw[row * (stride + 1)]
+            for column in 0..<stride {
+                let x = raw[row * (stride + 1) + 1 + column]
+                let a = column >= channels ? Int(out[row * stride + column - channels]) : 0
+                let b = row > 0 ? Int(out[(row - 1) * stride + column]) : 0
+                let c = row > 0 && column >= channels ? Int(out[(row - 1) * stride + column - channels]) : 0
+                let predictor: Int
+                switch filter {
+                case 1: predictor = a
+                case 2: predictor = b
+                case 3: predictor = (a + b) / 2
+                case 4:
+                    let p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
+                    predictor = pa <= pb && pa <= pc ? a : (pb <= pc ? b : c)
+                default: predictor = 0
+                }
+                out[row * stride + column] = UInt8((Int(x) + predictor) & 0xFF)
+            }
+        }
+        pixels = out
+    }
+
+    /// Pixels of this colour (within 2 per channel, for anti-aliasing).
+    func count(of colour: (UInt8, UInt8, UInt8)) -> Int {
+        var count = 0
+        var index = 0
+        while index + 2 < pixels.count {
+            if abs(Int(pixels[index]) - Int(colour.0)) <= 2 && abs(Int(pixels[index + 1]) - Int(colour.1)) <= 2 && abs(Int(pixels[index + 2]) - Int(colour.2)) <= 2 { count += 1 }
+            index += channels
+        }
+        return count
+    }
+}
