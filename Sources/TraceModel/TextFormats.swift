@@ -35,6 +35,68 @@ public enum CSV {
 
     /// One row of text cells, without the line end.
     public static func row(_ cells: [String]) -> String { cells.map(field).joined(separator: ",") }
+
+    /// Reads RFC 4180 CSV (quoted fields with doubled quotes and line breaks, CRLF or LF, a UTF-8 byte order mark
+    /// skipped): each record with the line it starts on. Blank lines are skipped. An unterminated quote, or more
+    /// than `maximumRecords` records, is an error at its line and column.
+    public static func parse(_ bytes: [UInt8], name: String, maximumRecords: Int = 100_000) throws(TraceLabError) -> [(line: Int, cells: [String])] {
+        var records: [(line: Int, cells: [String])] = []
+        var cells: [String] = [], cell: [UInt8] = []
+        var index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        var line = 1, column = 1, recordLine = 1
+        var quoted = false, quoteLine = 0, quoteColumn = 0, sawAny = false
+        func endRecord() throws(TraceLabError) {
+            cells.append(String(decoding: cell, as: UTF8.self))
+            cell = []
+            if sawAny || cells.count > 1 || !cells[0].isEmpty {
+                guard records.count < maximumRecords else {
+                    throw TraceLabError("more than \(maximumRecords) records", at: SourceLocation(file: name, line: line, column: 1))
+                }
+                records.append((recordLine, cells))
+            }
+            cells = []
+            sawAny = false
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            if quoted {
+                if byte == UInt8(ascii: "\"") {
+                    if index < bytes.count, bytes[index] == UInt8(ascii: "\"") { cell.append(byte); index += 1; column += 2; continue }
+                    quoted = false
+                } else {
+                    cell.append(byte)
+                    if byte == 0x0A { line += 1; column = 0 }
+                }
+                column += 1
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                quoted = true
+                sawAny = true
+                quoteLine = line
+                quoteColumn = column
+            case UInt8(ascii: ","):
+                cells.append(String(decoding: cell, as: UTF8.self))
+                cell = []
+                sawAny = true
+            case 0x0D where index < bytes.count && bytes[index] == 0x0A:
+                break
+            case 0x0A:
+                try endRecord()
+                line += 1
+                column = 0
+                recordLine = line
+            default:
+                cell.append(byte)
+            }
+            column += 1
+        }
+        if quoted { throw TraceLabError("a quoted field is never closed", at: SourceLocation(file: name, line: quoteLine, column: quoteColumn)) }
+        if !cell.isEmpty || !cells.isEmpty || sawAny { try endRecord() }
+        return records
+    }
 }
 
 /// A plain text table with aligned columns.

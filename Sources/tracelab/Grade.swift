@@ -63,6 +63,12 @@ struct GradeBatch: ParsableCommand {
     @Flag(help: "Grade every submission again, even those unchanged since the last grading in --out.")
     var regrade = false
 
+    @Option(help: "A roster (CSV: submission, id and/or email, name, ...) to write canvas.csv and moodle.csv, the gradebook as Canvas and Moodle import it.")
+    var roster: String?
+
+    @Option(help: "The assignment's name in the course site's gradebook (default: the key's name).")
+    var assignment: String?
+
     @Argument(help: "Submissions: folders, .zip or .tar.gz files.")
     var submissions: [String]
 
@@ -73,7 +79,13 @@ struct GradeBatch: ParsableCommand {
     }
 
     func run() throws {
-        // The key is loaded (and its ground truth replayed) here once, so a broken key stops the batch before it starts.
+        // A broken roster or key stops the batch before it starts (the key's ground truth is replayed here once).
+        let classRoster = try roster.map { path in
+            do { return try Roster.load(path: path) } catch {
+                printError("tracelab: \(error)")
+                throw ExitCode(2)
+            }
+        }
         let (answerKey, _) = try loadGrader(key, defaultRules: defaultRules, warn: true)
         let keyFingerprint = answerKey.fingerprint(engineVersion: TraceLab.version)
         let setup = ClassGrading.Setup(executable: "/proc/self/exe", key: key, defaultRules: defaultRules,
@@ -94,6 +106,13 @@ struct GradeBatch: ParsableCommand {
             print(GradeReports.markdown(reports[0]), terminator: "")
         } else {
             try GradeReports.writeClassReports(reports, to: out)
+            if let classRoster {
+                let export = GradebookExports.export(reports, roster: classRoster, assignment: assignment ?? answerKey.name)
+                try Data(export.canvas.utf8).write(to: URL(fileURLWithPath: out + "/canvas.csv"))
+                try Data(export.moodle.utf8).write(to: URL(fileURLWithPath: out + "/moodle.csv"))
+                if !export.unmatched.isEmpty { printError("tracelab: warning: the roster names no student for \(export.unmatched.joined(separator: ", ")); not in canvas.csv or moodle.csv") }
+                if !export.missing.isEmpty { printError("tracelab: warning: no submission from \(export.missing.joined(separator: ", ")) (empty grade in canvas.csv and moodle.csv)") }
+            }
             if let store {
                 do {
                     let entries = zip(reports, submissions).map { GradeArchive.Entry(report: $0, path: $1, reportJSON: $0.json()) }
@@ -104,7 +123,7 @@ struct GradeBatch: ParsableCommand {
                 }
             }
             print(GradeReports.classSummary(reports), terminator: "")
-            print("\nreports in \(out)/: summary.md, summary.html, gradebook.csv, junit.xml, and report.md, report.html, report.json, results.json per submission")
+            print("\nreports in \(out)/: summary.md, summary.html, gradebook.csv, junit.xml\(classRoster == nil ? "" : ", canvas.csv, moodle.csv"), and report.md, report.html, report.json, results.json per submission")
         }
         if reports.contains(where: { $0.error != nil }) { throw ExitCode(1) }
     }

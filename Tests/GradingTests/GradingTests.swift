@@ -136,6 +136,39 @@ struct GradingTests {
         #expect(bulk.score == 22.68 && bulk.problems.isEmpty)
     }
 
+    @Test("a roster maps submissions to students; canvas.csv and moodle.csv in the layouts the sites import")
+    func gradebookExports() throws {
+        let roster = try Roster.parse(Array("\u{FEFF}Submission,ID,Name,Email,SIS_ID,Section\r\nfull-marks,101,\"Doe, Jane\",jane@uni.example,s101,Lab A\r\n"
+                                            .utf8) + Array("typical-partial,102,Ana Maria Silva,ana@uni.example,s102,Lab B\nabsent,103,Lee,lee@uni.example,,\n\n".utf8),
+                                      name: "roster.csv")
+        #expect(roster.students.map(\.submission) == ["full-marks", "typical-partial", "absent"])
+        #expect(roster.students[1].firstName == "Ana Maria" && roster.students[1].lastName == "Silva" && roster.students[0].sortableName == "Doe, Jane")
+        #expect(throws: TraceLabError.self) { try Roster.parse(Array("name,email\nJo,jo@x\n".utf8), name: "r.csv") }
+        do { _ = try Roster.parse(Array("submission,id\na,1\nb,2\na,3\n".utf8), name: "r.csv") } catch {
+            #expect("\(error)".contains("r.csv:4") && "\(error)".contains("listed twice (also on line 2)"), "\(error)")
+        }
+        do { _ = try Roster.parse(Array("submission,id\n\"a,1\n".utf8), name: "r.csv") } catch { #expect("\(error)".contains("r.csv:2:1: a quoted field is never closed"), "\(error)") }
+
+        let grader = try Self.makeGrader()
+        let reports = [try Self.grade(Self.root + "/examples/submissions/full-marks", with: grader),
+                       try Self.grade(Self.root + "/examples/submissions/typical-partial", with: grader),
+                       try Self.grade(Self.root + "/examples/submissions/broken", with: grader)]
+        let export = GradebookExports.export(reports, roster: roster, assignment: "Runtime monitoring lab")
+        #expect(export.canvas == """
+            Student,ID,SIS User ID,SIS Login ID,Section,Runtime monitoring lab
+            Points Possible,,,,,31
+            "Doe, Jane",101,s101,jane@uni.example,Lab A,31
+            "Silva, Ana Maria",102,s102,ana@uni.example,Lab B,22.68
+            Lee,103,,lee@uni.example,,
+
+            """)
+        let moodle = export.moodle.split(separator: "\n").map(String.init)
+        #expect(moodle[0] == "First name,Last name,ID number,Email address,Runtime monitoring lab (Real),Feedback")
+        #expect(moodle[2] == "Ana Maria,Silva,102,ana@uni.example,22.68,TraceLab: 22.68 / 31 (key runtime-monitoring-lab version 1); under review: q2")
+        #expect(moodle[3] == "Lee,,103,lee@uni.example,,no submission")
+        #expect(export.unmatched == ["broken"] && export.missing == ["absent"])
+    }
+
     @Test("typical mistakes get the feedback that names them")
     func typicalFeedback() throws {
         let report = try Self.grade(Self.root + "/examples/submissions/typical-partial")
