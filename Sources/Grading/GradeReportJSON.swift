@@ -18,7 +18,7 @@ extension GradeReport {
                                                         ("recorded_at", .string(decision.recordedAt)), ("stale", .bool(decision.stale))]))]
                     } ?? []))
         }
-        let value = JSONValue.object([
+        var members: [(String, JSONValue)] = [
             ("submission", .string(report.submission)), ("key", .string(report.keyName)), ("key_version", .integer(Int64(report.keyVersion))),
             ("score", .double(report.score)), ("max_score", .double(report.maximum)),
             ("error", report.error.map { .string($0) } ?? .null),
@@ -26,7 +26,14 @@ extension GradeReport {
             ("key_sha256", report.keyFingerprint.map { .string($0) } ?? .null),
             ("found", .array(report.found.map { .string($0) })), ("problems", .array(report.problems.map { .string($0) })),
             ("checks", .array(checks)), ("deployment", .array(report.deployment.map { .string($0) })),
-        ] + (withRuns ? [("runs", .array(report.runs.map(\.json)))] : []))
+        ]
+        if let signature = report.similarity {
+            let rules = JSONValue.array(signature.rules.map { .string($0) })
+            let answers = JSONValue.array(signature.answers.map { .string(String($0, radix: 16)) })
+            members.append(("similarity", .object([("rules", rules), ("answers", answers)])))
+        }
+        if withRuns { members.append(("runs", .array(report.runs.map(\.json)))) }
+        let value = JSONValue.object(members)
         return value.rendered + "\n"
     }
 
@@ -73,6 +80,10 @@ extension GradeReport {
                                  found: strings(member(top, "found")), problems: strings(member(top, "problems")), error: string(member(top, "error")))
         report.deployment = strings(member(top, "deployment"))
         if case .array(let runs)? = member(top, "runs") { report.runs = runs.compactMap(ReplayRun.init(json:)) }
+        if case .object(let signature)? = member(top, "similarity") {
+            report.similarity = SimilaritySignature(rules: strings(member(signature, "rules")),
+                                                    answers: strings(member(signature, "answers")).compactMap { UInt64($0, radix: 16) })
+        }
         report.submissionFingerprint = string(member(top, "submission_sha256"))
         report.keyFingerprint = string(member(top, "key_sha256"))
         self = report

@@ -54,6 +54,8 @@ public struct GradeReport: Sendable {
     public var deployment: [String] = []
     /// The replays the review made, to be stored as runs (not written into report.json).
     public var runs: [ReplayRun] = []
+    /// What the class summary compares submissions by (their rules and answers, normalised).
+    public var similarity: SimilaritySignature?
     /// Set when the submission could not be graded at all (unreadable, refused); its score is then 0.
     public var error: String?
     /// SHA-256 of the submission and of the key with everything it depends on, for reuse of grades.
@@ -158,6 +160,8 @@ public final class Grader {
         }
         report.deployment = reviewDeployment(context)
         report.runs = context.runs
+        report.similarity = SimilaritySignature(conditions: context.rules.compactMap { context.loader.compiledCondition(ofRule: $0.name) },
+                                                answerTexts: submission.answers.sorted { $0.key < $1.key }.map(\.value))
         return report
     }
 

@@ -31,6 +31,8 @@ public struct ClassSummary {
     public var mistakes: [(line: String, count: Int)] = []
     /// Each graded submission's total as a fraction of the maximum, in submission order.
     public var fractions: [Double] = []
+    /// Submissions whose rules or answers look alike, for a person to look at (never a deduction).
+    public var similar: [Similarity.Pair] = []
 
     public init(_ reports: [GradeReport]) {
         submissions = reports.count
@@ -56,6 +58,15 @@ public struct ClassSummary {
             }
         }
         mistakes = counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(10).map { (line: $0.key, count: $0.value) }
+        similar = Similarity.pairs(graded.compactMap { report in report.similarity.map { (report.submission, $0) } })
+    }
+
+    /// How alike a pair is, in words: "rules 100% alike (3 shared); answers 62% alike (41 passages)".
+    public static func describe(_ pair: Similarity.Pair) -> String {
+        var parts: [String] = []
+        if pair.sharedRules > 0 { parts.append("rules \(Int((pair.rules * 100).rounded()))% alike (\(pair.sharedRules) condition\(pair.sharedRules == 1 ? "" : "s") shared)") }
+        if pair.sharedShingles > 0 { parts.append("answers \(Int((pair.answers * 100).rounded()))% alike (\(pair.sharedShingles) five-word passages shared)") }
+        return parts.joined(separator: "; ")
     }
 
     /// Why an item needs review: the parts the grader could not decide, or a stale staff decision.

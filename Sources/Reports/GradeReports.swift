@@ -112,6 +112,10 @@ public enum GradeReports {
         if !summary.mistakes.isEmpty {
             out += "\n## Most common mistakes\n\n" + summary.mistakes.map { "- \($0.count)× \(markdown($0.line))\n" }.joined()
         }
+        if !summary.similar.isEmpty {
+            out += "\n## Similar submissions (for a person to look at; not a deduction)\n\n"
+            out += summary.similar.map { "- \(markdown($0.first)) and \(markdown($0.second)): \(ClassSummary.describe($0))\n" }.joined()
+        }
         return out
     }
 

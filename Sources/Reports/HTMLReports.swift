@@ -88,6 +88,12 @@ public enum HTMLReports {
             body += "<h2>Most common mistakes</h2>\n<table id=\"mistakes\"><tr><th>submissions</th><th>item: feedback</th></tr>\n"
                 + summary.mistakes.map { "<tr><td class=\"n\">\($0.count)</td><td>\(Markup.escape($0.line))</td></tr>\n" }.joined() + "</table>\n"
         }
+        if !summary.similar.isEmpty {
+            body += "<h2>Similar submissions</h2>\n<p>For a person to look at; never a deduction. What more than a quarter of the class shares is left out.</p>\n"
+                + "<table id=\"similar\"><tr><th>submissions</th><th>how alike</th></tr>\n"
+                + summary.similar.map { "<tr><td>\(Markup.escape($0.first)) and \(Markup.escape($0.second))</td><td>\(Markup.escape(ClassSummary.describe($0)))</td></tr>\n" }.joined()
+                + "</table>\n"
+        }
         body += "<h2>Submissions</h2>\n<table id=\"submissions\"><tr><th>submission</th><th>score</th></tr>\n"
         for report in reports {
             let score = report.error.map { "not graded: " + $0 } ?? "\(GradeReports.points(report.score)) / \(GradeReports.points(report.maximum))"

@@ -169,6 +169,45 @@ struct GradingTests {
         #expect(export.unmatched == ["broken"] && export.missing == ["absent"])
     }
 
+    @Test("similar submissions: a copy with renamed rules, other layout and reworded answers is listed with its original, and nothing else is")
+    func similarSubmissions() throws {
+        let grader = try Self.makeGrader()
+        let names = ["full-marks", "typical-partial", "written-answers", "catch-all-rules", "sensitive-files-append", "q5-on-default-macros"]
+        var reports = try names.map { try Self.grade(Self.root + "/examples/submissions/" + $0, with: grader) }
+        // The copy: rule names and macro layout changed, the same conditions written differently, answers lightly edited.
+        let copy = try Self.scratch("copy")
+        try """
+        - macro: sensitive_files
+          condition: >-
+            fd.name   contains   sensitive
+        - rule: my own curl detector
+          desc: curl ran
+          condition: (spawned_process) and (container) and (proc.name = "curl")
+          output: curl seen (%container.name)
+          priority: NOTICE
+        - rule: reading the secret
+          desc: reads
+          condition: open_read and (sensitive_files)
+          output: "%proc.name read it as %user.name"
+          priority: WARNING
+        """.write(toFile: copy + "/rules.yaml", atomically: true, encoding: .utf8)
+        let answers = try String(contentsOfFile: Self.root + "/examples/submissions/written-answers/answers.md", encoding: .utf8)
+        try answers.replacingOccurrences(of: "student D", with: "student F").replacingOccurrences(of: "Warning", with: "WARNING")
+            .write(toFile: copy + "/answers.md", atomically: true, encoding: .utf8)
+        var disguised = try Self.grade(copy, with: grader)
+        disguised.submission = "disguised-copy"
+        reports.append(disguised)
+
+        let pairs = Similarity.pairs(reports.compactMap { report in report.similarity.map { (report.submission, $0) } })
+        #expect(pairs.map { "\($0.first) + \($0.second)" } == ["disguised-copy + typical-partial", "disguised-copy + written-answers"], "\(pairs)")
+        let rules = try #require(pairs.first { $0.second == "typical-partial" })
+        // The curl rule the lab gives is in most submissions, so only the sensitive-file rule counts.
+        #expect(rules.sharedRules == 1 && rules.rules == 1)
+        let text = try #require(pairs.first { $0.second == "written-answers" })
+        #expect(text.sharedShingles >= 20 && text.answers >= 0.5)
+        #expect(GradeReports.classSummary(reports).contains("## Similar submissions (for a person to look at; not a deduction)"))
+    }
+
     @Test("typical mistakes get the feedback that names them")
     func typicalFeedback() throws {
         let report = try Self.grade(Self.root + "/examples/submissions/typical-partial")
