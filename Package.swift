@@ -27,7 +27,8 @@ let package = Package(
         .target(name: "CGzipStream", dependencies: ["CZlib"]),
         .target(name: "Packets", dependencies: ["CPcap", "CGzipStream", "TraceModel"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "TraceModel", dependencies: ["CLibCrypto"]),
+        .target(name: "CRE2", linkerSettings: [.linkedLibrary("re2")]),
+        .target(name: "TraceModel", dependencies: ["CLibCrypto", "CRE2"]),
         .target(name: "Metrics", dependencies: ["TraceModel"]),
         // The scap reader's per-event state lives in class properties marked @exclusivity(unchecked) (runtime
         // exclusivity checks cost 8% of a capture's read); no unsafeFlags, so other packages can depend on these libraries.

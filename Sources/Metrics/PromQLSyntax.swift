@@ -26,25 +26,23 @@ public struct LabelMatcher: Sendable {
     }
 }
 
-/// An anchored regular expression, as Prometheus compiles label regexes (`^(?s:re)$`).
-struct PromRegex: @unchecked Sendable {
+/// An anchored regular expression, as Prometheus 3 compiles label regexes (`^(?s:re)$`): RE2, so matching is linear
+/// in the label's length whatever the pattern.
+struct PromRegex: Sendable {
     let pattern: String
-    private let regex: Regex<AnyRegexOutput>
+    private let regex: RE2Pattern
 
     init(_ pattern: String) throws(PromQLError) {
         self.pattern = pattern
-        do { regex = try Regex("(?s:" + pattern + ")") } catch {
-            throw PromQLError("invalid regular expression \"\(pattern)\": \(error)")
+        do { regex = try RE2Pattern(pattern, dotMatchesNewline: true) } catch {
+            throw PromQLError("invalid regular expression \"\(pattern)\": \(error.message)")
         }
     }
 
-    func matches(_ text: String) -> Bool { (try? regex.wholeMatch(in: text)) != nil }
+    func matches(_ text: String) -> Bool { regex.fullMatch(text) }
 
     /// The whole match's capture groups (index 0 the whole text), or nil.
-    func groups(_ text: String) -> [String?]? {
-        guard let match = try? regex.wholeMatch(in: text) else { return nil }
-        return (0..<match.output.count).map { index in match.output[index].substring.map(String.init) }
-    }
+    func groups(_ text: String) -> [String?]? { regex.groups(text) }
 }
 
 /// A PromQL error: Prometheus's message, with the position (`1:14: parse error: ...`) for parse errors.

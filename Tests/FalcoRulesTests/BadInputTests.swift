@@ -68,6 +68,25 @@ struct BadInputTests {
         #expect(RuleEngine(loader: loader).process(event).map(\.rule) == ["big"])
     }
 
+    @Test("regex is RE2: a pattern that makes a backtracking engine run for hours answers at once, and RE2's refusals are located load errors")
+    func regexIsLinear() throws {
+        // (a+)+$ on "aaaa...ab": exponential for a backtracking matcher (seconds at 20 a's, hours at 40), linear for RE2.
+        let loader = load("- rule: nested\n  desc: d\n  condition: evt.type = execve and proc.cmdline regex \"(a+)+$\"\n  output: o\n  priority: INFO\n")
+        #expect(loader.results[0].successful)
+        let engine = RuleEngine(loader: loader)
+        for (name, expected) in [("a", ["nested"]), ("b", [])] {
+            let event = Event(number: 1, timestamp: 1, type: "execve", thread: ThreadInfo(tid: 1, name: String(repeating: "a", count: 40) + name))
+            #expect(engine.process(event).map(\.rule) == expected)
+        }
+        // RE2 refuses what Falco's RE2 refuses, at the value's position.
+        let refused = load("- rule: bad\n  desc: d\n  condition: proc.name regex \"(a\"\n  output: o\n  priority: INFO\n")
+        #expect(!refused.results[0].successful)
+        let message = LoadResultFormatting.text(refused.results)
+        #expect(message.contains("invalid regex pattern '(a': missing ): (a"), "\(message)")
+        let backreference = load("- rule: backref\n  desc: d\n  condition: proc.name regex \"(a)\\\\1\"\n  output: o\n  priority: INFO\n")
+        #expect(!backreference.results[0].successful, "RE2 has no back-references")
+    }
+
     @Test("trace lines that are not JSON or have wrong types are located errors")
     func badTraceLines() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-bad-\(getpid())")

@@ -10,20 +10,13 @@ import TraceModel
 /// builds holds the review list, the tables and the charts, and the screenshot shows the charts' bars.
 @Suite("reports in a browser", .serialized)
 struct BrowserTests {
-    /// Runs headless Chromium on a file: its DOM (`--dump-dom`) or a screenshot (PNG bytes).
-    static func chromium(_ arguments: [String], page: String) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Prerequisite.chromium.path())
+    /// Runs headless Chromium on a file and returns what it prints (the DOM with `--dump-dom`).
+    static func chromium(_ arguments: [String], page: String) throws -> String {
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-chromium-\(getpid())").path
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile)", "--hide-scrollbars"] + arguments + ["file://" + page]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        return data
+        let (status, output) = try Subprocess.run(try Prerequisite.chromium.path(),
+                                                  ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile)", "--hide-scrollbars"] + arguments + ["file://" + page])
+        #expect(status == 0)
+        return output
     }
 
     @Test("the class summary and a report render in headless Chromium with their review list, tables and charts",
@@ -43,7 +36,7 @@ struct BrowserTests {
         try GradeReports.writeClassReports(reports, to: folder)
 
         let reviews = ClassSummary(reports).reviews
-        let dom = String(decoding: try Self.chromium(["--dump-dom"], page: folder + "/summary.html"), as: UTF8.self)
+        let dom = try Self.chromium(["--dump-dom"], page: folder + "/summary.html")
         #expect(dom.contains("<h1>Class summary: 4 submissions</h1>"))
         #expect(dom.contains("<h2>Needs review (\(reviews.count))</h2>") && !reviews.isEmpty)
         let reviewTable = try #require(dom.components(separatedBy: "<table id=\"review\">").dropFirst().first?.components(separatedBy: "</table>").first)
@@ -65,7 +58,7 @@ struct BrowserTests {
         #expect(image.count(of: (0x4A, 0x78, 0xC2)) > 2000, "histogram bars")
         #expect(image.count(of: (0x2F, 0x9E, 0x44)) > 2000, "full-marks bars")
 
-        let report = String(decoding: try Self.chromium(["--dump-dom"], page: folder + "/typical-partial/report.html"), as: UTF8.self)
+        let report = try Self.chromium(["--dump-dom"], page: folder + "/typical-partial/report.html")
         #expect(report.contains("<p class=\"decision\"><strong>Staff decision: 4 / 5 (the grader gave 3), by ta-kim on 2026-12-04T10:00:00Z: quotes the alert</strong></p>"))
         #expect(report.contains("<figure><svg") && report.contains("id=\"dos-dashboard\""))
     }

@@ -190,6 +190,21 @@ struct MetricsTests {
         ])
     }
 
+    @Test("label regexes are RE2: (.*.*)*x over long labels answers at once; RE2's refusals are PromQL errors")
+    func regexIsLinear() throws {
+        let store = MetricStore()
+        for index in 0..<200 { store.append(Labels(name: "up", [("id", String(repeating: "a", count: 60 + index) + (index == 7 ? "x" : "y"))]), 1000, 1) }
+        let engine = PromQLEngine(store: store)
+        guard case .vector(let elements) = try engine.instant(try PromQLParser.parse(#"up{id=~"(.*.*)*x"}"#), at: 1000) else { throw PromQLError("not a vector") }
+        #expect(elements.count == 1 && elements.first?.labels["id"]?.hasSuffix("x") == true)
+        #expect(throws: PromQLError.self) { try PromQLParser.parse(#"up{id=~"(a"}"#) }
+        do { _ = try PromQLParser.parse(#"up{id=~"(a"}"#) } catch { #expect(error.message == #"invalid regular expression "(a": missing ): (a"#, "\(error.message)") }
+        guard case .vector(let replaced) = try engine.instant(try PromQLParser.parse(#"label_replace(up{id=~".*x"}, "head", "$1", "id", "(a{3})(.*)")"#), at: 1000) else {
+            throw PromQLError("not a vector")
+        }
+        #expect(replaced.first?.labels["head"] == "aaa")
+    }
+
     @Test("a query loading too many samples, or asking too many steps, fails with a clear error")
     func limits() throws {
         let store = MetricStore()

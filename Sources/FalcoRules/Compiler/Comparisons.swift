@@ -297,19 +297,18 @@ enum Comparisons {
 import Glibc
 #endif
 
-/// A regular expression that must match the whole value, as RE2's FullMatch in libsinsp.
-struct FullMatchRegex: @unchecked Sendable {
-    private let regex: Regex<AnyRegexOutput>
+/// A regular expression that must match the whole value: RE2's FullMatch, as libsinsp's `regex` operator (linear
+/// time; a pattern RE2 refuses is a compile error at the value's position).
+struct FullMatchRegex: Sendable {
+    private let regex: RE2Pattern
 
     init(_ pattern: String, position: ConditionPosition) throws(ConditionCompileError) {
         do {
-            regex = try Regex(pattern)
+            regex = try RE2Pattern(pattern)
         } catch {
-            throw ConditionCompileError(message: "filter error: invalid regex pattern '\(pattern)'", position: position)
+            throw ConditionCompileError(message: "filter error: invalid regex pattern '\(pattern)': \(error.message)", position: position)
         }
     }
 
-    func matches(_ value: String) -> Bool {
-        (try? regex.wholeMatch(in: value)) != nil
-    }
+    func matches(_ value: String) -> Bool { regex.fullMatch(value) }
 }
