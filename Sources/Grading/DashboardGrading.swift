@@ -42,7 +42,7 @@ extension Grader {
             let panels = board.panels.filter { GrafanaDashboard.seriesPanelTypes.contains($0.type) && !$0.targets.isEmpty }
             if panels.isEmpty { notes.append("\(name): no panel with a Prometheus query") }
             for panel in panels {
-                verdicts.append(verdict(panel, board: board, file: name, evaluator: evaluator, recorded: recorded, spec))
+                verdicts.append(verdict(panel, board: board, file: name, evaluator: evaluator, store: store, recorded: recorded, spec))
             }
         }
         guard let best = verdicts.enumerated().max(by: { ($0.element.fraction, -$0.offset) < ($1.element.fraction, -$1.offset) })?.element else {
@@ -53,7 +53,7 @@ extension Grader {
         return result(item, fraction: best.fraction, feedback: feedback + notes, evidence: best.evidence, figures: best.figure.map { [$0] } ?? [])
     }
 
-    private func verdict(_ panel: GrafanaDashboard.Panel, board: GrafanaDashboard, file: String, evaluator: PanelEvaluator, recorded: Set<String>,
+    private func verdict(_ panel: GrafanaDashboard.Panel, board: GrafanaDashboard, file: String, evaluator: PanelEvaluator, store: MetricStore, recorded: Set<String>,
                          _ spec: AnswerKey.DashboardCheck) -> PanelVerdict {
         let results = evaluator.evaluate(panel, variables: board.variables)
         let queries = results.map { "\($0.refId): \($0.expr) (step \($0.step / 1000) s)" }
@@ -88,7 +88,8 @@ extension Grader {
         chart.note = errors.first
         let figure = (title: "\(file): \(panel.title)", svg: chart.svg)
         guard !series.isEmpty else {
-            let reason = errors.isEmpty ? "returns no data over the recording: check the metric names and labels against the lab's" : "does not evaluate: \(errors.joined(separator: "; "))"
+            let reason = errors.isEmpty ? "returns no data over the recording" + (Self.emptyMatcher(results, store).map { ": " + $0 } ?? ": check the metric names and labels against the lab's")
+                : "does not evaluate: \(errors.joined(separator: "; "))"
             return PanelVerdict(fraction: 0, feedback: "\(where_) \(reason).", evidence: queries + errors, figure: figure)
         }
         func isAttacker(_ labels: Labels, _ legend: String) -> Bool {
@@ -125,6 +126,28 @@ extension Grader {
         }
         let why = !standsOut ? "does not stand out from the other series" : "is as high outside the attack as during it"
         return PanelVerdict(fraction: 2.0 / 3, feedback: "\(where_) shows \(spec.describes), but it \(why): \(numbers).", evidence: queries, figure: figure)
+    }
+
+    /// Why a query on recorded metrics selects nothing: the first label matcher no series of its metric satisfies,
+    /// with the values the recording has for that label (`no container_cpu_usage_seconds_total series has
+    /// namespace="prod"; recorded: default, kube-system`).
+    static func emptyMatcher(_ results: [PanelEvaluator.TargetResult], _ store: MetricStore) -> String? {
+        for result in results where result.error == nil {
+            guard let expr = try? PromQLParser.parse(result.expr) else { continue }
+            for selector in expr.selectors {
+                let named = selector.matchers.filter { $0.name == Labels.metricNameLabel }
+                let series = store.series.filter { one in named.allSatisfy { $0.matches(one.labels.metricName ?? "") } }
+                guard !series.isEmpty else { continue }
+                for matcher in selector.matchers where matcher.name != Labels.metricNameLabel {
+                    guard !series.contains(where: { matcher.matches($0.labels[matcher.name] ?? "") }) else { continue }
+                    let values = Array(Set(series.compactMap { $0.labels[matcher.name] })).sorted()
+                    let metric = selector.name ?? "the selected"
+                    return "no \(metric) series has \(matcher.name)\(matcher.kind.rawValue)\"\(matcher.value)\"; "
+                        + (values.isEmpty ? "none has a \(matcher.name) label" : "recorded: \(values.prefix(6).joined(separator: ", "))\(values.count > 6 ? ", ..." : "")")
+                }
+            }
+        }
+        return nil
     }
 
     /// Recorded metrics that share the most name words with the ones asked for (`node_network_tcp_connections` →

@@ -34,6 +34,13 @@ struct DashboardGradingTests {
         #expect(item.score == 0)
         // A file that does not parse as JSON is not taken for a dashboard; what was found says so.
         #expect(report.found.contains { $0.contains("dash.json: JSON that is not a Grafana dashboard") || $0.contains("dash.json") }, "\(report.found)")
+        // A query on a recorded metric with a label value the recording lacks says which matcher and what is recorded.
+        let wrongLabel = try GradingTests.scratch("wrong-label")
+        try #"{"panels": [{"type": "timeseries", "title": "CPU", "targets": [{"expr": "sum by (pod) (rate(container_cpu_usage_seconds_total{namespace=\"prod\"}[1m]))"}]}]}"#
+            .write(toFile: wrongLabel + "/dashboard.json", atomically: true, encoding: .utf8)
+        let labelled = try #require(try GradingTests.grade(wrongLabel).checks.first { $0.itemID == "dos-dashboard" })
+        #expect(labelled.score == 0 && labelled.feedback.joined(separator: "\n").contains("returns no data over the recording: no container_cpu_usage_seconds_total series has namespace=\"prod\"; recorded: default") == true,
+                "\(labelled.feedback)")
         let hostile = try GradingTests.grade(GradingTests.root + "/examples/submissions/hostile")
         let deep = try #require(hostile.checks.first { $0.itemID == "dos-dashboard" })
         #expect(deep.score == 0 && deep.feedback.first?.contains("nested more than 200 deep") == true, "\(deep.feedback)")
