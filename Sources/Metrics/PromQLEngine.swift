@@ -21,6 +21,10 @@ public final class PromQLEngine {
     public var maximumSamples = 50_000_000
     /// Steps a range query may have (Prometheus's API limit).
     public static let maximumSteps = 11_000
+    /// Inner steps all the subqueries of one query may evaluate together (every outer step's included): a 1 ms
+    /// subquery step over 30 days, or a fine subquery inside a long range query, is refused before it runs.
+    public var maximumSubquerySteps = 1_000_000
+    private var subquerySteps = 0
 
     private var loaded = 0
     private var start: Int64 = 0
@@ -33,6 +37,7 @@ public final class PromQLEngine {
 
     private func beginQuery(start: Int64, end: Int64) {
         loaded = 0
+        subquerySteps = 0
         self.start = start
         self.end = end
         selections = [:]
@@ -88,7 +93,7 @@ public final class PromQLEngine {
         // engine (the caches are per engine; the store is only read), and joined in step order.
         let perChunk = (steps + chunks - 1) / chunks
         let store = self.store, semantics = self.semantics, lookback = lookbackDelta, subqueryStep = defaultSubqueryStep
-        let acrossSteps = evaluatesAcrossSteps
+        let acrossSteps = evaluatesAcrossSteps, subqueryLimit = maximumSubquerySteps / chunks
         let limit = maximumSamples / chunks
         let results = ChunkResults(count: chunks)
         DispatchQueue.concurrentPerform(iterations: chunks) { index in
@@ -98,6 +103,7 @@ public final class PromQLEngine {
             engine.defaultSubqueryStep = subqueryStep
             engine.maximumSamples = limit
             engine.evaluatesAcrossSteps = acrossSteps
+            engine.maximumSubquerySteps = subqueryLimit
             let from = start + Int64(index * perChunk) * step
             let to = min(end, from + Int64(perChunk - 1) * step)
             let result = from > end ? .success([]) : Result { () throws(PromQLError) -> [RangeElement] in
@@ -181,7 +187,9 @@ public final class PromQLEngine {
         case .end: base = end
         case nil: base = time
         }
-        return base - offset
+        // Saturating: a hostile offset or @ time far out selects nothing rather than trapping.
+        let (reference, overflow) = base.subtractingReportingOverflow(offset)
+        return overflow ? (offset > 0 ? Int64.min / 2 : Int64.max / 2) : reference
     }
 
     func count(_ samples: Int) throws(PromQLError) {
@@ -234,7 +242,8 @@ public final class PromQLEngine {
     /// Prometheus 3, `[end - range, end]` in Prometheus 2; nil when it holds none.
     func windowBounds(_ timestamps: [Int64], end: Int64, range: Int64) -> (Int, Int)? {
         let last = Self.lastIndex(timestamps, atOrBefore: end)
-        let first = Self.lastIndex(timestamps, atOrBefore: end - range - (semantics == .prometheus3 ? 0 : 1)) + 1
+        let (start, overflow) = end.subtractingReportingOverflow(semantics == .prometheus3 ? range : range &+ 1)
+        let first = Self.lastIndex(timestamps, atOrBefore: overflow ? Int64.min : start) + 1
         return last >= 0 && first <= last ? (first, last) : nil
     }
 
@@ -252,9 +261,18 @@ public final class PromQLEngine {
         guard step > 0 else { throw PromQLError("subquery step must be positive") }
         let ref = reference(at, offset: offset, time: time)
         // Inner steps: the multiples of the step in (ref - range, ref].
-        let lower = ref - range
+        let (difference, below) = ref.subtractingReportingOverflow(range)
+        let lower = below ? Int64.min + step : difference
         var current = (lower >= 0 ? lower / step : -((-lower + step - 1) / step)) * step
         if current < lower || (current == lower && semantics == .prometheus3) { current += step }
+        if current <= ref {
+            let (span, overflow) = ref.subtractingReportingOverflow(current)
+            let steps = overflow ? Int64.max : span / step + 1
+            subquerySteps += Int(min(steps, Int64(Int.max / 2)))
+            guard subquerySteps <= maximumSubquerySteps else {
+                throw PromQLError("subqueries of this query would evaluate more than \(maximumSubquerySteps) steps (this one: \(steps) steps of \(step) ms); use a coarser subquery step or a shorter range")
+            }
+        }
         var gathered = SeriesGatherer()
         while current <= ref {
             gathered.add(try evaluate(inner, at: current), at: current)

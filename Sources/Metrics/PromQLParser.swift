@@ -226,8 +226,9 @@ public struct PromQLParser {
                         }
                         lastUnit = rank
                         let (product, overflow) = amount.multipliedReportingOverflow(by: unit.1)
-                        guard !overflow else { throw error("duration out of range", at: start) }
-                        total += product
+                        let (sum, carry) = total.addingReportingOverflow(product)
+                        guard !overflow, !carry else { throw error("duration out of range", at: start) }
+                        total = sum
                         position = digitsEnd + unit.0.count
                     }
                     add(.duration(total), position - offset)
@@ -397,7 +398,8 @@ public struct PromQLParser {
                     default: throw unexpected(current, " in @; expected number, start() or end()")
                     }
                     _ = advance()
-                    guard (value * sign).isFinite else { throw error("timestamp out of bounds for @ modifier: \(value * sign)", at: token.offset) }
+                    // Milliseconds in 64 bits: an @ time past that is refused, as Prometheus refuses it.
+                    guard (value * sign).isFinite, abs(value * 1000) < 9.2e18 else { throw error("timestamp out of bounds for @ modifier: \(value * sign)", at: token.offset) }
                     at = .time(Int64((value * sign * 1000).rounded()))
                 }
                 let start = expr.position.start

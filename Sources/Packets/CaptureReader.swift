@@ -22,6 +22,8 @@ public final class CaptureReader {
     public private(set) var count = 0
     /// What went wrong without stopping the reading at once (a cut last record, say).
     public private(set) var problems: [String] = []
+    /// Packets skipped because their timestamp does not fit nanoseconds since 1970 in 64 bits.
+    public private(set) var skippedTimestamps = 0
 
     public init(path: String, filter: String? = nil) throws(TraceLabError) {
         self.path = path
@@ -106,18 +108,32 @@ public final class CaptureReader {
     public func next(_ packet: inout Packet) -> Bool {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
-        let status = pcap_next_ex(handle, &header, &data)
-        guard status == 1, let header, let data else {
-            if status == -1 {
-                let message = String(cString: pcap_geterr(handle))
-                problems.append("after packet \(count): " + (compressed ? "the gzip stream is cut short or corrupt (\(message))" : message))
+        var timestamp: UInt64 = 0
+        while true {
+            let status = pcap_next_ex(handle, &header, &data)
+            guard status == 1, let header, data != nil else {
+                if status == -1 {
+                    let message = String(cString: pcap_geterr(handle))
+                    problems.append("after packet \(count): " + (compressed ? "the gzip stream is cut short or corrupt (\(message))" : message))
+                }
+                if skippedTimestamps > 1 { problems.append("\(skippedTimestamps) packets in all had timestamps out of range and were skipped") }
+                return false
             }
-            return false
+            count += 1
+            // Nanoseconds since 1970 in 64 bits reach the year 2554: a (pcapng) timestamp past that is skipped, not trapped on.
+            let (seconds, overflow) = UInt64(max(0, header.pointee.ts.tv_sec)).multipliedReportingOverflow(by: 1_000_000_000)
+            let (sum, carry) = seconds.addingReportingOverflow(UInt64(max(0, header.pointee.ts.tv_usec)))
+            if !overflow && !carry {
+                timestamp = sum
+                break
+            }
+            skippedTimestamps += 1
+            if skippedTimestamps == 1 { problems.append("packet \(count): its timestamp (\(header.pointee.ts.tv_sec) s) is past what nanoseconds since 1970 can hold; skipped") }
         }
-        count += 1
+        guard let header, let data else { return false }
         packet = Packet()
         packet.number = count
-        packet.timestamp = UInt64(max(0, header.pointee.ts.tv_sec)) * 1_000_000_000 + UInt64(max(0, header.pointee.ts.tv_usec))
+        packet.timestamp = timestamp
         packet.wireLength = Int(header.pointee.len)
         packet.capturedLength = Int(header.pointee.caplen)
         PacketDecoder.decode(UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)), linkType: linkType, into: &packet)

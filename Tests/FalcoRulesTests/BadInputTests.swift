@@ -87,6 +87,37 @@ struct BadInputTests {
         #expect(!backreference.results[0].successful, "RE2 has no back-references")
     }
 
+    @Test("a rules file built to explode is a located load error: lists doubling at each level, 25,000 nots, 20,000 nested macros")
+    func explodingRules() throws {
+        // 1.3 kB of lists, each holding the previous twice: 2^40 items if expanded.
+        var lists = "- list: l0\n  items: [a, b]\n"
+        for level in 1..<40 { lists += "- list: l\(level)\n  items: [l\(level - 1), l\(level - 1)]\n" }
+        lists += "- rule: r\n  desc: d\n  condition: proc.name in (l39)\n  output: o\n  priority: INFO\n"
+        let doubled = load(lists)
+        #expect(!doubled.results[0].successful)
+        #expect(LoadResultFormatting.text(doubled.results).contains("list 'l19' expands to more than 1000000 items"), "\(LoadResultFormatting.text(doubled.results))")
+
+        let negations = load("- rule: r\n  desc: d\n  condition: " + String(repeating: "not ", count: 25_000) + "proc.name = x\n  output: o\n  priority: INFO\n")
+        #expect(!negations.results[0].successful)
+        #expect(LoadResultFormatting.text(negations.results).contains("exceeded max depth limit of 1000"))
+
+        var macros = "- macro: m0\n  condition: proc.name = x\n"
+        for level in 1..<20_000 { macros += "- macro: m\(level)\n  condition: m\(level - 1)\n" }
+        macros += "- rule: r\n  desc: d\n  condition: m19999\n  output: o\n  priority: INFO\n"
+        let nested = load(macros)
+        #expect(!nested.results[0].successful)
+        #expect(LoadResultFormatting.text(nested.results).contains("macros nested more than 100 deep"))
+
+        // Realistic nesting still loads: 50 macros deep, 501 nots (an odd count: the rule is true for x).
+        var fifty = "- macro: m0\n  condition: proc.name = x\n"
+        for level in 1..<50 { fifty += "- macro: m\(level)\n  condition: m\(level - 1) and not proc.name = y\(level)\n" }
+        fifty += "- rule: r\n  desc: d\n  condition: evt.type = execve and m49 and " + String(repeating: "not ", count: 501) + "proc.name = z\n  output: o\n  priority: INFO\n"
+        let fine = load(fifty)
+        #expect(fine.results[0].successful, "\(LoadResultFormatting.text(fine.results))")
+        let event = Event(number: 1, timestamp: 1, type: "execve", thread: ThreadInfo(tid: 1, name: "x"))
+        #expect(RuleEngine(loader: fine).process(event).map(\.rule) == ["r"])
+    }
+
     @Test("trace lines that are not JSON or have wrong types are located errors")
     func badTraceLines() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-bad-\(getpid())")

@@ -205,6 +205,35 @@ struct MetricsTests {
         #expect(replaced.first?.labels["head"] == "aaa")
     }
 
+    @Test("hostile subqueries, offsets and @ times: refused or empty, never a hang or a trap")
+    func hostileSubqueries() throws {
+        let store = MetricStore()
+        for second in 0..<100 { store.append(Labels(name: "x", [("i", "1")]), Int64(second) * 1000, Double(second)) }
+        let engine = PromQLEngine(store: store)
+        // A 1 ms step over 30 days: 2.6 billion inner steps, refused before one is evaluated.
+        do {
+            _ = try engine.instant(try PromQLParser.parse("max_over_time(x[30d:1ms])"), at: 100_000)
+            Issue.record("a 30-day subquery at 1 ms ran")
+        } catch {
+            #expect(error.message.hasPrefix("subqueries of this query would evaluate more than 1000000 steps (this one: 2592000000 steps of 1 ms)"), "\(error.message)")
+        }
+        // The same inside a range query: the budget is for the whole query, every outer step included.
+        #expect(throws: PromQLError.self) { try engine.range(try PromQLParser.parse("max_over_time(x[1h:10ms])"), start: 0, end: 100_000, step: 1000) }
+        // A fine subquery that fits is answered.
+        #expect(throws: Never.self) { try engine.instant(try PromQLParser.parse("max_over_time(x[10s:100ms])"), at: 50_000) }
+        // Offsets and @ times at the ends of 64 bits select nothing, and an @ past them is a parse error.
+        for query in ["x offset 292y", "x offset -292y", "x @ 9000000000000000", "rate(x[292y] @ -9000000000000000)", "x[100y:1y] offset 200y"] {
+            let result = try engine.instant(try PromQLParser.parse(query), at: 50_000)
+            switch result {
+            case .vector(let elements): #expect(elements.isEmpty, "\(query)")
+            case .matrix(let series): #expect(series.isEmpty, "\(query)")
+            default: Issue.record("\(query): \(result)")
+            }
+        }
+        #expect(throws: PromQLError.self) { try PromQLParser.parse("x @ 1e300") }
+        #expect(throws: PromQLError.self) { try PromQLParser.parse("x[290000000y2000000000w]") }
+    }
+
     @Test("a query loading too many samples, or asking too many steps, fails with a clear error")
     func limits() throws {
         let store = MetricStore()

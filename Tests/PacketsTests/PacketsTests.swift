@@ -114,6 +114,32 @@ struct PacketsTests {
         #expect(odd.problems.contains { $0.contains("2 packets with headers cut short") })
     }
 
+    /// A pcapng of Ethernet frames with one-second timestamp resolution (`if_tsresol` 0), each packet at the given second.
+    static func pcapng(seconds: [UInt64]) -> [UInt8] {
+        func u16(_ value: Int) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF)] }
+        func u32(_ value: UInt64) -> [UInt8] { (0..<4).map { UInt8(value >> (8 * $0) & 0xFF) } }
+        var out = u32(0x0A0D_0D0A) + u32(28) + u32(0x1A2B_3C4D) + u16(1) + u16(0) + [UInt8](repeating: 0xFF, count: 8) + u32(28)
+        out += u32(1) + u32(32) + u16(1) + u16(0) + u32(65535) + u16(9) + u16(1) + [0, 0, 0, 0] + u16(0) + u16(0) + u32(32)
+        let frame = [UInt8](repeating: 0xFF, count: 6) + [0x02, 0, 0, 0, 0, 1] + [0x08, 0x06] + [UInt8](repeating: 0, count: 46)
+        for second in seconds {
+            let length = UInt64(32 + frame.count)
+            out += u32(6) + u32(length) + u32(0) + u32(second >> 32) + u32(second & 0xFFFF_FFFF) + u32(UInt64(frame.count)) + u32(UInt64(frame.count)) + frame + u32(length)
+        }
+        return out
+    }
+
+    @Test("a pcapng timestamp past what nanoseconds since 1970 can hold is skipped with a problem, not a trap")
+    func timestampOverflow() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-pcapng-\(getpid())-overflow.pcapng").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(Self.pcapng(seconds: [1_764_000_000, 1 << 40, 1_764_000_001, UInt64.max >> 1])).write(to: URL(fileURLWithPath: path))
+        let analysis = try CaptureAnalysis.run(path: path)
+        #expect(analysis.packets == 2 && analysis.arp == 2)
+        #expect(analysis.problems.contains { $0.hasPrefix("packet 2: its timestamp") && $0.hasSuffix("is past what nanoseconds since 1970 can hold; skipped") }, "\(analysis.problems)")
+        #expect(analysis.problems.contains("2 packets in all had timestamps out of range and were skipped"), "\(analysis.problems)")
+        #expect(analysis.first == 1_764_000_000 * 1_000_000_000 && analysis.last == 1_764_000_001 * 1_000_000_000)
+    }
+
     @Test("a BPF filter is applied on input, as tcpdump applies it")
     func filter() throws {
         let filtered = try CaptureAnalysis.run(path: Self.path("nmap-syn"), filter: "tcp[tcpflags] & tcp-syn != 0 and dst port 80")

@@ -142,6 +142,10 @@ public struct ConditionParser {
             restore((start.index, start.line, start.column))
             break
         }
+        // Each `not` is a level of nesting for every recursive walk of the tree, as each paren is.
+        depth += negations.count
+        defer { depth -= negations.count }
+        if depth > maxDepth { throw fail("exceeded max depth limit of \(maxDepth)") }
         var node = try parseCheck()
         for start in negations.reversed() { node = .not(node, position: start) }
         return node

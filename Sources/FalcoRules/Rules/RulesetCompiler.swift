@@ -52,10 +52,18 @@ final class MacroTable {
         return index
     }
 
+    /// Macros nested inside one another (a macro using a macro using ...) past this depth are an error: each level is
+    /// a level of recursion when compiling, typing and expanding, and 20,000 would overflow the stack.
+    static let maximumNesting = 100
+
     func predicate(_ index: Int) throws(ConditionCompileError) -> EventPredicate {
         if let done = compiled[index] { return done }
         guard !inProgress.contains(index), let node = parsed[index] else {
             throw ConditionCompileError(message: "reference loop in macro '\(loader.macros[index].name)'", position: ConditionPosition())
+        }
+        guard inProgress.count < Self.maximumNesting else {
+            if failingMacro == nil { failingMacro = index }
+            throw ConditionCompileError(message: "macros nested more than \(Self.maximumNesting) deep (at macro '\(loader.macros[index].name)')", position: ConditionPosition())
         }
         inProgress.insert(index)
         defer { inProgress.remove(index) }
@@ -74,7 +82,7 @@ final class MacroTable {
 
     func eventTypes(_ index: Int, negated: Bool) -> EventTypeSet {
         if let done = types[index * 2 + (negated ? 1 : 0)] { return done }
-        guard !inProgress.contains(index), let node = parsed[index] else { return .all }
+        guard !inProgress.contains(index), inProgress.count < Self.maximumNesting, let node = parsed[index] else { return .all }
         inProgress.insert(index)
         defer { inProgress.remove(index) }
         let set = eventTypes(of: node, visibility: index, negated: negated)
@@ -111,6 +119,7 @@ final class MacroTable {
         case .identifier(let name, let position):
             guard let index = try? macro(name, visibleTo: visibility, position: position), index != visibility,
                   let body = parsed[index], !inProgress.contains(index) else { return node }
+            guard inProgress.count < Self.maximumNesting else { return nil }
             inProgress.insert(index)
             defer { inProgress.remove(index) }
             return expand(body, visibility: index, budget: &budget)
@@ -137,21 +146,34 @@ final class MacroTable {
 }
 
 extension RulesLoader {
+    /// Items a list may expand to (its own and those of the lists inside it), and all lists together: lists that
+    /// reference lists can double at each level, and a 1 kB file would otherwise expand to gigabytes.
+    public static let maximumListItems = 1_000_000
+    public static let maximumTotalListItems = 4_000_000
+
     /// Lists with list-in-list references expanded (a list sees lists defined before it).
-    var expandedLists: [String: [String]] {
+    var expandedLists: [String: [String]] { expandLists().lists }
+
+    /// The expanded lists, and the first list whose expansion passes `maximumListItems` (or takes the total past
+    /// `maximumTotalListItems`); expansion stops there.
+    func expandLists() -> (lists: [String: [String]], oversized: ListInfo?) {
         var expanded: [String: [String]] = [:]
+        var total = 0
         for list in lists {
             var items: [String] = []
             for item in list.items {
                 if let index = listIndex[item], index < list.index, let inner = expanded[item] {
+                    guard items.count + inner.count <= Self.maximumListItems else { return (expanded, list) }
                     items += inner
                 } else {
                     items.append(item)
                 }
             }
+            total += items.count
+            guard items.count <= Self.maximumListItems, total <= Self.maximumTotalListItems else { return (expanded, list) }
             expanded[list.name] = items
         }
-        return expanded
+        return (expanded, nil)
     }
 
     /// Replaces list names in a condition with their items, as Falco does before parsing: a name
@@ -316,7 +338,13 @@ extension RulesLoader {
 
     /// Compiles everything collected so far, reporting into the result of the file just loaded.
     func compile(into result: inout LoadResult) {
-        let expanded = expandedLists
+        let (expanded, oversized) = expandLists()
+        if let oversized {
+            result.errors.append(message(.validate, "list '\(oversized.name)' expands to more than \(Self.maximumListItems) items, or all lists to more than \(Self.maximumTotalListItems) (lists inside lists multiply at each level)",
+                                         itemType: "list", itemName: oversized.name, origin: oversized.origin))
+            compiledRules = []
+            return
+        }
         var usedLists: Set<String> = []
         for list in lists {
             for item in list.items where listIndex[item].map({ $0 < list.index }) == true { usedLists.insert(item) }
