@@ -83,16 +83,29 @@ public enum ClassGrading {
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for index in stride(from: worker, to: paths.count, by: workers) {
                 let started = monotonicSeconds()
-                let report: GradeReport
-                switch gradeInChild(paths[index], setup: setup) {
-                case .graded(let graded): report = graded
-                case .stopped(let reason): report = failedReport(answerKey, path: paths[index], reason: reason)
-                }
-                results.set(index, report, seconds: monotonicSeconds() - started)
+                results.set(index, gradeIsolatingChecks(paths[index], answerKey: answerKey, setup: setup), seconds: monotonicSeconds() - started)
                 onGraded()
             }
         }
         return results.all
+    }
+
+    /// Grades a submission in a child; when the child is stopped (CPU time, memory, a crash) while a check runs, that
+    /// check alone fails with the reason and the submission is graded again without it, so every other item keeps its
+    /// score. Stopped outside any check (reading the submission, say), the whole submission fails with the reason.
+    public static func gradeIsolatingChecks(_ path: String, answerKey: AnswerKey, setup: Setup) -> GradeReport {
+        var skipping: [String: String] = [:]
+        while true {
+            switch gradeInChild(path, setup: setup, skipping: skipping) {
+            case .graded(let report):
+                return report
+            case .stopped(let reason, let step):
+                guard let step, skipping[step] == nil, skipping.count <= answerKey.items.count else {
+                    return failedReport(answerKey, path: path, reason: reason)
+                }
+                skipping[step] = "This check was stopped and scores 0: \(reason). The other items were graded without it."
+            }
+        }
     }
 
     /// The report of a submission that could not be graded: every item at 0, with the reason.
@@ -103,26 +116,37 @@ public enum ClassGrading {
                     found: [], problems: [], error: reason)
     }
 
-    /// What became of a grading child: its report, or why it was stopped.
+    /// What became of a grading child: its report, or why it was stopped and the step (an item id, or the deployment
+    /// review) it was in, when it had begun one.
     public enum ChildOutcome {
         case graded(GradeReport)
-        case stopped(String)
+        case stopped(String, step: String?)
     }
+
+    /// The line a grading child writes on standard error before each step: the prefix, then the item id.
+    public static let stepMarker = "tracelab-grading-step: "
 
     /// Runs `grade-one` on a submission and reads its JSON report. The child limits its own CPU time (so a loaded
     /// machine does not stop a submission that is merely waiting for a core) and address space; the parent stops it
     /// after four times as long in wall-clock time (plus 30 s), a net for a child that makes no progress. Each way
     /// of ending is named.
-    public static func gradeInChild(_ path: String, setup: Setup) -> ChildOutcome {
+    public static func gradeInChild(_ path: String, setup: Setup, skipping: [String: String] = [:]) -> ChildOutcome {
         let limits = setup.limits
         let process = Process()
         process.executableURL = URL(fileURLWithPath: setup.executable)
-        process.arguments = ["grade-one", "--key", setup.key, "--cpu-seconds", String(limits.seconds), "--memory", String(limits.memoryMiB)]
-            + setup.defaultRules.flatMap { ["--default-rules", $0] } + (setup.keepRuns ? ["--with-runs"] : []) + ["--", path]
-        let output = Pipe()
+        var arguments = ["grade-one", "--key", setup.key, "--cpu-seconds", String(limits.seconds), "--memory", String(limits.memoryMiB)]
+        for file in setup.defaultRules { arguments += ["--default-rules", file] }
+        if setup.keepRuns { arguments.append("--with-runs") }
+        for (step, reason) in skipping.sorted(by: { $0.key < $1.key }) { arguments += ["--skip", step + "=" + reason] }
+        process.arguments = arguments + ["--", path]
+        let output = Pipe(), steps = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return .stopped("the grading process could not start: \(error)") }
+        process.standardError = steps
+        do { try process.run() } catch { return .stopped("the grading process could not start: \(error)", step: nil) }
+        // The step markers are read on their own thread, so neither pipe can fill while the other is drained.
+        let markers = StepMarkers()
+        let reader = Thread { markers.read(steps.fileHandleForReading) }
+        reader.start()
         let pid = process.processIdentifier
         let wallSeconds = limits.seconds * 4 + 30
         let timedOut = ManagedFlag()
@@ -134,20 +158,22 @@ public enum ClassGrading {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         timer.cancel()
+        markers.waitUntilRead()
+        let step = markers.last
         switch process.terminationReason {
         case .exit:
             if let report = GradeReport(json: String(decoding: data, as: UTF8.self)) { return .graded(report) }
-            return .stopped("the grading process ended (status \(process.terminationStatus)) without a report, probably out of memory (over \(limits.memoryMiB) MiB)")
+            return .stopped("the grading process ended (status \(process.terminationStatus)) without a report: out of memory (over \(limits.memoryMiB) MiB)", step: step)
         case .uncaughtSignal:
             let signal = process.terminationStatus
-            if timedOut.isSet { return .stopped("the grading process was stopped after \(wallSeconds) s of wall-clock time without finishing") }
-            if signal == SIGXCPU || signal == SIGKILL { return .stopped("the grading process was stopped: over its \(limits.seconds) s of CPU time") }
+            if timedOut.isSet { return .stopped("the grading process was stopped after \(wallSeconds) s of wall-clock time without finishing", step: step) }
+            if signal == SIGXCPU || signal == SIGKILL { return .stopped("the grading process was stopped: over its \(limits.seconds) s of CPU time", step: step) }
             if signal == SIGABRT || signal == SIGSEGV || signal == SIGBUS || signal == SIGILL || signal == SIGTRAP {
-                return .stopped("the grading process crashed (signal \(signal)); with \(limits.memoryMiB) MiB of memory allowed, a refused allocation ends this way too")
+                return .stopped("the grading process crashed (signal \(signal)); with \(limits.memoryMiB) MiB of memory allowed, a refused allocation ends this way too", step: step)
             }
-            return .stopped("the grading process was stopped by signal \(signal)")
+            return .stopped("the grading process was stopped by signal \(signal)", step: step)
         @unknown default:
-            return .stopped("the grading process ended in an unknown way")
+            return .stopped("the grading process ended in an unknown way", step: step)
         }
     }
 
@@ -178,6 +204,42 @@ public enum ClassGrading {
             }
             return candidate
         }
+    }
+}
+
+/// The last step a grading child said it began, read from its standard error on a thread of its own.
+final class StepMarkers: @unchecked Sendable {
+    private let lock = NSLock()
+    private let done = DispatchSemaphore(value: 0)
+    private var step: String?
+
+    func read(_ handle: FileHandle) {
+        var pending = Data()
+        while true {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            pending.append(chunk)
+            while let newline = pending.firstIndex(of: 0x0A) {
+                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                pending.removeSubrange(pending.startIndex...newline)
+                if line.hasPrefix(ClassGrading.stepMarker) {
+                    lock.lock()
+                    step = String(line.dropFirst(ClassGrading.stepMarker.count))
+                    lock.unlock()
+                }
+            }
+            // Only the last line matters: a child printing without end is not buffered whole.
+            if pending.count > 1 << 16 { pending.removeAll() }
+        }
+        done.signal()
+    }
+
+    func waitUntilRead() { done.wait() }
+
+    var last: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return step
     }
 }
 

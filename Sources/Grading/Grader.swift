@@ -142,12 +142,24 @@ public final class Grader {
                     }, found: [], problems: [], error: reason)
     }
 
-    /// Grades one submission; never throws: problems become failed checks with their reasons.
-    public func grade(_ submission: Submission) -> GradeReport {
+    /// The pseudo-item of the deployment review, for `skipping` and `onStep`.
+    public static let deploymentStep = "deployment review"
+
+    /// Grades one submission; never throws: problems become failed checks with their reasons. Items in `skipping` (an
+    /// item id, or `deploymentStep`) are not run: each scores 0 with the reason given (a grading child uses this to go
+    /// on past a check that ran away in an earlier attempt). `onStep` is told each item (and the deployment review)
+    /// before it runs.
+    public func grade(_ submission: Submission, skipping: [String: String] = [:], onStep: (String) -> Void = { _ in }) -> GradeReport {
         var report = GradeReport(submission: submission.name, keyName: key.name, keyVersion: key.version, checks: [],
                                  found: submission.found, problems: submission.problems)
         let context = SubmissionContext(submission: submission, grader: self)
         for item in key.items {
+            if let reason = skipping[item.id] {
+                report.checks.append(CheckResult(itemID: item.id, question: item.question, title: item.title, score: 0, maximum: item.points,
+                                                 status: .failed, feedback: [reason], evidence: []))
+                continue
+            }
+            onStep(item.id)
             var result: CheckResult
             do {
                 result = try check(item, context)
@@ -158,7 +170,12 @@ public final class Grader {
             result.score = (min(result.score, item.points) * 100).rounded() / 100
             report.checks.append(result)
         }
-        report.deployment = reviewDeployment(context)
+        if let reason = skipping[Self.deploymentStep] {
+            report.deployment = ["The review of your Falco as deployed was not made: \(reason)"]
+        } else {
+            onStep(Self.deploymentStep)
+            report.deployment = reviewDeployment(context)
+        }
         report.runs = context.runs
         report.similarity = SimilaritySignature(conditions: context.rules.compactMap { context.loader.compiledCondition(ofRule: $0.name) },
                                                 answerTexts: submission.answers.sorted { $0.key < $1.key }.map(\.value))

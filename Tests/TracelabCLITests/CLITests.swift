@@ -1,4 +1,5 @@
 import Foundation
+import Grading
 import Testing
 
 /// The `tracelab` executable as scripts and graders call it: names, flags, output and exit codes.
@@ -88,6 +89,32 @@ struct CLITests {
         let third = try grade()
         #expect(third.stdout.contains("| alice | 22.68 / 31 | 1 |") && third.stdout.contains("was made on an earlier version of this submission"), "\(third.stdout)")
         #expect(try read("report.md").contains("**3 / 5**, needs review"))
+    }
+
+    @Test("grade: a check whose grading process is stopped fails alone, with its reason; the other items keep their scores")
+    func runawayCheckFailsAlone() throws {
+        // A stand-in for the grading child: the first time it says it began q5 and is killed, as a check that runs past
+        // its CPU time is; asked to skip q5, it is the real `tracelab grade-one`.
+        let script = try Self.temporary("runaway.sh", """
+            #!/bin/sh
+            case "$*" in
+              *--skip*) exec \(Self.executable) "$@" ;;
+              *) printf 'tracelab-grading-step: rules-load\\ntracelab-grading-step: q5\\n' >&2; kill -KILL $$ ;;
+            esac
+            """)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+        chmod(script, 0o755)
+        let key = Self.root.path + "/answers/key.yaml", submission = Self.root.path + "/examples/submissions/typical-partial"
+        let answerKey = try AnswerKey.load(path: key)
+        let setup = ClassGrading.Setup(executable: script, key: key, limits: GradingLimits(seconds: 120, memoryMiB: 4096), workers: 1)
+        let report = ClassGrading.gradeIsolatingChecks(submission, answerKey: answerKey, setup: setup)
+        #expect(report.error == nil)
+        let q5 = try #require(report.checks.first { $0.itemID == "q5" })
+        #expect(q5.score == 0 && q5.status == .failed)
+        #expect(q5.feedback == ["This check was stopped and scores 0: the grading process was stopped: over its 120 s of CPU time. The other items were graded without it."])
+        // Every other item as a normal grading gives it: 22.68 less q5's 2.38.
+        let scores = Dictionary(uniqueKeysWithValues: report.checks.map { ($0.itemID, $0.score) })
+        #expect(scores["q1"] == 5 && scores["curl-rule"] == 2 && scores["q8"] == 1.8 && report.score == 20.3, "\(scores)")
     }
 
     @Test("grade: a class in one command, each submission in its own process; a bad one does not stop the batch")
