@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
-// libFuzzer harnesses for TraceLab's input readers, built apart from the product (they have no main; libFuzzer
-// gives one): `Fuzz/run` builds them with -sanitize=fuzzer,address and runs each target for a bounded time.
+// libFuzzer harnesses for TraceLab's input readers, built apart from the product with -sanitize=fuzzer,address:
+// `Fuzz/run` builds them and runs each target for a bounded time. The entry point hands the command line to
+// libFuzzer's driver (SwiftPM gives an executable target its own main).
 import PackageDescription
 
 let package = Package(
@@ -15,6 +16,7 @@ let package = Package(
                 .product(name: "FalcoRules", package: "TraceLab"), .product(name: "Packets", package: "TraceLab"),
                 .product(name: "Metrics", package: "TraceLab"), .product(name: "Grading", package: "TraceLab"),
             ],
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+            // gold trips over the sanitized objects' debug info; lld links them.
+            linkerSettings: [.unsafeFlags(["-use-ld=lld"])]),
     ]
 )

@@ -209,7 +209,10 @@ public struct PromQLParser {
                     while position < source.count, isDigit(source[position]) {
                         var digitsEnd = position
                         while digitsEnd < source.count, isDigit(source[digitsEnd]) { digitsEnd += 1 }
-                        guard let amount = Int64(String(decoding: source[position..<digitsEnd], as: UTF8.self)) else { break }
+                        // More digits than 64 bits hold (found by fuzzing: the lexer used to stop here without moving on).
+                        guard let amount = Int64(String(decoding: source[position..<digitsEnd], as: UTF8.self)) else {
+                            throw error("duration out of range", at: start)
+                        }
                         guard let unit = units.first(where: { unit in
                             let bytes = Array(unit.0.utf8)
                             guard digitsEnd + bytes.count <= source.count, Array(source[digitsEnd..<(digitsEnd + bytes.count)]) == bytes else { return false }
@@ -231,6 +234,7 @@ public struct PromQLParser {
                         total = sum
                         position = digitsEnd + unit.0.count
                     }
+                    guard position > offset else { throw error("bad number or duration syntax", at: start) }
                     add(.duration(total), position - offset)
                     continue
                 }

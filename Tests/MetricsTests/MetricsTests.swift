@@ -232,6 +232,10 @@ struct MetricsTests {
         }
         #expect(throws: PromQLError.self) { try PromQLParser.parse("x @ 1e300") }
         #expect(throws: PromQLError.self) { try PromQLParser.parse("x[290000000y2000000000w]") }
+        // Found by fuzzing: a duration with more digits than 64 bits hold used to stop the lexer without moving on.
+        for query in ["4444444444444444444444sum", "up[1d]44444444444444444444444444444444444444444444sum", "x[99999999999999999999s]"] {
+            do { _ = try PromQLParser.parse(query); Issue.record("\(query) parsed") } catch { #expect(error.message.contains("duration out of range"), "\(error.message)") }
+        }
     }
 
     @Test("a query loading too many samples, or asking too many steps, fails with a clear error")

@@ -94,9 +94,15 @@ enum Target: String, CaseIterable {
     }
 }
 
+/// One input, as libFuzzer hands it over (the symbol libFuzzer's runtime expects, and the driver's callback).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     Target.selected.run(bytes)
     return 0
 }
+
+/// libFuzzer's driver (in the runtime `-sanitize=fuzzer` links): parses libFuzzer's flags and runs the callback.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
