@@ -133,9 +133,9 @@ extension TraceStore {
         let traceJSON = JSONValue.array(traceIDs.map { .integer($0) }).rendered
         let runID = try write { db -> Int64 in
             try db.execute(sql: """
-                INSERT INTO runs (ruleset_hash, rules_files, config, engine_version, trace_ids, event_count, alert_count, status, started_at)
-                VALUES (?, ?, ?, ?, ?, 0, 0, 'running', ?)
-                """, arguments: [setup.rulesetHash, setup.rulesFilesJSON, setup.config.rendered, setup.engineVersion, traceJSON, started.iso])
+                INSERT INTO runs (ruleset_hash, rules_files, config, engine_version, trace_ids, event_count, alert_count, status, started_at, pid)
+                VALUES (?, ?, ?, ?, ?, 0, 0, 'running', ?, ?)
+                """, arguments: [setup.rulesetHash, setup.rulesFilesJSON, setup.config.rendered, setup.engineVersion, traceJSON, started.iso, Int64(getpid())])
             return db.lastInsertedRowID
         }
         return RunRecorder(store: self, runID: runID, started: started)

@@ -304,6 +304,9 @@ enum Schema {
             CREATE INDEX overrides_submission ON overrides(submission, item_id);
             """)
         }
+        migrator.registerMigration("v7 the process that runs a replay") { db in
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN pid INTEGER")
+        }
         return migrator
     }
 }

@@ -42,11 +42,28 @@ public final class TraceStore: @unchecked Sendable {
                 let known = migrator.migrations.joined(separator: ", ")
                 throw StoreError(path: path, message: "this database was created by a newer TraceLab (its schema has migrations this version does not know; known: \(known)); upgrade TraceLab to use it")
             }
-            if !readOnly { try migrator.migrate(pool) }
+            if !readOnly {
+                try migrator.migrate(pool)
+                try markAbandonedRuns()
+            }
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError.wrap(error, path: path, doing: "open")
+        }
+    }
+
+    /// A run still `running` whose process is gone on this machine (killed, say, with SIGKILL: nothing could mark
+    /// it) is marked `failed`, with the reason; a run of a live process is left alone.
+    private func markAbandonedRuns() throws {
+        let running = try pool.read { db in try Row.fetchAll(db, sql: "SELECT id, pid FROM runs WHERE status = 'running'") }
+        let abandoned = running.compactMap { row -> Int64? in
+            guard let pid: Int64 = row["pid"] else { return row["id"] }
+            return kill(pid_t(truncatingIfNeeded: pid), 0) == 0 || errno == EPERM ? nil : row["id"]
+        }
+        guard !abandoned.isEmpty else { return }
+        try pool.write { db in
+            for id in abandoned { try db.execute(sql: "UPDATE runs SET status = 'failed' WHERE id = ?", arguments: [id]) }
         }
     }
 

@@ -45,7 +45,7 @@ public enum TraceFiles {
         case .straceLog:
             let sidecarPath = sidecar ?? defaultSidecar(for: path)
             let loaded = try sidecarPath.map { (file) throws(TraceLabError) in try StraceSidecar.load(path: file) } ?? StraceSidecar()
-            return (try StraceReader(path: path, sidecar: loaded), format)
+            return (try StraceReader(path: path, sidecar: loaded, missingSidecar: sidecarPath == nil ? path + ".sidecar.json" : nil), format)
         case .pcap, .pcapng:
             throw TraceLabError("a packet capture, not syscall events: `tracelab detect`, `flows`, `query` and `ingest` read it", at: SourceLocation(file: path, line: 0, column: 0))
         case .scap:

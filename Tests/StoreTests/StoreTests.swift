@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Replay
 import Testing
 import FalcoRules
@@ -140,6 +141,26 @@ struct StoreTests {
 struct StoreBadInputTests {
     private func counts(_ store: TraceStore) throws -> [String] {
         try store.statistics().filter { !$0.0.hasPrefix("size") }.map { "\($0.0)=\($0.1)" }
+    }
+
+    @Test("a run left running by a process that died (SIGKILL) is marked failed when the database is next opened; a live one is not")
+    func abandonedRun() throws {
+        let path = temporaryDatabase()
+        let store = try TraceStore(path: path)
+        let trace = try store.ingest(path: example("cat-etc-shadow.jsonl"))
+        let setup = RunSetup(rulesFiles: [], config: .object([]), engineVersion: "test")
+        let live = try store.beginRun(setup: setup, traceIDs: [trace.traceID])
+        let dead = try store.beginRun(setup: setup, traceIDs: [trace.traceID])
+        // The second run's process: one that has exited.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        let database = try GRDB.DatabaseQueue(path: path)
+        try database.write { db in try db.execute(sql: "UPDATE runs SET pid = ? WHERE id = ?", arguments: [Int64(process.processIdentifier), dead.runID]) }
+        let reopened = try TraceStore(path: path)
+        #expect(try reopened.run(dead.runID).status == "failed")
+        #expect(try reopened.run(live.runID).status == "running")
     }
 
     @Test("a truncated trace is rejected with its position and leaves nothing behind")

@@ -9,6 +9,19 @@ import TraceReaders
 struct StraceImporterTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    @Test("an strace log opened without its sidecar says so, naming the file it looked for")
+    func missingSidecarIsAWarning() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-strace-\(getpid())-alone.strace").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.copyItem(atPath: Self.root.path + "/traces/syscalls/q1-cat-shadow.strace", toPath: path)
+        let (alone, _) = try TraceFiles.open(path)
+        while try alone.next() != nil {}
+        #expect(alone.warnings.map(\.description).contains { $0.contains("no sidecar \(path).sidecar.json: the log's processes have no container, pod") }, "\(alone.warnings)")
+        let (paired, _) = try TraceFiles.open(Self.root.path + "/traces/syscalls/q1-cat-shadow.strace")
+        while try paired.next() != nil {}
+        #expect(!paired.warnings.contains { $0.description.contains("no sidecar") })
+    }
+
     /// Imports a fragment of log lines with an optional sidecar.
     static func importLines(_ lines: [String], sidecar: StraceSidecar = StraceSidecar()) throws -> (events: [Event], warnings: [String]) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-strace-\(getpid())-\(UUID().uuidString).strace").path

@@ -26,7 +26,9 @@ public final class StraceReader: @unchecked Sendable {
     /// Bytes of the log read so far.
     @exclusivity(unchecked) public private(set) var bytesRead: UInt64 = 0
 
-    public init(path: String, sidecar: StraceSidecar) throws(TraceLabError) {
+    /// Reads an strace log; `missingSidecar` names the sidecar looked for and not found, which is said once as a
+    /// warning (the log then has no container, pod, user or host context).
+    public init(path: String, sidecar: StraceSidecar, missingSidecar: String? = nil) throws(TraceLabError) {
         guard let file = fopen(path, "rb") else {
             throw TraceLabError("cannot open strace log: \(String(cString: strerror(errno)))", at: SourceLocation(file: path, line: 0, column: 0))
         }
@@ -34,6 +36,10 @@ public final class StraceReader: @unchecked Sendable {
         self.file = file
         self.sidecar = sidecar
         standardStreams = StraceReader.scanStandardStreams(path)
+        if let missingSidecar {
+            warnings.append(TraceLabError("no sidecar \(missingSidecar): the log's processes have no container, pod, user names or hostname (container.*, k8s.* are empty)",
+                                          at: SourceLocation(file: path, line: 0, column: 0)))
+        }
     }
 
     /// What each pid's standard streams (fds 0, 1, 2) are, from the first decoration the log shows for
