@@ -366,7 +366,7 @@ public struct PromQLParser {
                     expr = Expr(.matrix(selector, range: range), PositionRange(expr.position.start, lastEnd))
                 }
             case .identifier("offset"):
-                let token = advance()
+                _ = advance()
                 var sign: Int64 = 1
                 if let op = binaryOperator(current), op == .sub || op == .add {
                     if op == .sub { sign = -1 }
