@@ -80,7 +80,13 @@ public struct ExpositionReader {
                 let sample = try known == nil ? parser.sample() : parser.valueAndTimestamp(from: identityEnd - line.startIndex)
                 let timestamp: Int64
                 if let seconds = sample.timestamp {
-                    timestamp = format == .openMetrics ? Int64((seconds * 1000).rounded()) : Int64(seconds)
+                    // Milliseconds in 64 bits (found by fuzzing: a 40-digit timestamp trapped on the conversion).
+                    let milliseconds = format == .openMetrics ? (seconds * 1000).rounded() : seconds.rounded(.towardZero)
+                    guard milliseconds.isFinite, abs(milliseconds) < 9.2e18 else {
+                        problem(lineNumber, line.count + 1, "the timestamp is out of range (milliseconds since 1970 in 64 bits)")
+                        continue
+                    }
+                    timestamp = Int64(milliseconds)
                 } else if let defaultTimestamp {
                     timestamp = defaultTimestamp
                     outcome.untimestamped += 1

@@ -43,6 +43,10 @@ struct MetricsTests {
 
     @Test("bad exposition lines are reported with line and column and skipped; out-of-order and duplicate samples are counted")
     func badExposition() {
+        // Found by fuzzing: a timestamp past 64-bit milliseconds trapped on the conversion; now it is a located problem.
+        let (farStore, far) = Self.store("v 2 " + String(repeating: "8", count: 40) + "\nv 3 1700000000\n# EOF\n", format: .openMetrics)
+        #expect(far.problems.map(\.description).contains { $0.contains(":1:") && $0.contains("the timestamp is out of range") }, "\(far.problems)")
+        #expect(farStore.series.first?.values == [3])
         let labels = (0..<300).map { "l\($0)=\"v\"" }.joined(separator: ",")
         let (store, outcome) = Self.store("""
             good{a="1"} 1 1700000000
