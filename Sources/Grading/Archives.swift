@@ -164,11 +164,18 @@ public enum SubmissionArchive {
         return contents
     }
 
-    /// Adds an entry within the limits; false when no more entries should be read.
+    /// Adds an entry within the limits. Past `maximumEntries`, a file of a kind the lab asks for (YAML, Markdown,
+    /// text, JSON) takes the place of one that is not, so thousands of junk files cannot hide values.yaml; other
+    /// files are left out. Returns true: every entry is looked at (the archive's total size bounds the work).
     private static func add(_ contents: inout Contents, path: String, bytes: [UInt8], limits: Limits) -> Bool {
         if contents.entries.count >= limits.maximumEntries {
-            contents.problems.append("more than \(limits.maximumEntries) files; the rest are not read")
-            return false
+            let message = "more than \(limits.maximumEntries) files; files of the kinds the lab asks for are kept first, the rest are not read"
+            if !contents.problems.contains(message) { contents.problems.append(message) }
+            guard Submission.isLabFile(path), bytes.count <= limits.maximumEntryBytes,
+                  let evicted = contents.entries.lastIndex(where: { !Submission.isLabFile($0.path) }) else { return true }
+            contents.entries.remove(at: evicted)
+            contents.entries.append(Entry(path: path, bytes: bytes))
+            return true
         }
         if bytes.count > limits.maximumEntryBytes {
             contents.problems.append("\(path): \(bytes.count) bytes, over the \(limits.maximumEntryBytes)-byte limit; not read")

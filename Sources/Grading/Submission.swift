@@ -206,8 +206,13 @@ public struct Submission: Sendable {
             case S_IFREG:
                 if name.hasPrefix(".") { continue }
                 if files.count >= limits.maximumFiles {
-                    let message = "more than \(limits.maximumFiles) files; the rest are not read"
+                    // Files of the kinds the lab asks for are kept first: junk files cannot hide values.yaml.
+                    let message = "more than \(limits.maximumFiles) files; files of the kinds the lab asks for are kept first, the rest are not read"
                     if !problems.contains(message) { problems.append(message) }
+                    if isLabFile(child), let evicted = files.lastIndex(where: { !isLabFile($0) }) {
+                        files.remove(at: evicted)
+                        files.append(child)
+                    }
                     continue
                 }
                 files.append(child)
@@ -256,6 +261,13 @@ public struct Submission: Sendable {
             index = next + 1
         }
         return (mark.line, 0)
+    }
+
+    /// A file of a kind the lab asks for (rules and settings in YAML, answers in Markdown or text, dashboards in
+    /// JSON, or an archive holding them): kept first when a submission holds more files than are read.
+    public static func isLabFile(_ path: String) -> Bool {
+        let lower = path.lowercased()
+        return [".yaml", ".yml", ".md", ".markdown", ".txt", ".json", ".zip", ".tar.gz", ".tgz"].contains { lower.hasSuffix($0) }
     }
 
     /// Dot files (`.DS_Store`) and macOS's resource forks (`__MACOSX/`), at any depth: never the student's work.

@@ -59,6 +59,25 @@ struct ArchiveTests {
                                       "student/link.md: a link or special file in the archive; not read"])
     }
 
+    @Test("thousands of junk files do not hide values.yaml: past the file cap, files of the kinds the lab asks for are kept first")
+    func junkDoesNotHideTheWork() throws {
+        let junk = (0..<1_000).map { (path: String(format: "aaa/junk-%04d.bin", $0), bytes: [UInt8]([0x42]), statedSize: Int?.none) }
+        let archive = Self.zip(junk + [("zzz/values.yaml", Self.values, nil)])
+        let contents = try SubmissionArchive.read(archive, name: "junk.zip")
+        #expect(contents.entries.count == 200 && contents.entries.contains { $0.path == "zzz/values.yaml" })
+        #expect(contents.problems == ["more than 200 files; files of the kinds the lab asks for are kept first, the rest are not read"])
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-junk-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: folder)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder + "/aaa", withIntermediateDirectories: true)
+        for index in 0..<1_000 { FileManager.default.createFile(atPath: folder + String(format: "/aaa/junk-%04d.bin", index), contents: Data([0x42])) }
+        FileManager.default.createFile(atPath: folder + "/values.yaml", contents: Data(Self.values))
+        let submission = try Submission.load(directory: folder)
+        #expect(submission.rulesFiles.count == 1, "\(submission.found.prefix(3)) \(submission.problems)")
+        #expect(submission.problems.contains("more than 200 files; files of the kinds the lab asks for are kept first, the rest are not read"))
+    }
+
     @Test("zip: deflated entries read; zip slip refused; a bomb that lies about its size is stopped")
     func zipArchive() throws {
         let archive = Self.zip([("values.yaml", Self.values, nil), ("../../../tmp/evil.yaml", Self.values, nil)])
