@@ -7,7 +7,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks on generated and recorded data, each beside its anchor (rule engine by default).",
-        subcommands: [Engine.self, Store.self, Strace.self, Grade.self, Pcap.self, PromQL.self, Scap.self], defaultSubcommand: Engine.self)
+        subcommands: [Engine.self, Store.self, Strace.self, Grade.self, Pcap.self, PromQL.self, Scap.self, RegexMatching.self], defaultSubcommand: Engine.self)
 
     /// This executable, for the benchmarks that time it as a process (filter, replay --db, grade's children).
     static var tracelab: String { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0] }
@@ -149,6 +149,21 @@ struct Bench: ParsableCommand {
     }
 
     /// `tracelab bench promql`.
+    /// `tracelab bench regex`.
+    struct RegexMatching: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "regex", abstract: "Measure RE2 against Swift's Regex (the engine used before) on the lab's and Node Exporter Full's regexes over recorded strings.")
+
+        @Option(help: "Timed runs of each pattern on each engine, alternating; the median is reported.")
+        var repeats = 5
+
+        func run() throws {
+            var benchmark = RegexBenchmark()
+            benchmark.repeats = repeats
+            try benchmark.run(root: FileManager.default.currentDirectoryPath, output: Bench.report)
+        }
+    }
+
     struct PromQL: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "promql", abstract: "Measure PromQL range queries against a local Prometheus on the same generated hour of data.")
