@@ -114,7 +114,7 @@ public final class CaptureReader {
             guard status == 1, let header, data != nil else {
                 if status == -1 {
                     let message = String(cString: pcap_geterr(handle))
-                    problems.append("after packet \(count): " + (compressed ? "the gzip stream is cut short or corrupt (\(message))" : message))
+                    problems.append("after packet \(count): " + (compressed ? "the gzip stream is \(String(cString: tracelab_gzip_last_error())) (\(message))" : message))
                 }
                 if skippedTimestamps > 1 { problems.append("\(skippedTimestamps) packets in all had timestamps out of range and were skipped") }
                 return false

@@ -222,7 +222,12 @@ struct PacketsTests {
         let cut = try Self.write(Array(gzipBytes.prefix(gzipBytes.count / 3)), "cut.pcap.gz")
         let partial = try CaptureAnalysis.run(path: cut)
         #expect(partial.packets > 0 && partial.packets < plain.packets)
-        #expect(partial.problems.first?.contains("gzip stream is cut short or corrupt") == true, "\(partial.problems)")
+        #expect(partial.problems.first?.contains("the gzip stream is cut short: unexpected end of file") == true, "\(partial.problems)")
+        // A CRC error is named as such, not as a cut: the whole stream with one byte of its trailer's CRC changed.
+        var damaged = Array(gzipBytes)
+        damaged[damaged.count - 8] ^= 0xFF
+        let corrupt = try CaptureAnalysis.run(path: try Self.write(damaged, "crc.pcap.gz"))
+        #expect(corrupt.problems.first?.contains("the gzip stream is corrupt: incorrect data check") == true, "\(corrupt.problems)")
         // A gzip file whose content is not a capture.
         let notCapture = try Self.write(Array(try Self.gzip(Data("just text\n".utf8))), "text.gz")
         #expect(throws: TraceLabError.self) { try CaptureAnalysis.run(path: notCapture) }

@@ -177,7 +177,7 @@ public final class ScapFile {
         }
         if filled == 0 && ferror(stream) == 0 { return false }
         guard filled >= count else {
-            throw fail("\(what()) cut short: \(filled) of \(count) bytes" + (ferror(stream) != 0 ? " (the stream is corrupt or cut)" : ""), at: offset + filled)
+            throw fail("\(what()) cut short: \(filled) of \(count) bytes" + (ferror(stream) != 0 ? " (the gzip stream is \(String(cString: tracelab_gzip_last_error())))" : ""), at: offset + filled)
         }
         return true
     }
