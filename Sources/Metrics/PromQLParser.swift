@@ -446,9 +446,11 @@ public struct PromQLParser {
             _ = advance()
             return ms
         case .number(let value) where value.isFinite:
-            // A plain number is seconds (Prometheus 3).
+            // A plain number is seconds (Prometheus 3); past 64-bit milliseconds it is refused (found by fuzzing:
+            // `up[1001111111111111111111_00]` trapped on the conversion).
+            guard let milliseconds = Int64(exactly: (value * 1000).rounded()) else { throw error("duration out of range", at: current.offset) }
             _ = advance()
-            return Int64((value * 1000).rounded())
+            return milliseconds
         default:
             throw unexpected(current, "; expected duration")
         }

@@ -6,12 +6,13 @@ import TraceModel
 public enum QueryOutput {
     /// Unix seconds (`1700000000.5`) or RFC 3339 (`2023-11-14T22:13:20.5Z`) to milliseconds.
     public static func parseTime(_ text: String) -> Int64? {
-        if let seconds = Double(text), seconds.isFinite { return Int64((seconds * 1000).rounded()) }
+        // Times past 64-bit milliseconds are no times (nil), not a trap.
+        if let seconds = Double(text), seconds.isFinite { return Int64(exactly: (seconds * 1000).rounded()) }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        if let date = formatter.date(from: text) { return Int64(exactly: (date.timeIntervalSince1970 * 1000).rounded()) }
         formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        if let date = formatter.date(from: text) { return Int64(exactly: (date.timeIntervalSince1970 * 1000).rounded()) }
         return nil
     }
 

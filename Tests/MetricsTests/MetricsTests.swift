@@ -235,9 +235,11 @@ struct MetricsTests {
             }
         }
         #expect(throws: PromQLError.self) { try PromQLParser.parse("x @ 1e300") }
+        #expect(QueryOutput.parseTime("1e30") == nil && QueryOutput.parseTime("1700000000.5") == 1_700_000_000_500)
         #expect(throws: PromQLError.self) { try PromQLParser.parse("x[290000000y2000000000w]") }
         // Found by fuzzing: a duration with more digits than 64 bits hold used to stop the lexer without moving on.
-        for query in ["4444444444444444444444sum", "up[1d]44444444444444444444444444444444444444444444sum", "x[99999999999999999999s]"] {
+        for query in ["4444444444444444444444sum", "up[1d]44444444444444444444444444444444444444444444sum", "x[99999999999999999999s]",
+                      "time(up[1001111111111111111111_00]0)s"] {
             do { _ = try PromQLParser.parse(query); Issue.record("\(query) parsed") } catch { #expect(error.message.contains("duration out of range"), "\(error.message)") }
         }
     }

@@ -242,17 +242,18 @@ struct ScapParamRenderer: Sendable {
                 }
                 return .number(name, Int64(value))
             case .syscallid:
+                // Compared as read (64 bits from the file) before any conversion: a huge id is a number, not a trap.
                 guard let value = values.unsigned(index) else { return Param(name: name, text: "") }
-                if Int(value) < ScapEventTable.syscallNames.count {
+                if value < UInt64(ScapEventTable.syscallNames.count) {
                     return Param(name: name, text: ScapEventTable.syscallNames[Int(value)], raw: Int64(value), argument: String(value))
                 }
-                return .number(name, Int64(value))
+                return .number(name, Int64(bitPattern: value))
             case .sigtype:
                 guard let value = values.unsigned(index) else { return Param(name: name, text: "") }
-                if value >= 1, Int(value) <= LinuxNames.signalNames.count {
+                if value >= 1, value <= UInt64(LinuxNames.signalNames.count) {
                     return Param(name: name, text: LinuxNames.signalNames[Int(value) - 1], raw: Int64(value), argument: String(value))
                 }
-                return .number(name, Int64(value))
+                return .number(name, Int64(bitPattern: value))
             case .reltime:
                 guard let value = values.unsigned(index) else { return Param(name: name, text: "") }
                 return value == UInt64.max ? Param(name: name, text: "none", raw: -1) : .number(name, Int64(bitPattern: value))
