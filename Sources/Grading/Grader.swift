@@ -122,13 +122,18 @@ public final class Grader {
         }
     }
 
-    /// A recording's events, read once.
+    /// A recording's events, read once. The key's recordings are read strictly: one the reader had to skip or degrade
+    /// (a bad line, a missing sidecar) would grade every submission on less than the key says, so it is an error.
     func events(_ named: String) throws(TraceLabError) -> [Event] {
         let path = AnswerKey.normalized(named)
         if let cached = traces[path] { return cached }
         let (stream, _) = try TraceFiles.open(path)
         var events: [Event] = []
         while let event = try stream.next() { events.append(event) }
+        if let warning = stream.warnings.first {
+            throw TraceLabError("the key's recording cannot be read whole (\(stream.warnings.count) problem\(stream.warnings.count == 1 ? "" : "s"), the first: \(warning))",
+                                at: SourceLocation(file: path, line: 0, column: 0))
+        }
         traces[path] = events
         return events
     }

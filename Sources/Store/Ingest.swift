@@ -18,6 +18,8 @@ public struct IngestOutcome: Sendable, Equatable {
     public var fds: Int
     public var containers: Int
     public var bytes: UInt64
+    /// What the reader reported without failing (a skipped line, a missing sidecar), each with its place.
+    public var warnings: [String] = []
 }
 
 /// Progress of an ingest, reported every few thousand events.
@@ -79,7 +81,7 @@ extension TraceStore {
                 progress?(IngestProgress(path: path, bytesRead: bytesRead.load(ordering: .relaxed), totalBytes: totalBytes, events: writer.events))
                 return IngestOutcome(path: path, status: .ingested, traceID: writer.traceID, contentHash: hash, format: format,
                                      events: writer.events, threads: writer.threadCount, fds: writer.fdCount,
-                                     containers: writer.containerCount, bytes: bytesRead.load(ordering: .relaxed))
+                                     containers: writer.containerCount, bytes: bytesRead.load(ordering: .relaxed), warnings: reader.warnings.map(\.description))
             }
         } catch let duplicate as DuplicateTrace {
             let events = (try? read { db in try Int.fetchOne(db, sql: "SELECT event_count FROM traces WHERE id = ?", arguments: [duplicate.traceID]) }) ?? nil

@@ -37,6 +37,8 @@ struct Dashboard: ParsableCommand {
     @Argument(help: "Metric files and captures.")
     var sources: [String]
 
+    @OptionGroup var strictness: StrictOption
+
     func run() throws {
         guard let bytes = FileBytes.read(dashboard) else { throw ValidationError("\(dashboard): cannot read the file") }
         let board: GrafanaDashboard
@@ -45,8 +47,9 @@ struct Dashboard: ParsableCommand {
             throw ExitCode(1)
         }
         let store = MetricStore()
+        var problems = InputProblems()
         for source in sources {
-            for problem in try MetricSources.load(source, into: store) { printError("tracelab: \(problem)") }
+            for problem in try MetricSources.load(source, into: store) { problems.report(problem) }
         }
         var evaluator = PanelEvaluator(store: store)
         evaluator.from = from?.milliseconds ?? evaluator.from
@@ -61,5 +64,6 @@ struct Dashboard: ParsableCommand {
         print("wrote \(out)/index.html, \(pages.panels.count) charts, results.json")
         let failed = pages.panels.contains { !$0.errors.isEmpty }
         if failed { throw ExitCode(1) }
+        try problems.finish(strict: strictness.strict)
     }
 }

@@ -17,17 +17,20 @@ struct Detect: ParsableCommand {
     @Option(help: "Output format.")
     var format: OutputStyle = .text
 
+    @OptionGroup var strictness: StrictOption
+
     @Argument(help: "Capture files, and metric files (.om, .prom).")
     var captures: [String]
 
     func run() throws {
         var failed = false
+        var problems = InputProblems()
         var records: [JSONValue] = []
         // Metric files first (the DoS detector), then captures (the packet detectors), each in the order given.
         let ordered = captures.filter(MetricStore.isMetricsFile) + captures.filter { !MetricStore.isMetricsFile($0) }
         for path in ordered {
             do {
-                let found = try MetricStore.isMetricsFile(path) ? detectDoS(path) : detectInPackets(path)
+                let found = try MetricStore.isMetricsFile(path) ? detectDoS(path, &problems) : detectInPackets(path, &problems)
                 if format == .json {
                     records += found.detections.map { $0.json(file: path) }
                     continue
@@ -47,17 +50,18 @@ struct Detect: ParsableCommand {
         }
         if format == .json { print(JSONValue.array(records).rendered) }
         if failed { throw ExitCode(1) }
+        try problems.finish(strict: strictness.strict)
     }
 
-    private func detectDoS(_ path: String) throws -> (what: String, detections: [Detection]) {
+    private func detectDoS(_ path: String, _ problems: inout InputProblems) throws -> (what: String, detections: [Detection]) {
         let store = MetricStore()
-        for problem in try MetricSources.load(path, into: store) { printError("tracelab: \(problem)") }
+        for problem in try MetricSources.load(path, into: store) { problems.report(problem) }
         return ("\(store.series.count) series", try DoSDetector().run(store))
     }
 
-    private func detectInPackets(_ path: String) throws -> (what: String, detections: [Detection]) {
+    private func detectInPackets(_ path: String, _ problems: inout InputProblems) throws -> (what: String, detections: [Detection]) {
         let analysis = try CaptureAnalysis.run(path: path, filter: filter, keepFlows: false)
-        for problem in analysis.problems { printError("tracelab: \(path): \(problem)") }
+        for problem in analysis.problems { problems.report("\(path): \(problem)") }
         return ("\(analysis.packets) packets", analysis.detections)
     }
 }

@@ -21,6 +21,8 @@ struct Export: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file (default: standard output; required for scap).")
     var output: String?
 
+    @OptionGroup var strictness: StrictOption
+
     @Argument(help: "The trace to convert.")
     var trace: String
 
@@ -56,7 +58,9 @@ struct Export: ParsableCommand {
             printError("tracelab: \(error)")
             throw ExitCode(1)
         }
-        for warning in stream.warnings { printError("tracelab: warning: \(warning)") }
+        var problems = InputProblems()
+        for warning in stream.warnings { problems.report("\(warning)") }
+        try problems.finish(strict: strictness.strict)
     }
 }
 

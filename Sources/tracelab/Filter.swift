@@ -28,6 +28,8 @@ struct Filter: ParsableCommand {
     @Option(help: "The sidecar of strace logs (default: FILE.sidecar.json next to each log).")
     var sidecar: String?
 
+    @OptionGroup var strictness: StrictOption
+
     @Argument(help: "Trace files (native JSON Lines, or strace -f -ttt -yy logs).")
     var traces: [String] = []
 
@@ -65,18 +67,20 @@ struct Filter: ParsableCommand {
         let requireAll = printFormat.map { !$0.hasPrefix("*") } ?? false
         let types = EventTypeSet.of(node)
         var failed = false
+        var problems = InputProblems()
         for path in traces {
             do {
                 let (reader, _) = try TraceFiles.open(path, sidecar: sidecar)
                 try TraceReplay.filter(reader, types: types, predicate: predicate) { event in
                     if let line = format.render(event, requireAll: requireAll) { print(line) }
                 }
-                for warning in reader.warnings { printError("tracelab: warning: \(warning)") }
+                for warning in reader.warnings { problems.report("\(warning)") }
             } catch {
                 printError("tracelab: \(error)")
                 failed = true
             }
         }
         if failed { throw ExitCode(1) }
+        try problems.finish(strict: strictness.strict)
     }
 }

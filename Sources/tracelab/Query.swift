@@ -53,6 +53,8 @@ struct Query: ParsableCommand {
     @Argument(help: "Metric files and captures.")
     var sources: [String] = []
 
+    @OptionGroup var strictness: StrictOption
+
     func validate() throws {
         if lookback.milliseconds <= 0 { throw ValidationError("--lookback must be a positive duration") }
     }
@@ -60,9 +62,10 @@ struct Query: ParsableCommand {
     func run() throws {
         let store = MetricStore()
         var failed = false
+        var problems = InputProblems()
         for path in sources {
             do {
-                for problem in try MetricSources.load(path, into: store) { printError("tracelab: \(problem)") }
+                for problem in try MetricSources.load(path, into: store) { problems.report(problem) }
             } catch {
                 printError("tracelab: \(error)")
                 failed = true
@@ -96,7 +99,12 @@ struct Query: ParsableCommand {
         case .csv: print(QueryOutput.csv(value), terminator: "")
         case .table:
             let rows = QueryOutput.rows(value)
-            print(textTable(["series", "time", "value"], rows.map { [$0.series, formatISOTime(UInt64(max(0, $0.time)) * 1_000_000), $0.value.goText] }))
+            // Milliseconds to nanoseconds, saturating: a sample far in the future prints as the latest time, not a trap.
+            print(textTable(["series", "time", "value"], rows.map { row in
+                let (nanoseconds, overflow) = UInt64(max(0, row.time)).multipliedReportingOverflow(by: 1_000_000)
+                return [row.series, formatISOTime(overflow ? UInt64.max : nanoseconds), row.value.goText]
+            }))
         }
+        try problems.finish(strict: strictness.strict)
     }
 }

@@ -46,6 +46,7 @@ struct ReplayCommand: ParsableCommand {
     var enableTag: [String] = []
 
     @OptionGroup var database: DatabaseOption
+    @OptionGroup var strictness: StrictOption
 
     @Option(name: .customLong("trace"), help: "A stored trace to replay: id, content hash (prefix) or ingested file (repeatable; default all).")
     var storedTraces: [String] = []
@@ -76,17 +77,19 @@ struct ReplayCommand: ParsableCommand {
             return
         }
         var failed = false
+        var problems = InputProblems()
         for path in traces {
             do {
                 let (reader, _) = try TraceFiles.open(path, sidecar: sidecar)
                 try TraceReplay.run(reader, through: engine) { alert, _ in print(AlertFormatting.render(alert, style: style)) }
-                for warning in reader.warnings { printError("tracelab: warning: \(warning)") }
+                for warning in reader.warnings { problems.report("\(warning)") }
             } catch {
                 printError("tracelab: \(error)")
                 failed = true
             }
         }
         if failed { throw ExitCode(1) }
+        try problems.finish(strict: strictness.strict)
     }
 
     /// Replays stored traces, stores the run and its alerts, and prints the alerts.

@@ -59,6 +59,8 @@ struct Ingest: ParsableCommand {
     @Option(name: .customLong("progress-every"), help: "Print a progress line on standard error each time this many more events are written (default: every 2 s when standard error is not a terminal).")
     var progressEvery: Int?
 
+    @OptionGroup var strictness: StrictOption
+
     @Argument(help: "Trace files, packet captures (pcap, pcapng, gzip), metric files (.om OpenMetrics, .prom Prometheus text) or folders of them.")
     var inputs: [String]
 
@@ -72,6 +74,7 @@ struct Ingest: ParsableCommand {
         var captures: [CaptureIngestOutcome] = []
         var metrics: [MetricIngestOutcome] = []
         var failures: [String] = []
+        var problems = InputProblems()
         /// Runs one ingest; a failure is printed and counted, and the batch goes on.
         func attempt<Outcome>(_ file: String, _ body: () throws -> Outcome) -> Outcome? {
             do { return try body() } catch {
@@ -83,20 +86,21 @@ struct Ingest: ParsableCommand {
         for file in files {
             if MetricStore.isMetricsFile(file) {
                 if let outcome = attempt(file, { try store.ingestMetrics(path: file) }) {
-                    for problem in outcome.problems { printError("tracelab: \(problem)") }
+                    for problem in outcome.problems { problems.report(problem) }
                     metrics.append(outcome)
                 }
                 continue
             }
             if CaptureReader.isCapture(file) {
                 if let outcome = attempt(file, { try CaptureIngest.run(file, filter: filter, into: store) }) {
-                    for problem in outcome.problems { printError("tracelab: \(file): \(problem)") }
+                    for problem in outcome.problems { problems.report("\(file): \(problem)") }
                     captures.append(outcome)
                 }
                 continue
             }
             let outcome = attempt(file) { try store.ingest(path: file, sidecar: sidecar) { progress.update($0) } }
             progress.finish(file)
+            for warning in outcome?.warnings ?? [] { problems.report(warning) }
             if let outcome { outcomes.append(outcome) }
         }
         var rows: [[String]] = []
@@ -118,6 +122,7 @@ struct Ingest: ParsableCommand {
             }))
         }
         if !failures.isEmpty { throw ExitCode(1) }
+        try problems.finish(strict: strictness.strict)
     }
 }
 

@@ -117,6 +117,25 @@ struct CLITests {
         #expect(scores["q1"] == 5 && scores["curl-rule"] == 2 && scores["q8"] == 1.8 && report.score == 20.3, "\(scores)")
     }
 
+    @Test("--strict: skipped or degraded input is counted and, under --strict, fails the command; check is strict by default")
+    func strictInput() throws {
+        let metrics = try Self.temporary("bad.om", "up{job=\"a\"} 1 1700000000\nthis is not a sample\nup{job=\"a\"} 2 1700000015\n# EOF\n")
+        defer { try? FileManager.default.removeItem(atPath: metrics) }
+        let lenient = try Self.run(["query", "up", metrics])
+        #expect(lenient.status == 0 && lenient.stderr.contains("tracelab: 1 input problem (skipped or degraded input)"), "\(lenient.stderr)")
+        let strict = try Self.run(["query", "--strict", "up", metrics])
+        #expect(strict.status == 1 && strict.stderr.contains("--strict makes this an error"), "\(strict.stderr)")
+
+        // An strace log without its sidecar: replay says so; --strict fails on it.
+        let alone = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-alone.strace").path
+        try? FileManager.default.removeItem(atPath: alone)
+        try FileManager.default.copyItem(atPath: Self.root.path + "/traces/syscalls/q1-cat-shadow.strace", toPath: alone)
+        defer { try? FileManager.default.removeItem(atPath: alone) }
+        let replay = try Self.run(["replay", "--strict", "--rules", "rules/default_rules.yaml", alone])
+        #expect(replay.status == 1 && replay.stderr.contains("no sidecar"), "\(replay.stderr)")
+        #expect(try Self.run(["replay", "--rules", "rules/default_rules.yaml", alone]).status == 0)
+    }
+
     @Test("grade: a class in one command, each submission in its own process; a bad one does not stop the batch")
     func gradeBatch() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-grades").path
