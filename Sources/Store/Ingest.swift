@@ -31,9 +31,34 @@ public struct IngestProgress: Sendable {
 }
 
 extension TraceStore {
+    /// The stored trace with this file's content, found without parsing the file: candidates by cheap fingerprint,
+    /// then the content hash as ingest computes it (a plain JSON Lines file's SHA-256; an strace log's with its
+    /// sidecar's). Nil when there is none, or when the file is compressed (its content hash is of what it inflates to).
+    private func storedCopy(of path: String, sidecar: String?, quick: String) throws(StoreError) -> IngestOutcome? {
+        let candidates = try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, content_hash, event_count, format FROM traces WHERE quick_hash = ?", arguments: [quick])
+        }
+        guard !candidates.isEmpty, let format = try? TraceFormat.detect(path: path), format == .jsonLines || format == .straceLog,
+              let head = FileBytes.prefix(path, 2), head != [0x1F, 0x8B], let fileHash = FileBytes.sha256(path) else { return nil }
+        var hash = fileHash
+        if format == .straceLog {
+            let sidecarHash = (sidecar ?? TraceFiles.defaultSidecar(for: path)).flatMap { FileBytes.sha256($0) } ?? ""
+            hash = SHA256.hex(Array((fileHash + "\n" + sidecarHash).utf8))
+        }
+        guard let match = candidates.first(where: { ($0["content_hash"] as String) == hash }) else { return nil }
+        var status = stat()
+        let size: UInt64 = stat(path, &status) == 0 ? UInt64(status.st_size) : 0
+        return IngestOutcome(path: path, status: .alreadyPresent, traceID: match["id"], contentHash: hash, format: format,
+                             events: match["event_count"], threads: 0, fds: 0, containers: 0, bytes: size)
+    }
+
     /// Ingests one trace file in one transaction: the whole trace or nothing. Idempotent by content:
     /// a file whose SHA-256 is already stored is reported as already present and not stored again.
     public func ingest(path: String, sidecar: String? = nil, progress: ((IngestProgress) -> Void)? = nil) throws(StoreError) -> IngestOutcome {
+        // A file stored before is found by its cheap fingerprint and confirmed by its content hash, read without
+        // parsing: re-ingesting a large recording does not parse it again.
+        let quick = FileBytes.quickHash(path)
+        if let quick, let present = try storedCopy(of: path, sidecar: sidecar, quick: quick) { return present }
         let opened: (stream: EventStream, format: TraceFormat)
         do { opened = try TraceFiles.open(path, sidecar: sidecar) } catch {
             throw StoreError(path: self.path, message: "\(error); nothing was written")
@@ -77,7 +102,7 @@ extension TraceStore {
                 if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM traces WHERE content_hash = ?", arguments: [hash]) {
                     throw DuplicateTrace(traceID: existing, hash: hash)
                 }
-                try writer.finish(hash: hash, header: reader.traceHeader)
+                try writer.finish(hash: hash, quick: quick, header: reader.traceHeader)
                 progress?(IngestProgress(path: path, bytesRead: bytesRead.load(ordering: .relaxed), totalBytes: totalBytes, events: writer.events))
                 return IngestOutcome(path: path, status: .ingested, traceID: writer.traceID, contentHash: hash, format: format,
                                      events: writer.events, threads: writer.threadCount, fds: writer.fdCount,
@@ -171,13 +196,13 @@ struct TraceWriter {
         lastTimestamp = max(lastTimestamp, event.timestamp)
     }
 
-    mutating func finish(hash: String, header: TraceHeader?) throws {
+    mutating func finish(hash: String, quick: String?, header: TraceHeader?) throws {
         try db.execute(sql: """
             UPDATE traces SET content_hash = ?, event_count = ?, first_ts = ?, last_ts = ?, hostname = ?, machine = ?,
-                start_ts = ?, description = ?, recorded_by = ?, first_event_id = ?, last_event_id = ? WHERE id = ?
+                start_ts = ?, description = ?, recorded_by = ?, first_event_id = ?, last_event_id = ?, quick_hash = ? WHERE id = ?
             """, arguments: [hash, events, firstTimestamp.map { Int64(bitPattern: $0) }, firstTimestamp == nil ? nil : Int64(bitPattern: lastTimestamp),
                              header?.hostname, header?.machine, header?.startTime.map { Int64(bitPattern: $0) }, header?.description,
-                             header?.source, firstEventID, lastEventID, traceID])
+                             header?.source, firstEventID, lastEventID, quick, traceID])
     }
 
     private mutating func id(of thread: ThreadInfo) throws -> Int64 {

@@ -307,6 +307,9 @@ enum Schema {
         migrator.registerMigration("v7 the process that runs a replay") { db in
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN pid INTEGER")
         }
+        migrator.registerMigration("v8 a cheap fingerprint of each trace file") { db in
+            try db.execute(sql: "ALTER TABLE traces ADD COLUMN quick_hash TEXT; CREATE INDEX traces_quick_hash ON traces(quick_hash)")
+        }
         return migrator
     }
 }

@@ -68,6 +68,32 @@ struct StoreTests {
         #expect([UInt8]([5, 1]).withUnsafeBytes { EventCodec.decode($0) } == nil)
     }
 
+    @Test("re-ingesting a stored recording is answered from its cheap fingerprint and content hash, without parsing it again")
+    func reingestWithoutParsing() throws {
+        let store = try TraceStore(path: temporaryDatabase())
+        let strace = repositoryRoot.appendingPathComponent("traces/syscalls/q2-shell-in-nginx.strace").path, lines = example("shell-in-container.jsonl")
+        var parsed = 0
+        let first = try store.ingest(path: strace) { _ in parsed += 1 }
+        _ = try store.ingest(path: lines)
+        #expect(first.status == .ingested && parsed > 0)
+        parsed = 0
+        let again = try store.ingest(path: strace) { _ in parsed += 1 }
+        #expect(again.status == .alreadyPresent && again.traceID == first.traceID && again.contentHash == first.contentHash && parsed == 0)
+        let linesAgain = try store.ingest(path: lines) { _ in parsed += 1 }
+        #expect(linesAgain.status == .alreadyPresent && parsed == 0)
+        // Same first and last MiB and size, other content in between: the fingerprint matches, the hash does not.
+        let big = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-quick-\(getpid()).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: big) }
+        let text = try String(contentsOfFile: lines, encoding: .utf8)
+        try (text + String(repeating: " \n", count: 1_200_000)).write(toFile: big, atomically: true, encoding: .utf8)
+        #expect(try store.ingest(path: big).status == .ingested)
+        let quick = FileBytes.quickHash(big)
+        let changed = String(repeating: " \n", count: 600_000) + "\t\n" + String(repeating: " \n", count: 599_999)
+        try (text + changed).write(toFile: big, atomically: true, encoding: .utf8)
+        #expect(FileBytes.quickHash(big) != nil && FileBytes.quickHash(big) == quick)
+        #expect(try store.ingest(path: big).status == .ingested, "a file that differs in the middle is not taken for the stored one")
+    }
+
     @Test("ingest is idempotent by content, and stored replay equals replay from the file")
     func ingestAndReplay() throws {
         let store = try TraceStore(path: temporaryDatabase())
