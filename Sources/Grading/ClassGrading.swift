@@ -167,6 +167,9 @@ public enum ClassGrading {
         case .uncaughtSignal:
             let signal = process.terminationStatus
             if timedOut.isSet { return .stopped("the grading process was stopped after \(wallSeconds) s of wall-clock time without finishing", step: step) }
+            if signal == SIGXCPU, step != nil {
+                return .stopped("it used more than its share of CPU time (half of the grading's \(limits.seconds) s)", step: step)
+            }
             if signal == SIGXCPU || signal == SIGKILL { return .stopped("the grading process was stopped: over its \(limits.seconds) s of CPU time", step: step) }
             if signal == SIGABRT || signal == SIGSEGV || signal == SIGBUS || signal == SIGILL || signal == SIGTRAP {
                 return .stopped("the grading process crashed (signal \(signal)); with \(limits.memoryMiB) MiB of memory allowed, a refused allocation ends this way too", step: step)
@@ -177,9 +180,23 @@ public enum ClassGrading {
         }
     }
 
+    /// In the grading child, before each check: that check may use at most half of the grading's CPU time (and no more
+    /// than is left of it). A check past its share gets SIGXCPU, which the parent reads as that check running away;
+    /// past the whole limit the process gets SIGKILL.
+    public static func limitStep(_ limits: GradingLimits) {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        let used = Int(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + 1
+        let soft = min(limits.seconds, used + max(1, limits.seconds / 2))
+        var cpu = rlimit(rlim_cur: rlim_t(soft), rlim_max: rlim_t(limits.seconds))
+        setrlimit(__rlimit_resource_t(RLIMIT_CPU.rawValue), &cpu)
+    }
+
     /// In the grading child: limits this process's CPU time, address space and file writes (grading writes no files;
     /// the report goes to the pipe).
     public static func limitThisProcess(_ limits: GradingLimits) {
+        // A check past its CPU share is stopped by SIGXCPU: it must not be ignored, as a parent's ignored signal would be.
+        signal(SIGXCPU, SIG_DFL)
         var cpu = rlimit(rlim_cur: rlim_t(limits.seconds), rlim_max: rlim_t(limits.seconds))
         setrlimit(__rlimit_resource_t(RLIMIT_CPU.rawValue), &cpu)
         var address = rlimit(rlim_cur: rlim_t(limits.memoryMiB) << 20, rlim_max: rlim_t(limits.memoryMiB) << 20)

@@ -234,8 +234,10 @@ struct GradeOne: ParsableCommand {
         let report: GradeReport
         do {
             // Each step is announced on standard error before it runs, so the parent knows which one ran away.
+            let limits = GradingLimits(seconds: cpuSeconds, memoryMiB: memory)
             report = grader.grade(try Submission.load(path: submission), skipping: skipping) { step in
                 FileHandle.standardError.write(Data((ClassGrading.stepMarker + step + "\n").utf8))
+                ClassGrading.limitStep(limits)
             }
         } catch {
             report = ClassGrading.failedReport(answerKey, path: submission, reason: error.description)

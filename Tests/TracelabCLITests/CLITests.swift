@@ -115,6 +115,16 @@ struct CLITests {
         // Every other item as a normal grading gives it: 22.68 less q5's 2.38.
         let scores = Dictionary(uniqueKeysWithValues: report.checks.map { ($0.itemID, $0.score) })
         #expect(scores["q1"] == 5 && scores["curl-rule"] == 2 && scores["q8"] == 1.8 && report.score == 20.3, "\(scores)")
+
+        // A check past its share of CPU time gets SIGXCPU (the child lowers its soft limit before each check).
+        // (env --default-signal undoes a SIGXCPU the test runner ignores, as the grading child itself does.)
+        let greedy = try Self.temporary("greedy.sh", "#!/bin/sh\nprintf 'tracelab-grading-step: q8\\n' >&2\nexec env --default-signal=XCPU /bin/sh -c 'kill -XCPU $$'\n")
+        defer { try? FileManager.default.removeItem(atPath: greedy) }
+        chmod(greedy, 0o755)
+        var greedySetup = setup
+        greedySetup.executable = greedy
+        guard case .stopped(let reason, let step) = ClassGrading.gradeInChild(submission, setup: greedySetup) else { Issue.record("graded"); return }
+        #expect(step == "q8" && reason == "it used more than its share of CPU time (half of the grading's 120 s)", "\(reason)")
     }
 
     @Test("--strict: skipped or degraded input is counted and, under --strict, fails the command; check is strict by default")
