@@ -36,8 +36,14 @@ public enum SubmissionArchive {
         switch kind(bytes) {
         case "zip": return try readZip(bytes, name: name, limits: limits)
         case "tar.gz":
-            let tar = try inflate(bytes, windowBits: 15 + 16, limit: limits.maximumTotalBytes, name: name)
-            return try readTar(tar, name: name, limits: limits)
+            // Past the total budget the tar is read as far as it was unpacked: the files that fit are graded.
+            var truncated = false
+            let tar = try inflate(bytes, windowBits: 15 + 16, limit: limits.maximumTotalBytes, name: name, truncating: &truncated)
+            var contents = try readTar(tar, name: name, limits: limits, truncated: truncated)
+            if truncated {
+                contents.problems.append("the archive unpacks to more than \(limits.maximumTotalBytes) bytes; only the files within the first \(limits.maximumTotalBytes) are read")
+            }
+            return contents
         default: throw TraceLabError("not a zip or gzip file", at: SourceLocation(file: name, line: 0, column: 0, offset: 0))
         }
     }
@@ -51,6 +57,14 @@ public enum SubmissionArchive {
 
     /// Decompresses zlib, gzip (`windowBits` 31) or raw deflate (`windowBits` -15) data, refusing output past `limit`.
     static func inflate(_ input: [UInt8], windowBits: Int32, limit: Int, name: String) throws(TraceLabError) -> [UInt8] {
+        var truncated = false
+        let output = try inflate(input, windowBits: windowBits, limit: limit, name: name, truncating: &truncated, refuse: true)
+        return output
+    }
+
+    /// Decompresses up to `limit` bytes; past it, either refuses (`refuse`) or stops there and sets `truncated`.
+    static func inflate(_ input: [UInt8], windowBits: Int32, limit: Int, name: String, truncating truncated: inout Bool,
+                        refuse: Bool = false) throws(TraceLabError) -> [UInt8] {
         var stream = z_stream()
         guard inflateInit2_(&stream, windowBits, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw TraceLabError("cannot start decompression", at: SourceLocation(file: name, line: 0, column: 0, offset: 0))
@@ -60,6 +74,7 @@ public enum SubmissionArchive {
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         var input = input
         var status: Int32 = Z_OK
+        var cut = false
         let failure: TraceLabError? = input.withUnsafeMutableBufferPointer { source -> TraceLabError? in
             stream.next_in = source.baseAddress
             stream.avail_in = UInt32(source.count)
@@ -71,6 +86,11 @@ public enum SubmissionArchive {
                 }
                 let produced = chunk.count - Int(stream.avail_out)
                 if output.count + produced > limit {
+                    if !refuse {
+                        output += chunk[0..<(limit - output.count)]
+                        cut = true
+                        return nil
+                    }
                     return TraceLabError("unpacks to more than \(limit) bytes (a zip bomb?); not read", at: SourceLocation(file: name, line: 0, column: 0, offset: Int(stream.total_in)))
                 }
                 output += chunk[0..<produced]
@@ -84,6 +104,7 @@ public enum SubmissionArchive {
             return nil
         }
         if let failure { throw failure }
+        truncated = cut
         return output
     }
 
@@ -112,7 +133,8 @@ public enum SubmissionArchive {
         bytes.withUnsafeBufferPointer { UInt32(CZlib.crc32(0, $0.baseAddress, UInt32($0.count))) }
     }
 
-    private static func readTar(_ tar: [UInt8], name: String, limits: Limits) throws(TraceLabError) -> Contents {
+    /// Reads a tar's regular files. A `truncated` tar (unpacked only as far as the budget) ends at its last whole entry.
+    private static func readTar(_ tar: [UInt8], name: String, limits: Limits, truncated: Bool = false) throws(TraceLabError) -> Contents {
         var contents = Contents()
         var offset = 0
         var longName: String?
@@ -132,6 +154,7 @@ public enum SubmissionArchive {
             longName = nil
             let dataStart = offset + 512
             guard dataStart + size <= tar.count else {
+                if truncated { break }
                 throw TraceLabError("tar entry \(path) is cut short", at: SourceLocation(file: name, line: 0, column: 0, offset: offset))
             }
             let data = Array(tar[dataStart..<(dataStart + size)])
@@ -226,8 +249,13 @@ public enum SubmissionArchive {
                 contents.problems.append("\(safe): \(size) bytes, over the \(limits.maximumEntryBytes)-byte limit; not read")
                 continue
             }
+            // Past the total budget the remaining entries are left out and the ones read are graded.
+            guard total + size <= limits.maximumTotalBytes else {
+                let message = "the archive unpacks to more than \(limits.maximumTotalBytes) bytes; the files past that are not read"
+                if !contents.problems.contains(message) { contents.problems.append(message) }
+                continue
+            }
             total += size
-            if total > limits.maximumTotalBytes { throw fail("unpacks to more than \(limits.maximumTotalBytes) bytes (a zip bomb?); not read", local) }
             guard local >= 0, u32(local) == 0x0403_4B50 else { throw fail("corrupt zip entry \(safe)", max(0, local)) }
             let dataStart = local + 30 + u16(local + 26) + u16(local + 28)
             guard compressed >= 0, dataStart + compressed <= zip.count else { throw fail("zip entry \(safe) is cut short", local) }

@@ -78,6 +78,22 @@ struct ArchiveTests {
         #expect(submission.problems.contains("more than 200 files; files of the kinds the lab asks for are kept first, the rest are not read"))
     }
 
+    @Test("an archive that unpacks past the total budget is graded on the files that fit, with a problem saying so")
+    func oversizeArchiveGradedOnWhatFits() throws {
+        var limits = SubmissionArchive.Limits()
+        limits.maximumTotalBytes = 8_192
+        let big = [UInt8](repeating: 0x41, count: 20_000)
+        let tar = SubmissionArchive.deflate(Self.tar([("s/values.yaml", Self.values, UInt8(ascii: "0")), ("s/notes.txt", big, UInt8(ascii: "0")),
+                                                      ("s/late.md", [0x42], UInt8(ascii: "0"))]), windowBits: 31)
+        let fromTar = try SubmissionArchive.read(tar, name: "s.tar.gz", limits: limits)
+        #expect(fromTar.entries.map(\.path) == ["s/values.yaml"])
+        #expect(fromTar.problems == ["the archive unpacks to more than 8192 bytes; only the files within the first 8192 are read"])
+        let zip = Self.zip([("values.yaml", Self.values, nil), ("notes.txt", big, nil), ("answers.md", [0x42], nil)])
+        let fromZip = try SubmissionArchive.read(zip, name: "s.zip", limits: limits)
+        #expect(fromZip.entries.map(\.path) == ["values.yaml", "answers.md"])
+        #expect(fromZip.problems == ["the archive unpacks to more than 8192 bytes; the files past that are not read"])
+    }
+
     @Test("zip: deflated entries read; zip slip refused; a bomb that lies about its size is stopped")
     func zipArchive() throws {
         let archive = Self.zip([("values.yaml", Self.values, nil), ("../../../tmp/evil.yaml", Self.values, nil)])
