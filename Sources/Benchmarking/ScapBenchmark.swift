@@ -17,11 +17,33 @@ public struct ScapBenchmark {
     public var work = "/tmp/tracelab-bench-scap"
     /// The recordings repeated into the capture.
     public var recordings = "traces/syscalls"
+    /// A capture to enlarge instead (a public one, as written by libscap): its event blocks are repeated until it
+    /// holds at least `events` events (`ScapEnlarger`).
+    public var capture: String?
 
     public init() {}
 
     /// `tracelab` is the executable whose `filter` is timed; `rules` (nil: the replay is skipped, with `whyNoRules`).
     public func run(tracelab: String, rules: (loader: RulesLoader, names: [String])?, whyNoRules: String, output: BenchmarkOutput) throws {
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let file = work + "/bench.scap"
+        let total: Int
+        if let source = capture {
+            let once = try ScapEnlarger.enlarge(source, times: 1, to: file)
+            let times = (events + once - 1) / once
+            let start = monotonicSeconds()
+            total = try ScapEnlarger.enlarge(source, times: times, to: file)
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            output(String(format: "capture: %@ (%d events) with its event blocks repeated %d times: %d events, %.1f MB, written in %.2f s",
+                          source, once, times, total, Double(size) / 1e6, monotonicSeconds() - start))
+        } else {
+            total = try writeRecordings(to: file, output: output)
+        }
+        try measure(file, events: total, tracelab: tracelab, rules: rules, whyNoRules: whyNoRules, output: output)
+    }
+
+    /// The shipped recordings repeated into one capture by TraceLab's scap writer; returns its events.
+    private func writeRecordings(to capture: String, output: BenchmarkOutput) throws -> Int {
         var recorded: [Event] = []
         for trace in expandDirectories([recordings], suffixes: [".strace"]) {
             let (stream, _) = try TraceFiles.open(trace)
@@ -30,14 +52,18 @@ public struct ScapBenchmark {
         guard !recorded.isEmpty else { throw BenchmarkError("no recordings in \(recordings)") }
         // Each syscall becomes two scap events (procexit and signaldeliver one): repeat the recordings enough.
         let rounds = max(1, (events + 2 * recorded.count - 1) / (2 * recorded.count) + 1)
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let capture = work + "/bench.scap"
-        var start = monotonicSeconds()
+        let start = monotonicSeconds()
         let summary = try ScapWriter().write(opening: { RepeatedEvents(recorded, rounds: rounds) }, to: capture)
         let writeSeconds = monotonicSeconds() - start
         let size = (try? FileManager.default.attributesOfItem(atPath: capture)[.size] as? Int) ?? 0
         output(String(format: "capture: %d scap events (%d generic) from %d recorded syscalls × %d rounds, %.1f MB, written in %.2f s (%.0f events/s)",
                       summary.events, summary.genericEvents, recorded.count, rounds, Double(size) / 1e6, writeSeconds, Double(summary.events) / writeSeconds))
+        return summary.events
+    }
+
+    /// Filters the capture with both tools (alternating, median), then replays it through the rules.
+    private func measure(_ capture: String, events total: Int, tracelab: String, rules: (loader: RulesLoader, names: [String])?, whyNoRules: String,
+                         output: BenchmarkOutput) throws {
 
         let sysdig = "/usr/bin/sysdig"
         let hasSysdig = FileManager.default.isExecutableFile(atPath: sysdig)
@@ -49,11 +75,11 @@ public struct ScapBenchmark {
         }
         let oursText = (try? String(contentsOfFile: selectedOurs, encoding: .utf8)) ?? ""
         output(String(format: "filter '%@': tracelab %.0f events/s (median of %d runs, %.2f s, %d events selected)",
-                      condition, Double(summary.events) / median(ours), ours.count, median(ours), oursText.split(separator: "\n").count))
+                      condition, Double(total) / median(ours), ours.count, median(ours), oursText.split(separator: "\n").count))
         if hasSysdig {
             let theirsText = (try? String(contentsOfFile: selectedTheirs, encoding: .utf8)) ?? ""
             output(String(format: "anchor: sysdig -r FILE -p %%evt.num COND: %.0f events/s (median %.2f s, %d events selected; same selection: %@)",
-                          Double(summary.events) / median(theirs), median(theirs), theirsText.split(separator: "\n").count,
+                          Double(total) / median(theirs), median(theirs), theirsText.split(separator: "\n").count,
                           oursText == theirsText ? "yes" : "no"))
         } else {
             output("anchor: sysdig is not installed (apt-get install sysdig)")
@@ -64,12 +90,12 @@ public struct ScapBenchmark {
             return
         }
         let engine = RuleEngine(loader: rules.loader)
-        start = monotonicSeconds()
+        let start = monotonicSeconds()
         var alerts = 0
         let replayed = try TraceReplay.run(try ScapReader(path: capture), through: engine) { _, _ in alerts += 1 }
         let replaySeconds = monotonicSeconds() - start
         output(String(format: "replay through %d rules of %@: %.0f events/s (%d of %d events read; only those of types the rules match are built; %d alerts, %.2f s)",
-                      engine.rules.count, rules.names.joined(separator: ", "), Double(summary.events) / replaySeconds, replayed, summary.events, alerts, replaySeconds))
+                      engine.rules.count, rules.names.joined(separator: ", "), Double(total) / replaySeconds, replayed, total, alerts, replaySeconds))
     }
 }
 

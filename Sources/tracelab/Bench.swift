@@ -218,11 +218,15 @@ struct Bench: ParsableCommand {
         @Option(help: "Where the capture is written.")
         var work = "/tmp/tracelab-bench-scap"
 
+        @Option(help: "A capture to enlarge instead of TraceLab's own recordings (e.g. one of ../shared/upstream/scap): its event blocks are repeated, as libscap wrote them, until it holds --events events.")
+        var capture: String?
+
         func run() throws {
             var benchmark = ScapBenchmark()
             benchmark.events = events
             benchmark.condition = condition
             benchmark.repeats = repeats
+            benchmark.capture = capture
             benchmark.work = work
             let rulesFiles = rules.isEmpty ? ["../shared/upstream/falco_rules.yaml"] : rules
             let present = rulesFiles.allSatisfy { FileManager.default.fileExists(atPath: $0) }
