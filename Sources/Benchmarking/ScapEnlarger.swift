@@ -51,11 +51,12 @@ public enum ScapEnlarger {
         guard !events.isEmpty else { throw BenchmarkError("\(input): no events") }
         // The section's length is unknown once its events repeat.
         for index in 16..<24 { header[index] = 0xFF }
-        let span = last - first + 1_000
+        // Wrapping: a capture may hold an event with a timestamp of 0 or one far away; the shift only has to separate rounds.
+        let span = (last &- first) &+ 1_000
         var out = header
         out.reserveCapacity(header.count + events.reduce(0) { $0 + $1.range.count } * times)
         for round in 0..<max(1, times) {
-            let shift = UInt64(round) * span
+            let shift = UInt64(round) &* span
             for event in events {
                 let start = out.count
                 out += bytes[event.range]
