@@ -14,7 +14,7 @@ struct BrowserTests {
     static func chromium(_ arguments: [String], page: String) throws -> String {
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-chromium-\(getpid())").path
         let (status, output) = try Subprocess.run(try Prerequisite.chromium.path(),
-                                                  ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile)", "--hide-scrollbars"] + arguments + ["file://" + page])
+                                                  ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=\(profile)", "--hide-scrollbars"] + arguments + ["file://" + page])
         #expect(status == 0)
         return output
     }

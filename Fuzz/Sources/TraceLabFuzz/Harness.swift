@@ -18,8 +18,8 @@ enum Target: String, CaseIterable {
         return target
     }()
 
-    /// A file on tmpfs for the readers that take a path; one per process.
-    static let scratch = "/dev/shm/tracelab-fuzz-\(getpid())"
+    /// A file for the readers that take a path, one per process: on tmpfs when the machine has one.
+    static let scratch = (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : NSTemporaryDirectory()) + "/tracelab-fuzz-\(getpid())"
 
     func run(_ bytes: [UInt8]) {
         switch self {
