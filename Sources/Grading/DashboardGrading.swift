@@ -63,8 +63,7 @@ extension Grader {
         // or the name it asks for when the recording has none by it.
         var reads: [String] = [], absent: [String] = []
         for result in results where result.error == nil {
-            guard let expr = try? PromQLParser.parse(result.expr) else { continue }
-            for selector in expr.selectors {
+            for selector in result.selectors {
                 let names = recorded.filter { name in selector.matchers.allSatisfy { $0.name != Labels.metricNameLabel || $0.matches(name) } }
                 if names.isEmpty, let asked = selector.name { absent.append(asked) } else { reads += names.sorted() }
             }
@@ -133,8 +132,7 @@ extension Grader {
     /// namespace="prod"; recorded: default, kube-system`).
     static func emptyMatcher(_ results: [PanelEvaluator.TargetResult], _ store: MetricStore) -> String? {
         for result in results where result.error == nil {
-            guard let expr = try? PromQLParser.parse(result.expr) else { continue }
-            for selector in expr.selectors {
+            for selector in result.selectors {
                 let named = selector.matchers.filter { $0.name == Labels.metricNameLabel }
                 let series = store.series.filter { one in named.allSatisfy { $0.matches(one.labels.metricName ?? "") } }
                 guard !series.isEmpty else { continue }

@@ -27,6 +27,16 @@ public struct CheckResult: Sendable {
     /// Course staff's decision on this item, when one was recorded (`tracelab grade review`).
     public var decision: StaffDecision?
 
+    /// Points as a person writes them: `2`, `1.5`, `0.67` (two decimals at most, without Foundation's locale).
+    public static func points(_ value: Double) -> String {
+        let hundredths = Int((abs(value) * 100).rounded())
+        if hundredths % 100 == 0 { return (value < 0 && hundredths > 0 ? "-" : "") + String(hundredths / 100) }
+        var fraction = String(hundredths % 100)
+        if fraction.count == 1 { fraction = "0" + fraction }
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return (value < 0 ? "-" : "") + String(hundredths / 100) + "." + fraction
+    }
+
     public init(itemID: String, question: String, title: String, score: Double, maximum: Double, status: Status, feedback: [String], evidence: [String],
                 figures: [(title: String, svg: String)] = []) {
         self.itemID = itemID
@@ -279,7 +289,10 @@ public final class Grader {
         }
     }
 
-    private func extractor(_ field: String) -> Extractor? {
+    private func extractor(_ field: String) -> Extractor? { Self.extractor(field) }
+
+    /// The value extractor of a field, as a condition would read it.
+    private static func extractor(_ field: String) -> Extractor? {
         guard let node = try? ConditionParser.parse(field + " exists"), case .unary(let operand, _, _) = node else { return nil }
         return try? ConditionCompiler().resolve(operand).1
     }
@@ -411,7 +424,7 @@ public final class Grader {
     static func accessKinds(_ event: Event) -> [String] {
         switch event.type {
         case "open", "openat", "openat2", "creat", "open_by_handle_at":
-            let read = openFlag("evt.is_open_read", event), write = openFlag("evt.is_open_write", event)
+            let read = openRead?.render(event) == "true", write = openWrite?.render(event) == "true"
             return (read ? ["read"] : []) + (write ? ["write"] : [])
         case "read", "pread", "pread64", "readv", "preadv", "preadv2": return ["read"]
         case "write", "pwrite", "pwrite64", "writev", "pwritev", "pwritev2": return ["write"]
@@ -419,16 +432,7 @@ public final class Grader {
         }
     }
 
-    private static let openFlagExtractors: [String: Extractor] = {
-        var extractors: [String: Extractor] = [:]
-        for field in ["evt.is_open_read", "evt.is_open_write"] {
-            if let node = try? ConditionParser.parse(field + " exists"), case .unary(let operand, _, _) = node,
-               let extractor = try? ConditionCompiler().resolve(operand).1 { extractors[field] = extractor }
-        }
-        return extractors
-    }()
-
-    private static func openFlag(_ field: String, _ event: Event) -> Bool { openFlagExtractors[field]?.render(event) == "true" }
+    private static let openRead = extractor("evt.is_open_read"), openWrite = extractor("evt.is_open_write")
 
     private func ruleOutput(_ item: AnswerKey.Item, ruleOf: String, fields: [String], _ context: SubmissionContext) -> CheckResult {
         guard let chosen = context.chosenRules[ruleOf] else {

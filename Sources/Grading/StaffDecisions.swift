@@ -23,7 +23,7 @@ public struct StaffDecision: Sendable, Equatable {
 
     /// One line for a report: "Staff decision: 4 / 5 (the grader gave 3), by ta on 2026-12-04T10:00:00Z: ...".
     public func line(maximum: Double) -> String {
-        let points = { (value: Double) in value == value.rounded() ? String(Int(value)) : String((value * 100).rounded() / 100) }
+        let points = CheckResult.points
         if stale {
             return "A staff decision (\(points(score)) / \(points(maximum)), by \(recordedBy) on \(recordedAt): \(comment)) was made on an earlier version of this submission; it changed since, so the grader's score stands until staff review it again."
         }

@@ -185,6 +185,8 @@ public struct PanelEvaluator {
         public var step: Int64
         public var series: [(legend: String, labels: Labels, samples: [Sample])]
         public var error: String?
+        /// The query's selectors as parsed (empty when it does not parse), for saying what it reads.
+        public var selectors: [VectorSelector] = []
     }
 
     public func evaluate(_ panel: GrafanaDashboard.Panel, variables: [GrafanaDashboard.Variable]) -> [TargetResult] {
@@ -205,7 +207,8 @@ public struct PanelEvaluator {
                 let start = from / step * step, end = to / step * step
                 let series = try engine.range(parsed, start: start, end: end, step: step)
                 return TargetResult(refId: target.refId, expr: expr, step: step,
-                                    series: series.map { (Self.legend(target.legendFormat, $0.labels), $0.labels, $0.samples) }, error: nil)
+                                    series: series.map { (Self.legend(target.legendFormat, $0.labels), $0.labels, $0.samples) }, error: nil,
+                                    selectors: parsed.selectors)
             } catch {
                 return TargetResult(refId: target.refId, expr: expr, step: step, series: [], error: "\(error)")
             }

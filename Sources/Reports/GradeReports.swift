@@ -7,13 +7,7 @@ import TraceModel
 /// byte-identical files.
 public enum GradeReports {
     /// Points as a person writes them: `2`, `1.5`, `0.67`.
-    public static func points(_ value: Double) -> String {
-        let rounded = (value * 100).rounded() / 100
-        if rounded == rounded.rounded() { return String(Int(rounded)) }
-        var text = String(format2: rounded)
-        while text.hasSuffix("0") { text.removeLast() }
-        return text
-    }
+    public static func points(_ value: Double) -> String { CheckResult.points(value) }
 
     /// Gradescope's `results.json`: one test per item, with the feedback and evidence as its output.
     public static func gradescope(_ report: GradeReport) -> String {
@@ -124,13 +118,6 @@ public enum GradeReports {
 }
 
 extension String {
-    /// Two decimals, without Foundation's locale.
-    init(format2 value: Double) {
-        let hundredths = Int((abs(value) * 100).rounded())
-        let fraction = hundredths % 100
-        self = (value < 0 ? "-" : "") + String(hundredths / 100) + "." + (fraction < 10 ? "0" : "") + String(fraction)
-    }
-
     func replacingOccurrences(of target: String, with replacement: String) -> String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }

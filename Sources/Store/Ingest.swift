@@ -34,17 +34,19 @@ extension TraceStore {
     /// The stored trace with this file's content, found without parsing the file: candidates by cheap fingerprint,
     /// then the content hash as ingest computes it (a plain JSON Lines file's SHA-256; an strace log's with its
     /// sidecar's). Nil when there is none, or when the file is compressed (its content hash is of what it inflates to).
+    /// An strace log's content hash: of the log's SHA-256 and its sidecar's, which gives the log its meaning.
+    private static func straceContentHash(logHash: String, path: String, sidecar: String?) -> String {
+        let sidecarHash = (sidecar ?? TraceFiles.defaultSidecar(for: path)).flatMap { FileBytes.sha256($0) } ?? ""
+        return SHA256.hex(Array((logHash + "\n" + sidecarHash).utf8))
+    }
+
     private func storedCopy(of path: String, sidecar: String?, quick: String) throws(StoreError) -> IngestOutcome? {
         let candidates = try read { db in
             try Row.fetchAll(db, sql: "SELECT id, content_hash, event_count, format FROM traces WHERE quick_hash = ?", arguments: [quick])
         }
         guard !candidates.isEmpty, let format = try? TraceFormat.detect(path: path), format == .jsonLines || format == .straceLog,
               let head = FileBytes.prefix(path, 2), head != [0x1F, 0x8B], let fileHash = FileBytes.sha256(path) else { return nil }
-        var hash = fileHash
-        if format == .straceLog {
-            let sidecarHash = (sidecar ?? TraceFiles.defaultSidecar(for: path)).flatMap { FileBytes.sha256($0) } ?? ""
-            hash = SHA256.hex(Array((fileHash + "\n" + sidecarHash).utf8))
-        }
+        let hash = format == .straceLog ? Self.straceContentHash(logHash: fileHash, path: path, sidecar: sidecar) : fileHash
         guard let match = candidates.first(where: { ($0["content_hash"] as String) == hash }) else { return nil }
         var status = stat()
         let size: UInt64 = stat(path, &status) == 0 ? UInt64(status.st_size) : 0
@@ -70,13 +72,11 @@ extension TraceStore {
         // The content hash: streamed while reading a JSON Lines trace; for an strace log, the log and the
         // sidecar that gives it meaning.
         let hasher = SHA256()
+        var straceHash: String?
         if let lines = reader as? JSONLinesReader {
             lines.lineObserver = { hasher.update($0) }
         } else {
-            let sidecarPath = sidecar ?? TraceFiles.defaultSidecar(for: path)
-            let logHash = FileBytes.sha256(path) ?? ""
-            let sidecarHash = sidecarPath.flatMap { FileBytes.sha256($0) } ?? ""
-            hasher.update(Array((logHash + "\n" + sidecarHash).utf8))
+            straceHash = Self.straceContentHash(logHash: FileBytes.sha256(path) ?? "", path: path, sidecar: sidecar)
         }
         // Two threads: this one writes rows while a reader thread parses (and hashes) the file ahead.
         let bytesRead = Atomic<UInt64>(0)
@@ -98,7 +98,7 @@ extension TraceStore {
                     }
                 }
                 if let failure = channel.failure { throw failure }
-                let hash = Hex.encode(hasher.finalize())
+                let hash = straceHash ?? Hex.encode(hasher.finalize())
                 if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM traces WHERE content_hash = ?", arguments: [hash]) {
                     throw DuplicateTrace(traceID: existing, hash: hash)
                 }

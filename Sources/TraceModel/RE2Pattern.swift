@@ -19,11 +19,8 @@ public final class RE2Pattern: @unchecked Sendable {
     public init(_ pattern: String, dotMatchesNewline: Bool = false) throws(CompileError) {
         self.pattern = pattern
         var error = [CChar](repeating: 0, count: 512)
-        let compiled: OpaquePointer? = pattern.utf8.withContiguousStorageIfAvailable { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { chars in
-                tl_re2_new(chars.baseAddress, chars.count, dotMatchesNewline ? 1 : 0, 0, &error, error.count)
-            }
-        } ?? Array(pattern.utf8).withUnsafeBufferPointer { bytes in
+        var text = pattern
+        let compiled: OpaquePointer? = text.withUTF8 { bytes in
             bytes.withMemoryRebound(to: CChar.self) { chars in
                 tl_re2_new(chars.baseAddress, chars.count, dotMatchesNewline ? 1 : 0, 0, &error, error.count)
             }
