@@ -21,7 +21,7 @@ struct Scap: ParsableCommand {
                 let file = try ScapFile(path: path)
                 let survey = try file.survey(listing: events)
                 for event in survey.listed {
-                    print("  @\(event.offset) ts \(event.timestamp) tid \(event.tid) cpu \(event.cpu) \(event.isEnter ? ">" : "<") \(ScapEventTable.name(event.type)) (\(event.type)) params \(event.parameters.map { String($0.count) }.joined(separator: ","))")
+                    print("  @\(event.offset) ts \(event.timestamp) tid \(event.tid) cpu \(event.cpu) \(event.isEnter ? ">" : "<") \(ScapEventTable.name(event.type)) (\(event.type)) params \((0..<event.parameterCount).map { String(event.parameterSize($0)) }.joined(separator: ","))")
                 }
                 let fds = file.fdLists.reduce(0) { $0 + $1.fds.count }
                 print("\(path): scap \(file.version.major).\(file.version.minor), host \(file.machine?.hostname ?? "-"), \(file.machine?.cpus ?? 0) CPUs")

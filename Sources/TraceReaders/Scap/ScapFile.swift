@@ -67,7 +67,8 @@ public final class ScapFile {
         public var server: (ip: String, port: Int64)?
     }
 
-    /// One event: header fields and the byte ranges of its parameters (in `payload`).
+    /// One event: its header fields and its parameters, as the file holds them (a copy of the event's length array
+    /// and parameter bytes, checked to fit).
     public struct RawEvent: Sendable {
         public var offset: Int
         public var cpu: UInt16
@@ -75,12 +76,33 @@ public final class ScapFile {
         public var timestamp: UInt64
         public var tid: Int64
         public var type: UInt16
-        /// The event's parameter bytes (a slice of its block; `parameters` index into it).
-        public var payload: ArraySlice<UInt8>
-        public var parameters: [Range<Int>]
+        /// The length array (`parameterCount` entries of `lengthWidth` bytes), then the parameters back to back.
+        let body: [UInt8]
+        public let parameterCount: Int
+        /// 2, or 4 for the event types the table marks large (`EF_LARGE_PAYLOAD`).
+        let lengthWidth: Int
 
         /// Even codes are enter events, odd codes exit events.
         public var isEnter: Bool { type % 2 == 0 }
+
+        /// The size of parameter `index` (0 past the last).
+        public func parameterSize(_ index: Int) -> Int {
+            guard index >= 0, index < parameterCount else { return 0 }
+            return Self.length(body, at: index * lengthWidth, width: lengthWidth)
+        }
+
+        /// The bytes of parameter `index`, empty past the last.
+        public func parameter(_ index: Int) -> ArraySlice<UInt8> {
+            guard index >= 0, index < parameterCount else { return [] }
+            var start = parameterCount * lengthWidth
+            for earlier in 0..<index { start += Self.length(body, at: earlier * lengthWidth, width: lengthWidth) }
+            return body[start..<(start + Self.length(body, at: index * lengthWidth, width: lengthWidth))]
+        }
+
+        static func length(_ bytes: [UInt8], at: Int, width: Int) -> Int {
+            width == 2 ? Int(bytes[at]) | Int(bytes[at + 1]) << 8
+                : Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
+        }
     }
 
     /// The gzip stream of a compressed capture; nil when the file is mapped.
@@ -278,119 +300,118 @@ public final class ScapFile {
         public var firstParameter: Int64?
     }
 
-    /// The next event the caller does not handle from a glance; `handledUnread` returns true for a V2 event it
-    /// dealt with from its type, thread and first parameter alone (that event is not copied out of the read
-    /// buffer, and its parameter lengths are not checked).
+    /// Event block kinds: whether the header has a parameter count (V2) and the body a flags field.
+    private static func eventKind(_ type: UInt32) -> (v2: Bool, flags: Bool)? {
+        switch type {
+        case 0x204, 0x8010_ABCD: return (false, false)
+        case 0x208: return (false, true)
+        case 0x216, 0x221: return (true, false)
+        case 0x217, 0x222: return (true, true)
+        default: return nil
+        }
+    }
+
+    /// The next event the caller does not handle from a glance; `handledUnread` returns true for an event it
+    /// dealt with from its type, thread and first parameter alone (that event is not copied out of the file).
+    /// Every event is checked whole first: block trailer, header, and parameter lengths that fit.
     public func next(handledUnread: ((Glance) -> Bool)?) throws(TraceLabError) -> RawEvent? {
         while let block = try nextBlock() {
-            guard let kind = Block.events[block.type] else {
+            guard let kind = Self.eventKind(block.type) else {
                 _ = try body(block)
                 skippedBlocks += 1
                 continue
             }
-            if let handledUnread, kind.v2, let glance = try glance(block, flags: kind.flags), handledUnread(glance) {
-                let size = Int(block.length) - 12
-                guard bufferedU32(position + size) == block.length else {
-                    throw fail("wrong block total length, header=\(block.length), trailer=\(bufferedU32(position + size))", at: offset + size)
+            let size = Int(block.length) - 12
+            guard try ensure(size + 4, "block 0x\(String(block.type, radix: 16))") else {
+                throw fail("block 0x\(String(block.type, radix: 16)) cut short", at: block.at)
+            }
+            let trailer = bufferedU32(position + size)
+            guard trailer == block.length else {
+                throw fail("wrong block total length, header=\(block.length), trailer=\(trailer)", at: offset + size)
+            }
+            let event = try layout(block, kind: kind, size: size)
+            let raw = view
+            func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
+            let cpu = u16(position)
+            let flags = kind.flags ? bufferedU32(position + 2) : 0
+            let timestamp = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: event.start, as: UInt64.self))
+            let tid = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: event.start + 8, as: Int64.self))
+            let type = u16(event.start + 20)
+            if let handledUnread, event.width == 2 {
+                var first: Int64?
+                if event.count >= 1 {
+                    let width = Int(u16(event.lengths))
+                    let at = event.lengths + 2 * event.count
+                    if width > 0, width <= 8 {
+                        var value: UInt64 = 0
+                        for shift in 0..<width { value |= UInt64(raw[at + shift]) << (8 * UInt64(shift)) }
+                        if width < 8, value & (1 << UInt64(width * 8 - 1)) != 0 { value |= ~((1 << UInt64(width * 8)) - 1) }
+                        first = Int64(bitPattern: value)
+                    }
                 }
-                position += size + 4
-                offset += size + 4
-                eventCount += 1
-                continue
+                if handledUnread(Glance(type: type, tid: tid, firstParameter: first)) {
+                    position += size + 4
+                    offset += size + 4
+                    eventCount += 1
+                    continue
+                }
             }
-            let bytes = try body(block)
-            var cursor = Cursor(bytes: bytes, base: block.at + 8, path: path)
-            let cpu = try cursor.u16()
-            let flags = kind.flags ? try cursor.u32() : 0
-            let start = cursor.position
-            let timestamp = try cursor.u64()
-            let tid = Int64(bitPattern: try cursor.u64())
-            let length = Int(try cursor.u32())
-            let type = try cursor.u16()
-            guard length <= bytes.count - start else { throw fail("event of \(length) bytes in a block of \(bytes.count - start)", at: block.at + 8 + start) }
-            let headerSize = kind.v2 ? 26 : 22
-            guard length >= headerSize else { throw fail("event length \(length) shorter than its header", at: block.at + 8 + start) }
-            let event = bytes[start..<(start + length)]
-            // Parameter lengths are 32-bit for the event types the table marks large (`EF_LARGE_PAYLOAD`).
-            let info = ScapEventTable.info(type)
-            let large = info?.flags.contains(.large) ?? false
-            let parameters: [Range<Int>]
-            if kind.v2 {
-                let count = Int(Self.u32(bytes, start + 22))
-                parameters = try Self.split(event, headerSize: 26, count: count, width: large ? 4 : 2, at: block.at + 8 + start, path: path)
-            } else {
-                parameters = try Self.inferV1(event, expected: info?.params.count ?? 32, at: block.at + 8 + start, path: path)
+            let body = [UInt8](unsafeUninitializedCapacity: event.end - event.lengths) { target, initialized in
+                if let source = raw.baseAddress, let base = target.baseAddress { memcpy(base, source + event.lengths, event.end - event.lengths) }
+                initialized = event.end - event.lengths
             }
+            position += size + 4
+            offset += size + 4
             eventCount += 1
-            let payloadStart = parameters.first?.lowerBound ?? event.endIndex
-            return RawEvent(offset: block.at, cpu: cpu, flags: flags, timestamp: timestamp, tid: tid, type: type,
-                            payload: bytes[payloadStart..<event.endIndex], parameters: parameters)
+            return RawEvent(offset: block.at, cpu: cpu, flags: flags, timestamp: timestamp, tid: tid, type: type, body: body,
+                            parameterCount: event.count, lengthWidth: event.width)
         }
         return nil
     }
 
-    /// A V2 event's type, thread and first parameter read in place (the whole block in the buffer); nil when
-    /// the event does not fit its block or is large (then it is read in full, with every check).
-    private func glance(_ block: (type: UInt32, length: UInt32, at: Int), flags: Bool) throws(TraceLabError) -> Glance? {
-        let size = Int(block.length) - 12
-        guard try ensure(size + 4, "block 0x\(String(block.type, radix: 16))") else {
-            throw fail("block 0x\(String(block.type, radix: 16)) cut short", at: block.at)
-        }
-        let start = position + 2 + (flags ? 4 : 0)
-        guard start + 26 <= position + size else { return nil }
+    /// Where an event block's event lies in the read buffer (`start` its header, `lengths` its length array, `end`
+    /// past its last parameter) and how many parameter lengths of which width it has; every length checked to
+    /// fit. V1 events carry no count: the largest one whose u16 lengths add up to the event length exactly, as
+    /// libscap infers it (from the event table's count downward).
+    private func layout(_ block: (type: UInt32, length: UInt32, at: Int), kind: (v2: Bool, flags: Bool), size: Int) throws(TraceLabError)
+        -> (start: Int, lengths: Int, end: Int, count: Int, width: Int) {
         let raw = view
-        func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
-        func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
-        let tid = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8, as: Int64.self))
-        let length = Int(u32(start + 16)), type = u16(start + 20), count = Int(u32(start + 22))
-        guard length >= 26, start + length <= position + size, !(ScapEventTable.info(type)?.flags.contains(.large) ?? false) else { return nil }
-        var first: Int64?
-        if count >= 1, start + 26 + 2 * count <= start + length {
-            let width = Int(u16(start + 26))
-            let at = start + 26 + 2 * count
-            if width > 0, width <= 8, at + width <= start + length {
-                var value: UInt64 = 0
-                for shift in 0..<width { value |= UInt64(raw[at + shift]) << (8 * UInt64(shift)) }
-                if width < 8, value & (1 << UInt64(width * 8 - 1)) != 0 { value |= ~((1 << UInt64(width * 8)) - 1) }
-                first = Int64(bitPattern: value)
+        let start = position + 2 + (kind.flags ? 4 : 0)
+        let headerSize = kind.v2 ? 26 : 22
+        let fileOffset = block.at + 8 + (start - position)
+        guard start + 22 <= position + size else {
+            throw fail("a field of \(start + 22 - position - size) bytes runs past its block", at: block.at + 8 + size)
+        }
+        let length = Int(bufferedU32(start + 16))
+        let type = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: start + 20, as: UInt16.self))
+        guard length <= position + size - start else { throw fail("event of \(length) bytes in a block of \(position + size - start)", at: fileOffset) }
+        guard length >= headerSize else { throw fail("event length \(length) shorter than its header", at: fileOffset) }
+        let end = start + length
+        func u16(_ at: Int) -> Int { Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self))) }
+        let info = ScapEventTable.info(type)
+        if kind.v2 {
+            let count = Int(bufferedU32(start + 22))
+            let width = info?.flags.contains(.large) ?? false ? 4 : 2
+            let lengths = start + 26
+            guard count < 256, lengths + count * width <= end else {
+                throw fail("event claims \(count) parameters that do not fit", at: fileOffset)
             }
-        }
-        return Glance(type: type, tid: tid, firstParameter: first)
-    }
-
-    /// Parameter ranges (indices of the event's slice) from a length array of `count` entries of `width` bytes
-    /// after the header.
-    static func split(_ event: ArraySlice<UInt8>, headerSize: Int, count: Int, width: Int, at offset: Int, path: String) throws(TraceLabError) -> [Range<Int>] {
-        let base = event.startIndex
-        var position = base + headerSize + count * width
-        guard count < 256, position <= event.endIndex else {
-            throw TraceLabError("event claims \(count) parameters that do not fit (at byte \(offset))", at: SourceLocation(file: path, line: 0, column: 0, offset: offset))
-        }
-        var ranges: [Range<Int>] = []
-        ranges.reserveCapacity(count)
-        for index in 0..<count {
-            let at = base + headerSize + width * index
-            let size = width == 2 ? Int(event[at]) | Int(event[at + 1]) << 8
-                : Int(event[at]) | Int(event[at + 1]) << 8 | Int(event[at + 2]) << 16 | Int(event[at + 3]) << 24
-            guard position + size <= event.endIndex else {
-                throw TraceLabError("parameter \(index) of \(size) bytes runs past the event (at byte \(offset))", at: SourceLocation(file: path, line: 0, column: 0, offset: offset))
+            var total = lengths + count * width
+            for index in 0..<count {
+                let size = width == 2 ? u16(lengths + 2 * index) : Int(bufferedU32(lengths + 4 * index))
+                guard total + size <= end else { throw fail("parameter \(index) of \(size) bytes runs past the event", at: fileOffset) }
+                total += size
             }
-            ranges.append(position..<(position + size))
-            position += size
+            return (start, lengths, end, count, width)
         }
-        return ranges
-    }
-
-    /// V1 events carry no parameter count: the largest count whose u16 lengths add up to the event length
-    /// exactly, as libscap infers it (from the event table's count downward).
-    static func inferV1(_ event: ArraySlice<UInt8>, expected: Int, at offset: Int, path: String) throws(TraceLabError) -> [Range<Int>] {
-        let base = event.startIndex
-        for count in stride(from: min(expected, (event.count - 22) / 2), through: 0, by: -1) {
+        let lengths = start + 22
+        let expected = info?.params.count ?? 32
+        for count in stride(from: min(expected, (length - 22) / 2), through: 0, by: -1) {
             var total = 22 + 2 * count
-            for index in 0..<count { total += Int(event[base + 22 + 2 * index]) | Int(event[base + 23 + 2 * index]) << 8 }
-            if total == event.count { return try split(event, headerSize: 22, count: count, width: 2, at: offset, path: path) }
+            for index in 0..<count { total += u16(lengths + 2 * index) }
+            if total == length { return (start, lengths, end, count, 2) }
         }
-        throw TraceLabError("cannot convert v1 event block to v2 (corrupted trace file - can't calculate nparams) (at byte \(offset))", at: SourceLocation(file: path, line: 0, column: 0, offset: offset))
+        throw fail("cannot convert v1 event block to v2 (corrupted trace file - can't calculate nparams)", at: fileOffset)
     }
 
     private func readProcesses(_ cursor: inout Cursor, version: Int) throws(TraceLabError) {

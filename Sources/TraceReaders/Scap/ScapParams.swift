@@ -9,7 +9,7 @@ struct ScapParams {
 
     /// The parameter's bytes, empty past the event's parameters.
     func bytes(_ index: Int) -> ArraySlice<UInt8> {
-        index < raw.parameters.count ? raw.payload[raw.parameters[index]] : []
+        raw.parameter(index)
     }
 
     /// The parameter as an unsigned little-endian number of its width (nil when empty or wider than 8).
@@ -171,8 +171,8 @@ struct ScapParamRenderer: Sendable {
     func params() -> [Param] {
         let values = ScapParams(raw: raw)
         var params: [Param] = []
-        params.reserveCapacity(min(info.params.count, raw.parameters.count))
-        for (index, spec) in info.params.enumerated() where index < raw.parameters.count { params.append(render(values, index, spec)) }
+        params.reserveCapacity(min(info.params.count, raw.parameterCount))
+        for (index, spec) in info.params.enumerated() where index < raw.parameterCount { params.append(render(values, index, spec)) }
         return params
     }
 

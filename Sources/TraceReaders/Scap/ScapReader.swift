@@ -56,6 +56,9 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// mesos, infra), which sysdig and Falco do not show.
     static let internalCodes: Set<UInt16> = [148, 149, 196, 197, 228, 229, 234, 235, 260, 261, 270, 271, 286, 287]
 
+    /// `internalCodes` as a table by code, for the per-event test.
+    private static let isInternal: [Bool] = (0...UInt16.max).map { internalCodes.contains($0) }
+
     public init(path: String) throws(TraceLabError) {
         file = try ScapFile(path: path)
         traceHeader = TraceHeader(hostname: file.machine?.hostname, source: "scap \(file.version.major).\(file.version.minor)")
@@ -282,6 +285,13 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// Handles an event the caller does not want from its header: counts it, keeps what later exits need from it
     /// (the fd a using call names, the thread's entry); false when it must be read in full.
     private func skip(_ glance: ScapFile.Glance) -> Bool {
+        // Internal events count in `evt.num` and end the initial state, as when read in full (the old container
+        // event, 228, is read in full: it may be part of the initial state).
+        if Self.isInternal[Int(glance.type)], glance.type != 228 {
+            pastInitialState = true
+            number += 1
+            return true
+        }
         let traits = Self.traits(glance.type)
         guard pastInitialState, !traits.contains(.changesTables), !isWanted(type: glance.type, syscall: glance.firstParameter) else { return false }
         // A tuple names a socket the tables have without a name (or not at all): read that one in full.
@@ -325,7 +335,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             if raw.type == 272 || raw.type == 324 { learnContainer(ScapParams(raw: raw).string(0)) }
             if isContainer && !pastInitialState { continue }
             pastInitialState = true
-            if Self.internalCodes.contains(raw.type) { continue }
+            if Self.isInternal[Int(raw.type)] { continue }
             eventsRead += 1
             // Events read only for the tables they change are not built when not wanted.
             let build = isWanted(type: raw.type, syscall: raw.type <= 1 ? ScapParams(raw: raw).integer(0) : nil)
@@ -408,7 +418,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             var fds: [(Int64, FDInfo)] = []
             var names: [(Int64, String)] = []
             if thread != nil {
-                for index in info.stateParams where index < raw.parameters.count {
+                for index in info.stateParams where index < raw.parameterCount {
                     switch info.params[index].type {
                     case .pid:
                         if let value = values.integer(index), let target = threads[value] { names.append((value, target.name)) }
