@@ -4,42 +4,74 @@ import Replay
 import TraceModel
 import TraceReaders
 
-/// scap filtering and replay: the recorded syscall traces, repeated until the capture holds at least `events`
-/// scap events, written as one scap file by `ScapWriter`; the same condition filtered by
-/// `sysdig -r FILE -p %evt.num COND` and by `tracelab filter -p %evt.num COND FILE` (both as processes, runs
-/// alternating, median reported); then the capture replayed through rules.
+/// scap filtering and replay against sysdig. Each capture (a public one, as libscap wrote it, its event blocks
+/// repeated by `ScapEnlarger`; or, when none is given, the shipped recordings written by `ScapWriter`) holds at
+/// least `events` events or is enlarged `times` times. Each condition is filtered by `sysdig -r FILE -p %evt.num
+/// COND` and `tracelab filter -p %evt.num COND FILE`, as processes, runs alternating; the median wall time, the
+/// median CPU time and the largest peak RSS of each side are reported with the ratio of rates. Then the capture is
+/// replayed through the rules in this process (median of the runs).
 public struct ScapBenchmark {
-    /// scap events the capture must hold at least (each syscall is an enter and an exit event).
+    /// scap events each capture must hold at least (each syscall is an enter and an exit event).
     public var events = 1_000_000
-    public var condition = "evt.type in (open, openat) and fd.name startswith /etc"
-    public var repeats = 3
-    /// Where the capture is written.
+    /// How many times each capture's event blocks are repeated (nil: as many times as reach `events`).
+    public var times: Int?
+    /// The conditions both tools filter with: a selective one (few events printed) and a broad one (most).
+    public var conditions = ["evt.type in (open, openat) and fd.name startswith /etc", "proc.name exists"]
+    public var repeats = 5
+    /// Where the captures are written.
     public var work = "/tmp/tracelab-bench-scap"
-    /// The recordings repeated into the capture.
+    /// The recordings repeated into a capture when no capture is given.
     public var recordings = "traces/syscalls"
-    /// A capture to enlarge instead (a public one, as written by libscap): its event blocks are repeated until it
-    /// holds at least `events` events (`ScapEnlarger`).
-    public var capture: String?
+    /// Captures to enlarge (public ones, as written by libscap).
+    public var captures: [String] = []
 
     public init() {}
+
+    /// One capture × condition, measured on both sides.
+    struct Row {
+        var capture: String
+        var condition: String
+        var events: Int
+        var ours: [RunCost]
+        var theirs: [RunCost]
+        var sameSelection: Bool?
+        var lines: Int
+    }
 
     /// `tracelab` is the executable whose `filter` is timed; `rules` (nil: the replay is skipped, with `whyNoRules`).
     public func run(tracelab: String, rules: (loader: RulesLoader, names: [String])?, whyNoRules: String, output: BenchmarkOutput) throws {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let file = work + "/bench.scap"
-        let total: Int
-        if let source = capture {
-            let once = try ScapEnlarger.enlarge(source, times: 1, to: file)
-            let times = (events + once - 1) / once
-            let start = monotonicSeconds()
-            total = try ScapEnlarger.enlarge(source, times: times, to: file)
-            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
-            output(String(format: "capture: %@ (%d events) with its event blocks repeated %d times: %d events, %.1f MB, written in %.2f s",
-                          source, once, times, total, Double(size) / 1e6, monotonicSeconds() - start))
-        } else {
-            total = try writeRecordings(to: file, output: output)
+        let sysdig = "/usr/bin/sysdig"
+        let hasSysdig = FileManager.default.isExecutableFile(atPath: sysdig)
+        if !hasSysdig { output("anchor: sysdig is not installed (apt-get install sysdig): TraceLab's side only") }
+        var rows: [Row] = []
+        var replays: [(capture: String, rate: Double)] = []
+        for source in captures.isEmpty ? [nil] : captures.map(Optional.some) {
+            let total: Int
+            if let source {
+                let once = try ScapEnlarger.enlarge(source, times: 1, to: file)
+                let rounds = max(1, times ?? (events + once - 1) / once)
+                total = try ScapEnlarger.enlarge(source, times: rounds, to: file)
+                output(String(format: "capture: %@ (%d events) with its event blocks repeated %d times: %d events, %.1f MB",
+                              source, once, rounds, total, Double(fileSize(file)) / 1e6))
+            } else {
+                total = try writeRecordings(to: file, output: output)
+            }
+            let name = source.map { ($0 as NSString).lastPathComponent } ?? "recordings"
+            for condition in conditions {
+                let row = try filter(file, name: name, events: total, condition: condition, tracelab: tracelab, sysdig: hasSysdig ? sysdig : nil)
+                output(Self.describe(row))
+                rows.append(row)
+            }
+            if let rules {
+                let rate = try replay(file, events: total, rules: rules, output: output)
+                replays.append((name, rate))
+            } else {
+                output("replay: skipped (\(whyNoRules))")
+            }
         }
-        try measure(file, events: total, tracelab: tracelab, rules: rules, whyNoRules: whyNoRules, output: output)
+        if rows.count > 1 { summarize(rows, replays: replays, output: output) }
     }
 
     /// The shipped recordings repeated into one capture by TraceLab's scap writer; returns its events.
@@ -51,51 +83,88 @@ public struct ScapBenchmark {
         }
         guard !recorded.isEmpty else { throw BenchmarkError("no recordings in \(recordings)") }
         // Each syscall becomes two scap events (procexit and signaldeliver one): repeat the recordings enough.
-        let rounds = max(1, (events + 2 * recorded.count - 1) / (2 * recorded.count) + 1)
-        let start = monotonicSeconds()
+        let rounds = times ?? max(1, (events + 2 * recorded.count - 1) / (2 * recorded.count) + 1)
         let summary = try ScapWriter().write(opening: { RepeatedEvents(recorded, rounds: rounds) }, to: capture)
-        let writeSeconds = monotonicSeconds() - start
-        let size = (try? FileManager.default.attributesOfItem(atPath: capture)[.size] as? Int) ?? 0
-        output(String(format: "capture: %d scap events (%d generic) from %d recorded syscalls × %d rounds, %.1f MB, written in %.2f s (%.0f events/s)",
-                      summary.events, summary.genericEvents, recorded.count, rounds, Double(size) / 1e6, writeSeconds, Double(summary.events) / writeSeconds))
+        output(String(format: "capture: %d scap events (%d generic) from %d recorded syscalls × %d rounds, written by TraceLab, %.1f MB",
+                      summary.events, summary.genericEvents, recorded.count, rounds, Double(fileSize(capture)) / 1e6))
         return summary.events
     }
 
-    /// Filters the capture with both tools (alternating, median), then replays it through the rules.
-    private func measure(_ capture: String, events total: Int, tracelab: String, rules: (loader: RulesLoader, names: [String])?, whyNoRules: String,
-                         output: BenchmarkOutput) throws {
+    private func fileSize(_ path: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
 
-        let sysdig = "/usr/bin/sysdig"
-        let hasSysdig = FileManager.default.isExecutableFile(atPath: sysdig)
-        var ours: [Double] = [], theirs: [Double] = []
+    /// Filters the capture with both tools, alternating.
+    private func filter(_ capture: String, name: String, events: Int, condition: String, tracelab: String, sysdig: String?) throws -> Row {
         let selectedOurs = work + "/tracelab.out", selectedTheirs = work + "/sysdig.out"
+        var row = Row(capture: name, condition: condition, events: events, ours: [], theirs: [], lines: 0)
         for _ in 0..<max(1, repeats) {
-            ours.append(try timedRun(tracelab, ["filter", "-p", "%evt.num", condition, capture], output: selectedOurs, package: "tracelab"))
-            if hasSysdig { theirs.append(try timedRun(sysdig, ["-r", capture, "-p", "%evt.num", condition], output: selectedTheirs, package: "sysdig")) }
+            row.ours.append(try measuredRun(tracelab, ["filter", "-p", "%evt.num", condition, capture], output: selectedOurs, package: "tracelab"))
+            if let sysdig { row.theirs.append(try measuredRun(sysdig, ["-r", capture, "-p", "%evt.num", condition], output: selectedTheirs, package: "sysdig")) }
         }
-        let oursText = (try? String(contentsOfFile: selectedOurs, encoding: .utf8)) ?? ""
-        output(String(format: "filter '%@': tracelab %.0f events/s (median of %d runs, %.2f s, %d events selected)",
-                      condition, Double(total) / median(ours), ours.count, median(ours), oursText.split(separator: "\n").count))
-        if hasSysdig {
-            let theirsText = (try? String(contentsOfFile: selectedTheirs, encoding: .utf8)) ?? ""
-            output(String(format: "anchor: sysdig -r FILE -p %%evt.num COND: %.0f events/s (median %.2f s, %d events selected; same selection: %@)",
-                          Double(total) / median(theirs), median(theirs), theirsText.split(separator: "\n").count,
-                          oursText == theirsText ? "yes" : "no"))
-        } else {
-            output("anchor: sysdig is not installed (apt-get install sysdig)")
-        }
+        let oursText = try Data(contentsOf: URL(fileURLWithPath: selectedOurs))
+        row.lines = oursText.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+        if sysdig != nil { row.sameSelection = oursText == (try Data(contentsOf: URL(fileURLWithPath: selectedTheirs))) }
+        return row
+    }
 
-        guard let rules else {
-            output("replay: skipped (\(whyNoRules))")
-            return
-        }
+    static func describe(_ row: Row) -> String {
+        let ours = median(row.ours.map(\.seconds)), oursCPU = median(row.ours.map(\.cpuSeconds))
+        let oursRSS = Double(row.ours.map(\.peakKiB).max() ?? 0) / 1024
+        var text = String(format: "  filter '%@': tracelab %.0f events/s (median of %d: %.3f s, CPU %.3f s, peak RSS %@, %d lines)",
+                          row.condition, Double(row.events) / ours, row.ours.count, ours, oursCPU, megabytes(oursRSS), row.lines)
+        guard !row.theirs.isEmpty else { return text }
+        let theirs = median(row.theirs.map(\.seconds)), theirsCPU = median(row.theirs.map(\.cpuSeconds))
+        let theirsRSS = Double(row.theirs.map(\.peakKiB).max() ?? 0) / 1024
+        text += String(format: "\n    sysdig -r FILE -p %%evt.num COND: %.0f events/s (median %.3f s, CPU %.3f s, peak RSS %@); rate ratio %.2f×, RSS ratio %@; same output: %@",
+                       Double(row.events) / theirs, theirs, theirsCPU, megabytes(theirsRSS), theirs / ours,
+                       theirsRSS > 0 ? String(format: "%.2f×", oursRSS / theirsRSS) : "-", row.sameSelection == true ? "yes" : "NO")
+        return text
+    }
+
+    /// A peak RSS in MB; unknown without GNU time.
+    static func megabytes(_ value: Double) -> String { value > 0 ? String(format: "%.0f MB", value) : "unknown (apt-get install time)" }
+
+    /// Replays the capture through the rules `repeats` times; returns the median rate.
+    private func replay(_ capture: String, events total: Int, rules: (loader: RulesLoader, names: [String]), output: BenchmarkOutput) throws -> Double {
         let engine = RuleEngine(loader: rules.loader)
-        let start = monotonicSeconds()
-        var alerts = 0
-        let replayed = try TraceReplay.run(try ScapReader(path: capture), through: engine) { _, _ in alerts += 1 }
-        let replaySeconds = monotonicSeconds() - start
-        output(String(format: "replay through %d rules of %@: %.0f events/s (%d of %d events read; only those of types the rules match are built; %d alerts, %.2f s)",
-                      engine.rules.count, rules.names.joined(separator: ", "), Double(total) / replaySeconds, replayed, total, alerts, replaySeconds))
+        var seconds: [Double] = []
+        var alerts = 0, replayed = 0
+        for _ in 0..<max(1, repeats) {
+            alerts = 0
+            let start = monotonicSeconds()
+            replayed = try TraceReplay.run(try ScapReader(path: capture), through: engine) { _, _ in alerts += 1 }
+            seconds.append(monotonicSeconds() - start)
+        }
+        let rate = Double(total) / median(seconds)
+        output(String(format: "  replay through %d rules of %@: %.0f events/s (median of %d: %.3f s; %d of %d events built, the others only move the tables; %d alerts)",
+                      engine.rules.count, rules.names.joined(separator: ", "), rate, seconds.count, median(seconds), replayed, total, alerts))
+        return rate
+    }
+
+    /// One line per capture and condition, then the lowest ratios.
+    private func summarize(_ rows: [Row], replays: [(capture: String, rate: Double)], output: BenchmarkOutput) {
+        func columns(_ cells: [String]) -> String {
+            let widths = [42, 10, 9, 14, 12, 11, 10, 12]
+            return "  " + cells.enumerated().map { index, cell in
+                index < widths.count ? cell.padding(toLength: max(widths[index], cell.count + 1), withPad: " ", startingAt: 0) : cell
+            }.joined()
+        }
+        output("summary (rate ratio: sysdig's median time / TraceLab's; RSS ratio: TraceLab's peak / sysdig's):")
+        output(columns(["capture", "condition", "events", "tracelab ev/s", "sysdig ev/s", "rate ratio", "RSS ratio", "replay ev/s", "same output"]))
+        for row in rows {
+            let ours = median(row.ours.map(\.seconds)), theirs = median(row.theirs.map(\.seconds))
+            let oursRSS = Double(row.ours.map(\.peakKiB).max() ?? 0), theirsRSS = Double(row.theirs.map(\.peakKiB).max() ?? 0)
+            let kind = row.condition == conditions.first ? "selective" : row.condition == conditions.last ? "broad" : "other"
+            let replay = replays.first { $0.capture == row.capture }.map { String(format: "%.0f", $0.rate) } ?? "-"
+            let measured = !row.theirs.isEmpty
+            output(columns([row.capture, kind, String(row.events), String(format: "%.0f", Double(row.events) / ours),
+                            measured ? String(format: "%.0f", Double(row.events) / theirs) : "-",
+                            measured ? String(format: "%.2f×", theirs / ours) : "-",
+                            measured && theirsRSS > 0 ? String(format: "%.2f×", oursRSS / theirsRSS) : "-", replay,
+                            row.sameSelection.map { $0 ? "yes" : "NO" } ?? "-"]))
+        }
+        let ratios = rows.filter { !$0.theirs.isEmpty }.map { median($0.theirs.map(\.seconds)) / median($0.ours.map(\.seconds)) }
+        if let lowest = ratios.min() { output(String(format: "lowest rate ratio: %.2f× of sysdig's", lowest)) }
+        if let slowest = replays.map(\.rate).min() { output(String(format: "slowest replay: %.0f events/s", slowest)) }
     }
 }
 

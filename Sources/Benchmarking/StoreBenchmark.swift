@@ -61,7 +61,7 @@ public struct StoreBenchmark {
             let memoryDatabase = work + "/memory-\(count).sqlite"
             removeDatabase(memoryDatabase)
             _ = try TraceStore(path: memoryDatabase).ingest(path: memoryTrace)
-            let rss = try Self.childPeakRSS([tracelab, "replay", "--db", memoryDatabase] + rulesFiles.flatMap { ["--rules", $0] })
+            let rss = try measuredRun(tracelab, ["replay", "--db", memoryDatabase] + rulesFiles.flatMap { ["--rules", $0] }, package: "tracelab").peakKiB
             output("peak RSS of `tracelab replay --db` over \(count) events: \(rss / 1024) MB")
         }
     }
@@ -78,22 +78,5 @@ public struct StoreBenchmark {
         try timedRun(sqlite3, ["-csv", database, "SELECT trace_id, seq, num, ts, type, dir, cpu, thread_id, fd_id, hex(params) FROM events"], output: csv, package: "sqlite3")
         try timedRun(sqlite3, [anchor, "PRAGMA journal_mode=WAL; CREATE TABLE events (trace_id INTEGER NOT NULL, seq INTEGER NOT NULL, num INTEGER NOT NULL, ts INTEGER NOT NULL, type TEXT NOT NULL, dir TEXT NOT NULL, cpu INTEGER NOT NULL, thread_id INTEGER, fd_id INTEGER, params BLOB NOT NULL);"], package: "sqlite3")
         return try timedRun(sqlite3, [anchor, ".import --csv \(csv) events"], package: "sqlite3")
-    }
-
-    /// Runs a command with its output discarded and returns its peak resident set size in KB.
-    static func childPeakRSS(_ command: [String]) throws -> Int {
-        var pid: pid_t = 0
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        let arguments = command.map { strdup($0) } + [nil]
-        defer { for argument in arguments { free(argument) } }
-        guard posix_spawn(&pid, command[0], &actions, nil, arguments, environ) == 0 else { throw BenchmarkError("cannot run \(command[0])") }
-        var status: Int32 = 0
-        var usage = rusage()
-        wait4(pid, &status, 0, &usage)
-        return usage.ru_maxrss
     }
 }

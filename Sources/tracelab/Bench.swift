@@ -203,30 +203,34 @@ struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "scap", abstract: "Measure scap filtering (events/s) against sysdig on a capture of 1,000,000+ events, and rule replay.")
 
-        @Option(help: "scap events the capture must hold at least (each syscall is an enter and an exit event).")
+        @Argument(help: "Captures to enlarge (e.g. ../shared/upstream/scap/*.scap): each one's event blocks are repeated, as libscap wrote them. None: TraceLab's own recordings written as scap.")
+        var captures: [String] = []
+
+        @Option(help: "scap events each capture must hold at least (each syscall is an enter and an exit event).")
         var events = 1_000_000
 
-        @Option(help: "The condition both tools filter with.")
-        var condition = "evt.type in (open, openat) and fd.name startswith /etc"
+        @Option(help: "Enlarge factor: how many times each capture's event blocks are repeated (default: as many as reach --events).")
+        var times: Int?
+
+        @Option(help: "The conditions both tools filter with (default: a selective and a broad one).")
+        var condition: [String] = []
 
         @Option(help: "Rules to replay the capture through (default: ../shared/upstream/falco_rules.yaml).")
         var rules: [String] = []
 
-        @Option(help: "Timed runs of each side; the median is reported.")
-        var repeats = 3
+        @Option(help: "Timed runs of each side, alternating; the median is reported.")
+        var repeats = 5
 
-        @Option(help: "Where the capture is written.")
+        @Option(help: "Where the captures are written.")
         var work = "/tmp/tracelab-bench-scap"
-
-        @Option(help: "A capture to enlarge instead of TraceLab's own recordings (e.g. one of ../shared/upstream/scap): its event blocks are repeated, as libscap wrote them, until it holds --events events.")
-        var capture: String?
 
         func run() throws {
             var benchmark = ScapBenchmark()
             benchmark.events = events
-            benchmark.condition = condition
+            benchmark.times = times
+            if !condition.isEmpty { benchmark.conditions = condition }
             benchmark.repeats = repeats
-            benchmark.capture = capture
+            benchmark.captures = captures
             benchmark.work = work
             let rulesFiles = rules.isEmpty ? ["../shared/upstream/falco_rules.yaml"] : rules
             let present = rulesFiles.allSatisfy { FileManager.default.fileExists(atPath: $0) }

@@ -118,6 +118,9 @@ public final class ScapFile {
     @exclusivity(unchecked) private var storage: UnsafeMutableRawBufferPointer?
     @exclusivity(unchecked) private var position = 0
     @exclusivity(unchecked) private var filled = 0
+    /// How much of a mapped capture has been given back to the kernel (its pages dropped from this process's
+    /// resident set once read: events are copied out, so RSS stays flat however large the capture is).
+    @exclusivity(unchecked) private var released = 0
     /// Events read so far.
     @exclusivity(unchecked) public private(set) var eventCount = 0
 
@@ -147,6 +150,9 @@ public final class ScapFile {
         if let mapping { munmap(mapping, view.count) }
         storage?.deallocate()
     }
+
+    /// Bytes of a mapped capture read before they are released (a multiple of the page size).
+    private static let releaseStep = 4 << 20
 
     /// A plain (not gzip) capture mapped read-only; nil for gzip files, empty files and anything not mappable.
     private static func map(_ path: String) -> UnsafeRawBufferPointer? {
@@ -220,6 +226,11 @@ public final class ScapFile {
     /// The next block's type, length and offset; nil at the end.
     private func nextBlock() throws(TraceLabError) -> (type: UInt32, length: UInt32, at: Int)? {
         if let pending { self.pending = nil; return pending }
+        if let mapping, position - released >= Self.releaseStep {
+            let end = position & ~(Self.releaseStep - 1)
+            _ = madvise(mapping + released, end - released, MADV_DONTNEED)
+            released = end
+        }
         let at = offset
         guard try ensure(8, "a block header") else { return nil }
         let type = bufferedU32(position), length = bufferedU32(position + 4)
