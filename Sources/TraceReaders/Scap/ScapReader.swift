@@ -156,9 +156,10 @@ public final class ScapReader: EventStream, @unchecked Sendable {
 
     /// A container event's JSON (`{"container": {"id", "name", "image", "imagerepo", "imagetag", "privileged"...}}`):
     /// threads whose cgroups name this id get these details.
-    private func learnContainer(_ json: String) {
+    @discardableResult
+    private func learnContainer(_ json: String) -> String? {
         guard let value = try? JSONParser.parse(Array(json.utf8)), let container = value["container"],
-              case .string(let id)? = container["id"] else { return }
+              case .string(let id)? = container["id"] else { return nil }
         func text(_ key: String) -> String { if case .string(let text)? = container[key] { return text }; return "" }
         let privileged: Bool = { if case .bool(let flag)? = container["privileged"] { return flag }; return false }()
         // libsinsp takes the pod from the CRI labels of the container.
@@ -176,6 +177,14 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                                        type: "docker", privileged: privileged, pod: pod)
         for (tid, thread) in threads where thread.container?.id == id { threads[tid] = thread.replacing(container: .some(containers[id])) }
         lastContainer = nil
+        return id
+    }
+
+    /// The thread sysdig 0.29 shows on a container event read after the initial state: tid and pid -1 (vtid and vpid -2), named
+    /// `container:ID`, root, in that container.
+    private func containerEventThread(_ id: String) -> ThreadInfo {
+        ThreadInfo(tid: -1, pid: -1, ptid: 0, vtid: -2, vpid: -2, name: "container:" + id, exe: "", args: [], cwd: "", uid: 0, gid: 0, userName: users[0],
+                   container: containers[id])
     }
 
     /// The container a thread's cgroups put it in (docker, CRI-O, containerd and podman layouts), nil on the host.
@@ -285,6 +294,8 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// Handles an event the caller does not want from its header: counts it, keeps what later exits need from it
     /// (the fd a using call names, the thread's entry); false when it must be read in full.
     private func skip(_ glance: ScapFile.Glance) -> Bool {
+        if exitedThread != nil { removeExitedThread() }
+        if glance.type == Self.procexit { exitedThread = glance.tid }
         // Internal events count in `evt.num` and end the initial state, as when read in full (the old container
         // event, 228, is read in full: it may be part of the initial state).
         if Self.isInternal[Int(glance.type)], glance.type != 228 {
@@ -311,6 +322,32 @@ public final class ScapReader: EventStream, @unchecked Sendable {
 
     private func process(of tid: Int64) -> Int64 { threads[tid]?.pid ?? tid }
 
+    /// The scap code of procexit.
+    static let procexit: UInt16 = 186
+
+    /// The thread whose procexit was the last event: libsinsp 0.29 removes it before it reads the next event.
+    @exclusivity(unchecked) private var exitedThread: Int64?
+
+    /// Removes the thread of the last procexit from the tables, as libsinsp 0.29 does: a main thread whose
+    /// process still has other threads stays; a removed main thread takes its process's fd table with it; its
+    /// children's parent is no longer found (`proc.pname` is absent), as a lookup by ptid finds nothing.
+    private func removeExitedThread() {
+        guard let tid = exitedThread else { return }
+        exitedThread = nil
+        guard let thread = threads[tid] else { return }
+        if thread.pid == tid, threads.contains(where: { $0.key != tid && $0.value.pid == tid }) { return }
+        threads[tid] = nil
+        if thread.pid == tid { fdTables[tid] = nil }
+        lastEnter[tid] = nil
+        lastFDs[tid] = nil
+        if lastFDThread == tid { lastFDThread = Int64.min; lastFDValue = nil }
+        if lastKnownTID == tid { lastKnownTID = -2 }
+        invertedClones.remove(tid)
+        let children = threads.filter { $0.value.ptid == tid && $0.key != tid }.map(\.key).sorted()
+        for child in children { threads[child] = threads[child]?.replacing(parent: .some(nil)) }
+        if !children.isEmpty { relink(children) }
+    }
+
     /// A thread the process list did not have: libsinsp makes an entry with only its id and "<NA>" for its name
     /// (`proc.name = "<NA>"` selects it in sysdig 0.29), except for scheduler switches, which only look threads up.
     /// True when the thread is in the table afterwards.
@@ -331,21 +368,24 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     public func next() throws(TraceLabError) -> Event? {
         while let raw = try file.next(handledUnread: skipper) {
             number += 1
+            if exitedThread != nil { removeExitedThread() }
+            if raw.type == Self.procexit { exitedThread = raw.tid }
             let isContainer = raw.type == 228 || raw.type == 272 || raw.type == 324
-            if raw.type == 272 || raw.type == 324 { learnContainer(ScapParams(raw: raw).string(0)) }
+            let container = raw.type == 272 || raw.type == 324 ? learnContainer(ScapParams(raw: raw).string(0)) : nil
             if isContainer && !pastInitialState { continue }
             pastInitialState = true
             if Self.isInternal[Int(raw.type)] { continue }
             eventsRead += 1
             // Events read only for the tables they change are not built when not wanted.
             let build = isWanted(type: raw.type, syscall: raw.type <= 1 ? ScapParams(raw: raw).integer(0) : nil)
-            if let event = convert(raw, build: build) { return event }
+            if let event = convert(raw, build: build, thread: container.map(containerEventThread)) { return event }
         }
         return nil
     }
 
-    /// The event, after the thread and fd tables have followed it; nil when `build` is false (tables only).
-    private func convert(_ raw: ScapFile.RawEvent, build: Bool) -> Event? {
+    /// The event, after the thread and fd tables have followed it; nil when `build` is false (tables only). `shown`
+    /// is the thread the event is shown with when it is not its tid's (container events).
+    private func convert(_ raw: ScapFile.RawEvent, build: Bool, thread shown: ThreadInfo? = nil) -> Event? {
         let info = ScapEventTable.info(raw.type)
         let name = info?.name ?? ScapEventTable.name(raw.type)
         let values = ScapParams(raw: raw)
@@ -364,7 +404,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             }
         }
         noteThread(raw.tid, type: raw.type)
-        let thread = threads[raw.tid]
+        let thread = shown ?? threads[raw.tid]
         let pid = thread?.pid ?? raw.tid
         let flags = info?.flags ?? []
 
