@@ -4,50 +4,70 @@ import Replay
 import Store
 import TraceModel
 
-/// Packets/s through decoding, the flow table and every detector, on the recorded captures merged (by
-/// `mergecap -a`) into one file of at least `packets` packets, beside `tcpdump -nr FILE -w /dev/null`;
-/// then the same file ingested into a fresh SQLite store (packets, flows, detections, metric series).
+/// Packet analysis against tcpdump. Each mix (by default the recorded scans, floods and benign traffic merged,
+/// and the recorded random-source SYN flood, whose every packet is a flow of its own) is enlarged by
+/// `PcapEnlarger` to at least `packets` packets (or `times` rounds), each round's IPv4 addresses changed so its
+/// flows are new. `tracelab detect FILE` (decoding, the flow table and every detector) and
+/// `tcpdump -nr FILE -w /dev/null` run as processes, alternating; the median wall time, median CPU time and
+/// largest peak RSS of each are reported with the ratio of rates. Then the mix is ingested into a fresh SQLite
+/// store (packets, flows, detections, metric series).
 public struct PcapBenchmark {
-    public var packets = 500_000
+    public var packets = 1_000_000
+    /// Rounds each mix is repeated (nil: as many as reach `packets`).
+    public var times: Int?
     public var repeats = 5
-    /// Where the merged capture is written.
+    /// Where the enlarged captures are written.
     public var work = "/tmp/tracelab-bench-pcap"
-    /// The recordings merged into the capture.
+    /// Captures measured one by one; empty: the default mixes of `recordings`.
+    public var captures: [String] = []
+    /// The recordings the default mixes come from.
     public var recordings = "traces/pcaps"
 
     public init() {}
 
-    public func run(output: BenchmarkOutput) throws {
-        let captures = expandDirectories([recordings], suffixes: [".pcap"])
-        var perRound = 0
-        for capture in captures { perRound += try CaptureAnalysis.run(path: capture, keepFlows: false).packets }
-        guard perRound > 0 else { throw BenchmarkError("no packets in \(recordings)") }
-        let rounds = max(1, (packets + perRound - 1) / perRound)
+    /// The mixes measured: each given capture alone, or the two default mixes.
+    func mixes() -> [(name: String, files: [String])] {
+        if !captures.isEmpty { return captures.map { (($0 as NSString).lastPathComponent, [$0]) } }
+        let all = expandDirectories([recordings], suffixes: [".pcap"])
+        let flood = all.filter { $0.hasSuffix("/hping3-rand-source-flood.pcap") }
+        return [("scan mix (\(all.count) recordings merged)", all)] + (flood.isEmpty ? [] : [("flood mix (random-source SYN flood, one flow per packet)", flood)])
+    }
+
+    public func run(tracelab: String, output: BenchmarkOutput) throws {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let merged = work + "/bench.pcap"
-        // mergecap -a concatenates in the order given; -F pcap keeps the classic format.
-        try timedRun("/usr/bin/mergecap", ["-F", "pcap", "-a", "-w", merged] + Array(repeating: captures, count: rounds).flatMap { $0 }, package: "wireshark-common")
-        var analysis: CaptureAnalysis?
-        var ours: [Double] = []
-        var theirs: [Double] = []
-        // Alternate the two so both see the same machine state; the file is in the page cache for both.
-        for _ in 0..<max(1, repeats) {
+        var summary: [String] = []
+        for (index, mix) in mixes().enumerated() {
+            let file = work + "/bench-\(index).pcap"
+            let once = try PcapEnlarger.enlarge(mix.files, times: 1, distinctFlows: true, to: file)
+            let rounds = max(1, times ?? (packets + once - 1) / once)
+            let total = try PcapEnlarger.enlarge(mix.files, times: rounds, distinctFlows: true, to: file)
+            output("\(mix.name): \(once) packets × \(rounds) rounds = \(total) packets (each round's IPv4 addresses changed: its flows are new)")
+            var ours: [RunCost] = [], theirs: [RunCost] = []
+            // Alternate the two so both see the same machine state; the file is in the page cache for both.
+            for _ in 0..<max(1, repeats) {
+                ours.append(try measuredRun(tracelab, ["detect", file], package: "tracelab"))
+                theirs.append(try measuredRun("/usr/bin/tcpdump", ["-nr", file, "-w", "/dev/null"], package: "tcpdump"))
+            }
+            let analysis = try CaptureAnalysis.run(path: file, keepFlows: false)
+            let oursTime = median(ours.map(\.seconds)), theirsTime = median(theirs.map(\.seconds))
+            let oursRSS = ours.map(\.peakKiB).max() ?? 0, theirsRSS = theirs.map(\.peakKiB).max() ?? 0
+            output(String(format: "  tracelab detect: %.0f packets/s (median of %d: %.3f s, CPU %.3f s, peak RSS %@; %d flows, %d detections)",
+                          Double(total) / oursTime, ours.count, oursTime, median(ours.map(\.cpuSeconds)), ScapBenchmark.megabytes(Double(oursRSS) / 1024),
+                          analysis.flowCount, analysis.detections.count))
+            output(String(format: "  tcpdump -nr FILE -w /dev/null: %.0f packets/s (median %.3f s, CPU %.3f s, peak RSS %@); rate ratio %.2f×",
+                          Double(total) / theirsTime, theirsTime, median(theirs.map(\.cpuSeconds)), ScapBenchmark.megabytes(Double(theirsRSS) / 1024),
+                          theirsTime / oursTime))
+            let database = work + "/bench.sqlite"
+            removeDatabase(database)
+            let store = try TraceStore(path: database)
             let start = monotonicSeconds()
-            analysis = try CaptureAnalysis.run(path: merged, keepFlows: false)
-            ours.append(monotonicSeconds() - start)
-            theirs.append(try timedRun("/usr/bin/tcpdump", ["-nr", merged, "-w", "/dev/null"], package: "tcpdump"))
+            let outcome = try CaptureIngest.run(file, into: store)
+            let ingest = monotonicSeconds() - start
+            output(String(format: "  ingest into SQLite: %.0f packets/s (%d packets, %d flows, %d series, %d samples, %.3f s)",
+                          Double(outcome.packets) / ingest, outcome.packets, outcome.flows, outcome.series, outcome.samples, ingest))
+            summary.append(String(format: "  %@: %.2f× tcpdump's rate", mix.name, theirsTime / oursTime))
         }
-        guard let analysis else { return }
-        output(String(format: "tracelab: %.0f packets/s (%d packets, %d detections; median of %d runs, %.3f s)",
-                      Double(analysis.packets) / median(ours), analysis.packets, analysis.detections.count, ours.count, median(ours)))
-        output(String(format: "anchor: tcpdump -nr FILE -w /dev/null: %.0f packets/s (median %.3f s)", Double(analysis.packets) / median(theirs), median(theirs)))
-        let database = work + "/bench.sqlite"
-        removeDatabase(database)
-        let store = try TraceStore(path: database)
-        let start = monotonicSeconds()
-        let outcome = try CaptureIngest.run(merged, into: store)
-        let ingest = monotonicSeconds() - start
-        output(String(format: "ingest into SQLite: %.0f packets/s (%d packets, %d flows, %d series, %d samples, %.3f s)",
-                      Double(outcome.packets) / ingest, outcome.packets, outcome.flows, outcome.series, outcome.samples, ingest))
+        output("summary (rate ratio: tcpdump's median time / TraceLab's):")
+        summary.forEach(output)
     }
 }

@@ -47,12 +47,14 @@ public final class Detectors {
     private var echoAsks: [PacketAddress: (targets: Set<PacketAddress>, first: UInt64, last: UInt64, packets: [Int])] = [:]
     /// (destination, port) → SYN flows.
     private struct SynTarget {
-        var timeline = RateTimeline(), sources: Set<PacketAddress> = [], fingerprint: [String: Int] = [:]
+        var timeline = RateTimeline(), sources: Set<PacketAddress> = [], fingerprint: [Fingerprint: Int] = [:]
+        /// Sources listed at most (a spoofed flood has as many as packets).
+        static let sourcesKept = 1000
 
-        mutating func add(_ flow: Flow, fingerprint name: String) {
+        mutating func add(_ flow: Flow) {
             timeline.add(at: flow.first, packet: flow.firstPacket, good: flow.completedHandshake)
-            if sources.count < 1000 { sources.insert(flow.originator) }
-            fingerprint[name, default: 0] += 1
+            if sources.count < Self.sourcesKept { sources.insert(flow.originator) }
+            fingerprint[Fingerprint(flow), default: 0] += 1
         }
     }
     private var synTargets: [PacketAddress: [UInt16: SynTarget]] = [:]
@@ -96,28 +98,76 @@ public final class Detectors {
         }
     }
 
+    /// Sources seen with one probe only, kept flat until a second probe makes them candidate scanners (a flood
+    /// from spoofed sources is one probe per source). At most `maximumSingleProbeSources` are kept: past that
+    /// they are forgotten at once (counted in `forgottenSources`), so memory is bounded whatever the capture.
+    private var singleProbes: [PacketAddress: Flow] = [:]
+    /// Sources with two probes or more: their probes are in `tcpPairs`, `udpPairs` and `portTargets`.
+    private var candidates: Set<PacketAddress> = []
+    public var maximumSingleProbeSources = 200_000
+    /// Single-probe sources forgotten because there were more than `maximumSingleProbeSources` at once.
+    public private(set) var forgottenSources = 0
+
     /// Sees every finished flow.
     public func observe(_ flow: Flow) {
         if flow.ipProtocol == 6, flow.firstFlags & Packet.syn != 0, flow.firstFlags & Packet.ack == 0 {
-            synTargets[flow.responder, default: [:]][flow.responderPort, default: SynTarget()].add(flow, fingerprint: Self.fingerprint(flow))
+            synTargets[flow.responder, default: [:]][flow.responderPort, default: SynTarget()].add(flow)
         }
         // A probe: no data either way (Zeek counts such attempts as failed; an answered SYN counts too).
-        guard flow.carriedNoData else { return }
+        guard flow.carriedNoData, flow.ipProtocol == 6 || flow.ipProtocol == 17 else { return }
+        if !candidates.contains(flow.originator) {
+            guard let first = singleProbes.removeValue(forKey: flow.originator) else {
+                if singleProbes.count >= maximumSingleProbeSources {
+                    forgottenSources += singleProbes.count
+                    singleProbes.removeAll(keepingCapacity: true)
+                }
+                singleProbes[flow.originator] = flow
+                return
+            }
+            candidates.insert(flow.originator)
+            record(first)
+        }
+        record(flow)
+    }
+
+    /// Adds a candidate scanner's probe to the scan tables.
+    private func record(_ flow: Flow) {
         // In place: a copy of the probes would copy their port table on every flow.
         func record(_ pairs: inout [PacketAddress: [PacketAddress: Probes]]) {
             pairs[flow.originator, default: [:]][flow.responder, default: Probes()].add(flow)
         }
-        if flow.ipProtocol == 6 { record(&tcpPairs) } else if flow.ipProtocol == 17 { record(&udpPairs) }
+        if flow.ipProtocol == 6 { record(&tcpPairs) } else { record(&udpPairs) }
         portTargets[flow.originator, default: [:]][flow.responderPort, default: []].insert(flow.responder)
     }
 
-    /// The fingerprint of a probe: the tool it looks like, from window, options and the ack field.
-    static func fingerprint(_ flow: Flow) -> String {
-        if flow.ipProtocol == 17 { return flow.bytes.originator == 0 ? "empty UDP datagrams" : "UDP datagrams with a payload" }
-        if flow.firstWindow == 1024 && flow.firstOptions == 1 << 2 { return "nmap raw probe (window 1024, MSS option only)" }
-        if flow.firstOptions == 0 && flow.firstAckWithoutFlag { return "hping3 (no options, ack number set without ACK flag, window \(flow.firstWindow))" }
-        if flow.firstOptions & (1 << 4) != 0 && flow.firstOptions & (1 << 8) != 0 { return "operating-system connect() (SACK and timestamps)" }
-        return "window \(flow.firstWindow)"
+    /// The fingerprint of a probe: the tool it looks like, from window, options and the ack field (named when a
+    /// detection is written).
+    struct Fingerprint: Hashable, Comparable, CustomStringConvertible {
+        enum Tool: UInt8 { case emptyUDP, udpWithPayload, nmap, hping3, connect, window }
+        var tool: Tool
+        var window: UInt16
+
+        init(_ flow: Flow) {
+            window = flow.firstWindow
+            if flow.ipProtocol == 17 { tool = flow.bytes.originator == 0 ? .emptyUDP : .udpWithPayload }
+            else if flow.firstWindow == 1024 && flow.firstOptions == 1 << 2 { tool = .nmap }
+            else if flow.firstOptions == 0 && flow.firstAckWithoutFlag { tool = .hping3 }
+            else if flow.firstOptions & (1 << 4) != 0 && flow.firstOptions & (1 << 8) != 0 { tool = .connect }
+            else { tool = .window }
+        }
+
+        var description: String {
+            switch tool {
+            case .emptyUDP: "empty UDP datagrams"
+            case .udpWithPayload: "UDP datagrams with a payload"
+            case .nmap: "nmap raw probe (window 1024, MSS option only)"
+            case .hping3: "hping3 (no options, ack number set without ACK flag, window \(window))"
+            case .connect: "operating-system connect() (SACK and timestamps)"
+            case .window: "window \(window)"
+            }
+        }
+
+        static func < (left: Fingerprint, right: Fingerprint) -> Bool { left.description < right.description }
     }
 
     /// The scan technique from the probes' first flags and what followed.
@@ -156,7 +206,7 @@ public final class Detectors {
                     let targets = bySubnet[subnet] ?? []
                     let flows = targets.flatMap { (scanned[$0]?.ports.values).map(Array.init) ?? [] }.sorted { $0.firstPacket < $1.firstPacket }
                     let (technique, confidence) = Self.technique(flows)
-                    let fingerprints = Dictionary(grouping: flows, by: Self.fingerprint).mapValues(\.count)
+                    let fingerprints = Dictionary(grouping: flows, by: { Fingerprint($0).description }).mapValues(\.count)
                     let fingerprint = fingerprints.max { ($0.value, $1.key) < ($1.value, $0.key) }.map { "\($0.key) on \($0.value) of \(flows.count) probes" } ?? ""
                     let open = Set(flows.filter { $0.answeredOpen || ($0.ipProtocol == 17 && $0.bytes.responder > 0) }.map(\.responderPort)).sorted()
                     let ports = Set(flows.map(\.responderPort)).count
@@ -200,12 +250,13 @@ public final class Detectors {
                     let completed = Double(flood.good) / Double(flood.count)
                     guard completed <= settings.synFloodCompletedRatio else { continue }
                     let total = target.fingerprint.values.reduce(0, +)
-                    let fingerprint = target.fingerprint.max { ($0.value, $1.key) < ($1.value, $0.key) }.map { "\($0.key) on \($0.value) of \(total) SYNs" } ?? ""
+                    let fingerprint = target.fingerprint.max { ($0.value, $1.key) < ($1.value, $0.key) }.map { "\($0.key.description) on \($0.value) of \(total) SYNs" } ?? ""
                     out.append(Detection(kind: .synFlood, technique: "SYN", confidence: 1, fingerprint: fingerprint, sources: target.sources.sorted().map(\.description),
                                          targets: [destination.description], first: flood.first, last: flood.last, ports: 1, packets: flood.count,
                                          evidence: flood.evidence,
-                                         summary: String(format: "SYN flood of %@ port %d: %d SYNs at %.0f/s (peak %d in one second, %@) from %d source(s), %.1f%% handshakes completed",
-                                                         "\(destination)", Int(port), flood.count, flood.rate, flood.peak, flood.baselineText, target.sources.count, completed * 100),
+                                         summary: String(format: "SYN flood of %@ port %d: %d SYNs at %.0f/s (peak %d in one second, %@) from %@ source(s), %.1f%% handshakes completed",
+                                                         "\(destination)", Int(port), flood.count, flood.rate, flood.peak, flood.baselineText,
+                                                         target.sources.count < SynTarget.sourcesKept ? "\(target.sources.count)" : "\(SynTarget.sourcesKept)+", completed * 100),
                                          peak: Double(flood.peak), baseline: flood.baseline))
                 }
             }
@@ -307,6 +358,9 @@ public struct CaptureAnalysis: Sendable {
         }
         analysis.problems = reader.problems + analysis.problems
         if table.evicted > 0 { analysis.problems.append("\(table.evicted) flows finished early: more than \(table.maximumFlows) open at once") }
+        if detectors.forgottenSources > 0 {
+            analysis.problems.append("\(detectors.forgottenSources) sources with a single probe forgotten by the scan detectors: more than \(detectors.maximumSingleProbeSources) at once")
+        }
         if analysis.truncated > 0 { analysis.problems.append("\(analysis.truncated) packets with headers cut short or lengths that lie") }
         return analysis
     }

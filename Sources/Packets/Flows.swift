@@ -36,11 +36,11 @@ public struct Flow: Sendable {
         }
     }
 
-    func has(_ letter: Character) -> Bool { historySeen & Flow.letterBit(letter.asciiValue ?? 0) != 0 }
+    func has(_ letter: Unicode.Scalar) -> Bool { historySeen & Flow.letterBit(UInt8(truncatingIfNeeded: letter.value)) != 0 }
 
     /// Position of a letter in the history, or nil.
-    func position(_ letter: Character) -> Int? {
-        let value = UInt64(letter.asciiValue ?? 0)
+    func position(_ letter: Unicode.Scalar) -> Int? {
+        let value = UInt64(letter.value)
         for index in 0..<historyCount {
             let word = index < 8 ? historyLetters.0 : historyLetters.1
             if word >> UInt64(8 * (index % 8)) & 0xFF == value { return index }
@@ -118,83 +118,6 @@ struct FlowKey: Hashable {
             (lowAddress, lowPort, highAddress, highPort) = (packet.source, packet.sourcePort, packet.destination, packet.destinationPort)
         } else {
             (lowAddress, lowPort, highAddress, highPort) = (packet.destination, packet.destinationPort, packet.source, packet.sourcePort)
-        }
-    }
-}
-
-/// Flows by 5-tuple (TCP and UDP; ICMP errors are attributed to the UDP flow they quote). Flows idle
-/// longer than `idleTimeout` are finished and handed to `sink`, and at most `maximumFlows` are kept, so
-/// memory is bounded by the table, not by the capture.
-public final class FlowTable {
-    public var idleTimeout: UInt64 = 300 * 1_000_000_000
-    public var maximumFlows = 1_000_000
-    private var flows: [FlowKey: Flow] = [:]
-    private let sink: (Flow) -> Void
-    private var lastSweep: UInt64 = 0
-    /// Flows finished early because the table was full.
-    public private(set) var evicted = 0
-    public private(set) var finishedCount = 0
-
-    public init(sink: @escaping (Flow) -> Void) { self.sink = sink }
-
-    public var activeCount: Int { flows.count }
-
-    public func add(_ packet: Packet) {
-        if packet.isICMP, packet.quotedProtocol == 17 {
-            // An ICMP port-unreachable about a UDP datagram the destination sent to the source.
-            var quoted = packet
-            quoted.ipProtocol = 17
-            (quoted.source, quoted.destination) = (packet.destination, packet.source)
-            quoted.sourcePort = packet.quotedSourcePort
-            quoted.destinationPort = packet.quotedDestinationPort
-            flows[FlowKey(quoted)]?.unreachable += 1
-            return
-        }
-        guard packet.isTCP || packet.isUDP else { return }
-        if packet.timestamp > lastSweep + 10_000_000_000 { sweep(now: packet.timestamp) }
-        let key = FlowKey(packet)
-        if let index = flows.index(forKey: key) {
-            flows.values[index].update(with: packet)
-            return
-        }
-        if flows.count >= maximumFlows { evictOldest() }
-        var flow = Flow(ipProtocol: packet.ipProtocol, originator: packet.source, originatorPort: packet.sourcePort, responder: packet.destination,
-                        responderPort: packet.destinationPort, first: packet.timestamp, last: packet.timestamp, firstPacket: packet.number,
-                        firstFlags: packet.tcpFlags, firstWindow: packet.window, firstOptions: packet.tcpOptions,
-                        firstAckWithoutFlag: packet.tcpFlags & Packet.ack == 0 && packet.acknowledgment != 0)
-        flow.update(with: packet)
-        flows[key] = flow
-    }
-
-    /// Finishes every flow (at the end of a capture), in order of first packet.
-    public func finish() {
-        for flow in flows.values.sorted(by: { $0.firstPacket < $1.firstPacket }) { emit(flow) }
-        flows.removeAll()
-    }
-
-    private func emit(_ flow: Flow) {
-        finishedCount += 1
-        sink(flow)
-    }
-
-    private func sweep(now: UInt64) {
-        lastSweep = now
-        let idle = flows.filter { now > $0.value.last + idleTimeout }
-        for (key, flow) in idle.sorted(by: { $0.value.firstPacket < $1.value.firstPacket }) {
-            flows[key] = nil
-            emit(flow)
-        }
-    }
-
-    /// Finishes the least recently active tenth of the table at once, so a flood of new flows costs
-    /// O(log n) per flow rather than a scan of the table each.
-    private func evictOldest() {
-        let batch = max(1, flows.count / 10)
-        let oldest = flows.sorted { ($0.value.last, $0.value.firstPacket) < ($1.value.last, $1.value.firstPacket) }.prefix(batch)
-        for (key, flow) in oldest {
-            flows[key] = nil
-            evicted += 1
-            emit(flow)
         }
     }
 }

@@ -130,21 +130,29 @@ struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "pcap", abstract: "Measure packet analysis (packets/s) against tcpdump reading the same file, and capture ingest.")
 
-        @Option(help: "Packets the merged capture must hold at least.")
-        var packets = 500_000
+        @Argument(help: "Captures to measure one by one (default: the recorded scan mix and the random-source SYN flood of traces/pcaps).")
+        var captures: [String] = []
 
-        @Option(help: "Timed runs of each side; the median is reported.")
+        @Option(help: "Packets each enlarged capture must hold at least.")
+        var packets = 1_000_000
+
+        @Option(help: "Enlarge factor: rounds of each capture (default: as many as reach --packets). Each round's IPv4 addresses are changed, so its flows are new.")
+        var times: Int?
+
+        @Option(help: "Timed runs of each side, alternating; the median is reported.")
         var repeats = 5
 
-        @Option(help: "Where the merged capture is written.")
+        @Option(help: "Where the enlarged captures are written.")
         var work = "/tmp/tracelab-bench-pcap"
 
         func run() throws {
             var benchmark = PcapBenchmark()
+            benchmark.captures = captures
             benchmark.packets = packets
+            benchmark.times = times
             benchmark.repeats = repeats
             benchmark.work = work
-            try benchmark.run(output: Bench.report)
+            try benchmark.run(tracelab: Bench.tracelab, output: Bench.report)
         }
     }
 

@@ -102,3 +102,6 @@ capture hping3-flood-amid-probes bash -c '
   sleep 6
   hping3 -q -S -i u100 -c 10000 -p 8080 192.0.2.2
   wait'
+# The flow table's worst case: a SYN flood from random spoofed sources, one flow per packet. The target has
+# no route back to the sources (only 192.0.2.0/24 is on its link), so nothing answers.
+capture hping3-rand-source-flood hping3 -q -S --rand-source -i u100 -c 20000 -p 80 192.0.2.2
