@@ -9,7 +9,8 @@ import TraceModel
 struct PacketsTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     static let captures = ["nmap-syn", "nmap-connect", "nmap-udp", "nmap-fin", "nmap-xmas", "nmap-null", "nmap-ack", "nmap-ping-sweep",
-                           "nmap-syn-subnet", "hping3-syn-flood", "hping3-flood-amid-probes", "benign-web", "benign-health-probe", "benign-many-connections"]
+                           "nmap-syn-subnet", "hping3-syn-flood", "hping3-flood-amid-probes", "hping3-rand-source-flood", "benign-web", "benign-health-probe",
+                           "benign-many-connections"]
     static func path(_ name: String) -> String { root + "/traces/pcaps/\(name).pcap" }
 
 
@@ -38,20 +39,64 @@ struct PacketsTests {
         }
     }
 
+    @Test("one flow per packet: every flow is finished exactly once, a full table evicts, and unanswered attempts leave after Zeek's 5 s")
+    func floodOfFlows() throws {
+        var finished: [Int] = []
+        var peak = 0
+        let table = FlowTable { finished.append($0.firstPacket) }
+        table.maximumFlows = 5_000
+        let reader = try CaptureReader(path: Self.path("hping3-rand-source-flood"))
+        var packet = Packet(), last = Packet()
+        while reader.next(&packet) {
+            table.add(packet)
+            peak = max(peak, table.activeCount)
+            if packet.isTCP { last = packet }
+        }
+        #expect(table.evicted > 0 && peak <= 5_000)
+        #expect(table.activeCount > 0)
+        // A SYN 6 s after the last one: every earlier attempt (never answered) is finished by the sweep it starts.
+        var later = last
+        later.timestamp += 6_000_000_000
+        later.sourcePort &+= 1
+        later.number += 1
+        table.add(later)
+        #expect(table.activeCount == 1)
+        table.finish()
+        #expect(table.activeCount == 0)
+        #expect(finished.count == 20_001 && Set(finished).count == 20_001, "\(finished.count) flows")
+        // An answered connection keeps its flow past 5 s idle (Zeek's tcp_inactivity_timeout, 5 min).
+        var flows: [Flow] = []
+        let connections = FlowTable { flows.append($0) }
+        let web = try CaptureReader(path: Self.path("benign-health-probe"))
+        var first: Packet?
+        while web.next(&packet) {
+            connections.add(packet)
+            if first == nil, packet.isTCP { first = packet }
+        }
+        let open = connections.activeCount
+        if var probe = first {
+            probe.timestamp += 60_000_000_000
+            probe.number = 1_000_000
+            connections.add(probe)
+        }
+        #expect(open > 0 && connections.activeCount >= 1)
+    }
+
     @Test("every attack capture is detected with the right kind, technique and source; the benign ones raise nothing")
     func detections() throws {
         let expected: [String: [(Detection.Kind, String)]] = [
             "nmap-syn": [(.portScan, "SYN")], "nmap-connect": [(.portScan, "connect")], "nmap-udp": [(.portScan, "UDP")],
             "nmap-fin": [(.portScan, "FIN")], "nmap-xmas": [(.portScan, "XMAS")], "nmap-null": [(.portScan, "NULL")], "nmap-ack": [(.portScan, "ACK")],
             "nmap-ping-sweep": [(.pingSweep, "ARP")], "nmap-syn-subnet": [(.subnetScan, "SYN"), (.pingSweep, "ARP")],
-            "hping3-syn-flood": [(.synFlood, "SYN")], "hping3-flood-amid-probes": [(.synFlood, "SYN")],
+            "hping3-syn-flood": [(.synFlood, "SYN")], "hping3-flood-amid-probes": [(.synFlood, "SYN")], "hping3-rand-source-flood": [(.synFlood, "SYN")],
             "benign-web": [], "benign-health-probe": [], "benign-many-connections": [],
         ]
         for name in Self.captures {
             let found = try CaptureAnalysis.run(path: Self.path(name), keepFlows: false).detections
             #expect(found.map(\.kind) == expected[name]?.map(\.0), "\(name): \(found.map(\.summary))")
             #expect(found.map(\.technique) == expected[name]?.map(\.1), "\(name)")
-            #expect(found.allSatisfy { $0.sources.first?.description == "192.0.2.1" }, "\(name)")
+            // The spoofed flood has as many sources as SYNs: no one source is the attacker.
+            if name != "hping3-rand-source-flood" { #expect(found.allSatisfy { $0.sources.first?.description == "192.0.2.1" }, "\(name)") }
         }
         let syn = try CaptureAnalysis.run(path: Self.path("nmap-syn")).detections[0]
         #expect(syn.openPorts == [80] && syn.ports == 1000 && syn.fingerprint.hasPrefix("nmap raw probe (window 1024"))

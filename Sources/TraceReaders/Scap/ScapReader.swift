@@ -295,7 +295,13 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// (the fd a using call names, the thread's entry); false when it must be read in full.
     private func skip(_ glance: ScapFile.Glance) -> Bool {
         if exitedThread != nil { removeExitedThread() }
-        if glance.type == Self.procexit { exitedThread = glance.tid }
+        // A procexit read in full is noted by `next()`; one skipped here is noted here.
+        let skipped = skipUnwanted(glance)
+        if skipped, glance.type == Self.procexit { exitedThread = glance.tid }
+        return skipped
+    }
+
+    private func skipUnwanted(_ glance: ScapFile.Glance) -> Bool {
         // Internal events count in `evt.num` and end the initial state, as when read in full (the old container
         // event, 228, is read in full: it may be part of the initial state).
         if Self.isInternal[Int(glance.type)], glance.type != 228 {
