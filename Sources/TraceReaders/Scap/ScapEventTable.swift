@@ -73,6 +73,14 @@ public enum ScapEventTable {
         Int(code) < events.count ? events[Int(code)] : nil
     }
 
+    /// What the block reader needs of each code, without copying its entry: whether its parameter lengths are
+    /// 32-bit (`EF_LARGE_PAYLOAD`) and how many parameters the table gives it (32 past the table).
+    static let layouts: [(large: Bool, parameters: Int)] = events.map { ($0.flags.contains(.large), $0.params.count) }
+
+    static func layout(_ code: UInt16) -> (large: Bool, parameters: Int) {
+        Int(code) < layouts.count ? layouts[Int(code)] : (false, 32)
+    }
+
     /// The name of an event code (`evt.type`), or `event <code>` for codes past the table.
     public static func name(_ code: UInt16) -> String {
         info(code)?.name ?? "event \(code)"

@@ -323,8 +323,9 @@ public final class ScapFile {
     }
 
     /// The next event the caller does not handle from a glance; `handledUnread` returns true for an event it
-    /// dealt with from its type, thread and first parameter alone (that event is not copied out of the file).
-    /// Every event is checked whole first: block trailer, header, and parameter lengths that fit.
+    /// dealt with from its type, thread and first parameter alone (that event is not copied out of the file, and
+    /// only its block, header and length array are checked). An event returned is checked whole: block trailer,
+    /// header, and parameter lengths that fit.
     public func next(handledUnread: ((Glance) -> Bool)?) throws(TraceLabError) -> RawEvent? {
         while let block = try nextBlock() {
             guard let kind = Self.eventKind(block.type) else {
@@ -353,7 +354,7 @@ public final class ScapFile {
                 if event.count >= 1 {
                     let width = Int(u16(event.lengths))
                     let at = event.lengths + 2 * event.count
-                    if width > 0, width <= 8 {
+                    if width > 0, width <= 8, at + width <= event.end {
                         var value: UInt64 = 0
                         for shift in 0..<width { value |= UInt64(raw[at + shift]) << (8 * UInt64(shift)) }
                         if width < 8, value & (1 << UInt64(width * 8 - 1)) != 0 { value |= ~((1 << UInt64(width * 8)) - 1) }
@@ -367,6 +368,7 @@ public final class ScapFile {
                     continue
                 }
             }
+            try checkParameters(event, at: block.at + 8 + (event.start - position))
             let body = [UInt8](unsafeUninitializedCapacity: event.end - event.lengths) { target, initialized in
                 if let source = raw.baseAddress, let base = target.baseAddress { memcpy(base, source + event.lengths, event.end - event.lengths) }
                 initialized = event.end - event.lengths
@@ -381,9 +383,21 @@ public final class ScapFile {
     }
 
     /// Where an event block's event lies in the read buffer (`start` its header, `lengths` its length array, `end`
-    /// past its last parameter) and how many parameter lengths of which width it has; every length checked to
-    /// fit. V1 events carry no count: the largest one whose u16 lengths add up to the event length exactly, as
-    /// libscap infers it (from the event table's count downward).
+    /// past its last parameter) and how many parameter lengths of which width it has, the length array checked to
+    /// fit (the parameters are checked by `checkParameters` before the event is copied out). V1 events carry no
+    /// count: the largest one whose u16 lengths add up to the event length exactly, as libscap infers it (from
+    /// the event table's count downward).
+    /// Checks that the parameters of an event laid out by `layout` fit inside it.
+    private func checkParameters(_ event: (start: Int, lengths: Int, end: Int, count: Int, width: Int), at fileOffset: Int) throws(TraceLabError) {
+        var total = event.lengths + event.count * event.width
+        for index in 0..<event.count {
+            let at = event.lengths + event.width * index
+            let size = event.width == 2 ? Int(UInt16(littleEndian: view.loadUnaligned(fromByteOffset: at, as: UInt16.self))) : Int(bufferedU32(at))
+            guard total + size <= event.end else { throw fail("parameter \(index) of \(size) bytes runs past the event", at: fileOffset) }
+            total += size
+        }
+    }
+
     private func layout(_ block: (type: UInt32, length: UInt32, at: Int), kind: (v2: Bool, flags: Bool), size: Int) throws(TraceLabError)
         -> (start: Int, lengths: Int, end: Int, count: Int, width: Int) {
         let raw = view
@@ -399,24 +413,18 @@ public final class ScapFile {
         guard length >= headerSize else { throw fail("event length \(length) shorter than its header", at: fileOffset) }
         let end = start + length
         func u16(_ at: Int) -> Int { Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self))) }
-        let info = ScapEventTable.info(type)
+        let table = ScapEventTable.layout(type)
         if kind.v2 {
             let count = Int(bufferedU32(start + 22))
-            let width = info?.flags.contains(.large) ?? false ? 4 : 2
+            let width = table.large ? 4 : 2
             let lengths = start + 26
             guard count < 256, lengths + count * width <= end else {
                 throw fail("event claims \(count) parameters that do not fit", at: fileOffset)
             }
-            var total = lengths + count * width
-            for index in 0..<count {
-                let size = width == 2 ? u16(lengths + 2 * index) : Int(bufferedU32(lengths + 4 * index))
-                guard total + size <= end else { throw fail("parameter \(index) of \(size) bytes runs past the event", at: fileOffset) }
-                total += size
-            }
             return (start, lengths, end, count, width)
         }
         let lengths = start + 22
-        let expected = info?.params.count ?? 32
+        let expected = table.parameters
         for count in stride(from: min(expected, (length - 22) / 2), through: 0, by: -1) {
             var total = 22 + 2 * count
             for index in 0..<count { total += u16(lengths + 2 * index) }

@@ -279,10 +279,12 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     @exclusivity(unchecked) private var wanted: [UInt8] = []
 
     private func isWanted(type: UInt16, syscall: Int64?) -> Bool {
-        guard let wants else { return true }
         var index = Int(type)
         let generic = type <= 1 && (syscall.map { $0 >= 0 && Int($0) < ScapEventTable.syscallNames.count } ?? false)
         if generic, let id = syscall { index = 65536 + Int(id) }
+        // Answers already known are read from the table without touching `wants`.
+        if index < wanted.count, wanted[index] != 0 { return wanted[index] == 1 }
+        guard let wants else { return true }
         if wanted.isEmpty { wanted = [UInt8](repeating: 0, count: 65536 + ScapEventTable.syscallNames.count) }
         if wanted[index] == 0 {
             let name = generic ? ScapEventTable.syscallNames[index - 65536] : ScapEventTable.name(type)
