@@ -5,8 +5,9 @@ import TraceModel
 
 /// Reads pcap and pcapng files through libpcap, plain or gzip-compressed (streamed through zlib, as
 /// tcpdump reads `.pcap.gz`), with nanosecond timestamps and an optional BPF filter (tcpdump's syntax).
-/// A capture cut mid-record ends the reading with a problem that names the packet.
-public final class CaptureReader {
+/// A capture cut mid-record ends the reading with a problem that names the packet. One thread reads it at a
+/// time (a reader thread hands its packets on; its problems are read after that thread has finished).
+public final class CaptureReader: @unchecked Sendable {
     public let path: String
     public let linkType: Int32
     public let linkTypeName: String

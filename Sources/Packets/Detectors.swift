@@ -38,13 +38,13 @@ public final class Detectors {
         }
     }
     /// (scanner, target) → probes without data, by destination port; TCP and UDP apart.
-    private var tcpPairs: [PacketAddress: [PacketAddress: Probes]] = [:]
-    private var udpPairs: [PacketAddress: [PacketAddress: Probes]] = [:]
+    @exclusivity(unchecked) private var tcpPairs: [PacketAddress: [PacketAddress: Probes]] = [:]
+    @exclusivity(unchecked) private var udpPairs: [PacketAddress: [PacketAddress: Probes]] = [:]
     /// (scanner, port) → targets probed without data.
-    private var portTargets: [PacketAddress: [UInt16: Set<PacketAddress>]] = [:]
+    @exclusivity(unchecked) private var portTargets: [PacketAddress: [UInt16: Set<PacketAddress>]] = [:]
     /// ARP requests and ICMP echo requests: source → asked addresses, first packets.
-    private var arpAsks: [PacketAddress: (targets: Set<PacketAddress>, first: UInt64, last: UInt64, packets: [Int])] = [:]
-    private var echoAsks: [PacketAddress: (targets: Set<PacketAddress>, first: UInt64, last: UInt64, packets: [Int])] = [:]
+    @exclusivity(unchecked) private var arpAsks: [PacketAddress: (targets: Set<PacketAddress>, first: UInt64, last: UInt64, packets: [Int])] = [:]
+    @exclusivity(unchecked) private var echoAsks: [PacketAddress: (targets: Set<PacketAddress>, first: UInt64, last: UInt64, packets: [Int])] = [:]
     /// (destination, port) → SYN flows.
     private struct SynTarget {
         var timeline = RateTimeline(), sources: Set<PacketAddress> = [], fingerprint: [Fingerprint: Int] = [:]
@@ -57,7 +57,7 @@ public final class Detectors {
             fingerprint[Fingerprint(flow), default: 0] += 1
         }
     }
-    private var synTargets: [PacketAddress: [UInt16: SynTarget]] = [:]
+    @exclusivity(unchecked) private var synTargets: [PacketAddress: [UInt16: SynTarget]] = [:]
     /// Destination → UDP and ICMP packets (not ICMP errors) per second.
     private struct PacketTarget {
         var udp = RateTimeline(), icmp = RateTimeline(), sources: Set<PacketAddress> = []
@@ -71,9 +71,10 @@ public final class Detectors {
             if sources.count < 1000 { sources.insert(packet.source) }
         }
     }
-    private var packetTargets: [PacketAddress: PacketTarget] = [:]
+    @exclusivity(unchecked) private var packetTargets: [PacketAddress: PacketTarget] = [:]
     /// The capture's first and last packet times.
-    private var captureFirst = UInt64.max, captureLast: UInt64 = 0
+    @exclusivity(unchecked) private var captureFirst = UInt64.max
+    @exclusivity(unchecked) private var captureLast: UInt64 = 0
 
     public init(settings: DetectorSettings = DetectorSettings()) { self.settings = settings }
 
@@ -101,12 +102,14 @@ public final class Detectors {
     /// Sources seen with one probe only, kept flat until a second probe makes them candidate scanners (a flood
     /// from spoofed sources is one probe per source). At most `maximumSingleProbeSources` are kept: past that
     /// they are forgotten at once (counted in `forgottenSources`), so memory is bounded whatever the capture.
-    private var singleProbes: [PacketAddress: Flow] = [:]
+    @exclusivity(unchecked) private var singleProbes: [PacketAddress: Int32] = [:]
+    /// The flows `singleProbes` points at (flows are large: the table holds their index).
+    @exclusivity(unchecked) private var singleProbeFlows: [Flow] = []
     /// Sources with two probes or more: their probes are in `tcpPairs`, `udpPairs` and `portTargets`.
-    private var candidates: Set<PacketAddress> = []
+    @exclusivity(unchecked) private var candidates: Set<PacketAddress> = []
     public var maximumSingleProbeSources = 200_000
     /// Single-probe sources forgotten because there were more than `maximumSingleProbeSources` at once.
-    public private(set) var forgottenSources = 0
+    @exclusivity(unchecked) public private(set) var forgottenSources = 0
 
     /// Sees every finished flow.
     public func observe(_ flow: Flow) {
@@ -117,15 +120,18 @@ public final class Detectors {
         guard flow.carriedNoData, flow.ipProtocol == 6 || flow.ipProtocol == 17 else { return }
         if !candidates.contains(flow.originator) {
             guard let first = singleProbes.removeValue(forKey: flow.originator) else {
-                if singleProbes.count >= maximumSingleProbeSources {
+                if singleProbeFlows.count >= maximumSingleProbeSources {
                     forgottenSources += singleProbes.count
                     singleProbes.removeAll(keepingCapacity: true)
+                    singleProbeFlows.removeAll(keepingCapacity: true)
                 }
-                singleProbes[flow.originator] = flow
+                if singleProbeFlows.isEmpty { singleProbes.reserveCapacity(min(maximumSingleProbeSources, 1 << 16)) }
+                singleProbes[flow.originator] = Int32(singleProbeFlows.count)
+                singleProbeFlows.append(flow)
                 return
             }
             candidates.insert(flow.originator)
-            record(first)
+            record(singleProbeFlows[Int(first)])
         }
         record(flow)
     }
@@ -327,29 +333,40 @@ public struct CaptureAnalysis: Sendable {
         let detectors = Detectors(settings: options.settings)
         let metrics = options.metricsCapture == nil ? nil : PacketMetrics()
         var kept: [Flow] = []
-        var flowCount = 0
+        let keepFlows = options.keepFlows
         let table = FlowTable { flow in
-            flowCount += 1
             detectors.observe(flow)
             metrics?.observe(flow)
             options.onFlow?(flow)
-            if options.keepFlows { kept.append(flow) }
+            if keepFlows { kept.append(flow) }
         }
-        var packet = Packet()
-        while reader.next(&packet) {
-            analysis.packets += 1
-            if packet.truncated { analysis.truncated += 1 }
-            if packet.isTCP { analysis.tcp += 1 } else if packet.isUDP { analysis.udp += 1 } else if packet.isICMP { analysis.icmp += 1 }
-            else if packet.network == .arp { analysis.arp += 1 } else { analysis.other += 1 }
-            analysis.first = min(analysis.first ?? packet.timestamp, packet.timestamp)
-            analysis.last = max(analysis.last ?? packet.timestamp, packet.timestamp)
-            detectors.observe(packet)
-            metrics?.observe(packet)
-            options.onPacket?(packet)
-            table.add(packet)
+        // Two threads: libpcap reads and decodes ahead on its own thread; this one runs the flow table and detectors.
+        let channel = BatchChannel<Packet>.startProducer(batchSize: 2048) { emit in
+            var packet = Packet()
+            while reader.next(&packet) { try emit(packet) }
         }
+        defer {
+            channel.cancel()
+            channel.waitUntilFinished()
+        }
+        while let batch = channel.receive() {
+            for packet in batch {
+                analysis.packets += 1
+                if packet.truncated { analysis.truncated += 1 }
+                if packet.isTCP { analysis.tcp += 1 } else if packet.isUDP { analysis.udp += 1 } else if packet.isICMP { analysis.icmp += 1 }
+                else if packet.network == .arp { analysis.arp += 1 } else { analysis.other += 1 }
+                analysis.first = min(analysis.first ?? packet.timestamp, packet.timestamp)
+                analysis.last = max(analysis.last ?? packet.timestamp, packet.timestamp)
+                detectors.observe(packet)
+                metrics?.observe(packet)
+                options.onPacket?(packet)
+                table.add(packet)
+            }
+            channel.recycle(batch)
+        }
+        channel.waitUntilFinished()
         table.finish()
-        analysis.flowCount = flowCount
+        analysis.flowCount = table.finishedCount
         analysis.flows = kept.sorted { $0.firstPacket < $1.firstPacket }
         analysis.detections = detectors.detections()
         if let metrics, let name = options.metricsCapture {
