@@ -322,13 +322,22 @@ extension FieldCatalog {
         ]
     }
 
+    /// The type character libsinsp 0.29 gives the enter event of a call that creates an fd, before the fd exists
+    /// (its `extract_from_null_fd`: any socket counts as IPv4 there; other creators are `o`).
+    static let creatorTypeChars: [String: String] = [
+        "open": "f", "openat": "f", "openat2": "f", "creat": "f", "socket": "4", "accept": "4", "accept4": "4",
+        "pipe": "p", "eventfd": "e", "signalfd": "s", "timerfd_create": "t", "inotify_init": "i",
+    ]
+
     private static func fdFields() -> [FieldDefinition] {
         [
             field("fd.num", .int64, "the unique number identifying the file descriptor", number { $0.fdNumber }),
             field("fd.type", .string, "type of FD: file, directory, ipv4, ipv6, unix, pipe, event, signalfd, eventpoll, inotify, signalfd, memfd", text { event in
                 event.fd.flatMap { $0.type == .unknown ? nil : $0.type.rawValue }
             }),
-            field("fd.typechar", .string, "type of FD as a single character: f, 4, 6, u, p, e, s, l, i, b, m...", text { $0.fd?.type.typeChar }),
+            field("fd.typechar", .string, "type of FD as a single character: f, 4, 6, u, p, e, s, l, i, b, m...", text { event in
+                event.fd?.type.typeChar ?? (event.direction == .enter && event.fdNumber == -1 ? creatorTypeChars[event.type] ?? "o" : nil)
+            }),
             field("fd.name", .path, "FD full name: the absolute path for files, the connection tuple for sockets", text { $0.fd?.name }),
             field("fd.nameraw", .path, "FD name as passed by the program, not made absolute", text { $0.fd.map { $0.nameRaw ?? $0.name } }),
             field("fd.directory", .path, "directory of the file the FD refers to", text { $0.fd?.directory }),
