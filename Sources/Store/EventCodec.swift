@@ -53,9 +53,9 @@ public enum EventCodec {
             }
             var data: [UInt8]?
             if flags & hasBytes != 0 {
-                guard let length = readVarint(bytes, &cursor), cursor + Int(length) <= bytes.count else { return nil }
-                data = Array(UnsafeRawBufferPointer(rebasing: bytes[cursor..<(cursor + Int(length))]))
-                cursor += Int(length)
+                guard let length = readLength(bytes, &cursor) else { return nil }
+                data = Array(UnsafeRawBufferPointer(rebasing: bytes[cursor..<(cursor + length)]))
+                cursor += length
             }
             if let text {
                 params.append(Param(name: name, text: text, raw: raw, bytes: data))
@@ -119,9 +119,39 @@ public enum EventCodec {
 
     @inline(__always)
     private static func readString(_ bytes: UnsafeRawBufferPointer, _ cursor: inout Int) -> String? {
-        guard let length = readVarint(bytes, &cursor), cursor + Int(length) <= bytes.count else { return nil }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[cursor..<(cursor + Int(length))]), as: UTF8.self)
-        cursor += Int(length)
+        guard let length = readLength(bytes, &cursor) else { return nil }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[cursor..<(cursor + length)]), as: UTF8.self)
+        cursor += length
         return text
+    }
+
+    /// A varint length that fits in the bytes left after it (nil for any other, however large).
+    private static func readLength(_ bytes: UnsafeRawBufferPointer, _ cursor: inout Int) -> Int? {
+        guard let length = readVarint(bytes, &cursor), length <= UInt64(bytes.count - cursor) else { return nil }
+        return Int(length)
+    }
+
+    /// True when the bytes are a valid encoding: `decode` will succeed on them. Checked without building
+    /// anything, so readers can check every row and decode only the parameters a field asks for.
+    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var cursor = 0
+        guard let count = readVarint(bytes, &cursor), count < 1 << 16 else { return false }
+        for _ in 0..<count {
+            guard let name = readLength(bytes, &cursor) else { return false }
+            cursor += name
+            guard cursor < bytes.count else { return false }
+            let flags = bytes[cursor]
+            cursor += 1
+            if flags & hasRaw != 0, readVarint(bytes, &cursor) == nil { return false }
+            if flags & textIsRaw == 0 || flags & hasRaw == 0 {
+                guard let text = readLength(bytes, &cursor) else { return false }
+                cursor += text
+            }
+            if flags & hasBytes != 0 {
+                guard let data = readLength(bytes, &cursor) else { return false }
+                cursor += data
+            }
+        }
+        return true
     }
 }

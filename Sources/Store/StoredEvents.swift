@@ -91,14 +91,17 @@ extension TraceStore {
                         let thread = sqlite3_column_type(handle, 6) == SQLITE_NULL ? nil : threadTable[sqlite3_column_int64(handle, 6)]
                         let fd = sqlite3_column_type(handle, 7) == SQLITE_NULL ? nil : fdTable[sqlite3_column_int64(handle, 7)]
                         let blob = UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, 8), count: Int(sqlite3_column_bytes(handle, 8)))
-                        guard let params = EventCodec.decode(blob) else {
+                        // Checked now, decoded when a field asks (most events are decided on their type alone).
+                        guard EventCodec.isValid(blob) else {
                             throw StoreError(path: path, message: "trace \(traceID) event id \(eventID): stored parameters are corrupt")
                         }
+                        let stored = [UInt8](blob)
                         let direction: Event.Direction = sqlite3_column_text(handle, 4).map { $0.pointee == UInt8(ascii: ">") } == true ? .enter : .exit
                         let event = Event(number: UInt64(bitPattern: sqlite3_column_int64(handle, 1)),
                                           timestamp: UInt64(bitPattern: sqlite3_column_int64(handle, 2)), type: type,
-                                          direction: direction, cpu: Int(sqlite3_column_int64(handle, 5)), params: params,
-                                          thread: thread, fd: fd, hostname: hostname)
+                                          direction: direction, cpu: Int(sqlite3_column_int64(handle, 5)),
+                                          thread: thread, fd: fd, hostname: hostname,
+                                          paramSource: { stored.withUnsafeBytes { EventCodec.decode($0) } ?? [] })
                         try body(event, eventID - range.lowerBound, eventID)
                     }
                 }

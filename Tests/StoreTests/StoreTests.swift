@@ -66,6 +66,23 @@ struct StoreTests {
         EventCodec.encode(params, into: &buffer)
         #expect(buffer.withUnsafeBytes { EventCodec.decode($0) } == params)
         #expect([UInt8]([5, 1]).withUnsafeBytes { EventCodec.decode($0) } == nil)
+        // The check readers make before decoding lazily agrees with decoding on every cut and on every single-byte
+        // change of the encoding, and a length near 2^64 is refused, not trapped on.
+        #expect(buffer.withUnsafeBytes { EventCodec.isValid($0) })
+        for end in 0..<buffer.count {
+            let cut = Array(buffer[..<end])
+            #expect(cut.withUnsafeBytes { EventCodec.isValid($0) } == (cut.withUnsafeBytes { EventCodec.decode($0) } != nil), "cut at \(end)")
+        }
+        for position in buffer.indices {
+            for value: UInt8 in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+                var changed = buffer
+                changed[position] = value
+                #expect(changed.withUnsafeBytes { EventCodec.isValid($0) } == (changed.withUnsafeBytes { EventCodec.decode($0) } != nil),
+                        "byte \(position) = \(value)")
+            }
+        }
+        let huge: [UInt8] = [1, 4] + Array("name".utf8) + [0] + [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]
+        #expect(huge.withUnsafeBytes { EventCodec.isValid($0) } == false && huge.withUnsafeBytes { EventCodec.decode($0) } == nil)
     }
 
     @Test("re-ingesting a stored recording is answered from its cheap fingerprint and content hash, without parsing it again")
