@@ -137,6 +137,21 @@ public struct JSONScanner {
         }
     }
 
+    /// Skips the next value, checked as JSON but not built (objects, strings and literals walked in place;
+    /// numbers and arrays through the tree parser).
+    public mutating func skipValue() throws(JSONParser.Failure) {
+        skipWhitespace()
+        guard index < bytes.count else { throw fail("unexpected end of line, expected a value") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): try readObject { (scanner, _) throws(JSONParser.Failure) in try scanner.skipValue() }
+        case UInt8(ascii: "\""): _ = try rawString()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        default: _ = try readValue()
+        }
+    }
+
     /// Any value, as a tree (for the rare members a fast path does not know).
     public mutating func readValue() throws(JSONParser.Failure) -> JSONValue {
         skipWhitespace()

@@ -311,18 +311,31 @@ public final class JSONLinesReader: @unchecked Sendable {
     }
 
     /// Events on the same descriptor share one FDInfo: a descriptor whose JSON text is byte-identical
-    /// to one seen recently is reused instead of decoded again.
+    /// to one seen recently is reused without being decoded again (its text is only skipped over).
     private func internedDescriptor(_ scanner: inout JSONScanner) throws(JSONParser.Failure) -> FDInfo? {
         let start = scanner.offset
+        if scanner.nextKind == .object {
+            var probe = scanner
+            try probe.skipValue()
+            let text = probe.slice(from: start)
+            if let cached = descriptorCache[Self.fnv1a(text)], cached.text.elementsEqual(text) {
+                scanner = probe
+                return cached.fd
+            }
+        }
         let decoded = try Self.descriptor(&scanner)
         guard let decoded else { return nil }
         let text = scanner.slice(from: start)
+        if descriptorCache.count >= 8192 { descriptorCache.removeAll(keepingCapacity: true) }
+        descriptorCache[Self.fnv1a(text)] = (Array(text), decoded)
+        return decoded
+    }
+
+    /// FNV-1a of a descriptor's text (the cache's key; a hit is confirmed byte for byte).
+    private static func fnv1a(_ text: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in text { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        if let cached = descriptorCache[hash], cached.text.elementsEqual(text) { return cached.fd }
-        if descriptorCache.count >= 8192 { descriptorCache.removeAll(keepingCapacity: true) }
-        descriptorCache[hash] = (Array(text), decoded)
-        return decoded
+        return hash
     }
 
     private static func descriptor(_ scanner: inout JSONScanner) throws(JSONParser.Failure) -> FDInfo? {

@@ -80,6 +80,29 @@ struct JSONLinesTests {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array("{\"a\":1}x".utf8)) }
     }
 
+    @Test("skipping a value stops exactly where reading it would, and refuses what reading it refuses")
+    func skipValue() throws {
+        let valid = [#"{"a":"x\"y","b":[1,{"c":null}],"d":-2.5e3,"e":true} ,"#, #""plain" ,"#, "-17 ,", "[[[]]] ,", "null ,", #"{"k":"\u00e9"} ,"#]
+        for text in valid {
+            let bytes = Array(text.utf8)
+            let (skipped, read) = try bytes.withUnsafeBufferPointer { buffer throws(JSONParser.Failure) -> (Int, Int) in
+                var skipper = JSONScanner(buffer), reader = JSONScanner(buffer)
+                try skipper.skipValue()
+                _ = try reader.readValue()
+                return (skipper.offset, reader.offset)
+            }
+            #expect(skipped == read && bytes[skipped] == UInt8(ascii: ","), "\(text)")
+        }
+        for text in [#"{"a":}"#, #"{"a" 1}"#, #""open"#, "tru", #"{"a":[1,}"#, String(repeating: "{\"a\":", count: 10_000)] {
+            #expect(throws: JSONParser.Failure.self, "\(text.prefix(20))") {
+                try Array(text.utf8).withUnsafeBufferPointer { buffer throws(JSONParser.Failure) in
+                    var scanner = JSONScanner(buffer)
+                    try scanner.skipValue()
+                }
+            }
+        }
+    }
+
     @Test("JSON strings: the escapes RFC 8259 requires, everything else (multi-byte characters included) kept as is, and read back unchanged")
     func stringEscapes() throws {
         let text = "a\"b\\c\nd\re\tf\u{01}g\u{1F}h é 日本 🙂 \u{2028} /</script>"
