@@ -47,17 +47,33 @@ public final class Detectors {
     @exclusivity(unchecked) private var echoAsks: [PacketAddress: (targets: Set<PacketAddress>, first: UInt64, last: UInt64, packets: [Int])] = [:]
     /// (destination, port) → SYN flows.
     private struct SynTarget {
-        var timeline = RateTimeline(), sources: Set<PacketAddress> = [], fingerprint: [Fingerprint: Int] = [:]
+        var timeline = RateTimeline(), sources: Set<PacketAddress> = []
+        /// SYNs by fingerprint (a handful of kinds: a list, not a table).
+        var fingerprints: [(fingerprint: Fingerprint, count: Int)] = []
         /// Sources listed at most (a spoofed flood has as many as packets).
         static let sourcesKept = 1000
 
         mutating func add(_ flow: Flow) {
             timeline.add(at: flow.first, packet: flow.firstPacket, good: flow.completedHandshake)
             if sources.count < Self.sourcesKept { sources.insert(flow.originator) }
-            fingerprint[Fingerprint(flow), default: 0] += 1
+            let fingerprint = Fingerprint(flow)
+            if let index = fingerprints.firstIndex(where: { $0.fingerprint == fingerprint }) {
+                fingerprints[index].count += 1
+            } else {
+                fingerprints.append((fingerprint, 1))
+            }
         }
     }
-    @exclusivity(unchecked) private var synTargets: [PacketAddress: [UInt16: SynTarget]] = [:]
+    /// A destination and port SYNs went to.
+    private struct SynKey: Hashable, Comparable {
+        var destination: PacketAddress
+        var port: UInt16
+        static func < (left: SynKey, right: SynKey) -> Bool { (left.destination, left.port) < (right.destination, right.port) }
+    }
+    @exclusivity(unchecked) private var synIndex: [SynKey: Int] = [:]
+    @exclusivity(unchecked) private var synTargets: [SynTarget] = []
+    /// The (destination, port) of the last SYN flow and its target's index (a flood's SYNs all go to one).
+    @exclusivity(unchecked) private var lastSyn: (key: SynKey, index: Int)?
     /// Destination → UDP and ICMP packets (not ICMP errors) per second.
     private struct PacketTarget {
         var udp = RateTimeline(), icmp = RateTimeline(), sources: Set<PacketAddress> = []
@@ -114,7 +130,19 @@ public final class Detectors {
     /// Sees every finished flow.
     public func observe(_ flow: Flow) {
         if flow.ipProtocol == 6, flow.firstFlags & Packet.syn != 0, flow.firstFlags & Packet.ack == 0 {
-            synTargets[flow.responder, default: [:]][flow.responderPort, default: SynTarget()].add(flow)
+            let key = SynKey(destination: flow.responder, port: flow.responderPort)
+            let index: Int
+            if let last = lastSyn, last.key == key {
+                index = last.index
+            } else if let known = synIndex[key] {
+                index = known
+            } else {
+                index = synTargets.count
+                synTargets.append(SynTarget())
+                synIndex[key] = index
+            }
+            lastSyn = (key, index)
+            synTargets[index].add(flow)
         }
         // A probe: no data either way (Zeek counts such attempts as failed; an answered SYN counts too).
         guard flow.carriedNoData, flow.ipProtocol == 6 || flow.ipProtocol == 17 else { return }
@@ -250,21 +278,21 @@ public final class Detectors {
         func floods(_ timeline: RateTimeline, rate: Double, minimum: Int) -> [FloodWindow] {
             timeline.floods(span: span, rate: rate, minimum: minimum, relativeFactor: settings.floodRelativeFactor, baselineMinimumSeconds: settings.baselineMinimumSeconds)
         }
-        for destination in synTargets.keys.sorted() {
-            for (port, target) in (synTargets[destination] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                for flood in floods(target.timeline, rate: settings.synFloodRate, minimum: settings.synFloodMinimum) {
-                    let completed = Double(flood.good) / Double(flood.count)
-                    guard completed <= settings.synFloodCompletedRatio else { continue }
-                    let total = target.fingerprint.values.reduce(0, +)
-                    let fingerprint = target.fingerprint.max { ($0.value, $1.key) < ($1.value, $0.key) }.map { "\($0.key.description) on \($0.value) of \(total) SYNs" } ?? ""
-                    out.append(Detection(kind: .synFlood, technique: "SYN", confidence: 1, fingerprint: fingerprint, sources: target.sources.sorted().map(\.description),
-                                         targets: [destination.description], first: flood.first, last: flood.last, ports: 1, packets: flood.count,
-                                         evidence: flood.evidence,
-                                         summary: String(format: "SYN flood of %@ port %d: %d SYNs at %.0f/s (peak %d in one second, %@) from %@ source(s), %.1f%% handshakes completed",
-                                                         "\(destination)", Int(port), flood.count, flood.rate, flood.peak, flood.baselineText,
-                                                         target.sources.count < SynTarget.sourcesKept ? "\(target.sources.count)" : "\(SynTarget.sourcesKept)+", completed * 100),
-                                         peak: Double(flood.peak), baseline: flood.baseline))
-                }
+        for (key, index) in synIndex.sorted(by: { $0.key < $1.key }) {
+            let (destination, port, target) = (key.destination, key.port, synTargets[index])
+            for flood in floods(target.timeline, rate: settings.synFloodRate, minimum: settings.synFloodMinimum) {
+                let completed = Double(flood.good) / Double(flood.count)
+                guard completed <= settings.synFloodCompletedRatio else { continue }
+                let total = target.fingerprints.reduce(0) { $0 + $1.count }
+                let fingerprint = target.fingerprints.max { ($0.count, $1.fingerprint) < ($1.count, $0.fingerprint) }
+                    .map { "\($0.fingerprint.description) on \($0.count) of \(total) SYNs" } ?? ""
+                out.append(Detection(kind: .synFlood, technique: "SYN", confidence: 1, fingerprint: fingerprint, sources: target.sources.sorted().map(\.description),
+                                     targets: [destination.description], first: flood.first, last: flood.last, ports: 1, packets: flood.count,
+                                     evidence: flood.evidence,
+                                     summary: String(format: "SYN flood of %@ port %d: %d SYNs at %.0f/s (peak %d in one second, %@) from %@ source(s), %.1f%% handshakes completed",
+                                                     "\(destination)", Int(port), flood.count, flood.rate, flood.peak, flood.baselineText,
+                                                     target.sources.count < SynTarget.sourcesKept ? "\(target.sources.count)" : "\(SynTarget.sourcesKept)+", completed * 100),
+                                     peak: Double(flood.peak), baseline: flood.baseline))
             }
         }
         for destination in packetTargets.keys.sorted() {
