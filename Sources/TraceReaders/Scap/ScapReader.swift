@@ -582,7 +582,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             let ptid = info?.index(of: "ptid").flatMap(values.integer) ?? 0
             let parent = threads[ptid]
             let comm = info?.index(of: "comm").map(values.string) ?? parent?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
-            threads[tid] = ThreadInfo(tid: tid, pid: pid, ptid: ptid, name: comm, exe: exe, args: args,
+            threads[tid] = ThreadInfo(tid: tid, pid: pid, ptid: ptid, name: comm, exe: exe, exepath: parent?.exepath, args: args,
                                       cwd: parent?.cwd ?? info?.index(of: "cwd").map { Self.directory(values.string($0)) }, env: parent?.env ?? [],
                                       uid: info?.index(of: "uid").flatMap(values.integer) ?? parent?.uid, gid: info?.index(of: "gid").flatMap(values.integer) ?? parent?.gid,
                                       userName: parent?.userName, homedir: parent?.homedir, shell: parent?.shell,
@@ -595,7 +595,8 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         let caller = threads[tid]
         let pid = isThread ? (info?.index(of: "pid").flatMap(values.integer) ?? caller?.pid ?? tid) : res
         let comm = info?.index(of: "comm").map(values.string) ?? caller?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
-        threads[res] = ThreadInfo(tid: res, pid: pid, ptid: tid, name: comm, exe: exe, args: args, cwd: caller?.cwd,
+        // The executable's path is the caller's (the clone event carries only `exe`, as argv[0] has it).
+        threads[res] = ThreadInfo(tid: res, pid: pid, ptid: tid, name: comm, exe: exe, exepath: caller?.exepath, args: args, cwd: caller?.cwd,
                                   env: isThread ? [] : caller?.env ?? [], uid: info?.index(of: "uid").flatMap(values.integer) ?? caller?.uid,
                                   gid: info?.index(of: "gid").flatMap(values.integer) ?? caller?.gid, userName: caller?.userName, homedir: caller?.homedir,
                                   shell: caller?.shell, loginuid: caller?.loginuid ?? -1, tty: caller?.tty ?? 0,
