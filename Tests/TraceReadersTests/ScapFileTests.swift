@@ -44,8 +44,11 @@ struct ScapFileTests {
     @Test("bad captures: not scap, cut mid-block, a lying block length, a cut gzip stream — errors with byte offsets")
     func badCaptures() throws {
         let temporary = FileManager.default.temporaryDirectory.path + "/tracelab-scap-\(getpid())"
+        var written: [String] = []
+        defer { for path in written { try? FileManager.default.removeItem(atPath: path) } }
         func write(_ bytes: [UInt8], _ name: String) throws -> String {
             let path = temporary + "-" + name
+            written.append(path)
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             return path
         }
