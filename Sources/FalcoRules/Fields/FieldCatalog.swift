@@ -333,7 +333,7 @@ extension FieldCatalog {
         [
             field("fd.num", .int64, "the unique number identifying the file descriptor", number { $0.fdNumber }),
             field("fd.type", .string, "type of FD: file, directory, ipv4, ipv6, unix, pipe, event, signalfd, eventpoll, inotify, signalfd, memfd", text { event in
-                event.fd.flatMap { $0.type == .unknown ? nil : $0.type.rawValue }
+                event.openedFD.flatMap { $0.type == .unknown ? nil : $0.type.rawValue }
             }),
             field("fd.typechar", .string, "type of FD as a single character: f, 4, 6, u, p, e, s, l, i, b, m...", text { event in
                 event.fd?.type.typeChar ?? (event.direction == .enter && event.fdNumber == -1 ? creatorTypeChars[event.type] ?? "o" : nil)
@@ -341,7 +341,7 @@ extension FieldCatalog {
             field("fd.name", .path, "FD full name: the absolute path for files, the connection tuple for sockets", text { $0.fd?.name }),
             field("fd.nameraw", .path, "FD name as passed by the program, not made absolute", text { $0.fd.map { $0.nameRaw ?? $0.name } }),
             field("fd.directory", .path, "directory of the file the FD refers to", text { $0.fd?.directory }),
-            field("fd.filename", .string, "file name of the file the FD refers to, without the directory", text { $0.fd?.filename }),
+            field("fd.filename", .string, "file name of the file the FD refers to, without the directory", text { $0.openedFD?.filename }),
             field("fd.ip", .ipAddress, "IP address (client or server) of a socket; matches either", .anyIP { event in
                 guard let fd = event.fd else { return nil }
                 let values = [fd.clientIP, fd.serverIP].compactMap { $0 }
@@ -390,8 +390,8 @@ extension FieldCatalog {
                 guard let fd = event.fd else { return nil }
                 return fd.isServer == true ? fd.clientIP : fd.serverIP
             }),
-            field("fd.connected", .bool, "true if the socket is connected (false for other fds)", flag { $0.fd.map { $0.isConnected ?? false } }),
-            field("fd.name_changed", .bool, "true when an event changes the name of an FD (connect, bind...)", flag { $0.fd?.nameChanged }),
+            field("fd.connected", .bool, "true if the socket is connected (false for other fds)", flag { $0.openedFD.map { $0.isConnected ?? false } }),
+            field("fd.name_changed", .bool, "true when an event changes the name of an FD (connect, bind...)", flag { $0.openedFD?.nameChanged }),
             field("fd.cip.name", .string, "domain name of the client IP (not recorded in traces)", text { _ in nil }),
             field("fd.sip.name", .string, "domain name of the server IP (not recorded in traces)", text { _ in nil }),
             field("fd.lip.name", .string, "domain name of the local IP (not recorded in traces)", text { _ in nil }),
@@ -550,4 +550,12 @@ private func fsPath(_ event: Event) -> String? {
         if let param = event.param(name) { return param.text }
     }
     return nil
+}
+
+extension Event {
+    /// The event's fd when the tables know it, as libsinsp 0.29 has an fd entry: a call that failed to create
+    /// one (a failed open, number -1) carries the fd it would have made, whose name and directory libsinsp still
+    /// shows (from the call's arguments), and an exit on an fd the tables never saw carries a nameless,
+    /// typeless placeholder; neither has a type, file name or connection state there.
+    var openedFD: FDInfo? { fd.flatMap { $0.number < 0 || ($0.type == .unknown && $0.name.isEmpty) ? nil : $0 } }
 }
