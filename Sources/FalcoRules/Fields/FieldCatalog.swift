@@ -296,7 +296,7 @@ extension FieldCatalog {
                 return Int64(start - ctime)
             }),
             field("thread.tid", .int64, "id of the thread generating the event", number { $0.threadID }),
-            field("thread.vtid", .int64, "id of the thread as seen from its pid namespace", number { $0.thread.map { $0.vtid ?? $0.tid } }),
+            field("thread.vtid", .int64, "id of the thread as seen from its pid namespace", number { $0.thread.flatMap { thread in thread.vtid.map { $0 >= 0 ? $0 : nil } ?? thread.tid } }),
             field("thread.ismain", .bool, "true if the thread is the main thread of its process", flag { $0.thread.map { $0.tid == $0.pid } }),
             field("thread.cpu", .uint64, "CPU time used by the thread (not recorded in traces)", number { _ in nil }),
             field("thread.cap_permitted", .string, "permitted capabilities set", text { $0.thread?.capPermitted }),

@@ -356,13 +356,15 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         if !children.isEmpty { relink(children) }
     }
 
-    /// A thread the process list did not have: libsinsp makes an entry with only its id and "<NA>" for its name
+    /// A thread the process list did not have: libsinsp makes an entry with only its id (no namespace ids) and "<NA>" for its name
     /// (`proc.name = "<NA>"` selects it in sysdig 0.29), except for scheduler switches, which only look threads up.
     /// True when the thread is in the table afterwards.
     @discardableResult
     private func noteThread(_ tid: Int64, type: UInt16) -> Bool {
         guard type != 152 && type != 146, tid >= 0 else { return false }
-        if threads[tid] == nil { threads[tid] = ThreadInfo(tid: tid, pid: tid, ptid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF) }
+        if threads[tid] == nil {
+            threads[tid] = ThreadInfo(tid: tid, pid: tid, ptid: -1, vtid: -1, vpid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF)
+        }
         return true
     }
 
@@ -582,7 +584,9 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             let ptid = info?.index(of: "ptid").flatMap(values.integer) ?? 0
             let parent = threads[ptid]
             let comm = info?.index(of: "comm").map(values.string) ?? parent?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
-            threads[tid] = ThreadInfo(tid: tid, pid: pid, ptid: ptid, name: comm, exe: exe, exepath: parent?.exepath, args: args,
+            // The child's own exit carries its namespace ids (-1 when the event is too old to have them).
+            let vtid = info?.index(of: "vtid").flatMap(values.integer) ?? -1, vpid = info?.index(of: "vpid").flatMap(values.integer) ?? -1
+            threads[tid] = ThreadInfo(tid: tid, pid: pid, ptid: ptid, vtid: vtid, vpid: vpid, name: comm, exe: exe, exepath: parent?.exepath, args: args,
                                       cwd: parent?.cwd ?? info?.index(of: "cwd").map { Self.directory(values.string($0)) }, env: parent?.env ?? [],
                                       uid: info?.index(of: "uid").flatMap(values.integer) ?? parent?.uid, gid: info?.index(of: "gid").flatMap(values.integer) ?? parent?.gid,
                                       userName: parent?.userName, homedir: parent?.homedir, shell: parent?.shell,
