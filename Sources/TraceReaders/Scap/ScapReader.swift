@@ -12,6 +12,35 @@ import TraceModel
 public final class ScapReader: EventStream, @unchecked Sendable {
     private let file: ScapFile
     @exclusivity(unchecked) private var threads: [Int64: ThreadInfo] = [:]
+    /// Parent tid → the tids of its children in `threads`, and pid → how many of its threads are not its main
+    /// one: kept by `store` and `forget`, so an exit or an execve looks up its relatives instead of scanning
+    /// the table (a capture with many threads and exits stays linear).
+    @exclusivity(unchecked) private var childrenIndex: [Int64: Set<Int64>] = [:]
+    @exclusivity(unchecked) private var secondaryThreads: [Int64: Int] = [:]
+
+    /// Puts a thread record in the table (replacing the tid's), keeping the relatives' indexes.
+    private func store(_ thread: ThreadInfo) {
+        if let old = threads[thread.tid] { unindex(old) }
+        threads[thread.tid] = thread
+        if thread.ptid != thread.tid { childrenIndex[thread.ptid, default: []].insert(thread.tid) }
+        if thread.pid != thread.tid { secondaryThreads[thread.pid, default: 0] += 1 }
+    }
+
+    /// Removes a thread from the table and the relatives' indexes.
+    private func forget(_ tid: Int64) {
+        guard let old = threads.removeValue(forKey: tid) else { return }
+        unindex(old)
+    }
+
+    private func unindex(_ thread: ThreadInfo) {
+        if thread.ptid != thread.tid {
+            childrenIndex[thread.ptid]?.remove(thread.tid)
+            if childrenIndex[thread.ptid]?.isEmpty == true { childrenIndex[thread.ptid] = nil }
+        }
+        if thread.pid != thread.tid, let count = secondaryThreads[thread.pid] {
+            secondaryThreads[thread.pid] = count > 1 ? count - 1 : nil
+        }
+    }
     /// Process id → fd number → descriptor.
     @exclusivity(unchecked) private var fdTables: [Int64: [Int64: FDInfo]] = [:]
     /// Thread id → its last enter event, which its exit event completes.
@@ -67,12 +96,12 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         let userRecords = Dictionary(file.users.map { ($0.uid, $0) }, uniquingKeysWith: { first, _ in first })
         for process in file.processes {
             let user = userRecords[process.uid]
-            threads[process.tid] = ThreadInfo(tid: process.tid, pid: process.pid, ptid: process.ptid, vtid: process.vtid, vpid: process.vpid,
+            store(ThreadInfo(tid: process.tid, pid: process.pid, ptid: process.ptid, vtid: process.vtid, vpid: process.vpid,
                                               sid: process.sid, name: process.comm, exe: process.exe, exepath: process.exepath,
                                               args: process.args, cwd: Self.directory(process.cwd), env: process.env, uid: Int64(process.uid), gid: Int64(process.gid),
                                               userName: user?.name, homedir: user?.home, shell: user?.shell,
                                               loginuid: Int64(Int32(bitPattern: process.loginuid)), tty: Int64(process.tty),
-                                              container: container(cgroups: process.cgroups))
+                                              container: container(cgroups: process.cgroups)))
         }
         // Parents are looked up by ptid, as libsinsp looks them up when a field asks.
         relink(threads.filter { threads[$0.value.ptid] == nil || $0.value.ptid == $0.key }.map(\.key).sorted())
@@ -131,15 +160,11 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// Points the children of `tid` (and theirs, down the tree) at its current record: a field that asks for
     /// the parent (`proc.pname`, `proc.aname[N]`) sees the parent as it is now.
     private func relink(_ roots: [Int64]) {
-        // Most threads that execve have no children in the table: nothing to point anew.
-        if roots.count == 1, let root = roots.first, !threads.contains(where: { $0.value.ptid == root && $0.key != root }) { return }
-        var children: [Int64: [Int64]] = [:]
-        for (tid, thread) in threads where thread.ptid != tid { children[thread.ptid, default: []].append(tid) }
         var pending = roots
         var visited = Set(roots)
         while let current = pending.popLast() {
             guard let parent = threads[current] else { continue }
-            for child in children[current] ?? [] where visited.insert(child).inserted {
+            for child in childrenIndex[current] ?? [] where visited.insert(child).inserted {
                 if let thread = threads[child] { threads[child] = thread.replacing(parent: .some(parent)) }
                 pending.append(child)
             }
@@ -343,15 +368,15 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         guard let tid = exitedThread else { return }
         exitedThread = nil
         guard let thread = threads[tid] else { return }
-        if thread.pid == tid, threads.contains(where: { $0.key != tid && $0.value.pid == tid }) { return }
-        threads[tid] = nil
+        if thread.pid == tid, secondaryThreads[tid] != nil { return }
+        forget(tid)
         if thread.pid == tid { fdTables[tid] = nil }
         lastEnter[tid] = nil
         lastFDs[tid] = nil
         if lastFDThread == tid { lastFDThread = Int64.min; lastFDValue = nil }
         if lastKnownTID == tid { lastKnownTID = -2 }
         invertedClones.remove(tid)
-        let children = threads.filter { $0.value.ptid == tid && $0.key != tid }.map(\.key).sorted()
+        let children = (childrenIndex[tid] ?? []).sorted()
         for child in children { threads[child] = threads[child]?.replacing(parent: .some(nil)) }
         if !children.isEmpty { relink(children) }
     }
@@ -363,7 +388,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     private func noteThread(_ tid: Int64, type: UInt16) -> Bool {
         guard type != 152 && type != 146, tid >= 0 else { return false }
         if threads[tid] == nil {
-            threads[tid] = ThreadInfo(tid: tid, pid: tid, ptid: -1, vtid: -1, vpid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF)
+            store(ThreadInfo(tid: tid, pid: tid, ptid: -1, vtid: -1, vpid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF))
         }
         return true
     }
@@ -586,11 +611,11 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             let comm = info?.index(of: "comm").map(values.string) ?? parent?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
             // The child's own exit carries its namespace ids (-1 when the event is too old to have them).
             let vtid = info?.index(of: "vtid").flatMap(values.integer) ?? -1, vpid = info?.index(of: "vpid").flatMap(values.integer) ?? -1
-            threads[tid] = ThreadInfo(tid: tid, pid: pid, ptid: ptid, vtid: vtid, vpid: vpid, name: comm, exe: exe, exepath: parent?.exepath, args: args,
+            store(ThreadInfo(tid: tid, pid: pid, ptid: ptid, vtid: vtid, vpid: vpid, name: comm, exe: exe, exepath: parent?.exepath, args: args,
                                       cwd: parent?.cwd ?? info?.index(of: "cwd").map { Self.directory(values.string($0)) }, env: parent?.env ?? [],
                                       uid: info?.index(of: "uid").flatMap(values.integer) ?? parent?.uid, gid: info?.index(of: "gid").flatMap(values.integer) ?? parent?.gid,
                                       userName: parent?.userName, homedir: parent?.homedir, shell: parent?.shell,
-                                      loginuid: parent?.loginuid ?? -1, tty: parent?.tty ?? 0, container: cgroupContainer ?? parent?.container, parent: parent)
+                                      loginuid: parent?.loginuid ?? -1, tty: parent?.tty ?? 0, container: cgroupContainer ?? parent?.container, parent: parent))
             invertedClones.insert(tid)
             if !isThread, fdTables[pid] == nil, let parentPID = parent?.pid, let table = fdTables[parentPID] { fdTables[pid] = table }
             return
@@ -600,11 +625,11 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         let pid = isThread ? (info?.index(of: "pid").flatMap(values.integer) ?? caller?.pid ?? tid) : res
         let comm = info?.index(of: "comm").map(values.string) ?? caller?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
         // The executable's path is the caller's (the clone event carries only `exe`, as argv[0] has it).
-        threads[res] = ThreadInfo(tid: res, pid: pid, ptid: tid, name: comm, exe: exe, exepath: caller?.exepath, args: args, cwd: caller?.cwd,
+        store(ThreadInfo(tid: res, pid: pid, ptid: tid, name: comm, exe: exe, exepath: caller?.exepath, args: args, cwd: caller?.cwd,
                                   env: isThread ? [] : caller?.env ?? [], uid: info?.index(of: "uid").flatMap(values.integer) ?? caller?.uid,
                                   gid: info?.index(of: "gid").flatMap(values.integer) ?? caller?.gid, userName: caller?.userName, homedir: caller?.homedir,
                                   shell: caller?.shell, loginuid: caller?.loginuid ?? -1, tty: caller?.tty ?? 0,
-                                  container: cgroupContainer ?? caller?.container, parent: caller)
+                                  container: cgroupContainer ?? caller?.container, parent: caller))
         if !isThread { fdTables[res] = caller.flatMap { fdTables[$0.pid] } ?? [:] }
     }
 
@@ -649,7 +674,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         let args = info?.index(of: "args").map { list(values.bytes($0)) } ?? []
         let comm = info?.index(of: "comm").map(values.string) ?? (exe.split(separator: "/").last.map(String.init) ?? "")
         let env = info?.index(of: "env").map { list(values.bytes($0)) } ?? previous?.env ?? []
-        threads[tid] = ThreadInfo(tid: tid, pid: info?.index(of: "pid").flatMap(values.integer) ?? previous?.pid ?? tid,
+        store(ThreadInfo(tid: tid, pid: info?.index(of: "pid").flatMap(values.integer) ?? previous?.pid ?? tid,
                                   ptid: info?.index(of: "ptid").flatMap(values.integer) ?? previous?.ptid ?? 0, vtid: previous?.vtid ?? -1, vpid: previous?.vpid ?? -1,
                                   sid: previous?.sid, name: comm, exe: exe, exepath: exepath, args: args, cwd: previous?.cwd ?? "",
                                   env: env, uid: previous?.uid ?? 0xFFFF_FFFF, gid: previous?.gid ?? 0xFFFF_FFFF, userName: previous?.userName,
@@ -658,7 +683,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                                   tty: info?.index(of: "tty").flatMap(values.integer) ?? previous?.tty ?? 0,
                                   container: info?.index(of: "cgroups").flatMap { container(cgroups: list(values.bytes($0))) }
                                       ?? previous?.container,
-                                  parent: previous?.parent ?? info?.index(of: "ptid").flatMap(values.integer).flatMap { threads[$0] })
+                                  parent: previous?.parent ?? info?.index(of: "ptid").flatMap(values.integer).flatMap { threads[$0] }))
         relink([tid])
     }
 }
