@@ -12,18 +12,18 @@ import TraceModel
 public final class ScapReader: EventStream, @unchecked Sendable {
     private let file: ScapFile
     @exclusivity(unchecked) private var threads: [Int64: ThreadInfo] = [:]
-    /// Parent tid → the tids of its children in `threads`, and pid → how many of its threads are not its main
-    /// one: kept by `store` and `forget`, so an exit or an execve looks up its relatives instead of scanning
-    /// the table (a capture with many threads and exits stays linear).
+    /// Parent tid → the tids of its children in `threads`, and pid → the tids of its threads other than the main
+    /// one: kept by `store` and `forget`, so an exit, an execve or a chdir looks up its relatives instead of
+    /// scanning the table (a capture with many threads and such events stays linear).
     @exclusivity(unchecked) private var childrenIndex: [Int64: Set<Int64>] = [:]
-    @exclusivity(unchecked) private var secondaryThreads: [Int64: Int] = [:]
+    @exclusivity(unchecked) private var secondaryThreads: [Int64: Set<Int64>] = [:]
 
     /// Puts a thread record in the table (replacing the tid's), keeping the relatives' indexes.
     private func store(_ thread: ThreadInfo) {
         if let old = threads[thread.tid] { unindex(old) }
         threads[thread.tid] = thread
         if thread.ptid != thread.tid { childrenIndex[thread.ptid, default: []].insert(thread.tid) }
-        if thread.pid != thread.tid { secondaryThreads[thread.pid, default: 0] += 1 }
+        if thread.pid != thread.tid { secondaryThreads[thread.pid, default: []].insert(thread.tid) }
     }
 
     /// Removes a thread from the table and the relatives' indexes.
@@ -37,8 +37,9 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             childrenIndex[thread.ptid]?.remove(thread.tid)
             if childrenIndex[thread.ptid]?.isEmpty == true { childrenIndex[thread.ptid] = nil }
         }
-        if thread.pid != thread.tid, let count = secondaryThreads[thread.pid] {
-            secondaryThreads[thread.pid] = count > 1 ? count - 1 : nil
+        if thread.pid != thread.tid {
+            secondaryThreads[thread.pid]?.remove(thread.tid)
+            if secondaryThreads[thread.pid]?.isEmpty == true { secondaryThreads[thread.pid] = nil }
         }
     }
     /// Process id → fd number → descriptor.
@@ -658,7 +659,9 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         }
         guard let target else { return }
         // Threads of a process share its working directory.
-        for (other, member) in threads where member.pid == thread.pid { threads[other] = member.replacing(cwd: Self.directory(target)) }
+        for other in [thread.pid] + (secondaryThreads[thread.pid] ?? []) {
+            if let member = threads[other], member.pid == thread.pid { threads[other] = member.replacing(cwd: Self.directory(target)) }
+        }
     }
 
     /// execve/execveat exits replace the thread's program (a thread first seen here is created from them); the
