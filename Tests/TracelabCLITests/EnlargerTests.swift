@@ -17,6 +17,7 @@ struct EnlargerTests {
           .enabled(if: Prerequisite.runnable(.shared, .sysdig), Comment(rawValue: Prerequisite.skipReason(.shared, .sysdig))))
     func scapAgainstSysdig() throws {
         try FileManager.default.createDirectory(atPath: Self.work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: Self.work) }
         let sysdig = try Prerequisite.sysdig.path()
         // Container events: libsinsp 0.29 fills their thread's parent, tid and user from other threads in ways its
         // own source does not explain (docs/scap.md): only their process name and container are compared.
@@ -49,6 +50,7 @@ struct EnlargerTests {
           .enabled(if: Prerequisite.tshark.runnable, Comment(rawValue: Prerequisite.tshark.skipReason)))
     func pcapRounds() throws {
         try FileManager.default.createDirectory(atPath: Self.work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: Self.work) }
         let source = CLITests.root.appendingPathComponent("traces/pcaps/hping3-syn-flood.pcap").path
         let enlarged = Self.work + "/flood.pcap"
         let packets = try PcapEnlarger.enlarge([source], times: 3, distinctFlows: true, to: enlarged)
