@@ -303,7 +303,7 @@ public final class ScapFile {
         try next(handledUnread: nil)
     }
 
-    /// The header of a V2 event seen in the read buffer, before its block is copied out.
+    /// The header of an event (V1 or V2 block) seen in the read buffer, before it is copied out.
     public struct Glance {
         public var type: UInt16
         public var tid: Int64
