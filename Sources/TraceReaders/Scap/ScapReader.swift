@@ -13,10 +13,12 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     private let file: ScapFile
     @exclusivity(unchecked) private var threads: [Int64: ThreadInfo] = [:]
     /// Parent tid → the tids of its children in `threads`, and pid → the tids of its threads other than the main
-    /// one: kept by `store` and `forget`, so an exit, an execve or a chdir looks up its relatives instead of
-    /// scanning the table (a capture with many threads and such events stays linear).
+    /// one: kept by `store` and `forget`, so an exit, an execve, a chdir or a container event looks up the
+    /// threads it changes instead of scanning the table (a capture with many threads and such events stays linear).
     @exclusivity(unchecked) private var childrenIndex: [Int64: Set<Int64>] = [:]
     @exclusivity(unchecked) private var secondaryThreads: [Int64: Set<Int64>] = [:]
+    /// Container id → the tids of the threads in it (a container event updates them without a scan).
+    @exclusivity(unchecked) private var containerThreads: [String: Set<Int64>] = [:]
 
     /// Puts a thread record in the table (replacing the tid's), keeping the relatives' indexes.
     private func store(_ thread: ThreadInfo) {
@@ -24,6 +26,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         threads[thread.tid] = thread
         if thread.ptid != thread.tid { childrenIndex[thread.ptid, default: []].insert(thread.tid) }
         if thread.pid != thread.tid { secondaryThreads[thread.pid, default: []].insert(thread.tid) }
+        if let id = thread.container?.id { containerThreads[id, default: []].insert(thread.tid) }
     }
 
     /// Removes a thread from the table and the relatives' indexes.
@@ -40,6 +43,10 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         if thread.pid != thread.tid {
             secondaryThreads[thread.pid]?.remove(thread.tid)
             if secondaryThreads[thread.pid]?.isEmpty == true { secondaryThreads[thread.pid] = nil }
+        }
+        if let id = thread.container?.id {
+            containerThreads[id]?.remove(thread.tid)
+            if containerThreads[id]?.isEmpty == true { containerThreads[id] = nil }
         }
     }
     /// Process id → fd number → descriptor.
@@ -201,7 +208,9 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         containers[id] = ContainerInfo(id: id, fullID: containers[id]?.fullID, name: text("name"), image: text("image"), imageRepository: text("imagerepo"),
                                        imageTag: text("imagetag"), imageDigest: text("imagedigest").isEmpty ? nil : text("imagedigest"),
                                        type: "docker", privileged: privileged, pod: pod)
-        for (tid, thread) in threads where thread.container?.id == id { threads[tid] = thread.replacing(container: .some(containers[id])) }
+        for tid in containerThreads[id] ?? [] {
+            if let thread = threads[tid], thread.container?.id == id { threads[tid] = thread.replacing(container: .some(containers[id])) }
+        }
         lastContainer = nil
         return id
     }
