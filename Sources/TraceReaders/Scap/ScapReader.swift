@@ -36,18 +36,15 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     }
 
     private func unindex(_ thread: ThreadInfo) {
-        if thread.ptid != thread.tid {
-            childrenIndex[thread.ptid]?.remove(thread.tid)
-            if childrenIndex[thread.ptid]?.isEmpty == true { childrenIndex[thread.ptid] = nil }
-        }
-        if thread.pid != thread.tid {
-            secondaryThreads[thread.pid]?.remove(thread.tid)
-            if secondaryThreads[thread.pid]?.isEmpty == true { secondaryThreads[thread.pid] = nil }
-        }
-        if let id = thread.container?.id {
-            containerThreads[id]?.remove(thread.tid)
-            if containerThreads[id]?.isEmpty == true { containerThreads[id] = nil }
-        }
+        if thread.ptid != thread.tid { Self.remove(thread.tid, from: &childrenIndex, at: thread.ptid) }
+        if thread.pid != thread.tid { Self.remove(thread.tid, from: &secondaryThreads, at: thread.pid) }
+        if let id = thread.container?.id { Self.remove(thread.tid, from: &containerThreads, at: id) }
+    }
+
+    /// Takes a tid out of one of the indexes, dropping the key when nothing is left under it.
+    private static func remove<Key: Hashable>(_ tid: Int64, from index: inout [Key: Set<Int64>], at key: Key) {
+        index[key]?.remove(tid)
+        if index[key]?.isEmpty == true { index[key] = nil }
     }
     /// Process id → fd number → descriptor.
     @exclusivity(unchecked) private var fdTables: [Int64: [Int64: FDInfo]] = [:]
