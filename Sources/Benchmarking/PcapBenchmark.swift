@@ -38,10 +38,9 @@ public struct PcapBenchmark {
         var summary: [String] = []
         for (index, mix) in mixes().enumerated() {
             let file = work + "/bench-\(index).pcap"
-            let once = try PcapEnlarger.enlarge(mix.files, times: 1, distinctFlows: true, to: file)
-            let rounds = max(1, times ?? (packets + once - 1) / once)
-            let total = try PcapEnlarger.enlarge(mix.files, times: rounds, distinctFlows: true, to: file)
-            output("\(mix.name): \(once) packets × \(rounds) rounds = \(total) packets (each round's IPv4 addresses changed: its flows are new)")
+            let written = try PcapEnlarger.enlarge(mix.files, distinctFlows: true, to: file) { once in times ?? (packets + once - 1) / once }
+            let total = written.total
+            output("\(mix.name): \(written.perRound) packets × \(written.rounds) rounds = \(total) packets (each round's IPv4 addresses changed: its flows are new)")
             var ours: [RunCost] = [], theirs: [RunCost] = []
             // Alternate the two so both see the same machine state; the file is in the page cache for both.
             for _ in 0..<max(1, repeats) {

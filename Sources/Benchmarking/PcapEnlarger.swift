@@ -12,6 +12,14 @@ public enum PcapEnlarger {
     /// Writes the enlarged capture; returns the packets written. All captures must share one link type.
     @discardableResult
     public static func enlarge(_ inputs: [String], times: Int, distinctFlows: Bool, to output: String) throws -> Int {
+        try enlarge(inputs, distinctFlows: distinctFlows, to: output) { _ in times }.total
+    }
+
+    /// Writes the enlarged capture, repeated as many times as `rounds` asks given the packets of one round (the
+    /// captures are read once); returns the packets of a round, the rounds and the packets written.
+    @discardableResult
+    public static func enlarge(_ inputs: [String], distinctFlows: Bool, to output: String,
+                               rounds: (_ perRound: Int) -> Int) throws -> (perRound: Int, rounds: Int, total: Int) {
         var packets: [(timestamp: UInt64, original: Int, bytes: [UInt8])] = []
         var linkType: Int32?
         var snapshot: Int32 = 262_144
@@ -39,13 +47,14 @@ public enum PcapEnlarger {
             throw BenchmarkError("no packets in \(inputs.joined(separator: ", "))")
         }
         let span = last - first + 1_000_000_000
+        let times = max(1, rounds(packets.count))
         guard let dead = pcap_open_dead_with_tstamp_precision(linkType, snapshot, UInt32(PCAP_TSTAMP_PRECISION_NANO)) else {
             throw BenchmarkError("libpcap cannot make a writer for link type \(linkType)")
         }
         defer { pcap_close(dead) }
         guard let dumper = pcap_dump_open(dead, output) else { throw BenchmarkError("cannot write \(output): \(String(cString: pcap_geterr(dead)))") }
         defer { pcap_dump_close(dumper) }
-        for round in 0..<max(1, times) {
+        for round in 0..<times {
             for packet in packets {
                 var bytes = packet.bytes
                 if distinctFlows, round > 0 { rewrite(&bytes, linkType: linkType, round: UInt16(truncatingIfNeeded: round)) }
@@ -62,7 +71,7 @@ public enum PcapEnlarger {
                 }
             }
         }
-        return packets.count * max(1, times)
+        return (packets.count, times, packets.count * times)
     }
 
     /// Where an IPv4 packet starts in a frame of the link types that are rewritten (nil: not IPv4, or another

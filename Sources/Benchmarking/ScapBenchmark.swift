@@ -50,11 +50,10 @@ public struct ScapBenchmark {
         for source in captures.isEmpty ? [nil] : captures.map(Optional.some) {
             let total: Int
             if let source {
-                let once = try ScapEnlarger.enlarge(source, times: 1, to: file)
-                let rounds = max(1, times ?? (events + once - 1) / once)
-                total = try ScapEnlarger.enlarge(source, times: rounds, to: file)
+                let written = try ScapEnlarger.enlarge(source, to: file) { once in times ?? (events + once - 1) / once }
+                total = written.total
                 output(String(format: "capture: %@ (%d events) with its event blocks repeated %d times: %d events, %.1f MB",
-                              source, once, rounds, total, Double(fileSize(file)) / 1e6))
+                              source, written.perRound, written.rounds, total, Double(fileSize(file)) / 1e6))
             } else {
                 total = try writeRecordings(to: file, output: output)
             }

@@ -1,17 +1,23 @@
 import CGzipStream
 import Foundation
 import TraceModel
+import TraceReaders
 
 /// Enlarges a scap capture as it was written, not rewritten by TraceLab: its header blocks (section header, machine,
 /// process, fd, user and interface lists) copied once, then its event blocks copied `times` times, each round's
 /// timestamps moved past the previous round's. The section's length is marked unknown, as a live capture's is.
 public enum ScapEnlarger {
     /// Event block types (scap 2.x and 3.x, with and without flags): where each one's timestamp sits.
-    static let eventBlocks: [UInt32: Bool] = [0x204: false, 0x8010_ABCD: false, 0x208: true, 0x216: false, 0x221: false, 0x217: true, 0x222: true]
-
-    /// Writes the enlarged capture to `output`; returns the events written.
+    /// Writes the capture's event blocks `times` times to `output`; returns the events written.
     @discardableResult
     public static func enlarge(_ input: String, times: Int, to output: String) throws -> Int {
+        try enlarge(input, to: output) { _ in times }.total
+    }
+
+    /// Writes the enlarged capture to `output`, repeated as many times as `rounds` asks given the events of one
+    /// round (the capture is read once); returns the events of a round, the rounds and the events written.
+    @discardableResult
+    public static func enlarge(_ input: String, to output: String, rounds: (_ perRound: Int) -> Int) throws -> (perRound: Int, rounds: Int, total: Int) {
         // Plain or gzipped (the public captures are gzipped), read through zlib either way.
         guard let stream = tracelab_gzip_fopen(input) else { throw BenchmarkError("cannot read \(input)") }
         var bytes: [UInt8] = []
@@ -36,8 +42,8 @@ public enum ScapEnlarger {
         while offset + 12 <= bytes.count {
             let type = u32(offset), length = Int(u32(offset + 4))
             guard length >= 12, length % 4 == 0, offset + length <= bytes.count else { throw BenchmarkError("\(input): corrupt block at byte \(offset)") }
-            if let flags = eventBlocks[type] {
-                let at = offset + 8 + 2 + (flags ? 4 : 0)
+            if let kind = ScapFile.eventKind(type) {
+                let at = offset + 8 + 2 + (kind.flags ? 4 : 0)
                 guard at + 8 <= offset + length else { throw BenchmarkError("\(input): event block too short at byte \(offset)") }
                 let timestamp = u64(at)
                 first = min(first, timestamp)
@@ -49,13 +55,14 @@ public enum ScapEnlarger {
             offset += length
         }
         guard !events.isEmpty else { throw BenchmarkError("\(input): no events") }
+        let times = max(1, rounds(events.count))
         // The section's length is unknown once its events repeat.
         for index in 16..<24 { header[index] = 0xFF }
         // Wrapping: a capture may hold an event with a timestamp of 0 or one far away; the shift only has to separate rounds.
         let span = (last &- first) &+ 1_000
         var out = header
         out.reserveCapacity(header.count + events.reduce(0) { $0 + $1.range.count } * times)
-        for round in 0..<max(1, times) {
+        for round in 0..<times {
             let shift = UInt64(round) &* span
             for event in events {
                 let start = out.count
@@ -68,6 +75,6 @@ public enum ScapEnlarger {
             }
         }
         guard FileManager.default.createFile(atPath: output, contents: Data(out)) else { throw BenchmarkError("cannot write \(output)") }
-        return events.count * max(1, times)
+        return (events.count, times, events.count * times)
     }
 }

@@ -218,6 +218,11 @@ public final class ScapFile {
         }
     }
 
+    /// A little-endian u16 of the bytes being parsed.
+    private func bufferedU16(_ at: Int) -> UInt16 {
+        UInt16(littleEndian: view.loadUnaligned(fromByteOffset: at, as: UInt16.self))
+    }
+
     /// A little-endian u32 of the bytes being parsed.
     private func bufferedU32(_ at: Int) -> UInt32 {
         UInt32(littleEndian: view.loadUnaligned(fromByteOffset: at, as: UInt32.self))
@@ -311,8 +316,9 @@ public final class ScapFile {
         public var firstParameter: Int64?
     }
 
-    /// Event block kinds: whether the header has a parameter count (V2) and the body a flags field.
-    private static func eventKind(_ type: UInt32) -> (v2: Bool, flags: Bool)? {
+    /// Event block kinds: whether the header has a parameter count (V2) and the body a flags field (nil: not an
+    /// event block).
+    public static func eventKind(_ type: UInt32) -> (v2: Bool, flags: Bool)? {
         switch type {
         case 0x204, 0x8010_ABCD: return (false, false)
         case 0x208: return (false, true)
@@ -343,22 +349,20 @@ public final class ScapFile {
             }
             let event = try layout(block, kind: kind, size: size)
             let raw = view
-            func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
-            let cpu = u16(position)
+            let cpu = bufferedU16(position)
             let flags = kind.flags ? bufferedU32(position + 2) : 0
             let timestamp = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: event.start, as: UInt64.self))
             let tid = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: event.start + 8, as: Int64.self))
-            let type = u16(event.start + 20)
+            let type = bufferedU16(event.start + 20)
             if let handledUnread, event.width == 2 {
                 var first: Int64?
                 if event.count >= 1 {
-                    let width = Int(u16(event.lengths))
+                    let width = Int(bufferedU16(event.lengths))
                     let at = event.lengths + 2 * event.count
                     if width > 0, width <= 8, at + width <= event.end {
                         var value: UInt64 = 0
                         for shift in 0..<width { value |= UInt64(raw[at + shift]) << (8 * UInt64(shift)) }
-                        if width < 8, value & (1 << UInt64(width * 8 - 1)) != 0 { value |= ~((1 << UInt64(width * 8)) - 1) }
-                        first = Int64(bitPattern: value)
+                        first = ScapParams.signExtended(value, bytes: width)
                     }
                 }
                 if handledUnread(Glance(type: type, tid: tid, firstParameter: first)) {
@@ -392,7 +396,7 @@ public final class ScapFile {
         var total = event.lengths + event.count * event.width
         for index in 0..<event.count {
             let at = event.lengths + event.width * index
-            let size = event.width == 2 ? Int(UInt16(littleEndian: view.loadUnaligned(fromByteOffset: at, as: UInt16.self))) : Int(bufferedU32(at))
+            let size = event.width == 2 ? Int(bufferedU16(at)) : Int(bufferedU32(at))
             guard total + size <= event.end else { throw fail("parameter \(index) of \(size) bytes runs past the event", at: fileOffset) }
             total += size
         }
@@ -400,7 +404,6 @@ public final class ScapFile {
 
     private func layout(_ block: (type: UInt32, length: UInt32, at: Int), kind: (v2: Bool, flags: Bool), size: Int) throws(TraceLabError)
         -> (start: Int, lengths: Int, end: Int, count: Int, width: Int) {
-        let raw = view
         let start = position + 2 + (kind.flags ? 4 : 0)
         let headerSize = kind.v2 ? 26 : 22
         let fileOffset = block.at + 8 + (start - position)
@@ -408,11 +411,10 @@ public final class ScapFile {
             throw fail("a field of \(start + 22 - position - size) bytes runs past its block", at: block.at + 8 + size)
         }
         let length = Int(bufferedU32(start + 16))
-        let type = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: start + 20, as: UInt16.self))
+        let type = bufferedU16(start + 20)
         guard length <= position + size - start else { throw fail("event of \(length) bytes in a block of \(position + size - start)", at: fileOffset) }
         guard length >= headerSize else { throw fail("event length \(length) shorter than its header", at: fileOffset) }
         let end = start + length
-        func u16(_ at: Int) -> Int { Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self))) }
         let table = ScapEventTable.layout(type)
         if kind.v2 {
             let count = Int(bufferedU32(start + 22))
@@ -427,7 +429,7 @@ public final class ScapFile {
         let expected = table.parameters
         for count in stride(from: min(expected, (length - 22) / 2), through: 0, by: -1) {
             var total = 22 + 2 * count
-            for index in 0..<count { total += u16(lengths + 2 * index) }
+            for index in 0..<count { total += Int(bufferedU16(lengths + 2 * index)) }
             if total == length { return (start, lengths, end, count, 2) }
         }
         throw fail("cannot convert v1 event block to v2 (corrupted trace file - can't calculate nparams)", at: fileOffset)

@@ -24,7 +24,12 @@ struct ScapParams {
     /// The parameter as a signed number, sign-extended from its width.
     func integer(_ index: Int) -> Int64? {
         guard let value = unsigned(index) else { return nil }
-        let bits = bytes(index).count * 8
+        return Self.signExtended(value, bytes: bytes(index).count)
+    }
+
+    /// A little-endian number of `bytes` bytes (1 to 8) as a signed number.
+    static func signExtended(_ value: UInt64, bytes: Int) -> Int64 {
+        let bits = bytes * 8
         if bits < 64, value & (1 << UInt64(bits - 1)) != 0 { return Int64(bitPattern: value | ~((1 << UInt64(bits)) - 1)) }
         return Int64(bitPattern: value)
     }
