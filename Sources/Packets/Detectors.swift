@@ -115,15 +115,20 @@ public final class Detectors {
         }
     }
 
-    /// Sources seen with one probe only, kept flat until a second probe makes them candidate scanners (a flood
-    /// from spoofed sources is one probe per source). At most `maximumSingleProbeSources` are kept: past that
-    /// they are forgotten at once (counted in `forgottenSources`), so memory is bounded whatever the capture.
-    @exclusivity(unchecked) private var singleProbes: [PacketAddress: Int32] = [:]
-    /// The flows `singleProbes` points at (flows are large: the table holds their index).
+    /// Every source seen sending a probe, found through `sourceIndex`: a slot each in `sourceAddresses` and
+    /// `sourceProbes`, which holds the index of its one probe in `singleProbeFlows`, or -1 once a second probe
+    /// has made it a candidate scanner (its probes are then in `tcpPairs`, `udpPairs` and `portTargets`).
+    /// A flood from spoofed sources is one probe per source: when `maximumSingleProbeSources` single probes have
+    /// been kept, the sources still at one probe are forgotten at once (counted in `forgottenSources`), so
+    /// memory is bounded whatever the capture.
+    @exclusivity(unchecked) private var sourceIndex = OpenAddressIndex()
+    @exclusivity(unchecked) private var sourceAddresses: [PacketAddress] = []
+    @exclusivity(unchecked) private var sourceProbes: [Int32] = []
+    private let sourceHashing = SeededHash()
     @exclusivity(unchecked) private var singleProbeFlows: [Flow] = []
-    /// Sources with two probes or more: their probes are in `tcpPairs`, `udpPairs` and `portTargets`.
-    @exclusivity(unchecked) private var candidates: Set<PacketAddress> = []
-    public var maximumSingleProbeSources = 200_000
+    /// Sources whose only probe is in `singleProbeFlows`.
+    @exclusivity(unchecked) private var singleProbeSources = 0
+    @exclusivity(unchecked) public var maximumSingleProbeSources = 200_000
     /// Single-probe sources forgotten because there were more than `maximumSingleProbeSources` at once.
     @exclusivity(unchecked) public private(set) var forgottenSources = 0
 
@@ -146,22 +151,48 @@ public final class Detectors {
         }
         // A probe: no data either way (Zeek counts such attempts as failed; an answered SYN counts too).
         guard flow.carriedNoData, flow.ipProtocol == 6 || flow.ipProtocol == 17 else { return }
-        if !candidates.contains(flow.originator) {
-            guard let first = singleProbes.removeValue(forKey: flow.originator) else {
-                if singleProbeFlows.count >= maximumSingleProbeSources {
-                    forgottenSources += singleProbes.count
-                    singleProbes.removeAll(keepingCapacity: true)
-                    singleProbeFlows.removeAll(keepingCapacity: true)
-                }
-                if singleProbeFlows.isEmpty { singleProbes.reserveCapacity(min(maximumSingleProbeSources, 1 << 16)) }
-                singleProbes[flow.originator] = Int32(singleProbeFlows.count)
-                singleProbeFlows.append(flow)
-                return
+        let hash = sourceHashing.hash(flow.originator)
+        var found = sourceIndex.find(hash: hash) { sourceAddresses[$0] == flow.originator }
+        if let slot = found.slot {
+            let first = sourceProbes[slot]
+            if first >= 0 {
+                sourceProbes[slot] = -1
+                singleProbeSources -= 1
+                record(singleProbeFlows[Int(first)])
             }
-            candidates.insert(flow.originator)
-            record(singleProbeFlows[Int(first)])
+            record(flow)
+            return
         }
-        record(flow)
+        if singleProbeFlows.count >= maximumSingleProbeSources {
+            forgetSingleProbes()
+            found = sourceIndex.find(hash: hash) { sourceAddresses[$0] == flow.originator }
+        }
+        sourceIndex.insert(hash: hash, slot: sourceAddresses.count, at: found.bucket)
+        sourceAddresses.append(flow.originator)
+        sourceProbes.append(Int32(singleProbeFlows.count))
+        singleProbeFlows.append(flow)
+        singleProbeSources += 1
+    }
+
+    /// Brings the part of the source table `observe` will read for this flow into the processor's cache.
+    public func prefetch(for flow: Flow) {
+        guard flow.carriedNoData else { return }
+        sourceIndex.prefetch(hash: sourceHashing.hash(flow.originator))
+    }
+
+    /// Forgets the sources seen with a single probe, keeping the candidates.
+    private func forgetSingleProbes() {
+        forgottenSources += singleProbeSources
+        singleProbeSources = 0
+        singleProbeFlows.removeAll(keepingCapacity: true)
+        let candidates = sourceAddresses.indices.filter { sourceProbes[$0] < 0 }.map { sourceAddresses[$0] }
+        sourceIndex.removeAll()
+        sourceAddresses = candidates
+        sourceProbes = [Int32](repeating: -1, count: candidates.count)
+        for (slot, address) in candidates.enumerated() {
+            let hash = sourceHashing.hash(address)
+            sourceIndex.insert(hash: hash, slot: slot, at: sourceIndex.find(hash: hash) { _ in false }.bucket)
+        }
     }
 
     /// Adds a candidate scanner's probe to the scan tables.
@@ -368,6 +399,7 @@ public struct CaptureAnalysis: Sendable {
             options.onFlow?(flow)
             if keepFlows { kept.append(flow) }
         }
+        table.willFinish = { detectors.prefetch(for: $0) }
         // Two threads: libpcap reads and decodes ahead on its own thread; this one runs the flow table and detectors.
         let channel = BatchChannel<Packet>.startProducer(batchSize: 2048) { emit in
             var packet = Packet()

@@ -105,7 +105,7 @@ public struct Flow: Sendable {
 }
 
 /// A flow key that is the same for both directions.
-struct FlowKey: Hashable {
+struct FlowKey {
     var ipProtocol: UInt8
     var lowAddress: PacketAddress
     var lowPort: UInt16
@@ -123,6 +123,13 @@ struct FlowKey: Hashable {
 }
 
 extension Flow {
+    /// The packet belongs to this flow (either direction).
+    func carries(_ packet: Packet) -> Bool {
+        guard packet.ipProtocol == ipProtocol else { return false }
+        return (packet.sourcePort == originatorPort && packet.destinationPort == responderPort && packet.source == originator && packet.destination == responder)
+            || (packet.sourcePort == responderPort && packet.destinationPort == originatorPort && packet.source == responder && packet.destination == originator)
+    }
+
     mutating func update(with packet: Packet) {
         let fromOriginator = packet.source == originator && packet.sourcePort == originatorPort
         last = packet.timestamp
