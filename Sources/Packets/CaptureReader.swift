@@ -139,6 +139,7 @@ public final class CaptureReader: @unchecked Sendable {
         packet.capturedLength = Int(header.pointee.caplen)
         PacketDecoder.decode(UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)), linkType: linkType, into: &packet)
         if packet.capturedLength < packet.wireLength && packet.truncated == false && packet.network == .other { packet.truncated = true }
+        if packet.isTCP || packet.isUDP { packet.flowHash = SeededHash.hash(FlowKey(packet)) }
         return true
     }
 }

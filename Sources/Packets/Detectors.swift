@@ -124,7 +124,6 @@ public final class Detectors {
     @exclusivity(unchecked) private var sourceIndex = OpenAddressIndex()
     @exclusivity(unchecked) private var sourceAddresses: [PacketAddress] = []
     @exclusivity(unchecked) private var sourceProbes: [Int32] = []
-    private let sourceHashing = SeededHash()
     @exclusivity(unchecked) private var singleProbeFlows: [Flow] = []
     /// Sources whose only probe is in `singleProbeFlows`.
     @exclusivity(unchecked) private var singleProbeSources = 0
@@ -151,7 +150,7 @@ public final class Detectors {
         }
         // A probe: no data either way (Zeek counts such attempts as failed; an answered SYN counts too).
         guard flow.carriedNoData, flow.ipProtocol == 6 || flow.ipProtocol == 17 else { return }
-        let hash = sourceHashing.hash(flow.originator)
+        let hash = SeededHash.hash(flow.originator)
         var found = sourceIndex.find(hash: hash) { sourceAddresses[$0] == flow.originator }
         if let slot = found.slot {
             let first = sourceProbes[slot]
@@ -177,7 +176,7 @@ public final class Detectors {
     /// Brings the part of the source table `observe` will read for this flow into the processor's cache.
     public func prefetch(for flow: Flow) {
         guard flow.carriedNoData else { return }
-        sourceIndex.prefetch(hash: sourceHashing.hash(flow.originator))
+        sourceIndex.prefetch(hash: SeededHash.hash(flow.originator))
     }
 
     /// Forgets the sources seen with a single probe, keeping the candidates.
@@ -190,7 +189,7 @@ public final class Detectors {
         sourceAddresses = candidates
         sourceProbes = [Int32](repeating: -1, count: candidates.count)
         for (slot, address) in candidates.enumerated() {
-            let hash = sourceHashing.hash(address)
+            let hash = SeededHash.hash(address)
             sourceIndex.insert(hash: hash, slot: slot, at: sourceIndex.find(hash: hash) { _ in false }.bucket)
         }
     }
@@ -410,7 +409,8 @@ public struct CaptureAnalysis: Sendable {
             channel.waitUntilFinished()
         }
         while let batch = channel.receive() {
-            for packet in batch {
+            for (position, packet) in batch.enumerated() {
+                if position + 8 < batch.count { table.prefetch(batch[position + 8]) }
                 analysis.packets += 1
                 if packet.truncated { analysis.truncated += 1 }
                 if packet.isTCP { analysis.tcp += 1 } else if packet.isUDP { analysis.udp += 1 } else if packet.isICMP { analysis.icmp += 1 }

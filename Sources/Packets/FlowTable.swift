@@ -1,3 +1,5 @@
+import CPcap
+
 /// Flows by 5-tuple (TCP and UDP; ICMP errors are attributed to the UDP flow they quote). Idle flows are
 /// finished and handed to `sink` after Zeek's timeouts: a TCP attempt (a SYN never answered with SYN+ACK), or
 /// a connection reset or closed both ways, after `attemptTimeout` (Zeek's `tcp_SYN_timeout`,
@@ -6,8 +8,8 @@
 /// kept, so memory is bounded by the table, not by the capture: a flood of one flow per packet holds only
 /// its last seconds.
 ///
-/// Flows live in slots of one array, found through an `OpenAddressIndex` (a multiply-mix hash with a per-table
-/// random seed, so a capture cannot be crafted to collide); the order flows are finished
+/// Flows live in slots of one array, found through an `OpenAddressIndex` (a multiply-mix hash with a random
+/// seed, so a capture cannot be crafted to collide); the order flows are finished
 /// in never depends on the hash (sweeps and the end emit them by first packet).
 public final class FlowTable {
     @exclusivity(unchecked) public var idleTimeout: UInt64 = 300 * 1_000_000_000
@@ -29,7 +31,6 @@ public final class FlowTable {
     @exclusivity(unchecked) private var slots: [Slot] = []
     @exclusivity(unchecked) private var freeSlots: [Int32] = []
     @exclusivity(unchecked) private var index = OpenAddressIndex()
-    private let hashing = SeededHash()
     /// Slots in the order a sweep last looked at them (new flows at the back), with their generation and the
     /// earliest time they can expire, as far as was known then: a sweep only looks at the front.
     @exclusivity(unchecked) private var expiryQueue: [(slot: Int32, generation: UInt32, deadline: UInt64)] = []
@@ -55,12 +56,12 @@ public final class FlowTable {
             (quoted.source, quoted.destination) = (packet.destination, packet.source)
             quoted.sourcePort = packet.quotedSourcePort
             quoted.destinationPort = packet.quotedDestinationPort
-            if let slot = find(quoted, hash: hash(FlowKey(quoted))).slot { slots[slot].flow.unreachable += 1 }
+            if let slot = find(quoted, hash: SeededHash.hash(FlowKey(quoted))).slot { slots[slot].flow.unreachable += 1 }
             return
         }
         guard packet.isTCP || packet.isUDP else { return }
         if packet.timestamp > lastSweep &+ attemptTimeout { sweep(now: packet.timestamp) }
-        let hash = hash(FlowKey(packet))
+        let hash = packet.flowHash != 0 ? packet.flowHash : SeededHash.hash(FlowKey(packet))
         let found = find(packet, hash: hash)
         if let slot = found.slot {
             slots[slot].flow.update(with: packet)
@@ -76,6 +77,12 @@ public final class FlowTable {
                         firstAckWithoutFlag: packet.tcpFlags & Packet.ack == 0 && packet.acknowledgment != 0)
         flow.update(with: packet)
         insert(flow, hash: hash, bucket: found.bucket)
+    }
+
+    /// Asks the processor to bring the index bucket of this packet's flow into its cache, a few packets before
+    /// `add` looks it up (when the reader hashed it already).
+    public func prefetch(_ packet: Packet) {
+        if packet.flowHash != 0 { index.prefetch(hash: packet.flowHash) }
     }
 
     /// Finishes every flow (at the end of a capture), in order of first packet.
@@ -112,9 +119,12 @@ public final class FlowTable {
     private func sweep(now: UInt64) {
         lastSweep = now
         idleSlots.removeAll(keepingCapacity: true)
+        // Only for prefetch hints, which never read memory: no slot is added while sweeping, so it stays put.
+        let storage = slots.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
         var inOrder = true
         let end = expiryQueue.count
         while queueHead < end, now > expiryQueue[queueHead].deadline {
+            if queueHead + 16 < end { prefetchSlot(storage, Int(expiryQueue[queueHead + 16].slot)) }
             let entry = expiryQueue[queueHead]
             queueHead += 1
             let slot = Int(entry.slot)
@@ -134,15 +144,26 @@ public final class FlowTable {
         }
         // The queue is mostly in order of first packet already: sort the slots only when it is not.
         if !inOrder { idleSlots.sort { slots[Int($0)].flow.firstPacket < slots[Int($1)].flow.firstPacket } }
+        let sink = self.sink, willFinish = self.willFinish
         for (position, slot) in idleSlots.enumerated() {
+            // Bring in the slot 16 flows ahead, and what finishing the one 8 ahead will touch.
+            if position + 16 < idleSlots.count { prefetchSlot(storage, Int(idleSlots[position + 16])) }
             if position + 8 < idleSlots.count {
                 let ahead = Int(idleSlots[position + 8])
                 index.prefetch(hash: slots[ahead].hash)
                 willFinish?(slots[ahead].flow)
             }
-            emit(slots[Int(slot)].flow)
+            finishedCount += 1
+            sink(slots[Int(slot)].flow)
             remove(Int(slot))
         }
+    }
+
+    /// Asks for the cache lines of a slot's flow.
+    private func prefetchSlot(_ storage: UnsafeRawPointer?, _ slot: Int) {
+        guard let storage else { return }
+        let start = storage + slot * MemoryLayout<Slot>.stride
+        for offset in stride(from: 0, to: MemoryLayout<Slot>.size, by: 64) { tracelab_prefetch(start + offset) }
     }
 
     /// Finishes the least recently active tenth of the table at once, so a flood of new flows costs
@@ -159,15 +180,6 @@ public final class FlowTable {
     }
 
     // MARK: The index
-
-    private func hash(_ key: FlowKey) -> UInt64 {
-        var h = SeededHash.mix(hashing.seed ^ UInt64(key.ipProtocol) << 32 ^ UInt64(key.lowPort) << 16 ^ UInt64(key.highPort)
-                               ^ (key.lowAddress.isV4 ? 1 << 40 : 0) ^ (key.highAddress.isV4 ? 1 << 41 : 0))
-        h = SeededHash.mix(h ^ key.lowAddress.low)
-        h = SeededHash.mix(h ^ key.lowAddress.high)
-        h = SeededHash.mix(h ^ key.highAddress.low)
-        return SeededHash.mix(h ^ key.highAddress.high)
-    }
 
     /// The packet's flow's slot, or the empty bucket where it would go.
     private func find(_ packet: Packet, hash: UInt64) -> (slot: Int?, bucket: Int) {

@@ -3,7 +3,7 @@
 /// compares hashes before it asks the caller to compare keys, a deletion (backward shift, which keeps every
 /// probe sequence unbroken) never reads the caller's storage, and growing rehashes from the buckets alone.
 ///
-/// Hashes come from `SeededHash`, seeded per table, so a capture cannot be crafted to make keys collide.
+/// Hashes come from `SeededHash`, seeded per process, so a capture cannot be crafted to make keys collide.
 import CPcap
 
 struct OpenAddressIndex {
@@ -80,9 +80,10 @@ struct OpenAddressIndex {
     }
 }
 
-/// A 64-bit multiply-mix hash (MurmurHash3's finalizer) over words, started from a random seed per table.
-struct SeededHash {
-    let seed = UInt64.random(in: .min ... .max)
+/// A 64-bit multiply-mix hash (MurmurHash3's finalizer) over words, started from a random seed drawn once per
+/// process (as Swift's `Hasher` is): no output depends on it, only where keys land in an `OpenAddressIndex`.
+enum SeededHash {
+    static let seed = UInt64.random(in: .min ... .max)
 
     @inline(__always) static func mix(_ value: UInt64) -> UInt64 {
         var x = value
@@ -94,7 +95,17 @@ struct SeededHash {
         return x
     }
 
-    @inline(__always) func hash(_ address: PacketAddress) -> UInt64 {
-        Self.mix(Self.mix(seed ^ address.low) ^ address.high ^ (address.isV4 ? 0 : 1 << 63))
+    @inline(__always) static func hash(_ address: PacketAddress) -> UInt64 {
+        mix(mix(seed ^ address.low) ^ address.high ^ (address.isV4 ? 0 : 1 << 63))
+    }
+
+    /// The hash of a flow's 5-tuple, the same for both directions.
+    static func hash(_ key: FlowKey) -> UInt64 {
+        var h = mix(seed ^ UInt64(key.ipProtocol) << 32 ^ UInt64(key.lowPort) << 16 ^ UInt64(key.highPort)
+                    ^ (key.lowAddress.isV4 ? 1 << 40 : 0) ^ (key.highAddress.isV4 ? 1 << 41 : 0))
+        h = mix(h ^ key.lowAddress.low)
+        h = mix(h ^ key.lowAddress.high)
+        h = mix(h ^ key.highAddress.low)
+        return mix(h ^ key.highAddress.high)
     }
 }

@@ -40,6 +40,9 @@ public struct Packet: Sendable {
     public var quotedProtocol: UInt8 = 0
     public var quotedSourcePort: UInt16 = 0
     public var quotedDestinationPort: UInt16 = 0
+    /// The hash of a TCP or UDP packet's 5-tuple for the flow table, computed by `CaptureReader` on its thread
+    /// (0: not computed).
+    var flowHash: UInt64 = 0
     /// True when a header was cut by the snap length or its length fields lie.
     public var truncated = false
 

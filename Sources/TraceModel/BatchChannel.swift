@@ -80,13 +80,15 @@ public final class BatchChannel<Element>: @unchecked Sendable {
     }
 
     /// Stops a producer whose consumer cancelled.
-    private struct Cancelled: Error {}
+    @usableFromInline struct Cancelled: Error {
+        @usableFromInline init() {}
+    }
 
     /// Starts a producer thread (8 MiB of stack, for deep parsing) that runs `body`; each element `body` hands to
     /// `emit` travels to the consumer in batches of `batchSize`, `beforeSend` running on the producer before each
     /// batch goes. The channel finishes when `body` returns, with the error it throws, or quietly when the consumer
-    /// cancelled.
-    public static func startProducer(capacity: Int = 8, batchSize: Int, beforeSend: @escaping @Sendable () -> Void = {},
+    /// cancelled. Inlinable, so the element type's copies into a batch are specialized in the caller's module.
+    @inlinable public static func startProducer(capacity: Int = 8, batchSize: Int, beforeSend: @escaping @Sendable () -> Void = {},
                                      _ body: @escaping @Sendable (_ emit: (Element) throws -> Void) throws -> Void) -> BatchChannel<Element> {
         let channel = BatchChannel<Element>(capacity: capacity)
         let thread = Thread {
