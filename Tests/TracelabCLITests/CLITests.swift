@@ -226,6 +226,60 @@ struct CLITests {
         #expect(failed.stdout.contains(#""code":"LOAD_ERR_COMPILE_CONDITION""#))
     }
 
+    @Test("validate --config: the lab's values.yaml with typos gets every error in one run, each with the key it meant")
+    func validateConfig() throws {
+        let reference = try String(contentsOfFile: Self.root.appendingPathComponent("answers/reference/values.yaml").path, encoding: .utf8)
+        let clean = try Self.run(["validate", "--default-rules", "rules/default_rules.yaml", "--config", "answers/reference/values.yaml"])
+        #expect(clean.status == 0, "\(clean.stdout)")
+        #expect(clean.stdout.hasPrefix("answers/reference/values.yaml: configuration OK\n"))
+        #expect(clean.stdout.contains("answers/reference/values.yaml customRules[falco_rules.local.yaml]: Ok"))
+        // The lab's own slip: `action` for `actions`; a priority misspelt; a chart key misspelt; a bool that is not one.
+        let typos = reference.replacingOccurrences(of: "    actions:", with: "    action:").replacingOccurrences(of: "priority: warning", with: "priority: warnig")
+            + "\ndrvier:\n  kind: modern_ebpf\n"
+        let values = try Self.temporary("values.yaml", typos.replacingOccurrences(of: "falco:\n", with: "falco:\n  json_output: maybe\n"))
+        defer { try? FileManager.default.removeItem(atPath: values) }
+        let failed = try Self.run(["validate", "--config", values])
+        #expect(failed.status == 1)
+        let lines = failed.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.prefix(5) == [
+            "\(values):3:16: error: 'falco.json_output' must be true or false, not 'maybe'",
+            "\(values):4:13: error: 'falco.priority' must be one of emergency, alert, critical, error, warning, notice, informational, info, debug, not 'warnig' (did you mean 'warning'?)",
+            "\(values):7:5: error: unknown key 'falco.syscall_event_drops.action' (did you mean 'actions'?); Falco ignores it",
+            "\(values):35:1: warning: unknown key 'drvier' of the Falco chart's values (did you mean 'driver'?); Helm ignores it",
+            "\(values): 3 configuration errors",
+        ], "\(failed.stdout)")
+        let json = try Self.run(["validate", "--format", "json", "--config", values])
+        #expect(json.status == 1)
+        #expect(json.stdout.contains(#""tracelab_config_problems":[{"file":""# + values + #"","line":3,"column":16,"severity":"error","key":"falco.json_output""#), "\(json.stdout.suffix(600))")
+    }
+
+    @Test("validate --config falco.yaml: loads the rules_files that exist here, says which it skipped, checks nested types")
+    func validateFalcoYAML() throws {
+        let rules = try Self.temporary("config-rules.yaml", Self.rules)
+        defer { try? FileManager.default.removeItem(atPath: rules) }
+        let config = try Self.temporary("falco.yaml", """
+        rules_files:
+          - /etc/falco/falco_rules.yaml
+          - \((rules as NSString).lastPathComponent)
+        rule_matching: all
+        webserver:
+          listen_port: eighty
+        metrics:
+          interval: 1h
+        syscall_event_drops:
+          actions: [log, alert]
+          max_burts: 10
+        """)
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let run = try Self.run(["validate", "--config", config])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("\(config):6:16: error: 'webserver.listen_port' must be an integer, not 'eighty'"), "\(run.stdout)")
+        #expect(run.stdout.contains("\(config):11:3: error: unknown key 'syscall_event_drops.max_burts' (did you mean 'max_burst'?); Falco ignores it"))
+        #expect(run.stdout.contains("rules_files entry '/etc/falco/falco_rules.yaml' is not on this machine: skipped, as Falco skips a missing path"))
+        #expect(run.stdout.contains("\(rules): Ok"))
+        #expect(!run.stdout.contains("interval"))
+    }
+
     @Test("replay prints Falco's alert lines and JSON; priority filters")
     func replay() throws {
         let rules = try Self.temporary("replay.yaml", Self.rules)
