@@ -29,6 +29,9 @@ public final class MetricStore: @unchecked Sendable {
 
     public init() {}
 
+    /// The metric names of the stored series, sorted.
+    public var metricNames: [String] { byName.keys.sorted() }
+
     public init(_ all: [Series]) {
         for one in all { for sample in one.samples { append(one.labels, sample.timestamp, sample.value) } }
     }

@@ -22,12 +22,12 @@ public enum TraceReplay {
         return stream.eventsRead - before
     }
 
-    /// Hands `onMatch` every event of `types` that the compiled condition accepts.
+    /// Hands `onMatch` every event of `types` that the compiled condition accepts, until it returns false.
     public static func filter(_ stream: EventStream, types: EventTypeSet, predicate: EventPredicate,
-                              onMatch: (Event) throws -> Void) throws {
+                              onMatch: (Event) throws -> Bool) throws {
         if !types.isAll { stream.wants = { types.contains($0) } }
         while let event = try stream.next() {
-            if predicate(event) { try onMatch(event) }
+            if predicate(event), try !onMatch(event) { return }
         }
     }
 }

@@ -15,13 +15,17 @@ struct ReplayCommand: ParsableCommand {
         rules_files (directories expand to their .yaml/.yml files; missing paths are skipped, as Falco does). \
         --config reads a falco.yaml or a Helm values.yaml (its falco: section); -o key=value overrides a key \
         (priority, rule_matching, json_output, json_include_*_property, time_format_iso_8601, \
-        rules[].enable.rule, rules[].disable.tag, ...).
+        rules[].enable.rule, rules[].disable.tag, ...). Falco's short flags work: -r RULES, -e CAPTURE (Falco 0.36's \
+        replay flag), -c CONFIG, -o, -D, -t, -T. At the end, Falco's summary (events detected, rule counts by \
+        severity, triggered rules by name) goes to standard error, so the alerts on standard output stay one per \
+        line. With several traces, each text alert is prefixed with its file (as grep does with several files) \
+        and each JSON alert carries "tracelab_file".
         """)
 
-    @Option(name: .customLong("rules"), help: "A rules file; repeat to load several in order.")
+    @Option(name: [.customShort("r"), .customLong("rules")], help: "A rules file; repeat to load several in order.")
     var rules: [String] = []
 
-    @Option(help: "A falco.yaml or Helm values.yaml whose settings apply.")
+    @Option(name: [.customShort("c"), .long], help: "A falco.yaml or Helm values.yaml whose settings apply.")
     var config: String?
 
     @Option(name: .customShort("o"), help: "Override a configuration key: -o priority=warning.")
@@ -54,8 +58,16 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "The sidecar of strace logs (default: FILE.sidecar.json next to each log).")
     var sidecar: String?
 
-    @Argument(help: "Trace files (native JSON Lines, or strace -f -ttt -yy logs). Without them, replays from the database.")
-    var traces: [String] = []
+    @Option(name: .customShort("e"), help: "A capture to replay (Falco 0.36's -e); repeatable, the same as giving it as an argument.")
+    var captures: [String] = []
+
+    @Flag(name: .customLong("no-summary"), help: "Do not print Falco's end-of-run summary.")
+    var noSummary = false
+
+    @Argument(help: "Trace files (scap, native JSON Lines, or strace -f -ttt -yy logs). Without them, replays from the database.")
+    var traceArguments: [String] = []
+
+    var traces: [String] { captures + traceArguments }
 
     func run() throws {
         let settings = try resolvedConfig()
@@ -78,16 +90,22 @@ struct ReplayCommand: ParsableCommand {
         }
         var failed = false
         var problems = InputProblems()
+        var summary = AlertSummary()
+        let labelled = traces.count > 1
         for path in traces {
             do {
                 let (reader, _) = try TraceFiles.open(path, sidecar: sidecar)
-                try TraceReplay.run(reader, through: engine) { alert, _ in print(AlertFormatting.render(alert, style: style)) }
+                try TraceReplay.run(reader, through: engine) { alert, _ in
+                    summary.add(alert)
+                    print(labelled ? AlertSummary.labelled(alert, style: style, file: path) : AlertFormatting.render(alert, style: style))
+                }
                 for warning in reader.warnings { problems.report("\(warning)") }
             } catch {
                 printError("tracelab: \(error)")
                 failed = true
             }
         }
+        if !noSummary { printError(String(summary.text(ruleOrder: engine.rules.map(\.name)).dropLast())) }
         if failed { throw ExitCode(1) }
         try problems.finish(strict: strictness.strict)
     }
@@ -128,3 +146,34 @@ struct ReplayCommand: ParsableCommand {
     }
 }
 
+
+/// Falco's end-of-run statistics: alerts in all, by priority (most severe first) and by rule (load order).
+struct AlertSummary {
+    private var byPriority: [Priority: Int] = [:]
+    private var byRule: [String: Int] = [:]
+    private var total = 0
+
+    mutating func add(_ alert: Alert) {
+        total += 1
+        byPriority[alert.priority, default: 0] += 1
+        byRule[alert.rule, default: 0] += 1
+    }
+
+    /// As Falco prints it at exit.
+    func text(ruleOrder: [String]) -> String {
+        var out = "Events detected: \(total)\nRule counts by severity:\n"
+        for priority in Priority.allCases { if let count = byPriority[priority] { out += "   \(priority.name.uppercased()): \(count)\n" } }
+        out += "Triggered rules by rule name:\n"
+        var seen: Set<String> = []
+        for rule in ruleOrder where seen.insert(rule).inserted { if let count = byRule[rule] { out += "   \(rule): \(count)\n" } }
+        return out
+    }
+
+    /// An alert with the file it came from: `FILE: line` in text, a `tracelab_file` key in JSON.
+    static func labelled(_ alert: Alert, style: AlertFormatting.Style, file: String) -> String {
+        guard style.json, case .object(let fields) = AlertFormatting.json(alert, style: style) else {
+            return file + ": " + AlertFormatting.render(alert, style: style)
+        }
+        return JSONValue.object(fields + [("tracelab_file", .string(file))]).rendered
+    }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import FalcoRules
 import TraceModel
 import TraceReaders
@@ -12,8 +13,42 @@ struct TraceLab: ParsableCommand {
         commandName: "tracelab",
         abstract: "Offline trace analyzer and grader for Kubernetes runtime-monitoring labs.",
         discussion: "Replays recorded syscall traces through a Falco-compatible rule engine.",
+        version: versionText,
         subcommands: [Validate.self, ReplayCommand.self, Filter.self, Fields.self, Check.self, Grade.self, GradeOne.self, GradescopeCommand.self, Detect.self, Flows.self, Query.self, Dashboard.self, Scap.self, Export.self, Ingest.self, Traces.self, Runs.self, Alerts.self,
-                      Diff.self, DatabaseCommand.self, CompareRules.self, Bench.self])
+                      Diff.self, DatabaseCommand.self, CompareRules.self, Bench.self, Completions.self])
+}
+
+extension TraceLab {
+    /// `tracelab --version`: the version, the commit it was built from (when the executable sits in a git
+    /// checkout's `.build`), and what it emulates.
+    static var versionText: String {
+        """
+        tracelab \(version) (commit \(BuildCommit.find() ?? "unknown: not run from a git checkout"))
+        Falco rule engine: \(RulesLoader.engineVersion) (the engine version rules files ask for with required_engine_version)
+        scap event table: \(ScapEventTable.source)
+        PromQL: Prometheus 3 semantics (query --prometheus-version 2 for Prometheus 2.42's)
+        """
+    }
+}
+
+/// The commit of the git checkout the executable was built in, read from `.git` above it.
+enum BuildCommit {
+    static func find() -> String? {
+        guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        var directory = (executable as NSString).deletingLastPathComponent
+        for _ in 0..<8 {
+            let git = directory + "/.git"
+            if let head = try? String(contentsOfFile: git + "/HEAD", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) {
+                guard head.hasPrefix("ref: ") else { return String(head.prefix(12)) }
+                let ref = String(head.dropFirst(5))
+                if let commit = try? String(contentsOfFile: git + "/" + ref, encoding: .utf8) { return String(commit.prefix(12)) }
+                let packed = (try? String(contentsOfFile: git + "/packed-refs", encoding: .utf8)) ?? ""
+                return packed.split(separator: "\n").first { $0.hasSuffix(" " + ref) }.map { String($0.prefix(12)) }
+            }
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        return nil
+    }
 }
 
 /// Output format for commands that print alerts or results.

@@ -280,6 +280,72 @@ struct CLITests {
         #expect(!run.stdout.contains("interval"))
     }
 
+    @Test("Falco's flags: replay -r RULES -e CAPTURE -c CONFIG, the end-of-run summary on stderr, the file of each alert")
+    func falcoFlags() throws {
+        let rules = try Self.temporary("falco-flags.yaml", Self.rules)
+        defer { try? FileManager.default.removeItem(atPath: rules) }
+        let capture = "traces/scap/q1-cat-shadow.scap.gz", trace = "traces/examples/cat-etc-shadow.jsonl"
+        let one = try Self.run(["replay", "-r", rules, "-e", capture])
+        #expect(one.status == 0)
+        #expect(one.stdout == "09:03:18.274940000: Warning shadow read by cat in falco\n", "\(one.stdout)")
+        #expect(one.stderr == "Events detected: 1\nRule counts by severity:\n   WARNING: 1\nTriggered rules by rule name:\n   Shadow read: 1\n")
+        let two = try Self.run(["replay", "-r", rules, "-e", capture, trace, "--no-summary"])
+        #expect(two.stdout == "\(capture): 09:03:18.274940000: Warning shadow read by cat in falco\n\(trace): 13:03:21.000100000: Warning shadow read by cat in falco\n")
+        #expect(two.stderr.isEmpty)
+        let json = try Self.run(["replay", "-r", rules, "-c", "answers/reference/values.yaml", "-o", "json_output=true", "-e", capture, trace])
+        #expect(json.stdout.split(separator: "\n").map { $0.hasSuffix(#","tracelab_file":"\#(capture)"}"#) || $0.hasSuffix(#","tracelab_file":"\#(trace)"}"#) } == [true, true], "\(json.stdout)")
+        let none = try Self.run(["replay", "-r", rules, "--priority", "error", trace])
+        #expect(none.stdout.isEmpty && none.stderr == "Events detected: 0\nRule counts by severity:\nTriggered rules by rule name:\n")
+    }
+
+    @Test("sysdig's flags: filter -r FILE -p FMT COND, -j as JSON objects (sysdig's default fields), -n N")
+    func sysdigFlags() throws {
+        let capture = "traces/scap/q1-cat-shadow.scap.gz"
+        let limited = try Self.run(["filter", "-r", capture, "-n", "2", "-p", "%evt.num %proc.name", "evt.type = openat"])
+        #expect(limited.status == 0)
+        #expect(limited.stdout.split(separator: "\n").count == 2)
+        let json = try Self.run(["filter", "-r", capture, "-j", "-n", "1", "evt.type = execve"])
+        #expect(json.stdout == #"{"evt.cpu":0,"evt.dir":">","evt.info":"filename=/usr/bin/env","evt.num":2,"evt.outputtime":1795770198246629000,"evt.type":"execve","proc.name":"env","thread.tid":5634}"# + "\n", "\(json.stdout)")
+        let fields = try Self.run(["filter", "-r", capture, "-j", "-p", "%proc.name %fd.name", "evt.type = openat and fd.name = /etc/shadow"])
+        #expect(fields.stdout == #"{"proc.name":"cat","fd.name":"/etc/shadow"}"# + "\n")
+        let zero = try Self.run(["filter", "-r", capture, "-n", "0", "evt.type exists"])
+        #expect(zero.status == 0 && zero.stdout.isEmpty)
+    }
+
+    @Test("promtool's forms: query instant --time, query range --start --end --step, a leading '-' without '--', warnings for unknown metrics and flags")
+    func promtoolForms() throws {
+        let metrics = "traces/metrics/lab-attacks.om"
+        let instant = try Self.run(["query", "instant", "--time", "2026-11-27T11:40:00Z", "--format", "csv", "-sum(container_cpu_usage_seconds_total) > -1e12", metrics])
+        #expect(instant.status == 0, "\(instant.stderr)")
+        let old = try Self.run(["query", "--at", "2026-11-27T11:40:00Z", "--format", "csv", "-sum(container_cpu_usage_seconds_total) > -1e12", metrics])
+        #expect(old.stdout == instant.stdout && instant.stdout.split(separator: "\n").count == 2)
+        let range = try Self.run(["query", "range", "--start", "2026-11-27T11:33:13.776Z", "--end", "2026-11-27T11:43:13.776Z", "--step", "10m", "--format", "csv", "sum(container_cpu_usage_seconds_total)", metrics])
+        let auto = try Self.run(["query", "--from", "2026-11-27T11:33:13.776Z", "--to", "2026-11-27T11:43:13.776Z", "--step", "10m", "--format", "csv", "sum(container_cpu_usage_seconds_total)", metrics])
+        #expect(range.status == 0 && range.stdout == auto.stdout && range.stdout.split(separator: "\n").count == 3, "\(range.stdout)")
+        let unknown = try Self.run(["query", "instant", "sum(container_cpu_usage_second_total)", metrics])
+        #expect(unknown.stderr.contains("warning: no series named 'container_cpu_usage_second_total' in the sources (did you mean 'container_cpu_usage_seconds_total'?)"))
+        let typo = try Self.run(["query", "instant", "up", metrics, "--tme", "0"])
+        #expect(typo.status != 0 && typo.stderr.contains("unknown option '--tme' (did you mean '--time'?)"))
+        let mixed = try Self.run(["query", "instant", "--step", "1m", "up", metrics])
+        #expect(mixed.status != 0 && mixed.stderr.contains("an instant query takes --time"))
+        let version2 = try Self.run(["query", "instant", "--prometheus-version", "2", "--format", "csv", "sum(container_cpu_usage_seconds_total)", metrics])
+        #expect(version2.status == 0 && !version2.stdout.isEmpty)
+    }
+
+    @Test("--version names the engine versions emulated; completions for bash, zsh and fish")
+    func versionAndCompletions() throws {
+        let version = try Self.run(["--version"])
+        #expect(version.status == 0)
+        let lines = version.stdout.split(separator: "\n")
+        #expect(lines.count == 4 && lines[0].hasPrefix("tracelab 0.5.0-dev (commit "))
+        #expect(lines[1].hasPrefix("Falco rule engine: ") && lines[2].contains("libsinsp 0.29") && lines[3].hasPrefix("PromQL: Prometheus 3 semantics"))
+        for (shell, marker) in [("bash", "complete -o filenames -F _tracelab tracelab"), ("zsh", "#compdef tracelab"), ("fish", "complete -c 'tracelab'")] {
+            let script = try Self.run(["completions", shell])
+            #expect(script.status == 0 && script.stdout.contains(marker) && script.stdout.contains("replay"), "\(shell)")
+        }
+        #expect(try Self.run(["completions", "tcsh"]).status != 0)
+    }
+
     @Test("replay prints Falco's alert lines and JSON; priority filters")
     func replay() throws {
         let rules = try Self.temporary("replay.yaml", Self.rules)

@@ -7,6 +7,8 @@
 /// `driver/flags_table.c`, `driver/ppm_events_public.h`, `userspace/libscap/syscall_info_table.c`. Event
 /// codes, parameter order and flag values are the capture format's interface; libs HEAD only appends to them.
 public enum ScapEventTable {
+    /// Where the table's facts come from.
+    public static let source = "falcosecurity/libs e5c53d64, as in libsinsp 0.29 (Debian's sysdig 0.29.3)"
     /// One event code.
     public struct EventInfo: Sendable {
         public let name: String
