@@ -29,12 +29,21 @@ struct GradeBatch: ParsableCommand {
         answers.md or answers.yaml, and dashboards (docs/submission-format.md). Reports go to OUT/<submission>/ \
         (report.md, report.json, results.json); the class gradebook.csv and summary.md go to OUT/. With --self, the \
         grade of one submission is printed for its author and nothing is written. Exit 1 when a submission could not \
-        be graded. Course staff's decisions on items (tracelab grade review) are applied from the database on every \
+        be graded, and with --self when the grade is not full marks. Course staff's decisions on items (tracelab grade review) are applied from the database on every \
         grading while the submission is unchanged.
         """)
 
-    @Option(help: "The answer key.")
-    var key = "answers/key.yaml"
+    @Option(help: "The answer key (default: answers/key.yaml here, else the one of the TraceLab checkout the executable was built in).")
+    var key: String?
+
+    /// The key given, or the default one found here or beside the executable.
+    private func answerKeyPath() throws -> String {
+        if let key { return key }
+        let local = "answers/key.yaml"
+        if FileManager.default.fileExists(atPath: local) { return local }
+        if let beside = ExecutableLocation.find(local) { return beside }
+        throw ValidationError("no answer key: answers/key.yaml is neither here nor beside the tracelab executable; give --key PATH (the course's answer key)")
+    }
 
     @Option(name: .customLong("default-rules"),
             help: "A default rules file to load before the students' rules instead of the key's default_rules (e.g. the course's own /etc/falco/falco_rules.yaml); repeat for several.")
@@ -86,6 +95,7 @@ struct GradeBatch: ParsableCommand {
                 throw ExitCode(2)
             }
         }
+        let key = try answerKeyPath()
         let (answerKey, _) = try loadGrader(key, defaultRules: defaultRules, warn: true)
         let keyFingerprint = answerKey.fingerprint(engineVersion: TraceLab.version)
         let setup = ClassGrading.Setup(executable: "/proc/self/exe", key: key, defaultRules: defaultRules,
@@ -104,6 +114,8 @@ struct GradeBatch: ParsableCommand {
         }
         if selfCheck {
             print(GradeReports.markdown(reports[0]), terminator: "")
+            // A self-check that is not full marks fails, as a test suite does, so scripts can tell.
+            if reports[0].score < reports[0].maximum { throw ExitCode(1) }
         } else {
             try GradeReports.writeClassReports(reports, to: out)
             if let classRoster {

@@ -31,23 +31,31 @@ extension TraceLab {
     }
 }
 
-/// The commit of the git checkout the executable was built in, read from `.git` above it.
-enum BuildCommit {
-    static func find() -> String? {
+/// Files found by walking up from the executable (`.build/release/tracelab` sits three levels under its checkout).
+enum ExecutableLocation {
+    /// The first `relative` path that exists in the executable's directory or one of the 8 above it.
+    static func find(_ relative: String) -> String? {
         guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
         var directory = (executable as NSString).deletingLastPathComponent
-        for _ in 0..<8 {
-            let git = directory + "/.git"
-            if let head = try? String(contentsOfFile: git + "/HEAD", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) {
-                guard head.hasPrefix("ref: ") else { return String(head.prefix(12)) }
-                let ref = String(head.dropFirst(5))
-                if let commit = try? String(contentsOfFile: git + "/" + ref, encoding: .utf8) { return String(commit.prefix(12)) }
-                let packed = (try? String(contentsOfFile: git + "/packed-refs", encoding: .utf8)) ?? ""
-                return packed.split(separator: "\n").first { $0.hasSuffix(" " + ref) }.map { String($0.prefix(12)) }
-            }
+        for _ in 0..<9 {
+            let candidate = directory + "/" + relative
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
             directory = (directory as NSString).deletingLastPathComponent
         }
         return nil
+    }
+}
+
+/// The commit of the git checkout the executable was built in, read from `.git` above it.
+enum BuildCommit {
+    static func find() -> String? {
+        guard let git = ExecutableLocation.find(".git"),
+              let head = try? String(contentsOfFile: git + "/HEAD", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) else { return nil }
+        guard head.hasPrefix("ref: ") else { return String(head.prefix(12)) }
+        let ref = String(head.dropFirst(5))
+        if let commit = try? String(contentsOfFile: git + "/" + ref, encoding: .utf8) { return String(commit.prefix(12)) }
+        let packed = (try? String(contentsOfFile: git + "/packed-refs", encoding: .utf8)) ?? ""
+        return packed.split(separator: "\n").first { $0.hasSuffix(" " + ref) }.map { String($0.prefix(12)) }
     }
 }
 
