@@ -2,17 +2,21 @@
 /// (insertions, deletions, substitutions and swaps of neighbours, case ignored), when it is close enough to be a
 /// likely typo: at most a third of the word's length, and at least one edit (`action` → `actions`).
 public enum Suggestion {
-    /// The known word the misspelt one most likely meant, or nil. Ties go to the first in `candidates`.
+    /// The known word the misspelt one most likely meant, or nil. Ties go to a word that starts with the misspelt
+    /// one or that it starts with (`fd.nam` → `fd.name`, not `fd.num`), then to the first in `candidates`.
     public static func closest(to word: String, among candidates: [String]) -> String? {
         let target = Array(word.lowercased().utf8)
         guard !target.isEmpty, target.count <= 256 else { return nil }
         let allowed = max(1, target.count / 3)
-        var best: (word: String, distance: Int)?
+        var best: (word: String, rank: Int)?
         for candidate in candidates {
             let known = Array(candidate.lowercased().utf8)
             guard known != target, known.count <= 256, abs(known.count - target.count) <= allowed else { continue }
             let distance = editDistance(target, known)
-            if distance <= allowed, distance < (best?.distance ?? .max) { best = (candidate, distance) }
+            guard distance <= allowed else { continue }
+            let extends = known.starts(with: target) || target.starts(with: known)
+            let rank = distance * 2 + (extends ? 0 : 1)
+            if rank < (best?.rank ?? .max) { best = (candidate, rank) }
         }
         return best?.word
     }

@@ -40,3 +40,38 @@ struct ConfigSchemaTests {
         #expect(FalcoConfigSchema.check(Array(("falco: " + deep).utf8), name: "x").isEmpty)
     }
 }
+
+/// TraceLab's hints beside Falco's load messages: the message stays Falco's, the hint names the word meant.
+@Suite("load hints")
+struct LoadHintTests {
+    static func firstError(_ rules: String, after defaults: String? = nil) -> LoadMessage? {
+        let loader = RulesLoader()
+        if let defaults { loader.load(bytes: Array(defaults.utf8), name: "defaults.yaml") }
+        return loader.load(bytes: Array(rules.utf8), name: "rules.yaml").errors.first
+    }
+
+    @Test("priority, field, output token and macro: Falco's text unchanged, the hint beside it")
+    func hints() {
+        let rule = { (condition: String, output: String, priority: String) in
+            "- macro: my_files\n  condition: fd.name = /etc/shadow\n- rule: r\n  desc: d\n  condition: \(condition)\n  output: \(output)\n  priority: \(priority)\n"
+        }
+        let priority = Self.firstError(rule("evt.type = openat", "o", "WARNIN"))
+        #expect(priority?.message == "Invalid priority")
+        #expect(priority?.hint == "did you mean 'WARNING'? Priorities: EMERGENCY, ALERT, CRITICAL, ERROR, WARNING, NOTICE, INFORMATIONAL, DEBUG (case does not matter; INFO for INFORMATIONAL).")
+        let field = Self.firstError(rule("evt.type = openat and fd.nam = x", "o", "WARNING"))
+        #expect(field?.message.hasSuffix("nonexistent field fd.nam") == true)
+        #expect(field?.hint == "did you mean 'fd.name'? (tracelab fields lists them)")
+        let token = Self.firstError(rule("evt.type = openat", "o %proc.nme", "WARNING"))
+        #expect(token?.hint == "did you mean 'proc.name'? (tracelab fields lists them)")
+        let own = Self.firstError(rule("evt.type = openat and my_file", "o", "WARNING"))
+        #expect(own?.message == "Undefined macro 'my_file' used in filter.")
+        #expect(own?.hint == "did you mean 'my_files'?")
+        let falcos = Self.firstError(rule("spawned_proces and proc.name = curl", "o", "WARNING"))
+        #expect(falcos?.hint == "did you mean 'spawned_process'? (a macro of Falco's default rules, which load before your files)")
+        var result = LoadResult(name: "rules.yaml")
+        result.errors = field.map { [$0] } ?? []
+        #expect(LoadResultFormatting.text([result]).hasSuffix("filter_check called with nonexistent field fd.nam\nHint: did you mean 'fd.name'? (tracelab fields lists them)\n"))
+        #expect(LoadResultFormatting.json([result]).rendered.contains(#""tracelab_hint":"did you mean 'fd.name'? (tracelab fields lists them)""#))
+        #expect(Self.firstError(rule("evt.type = openat and zzz.qqq = 1", "o", "WARNING"))?.hint == nil)
+    }
+}

@@ -79,6 +79,7 @@ public enum LoadResultFormatting {
         }
         if !message.snippet.isEmpty { out += "------\n\(message.snippet)\n------\n" }
         out += "\(message.code.rawValue) (\(message.code.summary)): \(message.message)\n"
+        if let hint = message.hint { out += "Hint: \(hint)\n" }
         return out
     }
 
@@ -113,6 +114,6 @@ public enum LoadResultFormatting {
                 ("snippet", .string(message.snippet)),
             ])),
             ("message", .string(message.message)),
-        ])
+        ] + (message.hint.map { [("tracelab_hint", JSONValue.string($0))] } ?? []))
     }
 }

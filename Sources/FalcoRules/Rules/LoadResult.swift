@@ -85,6 +85,8 @@ public struct LoadMessage: Sendable, Equatable {
     public var locations: [LoadLocation]
     /// The source lines around the outermost item, with a caret under its position.
     public var snippet: String
+    /// TraceLab's "did you mean" beside Falco's message (not part of Falco's text or JSON fields).
+    public var hint: String?
 
     public init(code: LoadCode, message: String, locations: [LoadLocation], snippet: String) {
         self.code = code

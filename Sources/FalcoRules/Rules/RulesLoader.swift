@@ -1,3 +1,4 @@
+import Foundation
 import TraceModel
 import Yams
 
@@ -76,8 +77,48 @@ public final class RulesLoader {
     /// Loads rules from bytes; `name` names them in diagnostics.
     @discardableResult
     public func load(bytes: [UInt8], name: String) -> LoadResult {
+        var result = loadItems(bytes: bytes, name: name)
+        result.errors = result.errors.map(hinted)
+        result.warnings = result.warnings.map(hinted)
+        results.append(result)
+        return result
+    }
+
+    /// A message with TraceLab's "did you mean" beside Falco's text: the closest field, macro (this rule set's or
+    /// Falco's default ones) or priority to the unknown one, and the valid priorities.
+    func hinted(_ message: LoadMessage) -> LoadMessage {
+        var message = message
+        func unknown(after marker: String) -> String? {
+            guard let range = message.message.range(of: marker) else { return nil }
+            let word = message.message[range.upperBound...].prefix { !$0.isWhitespace && $0 != "'" && $0 != "," }
+            return word.isEmpty ? nil : String(word)
+        }
+        if message.message == "Invalid priority" {
+            let valid = Priority.allCases.map { $0.name.uppercased() }
+            var given: String?
+            if let location = message.locations.last, location.itemType == "rule priority", let lines = sources[location.positionName],
+               location.line >= 1, location.line <= lines.count {
+                given = lines[location.line - 1].split(separator: ":", maxSplits: 1).last
+                    .map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) }
+            }
+            let guess = given.flatMap { Suggestion.closest(to: $0, among: valid) }.map { "did you mean '\($0)'? " } ?? ""
+            message.hint = guess + "Priorities: " + valid.joined(separator: ", ") + " (case does not matter; INFO for INFORMATIONAL)."
+        } else if let name = unknown(after: "Undefined macro '") {
+            let known = macros.map(\.name) + FalcoDefaultNames.macros.sorted()
+            if let guess = Suggestion.closest(to: name, among: known) {
+                message.hint = "did you mean '\(guess)'?" + (macroIndex[guess] == nil ? " (a macro of Falco's default rules, which load before your files)" : "")
+            }
+        } else if let field = unknown(after: "nonexistent field ") ?? unknown(after: "invalid formatting token ") {
+            let base = field.split(separator: "[").first.map(String.init) ?? field
+            if let guess = Suggestion.closest(to: base.hasPrefix("%") ? String(base.dropFirst()) : base, among: FieldCatalog.standard.definitions.map(\.name)) {
+                message.hint = "did you mean '\(guess)'? (tracelab fields lists them)"
+            }
+        }
+        return message
+    }
+
+    private func loadItems(bytes: [UInt8], name: String) -> LoadResult {
         var result = LoadResult(name: name)
-        defer { results.append(result) }
         if let offset = YAMLGuard.firstInvalidUTF8(bytes) {
             let (line, column) = YAMLGuard.lineAndColumn(bytes, offset: offset)
             result.errors.append(fileMessage(.yamlParse, "invalid UTF-8 byte 0x\(String(bytes[offset], radix: 16)) at byte offset \(offset)",
