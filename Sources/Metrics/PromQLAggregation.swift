@@ -66,6 +66,9 @@ extension PromQLEngine {
             groups[group, default: []].append(element)
         }
         var out: [VectorElement] = []
+        // count_values's output label may overwrite a grouping label: groups that then have the same labels are
+        // one series, as Prometheus counts them (by the labels after the value is set).
+        var countedAt: [Labels: Int] = [:]
         for group in order {
             let members = groups[group] ?? []
             let values = members.map(\.value)
@@ -82,7 +85,15 @@ extension PromQLEngine {
                     if counts[text] == nil { seen.append(text) }
                     counts[text, default: 0] += 1
                 }
-                for text in seen { out.append(VectorElement(labels: group.setting(label, text), value: Double(counts[text] ?? 0), time: time)) }
+                for text in seen {
+                    let labels = group.setting(label, text), count = Double(counts[text] ?? 0)
+                    if let position = countedAt[labels] {
+                        out[position].value += count
+                    } else {
+                        countedAt[labels] = out.count
+                        out.append(VectorElement(labels: labels, value: count, time: time))
+                    }
+                }
             case "topk", "bottomk":
                 guard parameter >= 1 else { continue }
                 let k = parameter >= Double(members.count) ? members.count : Int(parameter)

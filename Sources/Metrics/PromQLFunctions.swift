@@ -223,13 +223,15 @@ public struct PromQLFunction: Sendable {
                 let phi = try call.scalar(0)
                 var groups: [Labels: [(upper: Double, count: Double)]] = [:]
                 var order: [Labels] = []
+                // Buckets are grouped by their labels but `le`, the metric name included (as Prometheus does); the
+                // name goes after: two histograms of different names with the same other labels are an error.
                 for element in try call.vector(1) {
                     guard let bound = element.labels["le"].flatMap(ExpositionReader.LineParser.number) else { continue }
-                    let key = element.labels.droppingName.removing(["le"])
+                    let key = element.labels.removing(["le"])
                     if groups[key] == nil { order.append(key) }
                     groups[key, default: []].append((bound, element.value))
                 }
-                return .vector(order.map { VectorElement(labels: $0, value: PromQLMath.bucketQuantile(phi, groups[$0] ?? []), time: call.time) })
+                return .vector(try PromQLEngine.unique(order.map { VectorElement(labels: $0.droppingName, value: PromQLMath.bucketQuantile(phi, groups[$0] ?? []), time: call.time) }))
             }),
             PromQLFunction("label_replace", [v, str, str, str, str], .general { call throws(PromQLError) in
                 let elements = try call.vector(0)
