@@ -38,6 +38,7 @@ struct Detect: ParsableCommand {
                 print("\(path): \(found.what), \(found.detections.count) detection\(found.detections.count == 1 ? "" : "s")")
                 for detection in found.detections {
                     print("  \(detection.kind.rawValue) [\(detection.technique)\(detection.kind.isPacketKind ? ", confidence \(detection.confidence)" : "")] \(detection.summary)")
+                    if detection.first > 0 { print("    time: \(formatISOTime(detection.first)) to \(formatISOTime(detection.last))") }
                     if !detection.fingerprint.isEmpty { print("    fingerprint: \(detection.fingerprint)") }
                     if detection.kind.isPacketKind {
                         print("    packets \(detection.packets), evidence packets \(detection.evidence.map(String.init).joined(separator: ", "))")
@@ -68,7 +69,12 @@ struct Detect: ParsableCommand {
 
 /// `tracelab flows`: the TCP and UDP flows of a capture with Zeek-like state and history.
 struct Flows: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the flows of a capture (5-tuple, packets, bytes, Zeek-like state and history).")
+    static let configuration = CommandConfiguration(
+        abstract: "List the flows of a capture (5-tuple, packets, bytes, Zeek-like state and history).",
+        discussion: "--format json prints one JSON object per flow (JSON Lines) with Zeek's conn.log field names.")
+
+    @Option(help: "text (a table and a count) or json (Zeek conn.log field names, one flow per line).")
+    var format: OutputStyle = .text
 
     @Option(help: "A BPF filter applied on input, as tcpdump's.")
     var filter: String?
@@ -81,6 +87,21 @@ struct Flows: ParsableCommand {
         do { analysis = try CaptureAnalysis.run(path: capture, filter: filter) } catch {
             printError("tracelab: \(error)")
             throw ExitCode(1)
+        }
+        if format == .json {
+            for flow in analysis.flows {
+                print(JSONValue.object([
+                    ("ts", .double(Double(flow.first) / 1e9)), ("id.orig_h", .string(flow.originator.description)), ("id.orig_p", .integer(Int64(flow.originatorPort))),
+                    ("id.resp_h", .string(flow.responder.description)), ("id.resp_p", .integer(Int64(flow.responderPort))),
+                    ("proto", .string(flow.ipProtocol == 6 ? "tcp" : "udp")), ("duration", .double(Double(flow.last - flow.first) / 1e9)),
+                    ("orig_bytes", .integer(Int64(flow.bytes.originator))), ("resp_bytes", .integer(Int64(flow.bytes.responder))),
+                    ("conn_state", .string(flow.state)), ("history", .string(flow.history)),
+                    ("orig_pkts", .integer(Int64(flow.packets.originator))), ("resp_pkts", .integer(Int64(flow.packets.responder))),
+                    ("first_packet", .integer(Int64(flow.firstPacket))),
+                ]).rendered)
+            }
+            for problem in analysis.problems { printError("tracelab: \(capture): \(problem)") }
+            return
         }
         var rows: [[String]] = []
         for flow in analysis.flows {

@@ -335,6 +335,19 @@ struct CLITests {
         #expect(version2.status == 0 && !version2.stdout.isEmpty)
     }
 
+    @Test("flows --format json: Zeek conn.log field names, one flow per line; detect's text names each detection's time")
+    func flowsAndDetectOutputs() throws {
+        let flows = try Self.run(["flows", "--format", "json", "traces/pcaps/nmap-connect.pcap"])
+        #expect(flows.status == 0)
+        let lines = flows.stdout.split(separator: "\n")
+        let table = try Self.run(["flows", "traces/pcaps/nmap-connect.pcap"])
+        #expect(table.stdout.split(separator: "\n").last?.hasPrefix("\(lines.count) flows, ") == true)
+        #expect(lines.first?.hasPrefix(#"{"ts":1795773295.941445,"id.orig_h":"192.0.2.1","id.orig_p":37966,"id.resp_h":"192.0.2.2","id.resp_p":554,"proto":"tcp","#) == true, "\(lines.first ?? "")")
+        #expect(lines.allSatisfy { $0.contains(#""conn_state":"#) && $0.contains(#""history":"#) })
+        let detect = try Self.run(["detect", "traces/pcaps/nmap-syn.pcap"])
+        #expect(detect.stdout.contains("\n    time: 2026-11-27T09:54:52.765521000Z to 2026-11-27T09:54:52.778210000Z\n"), "\(detect.stdout)")
+    }
+
     @Test("--version names the engine versions emulated; completions for bash, zsh and fish")
     func versionAndCompletions() throws {
         let version = try Self.run(["--version"])
