@@ -12,8 +12,13 @@ struct Check: ParsableCommand {
         discussion: """
             Without --rules, uses TraceLab's default rules (rules/default_rules.yaml, a stand-in for Falco's falco_rules.yaml). \
             With --db, each scenario's recordings are ingested into the database (once, by content hash) and replayed from it \
-            as a stored run (tracelab runs, tracelab diff). Exit 1 when any scenario fails.
+            as a stored run (tracelab runs, tracelab diff). --format json prints one object per scenario (JSON Lines): \
+            scenario, file, passed, events, alerts by rule, missing and unexpected expectations, warnings. Exit 1 when \
+            any scenario fails.
             """)
+
+    @Option(help: "text (a report per scenario and a count) or json (one object per scenario, JSON Lines).")
+    var format: OutputStyle = .text
 
     @Option(name: .customLong("rules"), help: "Rules files, loaded in order (default: rules/default_rules.yaml).")
     var rules: [String] = []
@@ -44,7 +49,21 @@ struct Check: ParsableCommand {
             do {
                 let scenario = try Scenario.load(path: file)
                 let result = try scenario.check(engine: RuleEngine(loader: loader), ruleSet: ruleSet, store: store, setup: setup)
-                print(result.report)
+                if format == .json {
+                    var byRule: [String: Int] = [:]
+                    for alert in result.alerts { byRule[alert.rule, default: 0] += 1 }
+                    print(JSONValue.object([
+                        ("scenario", .string(scenario.name)), ("file", .string(file)), ("rules", .string(ruleSet)),
+                        ("passed", .bool(result.passed && !(strict && !result.warnings.isEmpty))),
+                        ("events", .integer(Int64(result.events))), ("packets", .integer(Int64(result.packets))),
+                        ("alerts", .object(byRule.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.integer(Int64($0.value))) })),
+                        ("detections", .integer(Int64(result.detections.count + result.dos.count))),
+                        ("missing", .array(result.missing.map(JSONValue.string))), ("unexpected", .array(result.unexpected.map(JSONValue.string))),
+                        ("warnings", .array(result.warnings.map(JSONValue.string))),
+                    ]).rendered)
+                } else {
+                    print(result.report)
+                }
                 if let runID = result.runID { printError("tracelab: \(scenario.name): run \(runID) in \(db ?? "")") }
                 for warning in result.warnings { printError("tracelab: warning: \(warning)") }
                 // A scenario whose recordings were read with skips is not checked on what it says (--no-strict allows it).
@@ -54,7 +73,7 @@ struct Check: ParsableCommand {
                 failures += 1
             }
         }
-        print("\(files.count - failures) passed, \(failures) failed")
+        if format == .text { print("\(files.count - failures) passed, \(failures) failed") }
         if failures > 0 { throw ExitCode(1) }
     }
 }

@@ -55,6 +55,9 @@ struct GradeBatch: ParsableCommand {
     @Flag(name: .customLong("self"), help: "Print the grade of one submission for its author; write nothing.")
     var selfCheck = false
 
+    @Option(help: "With --self: text (the report) or json (report.json's content).")
+    var format: OutputStyle = .text
+
     @Option(help: "Submissions graded at once (default: the number of cores).")
     var jobs: Int?
 
@@ -113,7 +116,12 @@ struct GradeBatch: ParsableCommand {
             printError("tracelab: \(batch.reused) submission(s) unchanged since the last grading; their grades are reused (--regrade to grade again)")
         }
         if selfCheck {
-            print(GradeReports.markdown(reports[0]), terminator: "")
+            if format == .json {
+                let json = reports[0].json()
+                print(json, terminator: json.hasSuffix("\n") ? "" : "\n")
+            } else {
+                print(GradeReports.markdown(reports[0]), terminator: "")
+            }
             // A self-check that is not full marks fails, as a test suite does, so scripts can tell.
             if reports[0].score < reports[0].maximum { throw ExitCode(1) }
         } else {

@@ -292,9 +292,19 @@ struct Diff: ParsableCommand {
     @Argument(help: "The earlier run.") var first: Int64
     @Argument(help: "The later run.") var second: Int64
 
+    @Option(help: "text, or json: {from, to, lost: [...], gained: [...]}, each alert with its trace, event and Falco's JSON alert.")
+    var format: OutputStyle = .text
+
     func run() throws {
         let store = try database.open(readOnly: true)
         let (lost, gained) = try storeCall { try store.diff(first, second) }
+        if format == .json {
+            func entries(_ alerts: [StoredAlert]) -> JSONValue {
+                .array(alerts.map { .object([("trace", .integer($0.traceID)), ("event", .unsigned($0.alert.eventNumber)), ("alert", AlertFormatting.json($0.alert))]) })
+            }
+            print(JSONValue.object([("from", .integer(first)), ("to", .integer(second)), ("lost", entries(lost)), ("gained", entries(gained))]).rendered)
+            return
+        }
         print("run \(first) -> run \(second): \(lost.count) alerts lost, \(gained.count) gained")
         for stored in lost { print("- trace \(stored.traceID) event \(stored.alert.eventNumber): \(stored.alert.rule) (\(stored.alert.priority.name)) \(stored.alert.message)") }
         for stored in gained { print("+ trace \(stored.traceID) event \(stored.alert.eventNumber): \(stored.alert.rule) (\(stored.alert.priority.name)) \(stored.alert.message)") }

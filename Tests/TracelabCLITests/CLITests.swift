@@ -348,6 +348,25 @@ struct CLITests {
         #expect(detect.stdout.contains("\n    time: 2026-11-27T09:54:52.765521000Z to 2026-11-27T09:54:52.778210000Z\n"), "\(detect.stdout)")
     }
 
+    @Test("JSON for check (a line per scenario), grade --self (report.json) and diff")
+    func jsonOutputs() throws {
+        let check = try Self.run(["check", "--format", "json", "scenarios/q1-cat-shadow.yaml", "scenarios/curl-in-nginx.yaml"])
+        #expect(check.status == 0)
+        let lines = check.stdout.split(separator: "\n")
+        #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix(#"{"scenario":""#) && $0.contains(#""passed":true"#) }, "\(check.stdout)")
+        #expect(lines.first?.contains(#""alerts":{"Read sensitive file untrusted":1}"#) == true)
+        let own = try Self.run(["grade", "--self", "--format", "json", "examples/submissions/full-marks"])
+        #expect(own.status == 0 && own.stdout.hasPrefix(#"{"submission":"full-marks","key":"runtime-monitoring-lab","key_version":1,"score":31.0,"max_score":31.0,"#))
+        let db = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-diff.sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
+        _ = try Self.run(["ingest", "--db", db, "traces/examples"])
+        _ = try Self.run(["replay", "--db", db, "-r", "rules/default_rules.yaml"])
+        _ = try Self.run(["replay", "--db", db, "-r", "rules/default_rules.yaml", "-D", "Terminal*"])
+        let diff = try Self.run(["diff", "--db", db, "--format", "json", "1", "2"])
+        #expect(diff.stdout.hasPrefix(#"{"from":1,"to":2,"lost":[{"trace":2,"event":1,"alert":{"hostname":"#), "\(diff.stdout)")
+        #expect(diff.stdout.hasSuffix(#""gained":[]}"# + "\n"))
+    }
+
     @Test("--version names the engine versions emulated; completions for bash, zsh and fish")
     func versionAndCompletions() throws {
         let version = try Self.run(["--version"])
