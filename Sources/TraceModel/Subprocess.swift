@@ -15,6 +15,28 @@ public enum Subprocess {
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
+
+    /// The exit status, standard output and standard error (through a temporary file, so neither pipe can fill
+    /// while the other is read), with `environment` replacing the inherited one when given.
+    public static func execute(_ tool: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let output = Pipe()
+        process.standardOutput = output
+        let errorPath = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-stderr-\(getpid())-\(UInt64.random(in: 0 ... .max))").path
+        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errorPath) }
+        let errors = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try? errors.close()
+        let stderr = FileManager.default.contents(atPath: errorPath) ?? Data()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
 }
 
 /// Seconds on the monotonic clock (benchmarks and grading durations only; never in results).

@@ -49,80 +49,187 @@ struct GradescopeRun: ParsableCommand {
 }
 
 /// `tracelab gradescope package`: the autograder zip: `setup.sh` and `run_autograder` at its root, the
-/// release binary, the key, the rules, the scenarios and the recordings they replay.
+/// release binary (the Swift runtime linked in: Gradescope's image has no Swift), the key and every file it
+/// names (rules, scenarios, the recordings they replay), laid out under `source/` as they lie around the key.
 struct GradescopePackage: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "package", abstract: "Build the Gradescope autograder zip around a release binary.",
-        discussion: "Build the binary first with: swift build -c release --static-swift-stdlib")
+        commandName: "package", abstract: "Build the Gradescope autograder zip around a release binary, and check it.",
+        discussion: """
+        Build the binary first with: swift build -c release --static-swift-stdlib. The key may be anywhere; the \
+        files it names are packed with their places relative to it. The package is refused when a file the key \
+        names is missing or lies outside the folders packed by an absolute path, or when the binary needs the Swift \
+        toolchain's libraries. --check then unpacks the zip into an empty folder and grades every example \
+        submission with the unpacked binary as Gradescope would (no toolchain on the library path), comparing each \
+        results.json with the grade this checkout gives.
+        """)
 
     @Option(help: "The tracelab binary to ship.")
     var binary = ".build/release/tracelab"
 
-    @Option(help: "The answer key; its folder, the rules, the scenarios and the traces it uses are packed.")
+    @Option(help: "The answer key; it and every file it names are packed.")
     var key = "answers/key.yaml"
 
     @Option(name: .shortAndLong, help: "The zip to write.")
     var output = "tracelab-autograder.zip"
 
+    @Flag(help: "After writing the zip, unpack it into an empty folder and run it on the example submissions.")
+    var check = false
+
+    @Option(help: "The submissions --check grades (default: every folder of examples/submissions).")
+    var examples = "examples/submissions"
+
     func run() throws {
         guard let program = FileManager.default.contents(atPath: binary) else {
             throw ValidationError("no binary at \(binary): build it with `swift build -c release --static-swift-stdlib`")
         }
-        let answerKey = try AnswerKey.load(path: key)
+        let toolchain = try Self.toolchainLibraries(binary)
+        if !toolchain.isEmpty {
+            printError("tracelab: \(binary) needs the Swift toolchain's \(toolchain.joined(separator: ", ")), which Gradescope's image lacks; build it with `swift build -c release --static-swift-stdlib`")
+            throw ExitCode(1)
+        }
+        let layout: KeyLayout
+        do { layout = try KeyLayout(key: key) } catch {
+            printError("tracelab: \(error)")
+            throw ExitCode(1)
+        }
         var entries: [(path: String, bytes: [UInt8], executable: Bool)] = [
             ("setup.sh", Array(Self.setup.utf8), true),
-            ("run_autograder", Array(Self.runAutograder.utf8), true),
+            ("run_autograder", Array(Self.runAutograder(key: layout.keyInPackage).utf8), true),
             ("source/tracelab", Array(program), true),
         ]
-        // The key and every file it depends on, under source/ with their project paths; the reference
-        // solution stays out.
-        var files = Set(answerKey.dependencies.filter { FileManager.default.fileExists(atPath: $0) })
-        for item in answerKey.items {
-            if case .writtenAlert(let spec) = item.check, let scenario = try? Scenario.load(path: spec.scenario) {
-                for trace in scenario.tracePaths { files.insert(trace); files.insert(trace + ".sidecar.json") }
-            }
-        }
-        var packed: Set<String> = []
-        for file in files.sorted() where FileManager.default.fileExists(atPath: file) {
-            guard let relative = Self.projectPath(file), packed.insert(relative).inserted, let bytes = FileBytes.read(file) else { continue }
-            entries.append(("source/" + relative, bytes, false))
+        for (file, packed) in layout.files {
+            guard let bytes = FileBytes.read(file) else { throw ValidationError("cannot read \(file)") }
+            entries.append(("source/" + packed, bytes, false))
         }
         let zip = ZipWriter.archive(entries.sorted { $0.path < $1.path })
         try Data(zip).write(to: URL(fileURLWithPath: output))
         print("wrote \(output): \(entries.count) files, \(zip.count) bytes")
+        if check { try PackageCheck(zip: output, key: key, examples: examples).run() }
     }
 
-    /// A path relative to the project folder, with `..` segments resolved; nil when it leaves the project.
-    static func projectPath(_ path: String) -> String? {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") where part != "." {
-            if part == ".." {
-                guard !parts.isEmpty else { return nil }
-                parts.removeLast()
-            } else {
-                parts.append(part)
-            }
+    /// Shared libraries of the toolchain (the Swift runtime, Foundation, Dispatch) the binary loads.
+    static func toolchainLibraries(_ binary: String) throws -> [String] {
+        let ldd = try Subprocess.execute("/usr/bin/ldd", [binary])
+        return ldd.stdout.split(separator: "\n").compactMap { line -> String? in
+            let name = line.trimmingCharacters(in: .whitespaces).split(separator: " ").first.map(String.init) ?? ""
+            return ["libswift", "libFoundation", "lib_FoundationICU", "libdispatch", "libBlocksRuntime"].contains { name.hasPrefix($0) } ? name : nil
         }
-        return path.hasPrefix("/") || parts.isEmpty ? nil : parts.joined(separator: "/")
     }
 
     static let setup = """
     #!/usr/bin/env bash
-    # Gradescope runs this once when the image is built: the system libraries tracelab links.
+    # Gradescope runs this once when the image is built: the system libraries tracelab links (the Swift runtime is
+    # linked into the binary). Package names differ across Debian and Ubuntu releases: the first that exists wins.
     set -euo pipefail
     apt-get update
-    apt-get install -y --no-install-recommends libsqlite3-0 zlib1g libpcap0.8 'libssl3|libssl3t64' || \\
-      apt-get install -y --no-install-recommends libsqlite3-0 zlib1g libpcap0.8 libssl3t64
+    install_one() { for name in "$@"; do apt-get install -y --no-install-recommends "$name" && return 0; done; return 1; }
+    apt-get install -y --no-install-recommends libsqlite3-0 zlib1g libpcap0.8 libstdc++6
+    install_one libssl3 libssl3t64
+    install_one libre2-11 libre2-10 libre2-9
 
     """
 
-    static let runAutograder = """
-    #!/usr/bin/env bash
-    # Gradescope runs this for each submission: /autograder/submission in, /autograder/results/results.json out.
-    cd /autograder/source
-    exec ./tracelab gradescope run --root /autograder --key answers/key.yaml
+    /// Gradescope runs this for each submission.
+    static func runAutograder(key: String) -> String {
+        """
+        #!/usr/bin/env bash
+        # Gradescope runs this for each submission: /autograder/submission in, /autograder/results/results.json out.
+        cd "${TRACELAB_AUTOGRADER_SOURCE:-/autograder/source}"
+        exec ./tracelab gradescope run --root "${TRACELAB_AUTOGRADER_ROOT:-/autograder}" --key '\(key)'
 
-    """
+        """
+    }
+}
+
+/// Where the key and the files it names go in the package: their common folder becomes `source/`, so every
+/// path the key and its scenarios give, relative to themselves, still leads to the same file.
+struct KeyLayout {
+    /// (file as given, path under `source/`), in path order.
+    var files: [(String, String)] = []
+    var keyInPackage = ""
+
+    init(key: String) throws(TraceLabError) {
+        let answerKey = try AnswerKey.load(path: key)
+        var wanted = answerKey.dependencies.filter { !$0.hasSuffix(".sidecar.json") || FileManager.default.fileExists(atPath: $0) }
+        for item in answerKey.items {
+            if case .writtenAlert(let spec) = item.check, let scenario = try? Scenario.load(path: spec.scenario) {
+                wanted += scenario.tracePaths + scenario.capturePaths + scenario.metricPaths
+                wanted += scenario.tracePaths.map { $0 + ".sidecar.json" }.filter { FileManager.default.fileExists(atPath: $0) }
+            }
+        }
+        let missing = wanted.filter { !FileManager.default.fileExists(atPath: $0) }
+        if !missing.isEmpty {
+            throw TraceLabError("the key names files that are not here: \(Set(missing).sorted().joined(separator: ", "))", at: SourceLocation(file: key, line: 0, column: 0))
+        }
+        let current = FileManager.default.currentDirectoryPath
+        let absolute = wanted.map { Self.normalized($0.hasPrefix("/") ? $0 : current + "/" + $0) }
+        let folders = absolute.map { ($0 as NSString).deletingLastPathComponent }
+        var base = folders.first ?? current
+        for folder in folders { while !(folder == base || folder.hasPrefix(base.hasSuffix("/") ? base : base + "/")) { base = (base as NSString).deletingLastPathComponent } }
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        var seen: Set<String> = []
+        for (given, path) in zip(wanted, absolute) where seen.insert(path).inserted {
+            files.append((given, String(path.dropFirst(prefix.count))))
+        }
+        files.sort { $0.1 < $1.1 }
+        keyInPackage = String(Self.normalized(key.hasPrefix("/") ? key : current + "/" + key).dropFirst(prefix.count))
+    }
+
+    /// An absolute path with `.` and `..` segments resolved.
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(part) }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+}
+
+/// `gradescope package --check`: the zip unpacked into an empty folder and run as Gradescope runs it.
+struct PackageCheck {
+    var zip: String
+    var key: String
+    var examples: String
+
+    func run() throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-package-check-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: work)
+        try FileManager.default.createDirectory(atPath: work + "/unpacked", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let unzip = try Subprocess.execute("/usr/bin/unzip", ["-q", zip, "-d", work + "/unpacked"])
+        guard unzip.status == 0 else { throw ValidationError("unzip failed: \(unzip.stderr)") }
+        for script in ["setup.sh", "run_autograder", "source/tracelab"] {
+            guard FileManager.default.isExecutableFile(atPath: work + "/unpacked/" + script) else { throw ValidationError("\(script) is not executable in the zip") }
+        }
+        let submissions = ((try? FileManager.default.contentsOfDirectory(atPath: examples)) ?? []).sorted().map { examples + "/" + $0 }.filter { path in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        }
+        if submissions.isEmpty { throw ValidationError("no example submissions in \(examples)") }
+        var failures = 0
+        for submission in submissions {
+            let root = work + "/root-" + (submission as NSString).lastPathComponent
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: submission, toPath: root + "/submission")
+            // As Gradescope runs it: its script, a bare PATH, no library path, nothing of this checkout.
+            let environment = ["PATH": "/usr/bin:/bin", "TRACELAB_AUTOGRADER_SOURCE": work + "/unpacked/source", "TRACELAB_AUTOGRADER_ROOT": root]
+            let graded = try Subprocess.execute("/bin/bash", [work + "/unpacked/run_autograder"], environment: environment)
+            let expected = try Subprocess.execute("/proc/self/exe", ["grade", "--self", "--format", "json", "--key", key, submission])
+            let results = FileBytes.read(root + "/results/results.json").map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let score = Self.number(after: #""score":"#, in: results), wanted = Self.number(after: #""score":"#, in: expected.stdout)
+            let ok = graded.status == 0 && score != nil && score == wanted
+            if !ok { failures += 1 }
+            print("\((submission as NSString).lastPathComponent): \(ok ? "ok" : "FAILED"), score \(score.map { String($0) } ?? "none") (this checkout: \(wanted.map { String($0) } ?? "none"))"
+                  + (graded.status == 0 ? "" : "; run_autograder exit \(graded.status): \(graded.stderr.suffix(300))"))
+        }
+        print("package check: \(submissions.count - failures) of \(submissions.count) submissions graded by the unpacked autograder as here")
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    static func number(after marker: String, in text: String) -> Double? {
+        guard let range = text.range(of: marker) else { return nil }
+        return Double(text[range.upperBound...].prefix { "0123456789.-eE".contains($0) })
+    }
 }
 
 /// Writes zip archives with deflated entries, fixed timestamps and Unix modes: the same files give the

@@ -22,6 +22,7 @@ public struct Prerequisite: Sendable {
     public static let tshark = tool("tshark", hint: "apt-get install tshark")
     public static let editcap = tool("editcap", hint: "apt-get install tshark")
     public static let chromium = tool("chromium", hint: "apt-get install chromium")
+    public static let unzip = tool("unzip", hint: "apt-get install unzip")
 
     static func tool(_ name: String, hint: String) -> Prerequisite {
         Prerequisite(name: name, candidates: ["/usr/bin/" + name, "/usr/local/bin/" + name, "/usr/sbin/" + name], hint: hint)

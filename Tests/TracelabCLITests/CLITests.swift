@@ -1,5 +1,6 @@
 import Foundation
 import Grading
+import TestSupport
 import Testing
 
 /// The `tracelab` executable as scripts and graders call it: names, flags, output and exit codes.
@@ -365,6 +366,43 @@ struct CLITests {
         let diff = try Self.run(["diff", "--db", db, "--format", "json", "1", "2"])
         #expect(diff.stdout.hasPrefix(#"{"from":1,"to":2,"lost":[{"trace":2,"event":1,"alert":{"hostname":"#), "\(diff.stdout)")
         #expect(diff.stdout.hasSuffix(#""gained":[]}"# + "\n"))
+    }
+
+    @Test("gradescope package: a key by any path packs what it names where it lies around the key; missing files and toolchain-linked binaries are refused",
+          .enabled(if: Prerequisite.runnable(.unzip), Comment(rawValue: Prerequisite.skipReason(.unzip))))
+    func gradescopePackageLayout() throws {
+        _ = try Prerequisite.unzip.path()
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-package").path
+        try? FileManager.default.removeItem(atPath: work)
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        // A binary that needs no Swift library stands in for the static build here (.ci/run checks the real one).
+        let key = Self.root.appendingPathComponent("answers/key.yaml").path
+        let packed = try Self.run(["gradescope", "package", "--binary", "/usr/bin/env", "--key", key, "-o", work + "/a.zip"])
+        #expect(packed.status == 0, "\(packed.stderr)")
+        let listing = try Self.run(["gradescope", "package", "--binary", "/usr/bin/env", "--key", key, "-o", work + "/b.zip"])
+        #expect(listing.status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: work + "/a.zip")) == Data(contentsOf: URL(fileURLWithPath: work + "/b.zip")))
+        let unzip = Process()
+        unzip.executableURL = URL(fileURLWithPath: try Prerequisite.unzip.path())
+        unzip.arguments = ["-Z1", work + "/a.zip"]
+        let pipe = Pipe()
+        unzip.standardOutput = pipe
+        try unzip.run()
+        let names = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init)
+        unzip.waitUntilExit()
+        for name in ["run_autograder", "setup.sh", "source/tracelab", "source/answers/key.yaml", "source/rules/default_rules.yaml",
+                     "source/traces/syscalls/curl-in-nginx.strace", "source/traces/syscalls/curl-in-nginx.strace.sidecar.json"] {
+            #expect(names.contains(name), "\(name) not in \(names.prefix(8))")
+        }
+        #expect(!names.contains { $0.contains("reference/") || $0.contains("examples/") })
+        // The same key copied away from the files it names: refused, each missing file named.
+        try FileManager.default.copyItem(atPath: key, toPath: work + "/key.yaml")
+        let alone = try Self.run(["gradescope", "package", "--binary", "/usr/bin/env", "--key", work + "/key.yaml", "-o", work + "/c.zip"])
+        #expect(alone.status == 1 && alone.stderr.contains("the key names files that are not here: ") && alone.stderr.contains("rules/default_rules.yaml"), "\(alone.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work + "/c.zip"))
+        let dynamic = try Self.run(["gradescope", "package", "--binary", Self.executable, "-o", work + "/d.zip"])
+        #expect(dynamic.status == 1 && dynamic.stderr.contains("needs the Swift toolchain's ") && dynamic.stderr.contains("libswiftCore.so"))
     }
 
     @Test("--version names the engine versions emulated; completions for bash, zsh and fish")
