@@ -19,6 +19,8 @@ public struct GrafanaDashboard: Sendable {
         /// The panel's minimum interval (`interval`) and `maxDataPoints`, when set.
         public var interval: String?
         public var maxDataPoints: Int?
+        /// The unit values are written in (`fieldConfig.defaults.unit`, or the old graph's left `yaxes` format).
+        public var unit: String?
     }
 
     public struct Target: Sendable {
@@ -37,6 +39,12 @@ public struct GrafanaDashboard: Sendable {
         public var allValue: String?
         /// The options offered, for "All".
         public var options: [String]
+        /// A query variable's query (`label_values(...)`, `query_result(...)`), and the regex that filters or
+        /// extracts its values.
+        public var query: String? = nil
+        public var regex: String? = nil
+        public var multi = false
+        public var includeAll = false
     }
 
     /// Panel types that draw Prometheus series; others (text, news, dashlist...) have no queries to run.
@@ -89,8 +97,11 @@ public struct GrafanaDashboard: Sendable {
                 if !seriesPanelTypes.contains(type) {
                     notes.append("panel \(id) \"\(title)\": type \(type) is not evaluated" + (targets.isEmpty ? "" : " (its \(targets.count) queries are read)"))
                 }
+                var unit = item["fieldConfig"]?["defaults"].flatMap { Self.string($0, "unit") }
+                if unit == nil, case .array(let axes)? = item["yaxes"], let first = axes.first { unit = Self.string(first, "format") }
                 panels.append(Panel(id: id, title: title, type: type, targets: targets,
-                                    interval: Self.string(item, "interval").flatMap { $0.isEmpty ? nil : $0 }, maxDataPoints: Self.integer(item, "maxDataPoints")))
+                                    interval: Self.string(item, "interval").flatMap { $0.isEmpty ? nil : $0 }, maxDataPoints: Self.integer(item, "maxDataPoints"),
+                                    unit: unit.flatMap { $0.isEmpty ? nil : $0 }))
             }
         }
         if case .array(let items)? = dashboard["panels"] { read(items) }
@@ -116,7 +127,11 @@ public struct GrafanaDashboard: Sendable {
                 if case .array(let items)? = item["options"] {
                     options = items.compactMap { Self.string($0, "value") }.filter { $0 != "$__all" }
                 }
-                variables.append(Variable(name: variableName, type: Self.string(item, "type") ?? "query", values: values, allValue: Self.string(item, "allValue"), options: options))
+                // Grafana 8+ keeps a query variable's query in an object ({"query": "...", "refId": ...}).
+                let query = Self.string(item, "query") ?? item["query"].flatMap { Self.string($0, "query") }
+                variables.append(Variable(name: variableName, type: Self.string(item, "type") ?? "query", values: values, allValue: Self.string(item, "allValue"),
+                                          options: options, query: query, regex: Self.string(item, "regex").flatMap { $0.isEmpty ? nil : $0 },
+                                          multi: Self.bool(item, "multi") ?? false, includeAll: Self.bool(item, "includeAll") ?? false))
             }
         }
         return GrafanaDashboard(title: Self.string(dashboard, "title") ?? name, schemaVersion: Self.integer(dashboard, "schemaVersion"),
@@ -197,22 +212,27 @@ public struct PanelEvaluator {
             // Prometheus refuses more than 11,000 points: Grafana raises the step to stay under it.
             let step = max(interval, (to - from) / 11_000 + 1)
             let rateInterval = max(interval + scrapeInterval, 4 * scrapeInterval)
-            let expr = Self.substitute(target.expr, variables: variables, builtins: [
-                "__interval": Self.durationText(interval), "__interval_ms": String(interval),
-                "__rate_interval": Self.durationText(rateInterval), "__range": Self.durationText(to - from),
-                "__range_s": String((to - from) / 1000), "__range_ms": String(to - from),
-            ])
+            var builtins = builtins(step: interval)
+            builtins["__rate_interval"] = Self.durationText(rateInterval)
+            let expr = Self.substitute(target.expr, variables: variables, builtins: builtins)
             do {
                 let parsed = try PromQLParser.parse(expr)
                 let start = from / step * step, end = to / step * step
                 let series = try engine.range(parsed, start: start, end: end, step: step)
                 return TargetResult(refId: target.refId, expr: expr, step: step,
-                                    series: series.map { (Self.legend(target.legendFormat, $0.labels), $0.labels, $0.samples) }, error: nil,
+                                    series: series.map { (Self.legend(target.legendFormat, $0.labels, expression: expr), $0.labels, $0.samples) }, error: nil,
                                     selectors: parsed.selectors)
             } catch {
                 return TargetResult(refId: target.refId, expr: expr, step: step, series: [], error: "\(error)")
             }
         }
+    }
+
+    /// Grafana's global variables for an interval: `$__interval`, `$__rate_interval`, `$__range` and their forms.
+    func builtins(step interval: Int64) -> [String: String] {
+        ["__interval": Self.durationText(interval), "__interval_ms": String(interval),
+         "__rate_interval": Self.durationText(max(interval + scrapeInterval, 4 * scrapeInterval)), "__range": Self.durationText(to - from),
+         "__range_s": String((to - from) / 1000), "__range_ms": String(to - from)]
     }
 
     /// Grafana's `roundInterval`: a raw interval to a nice one.
@@ -236,17 +256,37 @@ public struct PanelEvaluator {
         return "\(seconds)s"
     }
 
-    /// Replaces `$name`, `${name}`, `${name:format}` and `[[name]]`; several values become a regex
-    /// alternation `(a|b)` as Grafana formats them for Prometheus; "All" is `allValue`, else all options.
+    /// Replaces `$name`, `${name}`, `${name:format}` and `[[name]]` as Grafana does for a Prometheus query: one
+    /// value of a single-value variable as it is; the values of a multi-value or include-All variable
+    /// regex-escaped (for a string literal: `\\.`) and, when several, as `(a|b)`; "All" is `allValue`, else every
+    /// option. Formats: `raw`, `regex`, `pipe`, `csv`, `json`, `glob`, `text`.
     public static func substitute(_ text: String, variables: [GrafanaDashboard.Variable], builtins: [String: String]) -> String {
-        var values = builtins
+        var chosen: [String: (values: [String], variable: GrafanaDashboard.Variable?)] = [:]
+        for (name, value) in builtins { chosen[name] = ([value], nil) }
         for variable in variables {
             var current = variable.values
             if current == ["$__all"] || current == ["All"] {
-                if let all = variable.allValue { values[variable.name] = all; continue }
+                if let all = variable.allValue { chosen[variable.name] = ([all], nil); continue }
                 current = variable.options.isEmpty ? [".*"] : variable.options
             }
-            values[variable.name] = current.count == 1 ? current[0] : "(" + current.joined(separator: "|") + ")"
+            chosen[variable.name] = (current, variable)
+        }
+        func render(_ name: String, format: String?) -> String? {
+            guard let (values, variable) = chosen[name] else { return nil }
+            switch format {
+            case "raw"?, "text"?: return values.joined(separator: ",")
+            case "pipe"?: return values.joined(separator: "|")
+            case "csv"?: return values.joined(separator: ",")
+            case "json"?: return JSONValue.array(values.map(JSONValue.string)).rendered
+            case "glob"?: return values.count == 1 ? values[0] : "{" + values.joined(separator: ",") + "}"
+            case "regex"?:
+                let escaped = values.map(Self.regexEscape)
+                return escaped.count == 1 ? escaped[0] : "(" + escaped.joined(separator: "|") + ")"
+            default:
+                guard let variable, variable.multi || variable.includeAll || values.count > 1 else { return values.first ?? "" }
+                let escaped = values.map(Self.prometheusRegexEscape)
+                return escaped.count == 1 ? escaped[0] : "(" + escaped.joined(separator: "|") + ")"
+            }
         }
         var out = ""
         let characters = Array(text)
@@ -261,15 +301,15 @@ public struct PanelEvaluator {
             if character == "$" {
                 if index + 1 < characters.count, characters[index + 1] == "{" {
                     let (inside, end) = name(from: index + 2) { $0 == "}" }
-                    let variable = inside.split(separator: ":", maxSplits: 1).first.map(String.init) ?? inside
-                    if end < characters.count, let value = values[variable] {
+                    let parts = inside.split(separator: ":", maxSplits: 1).map(String.init)
+                    if end < characters.count, let value = render(parts.first ?? inside, format: parts.count > 1 ? parts[1] : nil) {
                         out += value
                         index = end + 1
                         continue
                     }
                 } else {
                     let (word, end) = name(from: index + 1) { !($0.isLetter || $0.isNumber || $0 == "_") }
-                    if let value = values[word] {
+                    if let value = render(word, format: nil) {
                         out += value
                         index = end
                         continue
@@ -277,7 +317,7 @@ public struct PanelEvaluator {
                 }
             } else if character == "[", index + 1 < characters.count, characters[index + 1] == "[" {
                 let (word, end) = name(from: index + 2) { $0 == "]" }
-                if end + 1 < characters.count, characters[end + 1] == "]", let value = values[word] {
+                if end + 1 < characters.count, characters[end + 1] == "]", let value = render(word, format: nil) {
                     out += value
                     index = end + 2
                     continue
@@ -289,9 +329,32 @@ public struct PanelEvaluator {
         return out
     }
 
-    /// A legend: `{{label}}` replaced by the series' values; empty or `__auto` gives the series itself.
-    public static func legend(_ format: String, _ labels: Labels) -> String {
-        guard !format.isEmpty, format != "__auto" else { return labels.description }
+    /// A value regex-escaped (Grafana's `${var:regex}`).
+    static func regexEscape(_ value: String) -> String {
+        var out = ""
+        for character in value {
+            if "\\^$.|?*+()[]{}/".contains(character) { out.append("\\") }
+            out.append(character)
+        }
+        return out
+    }
+
+    /// A value escaped for a regex inside a PromQL string literal, as Grafana's Prometheus data source does for
+    /// multi-value variables: each regex metacharacter gets a backslash written as `\\`.
+    static func prometheusRegexEscape(_ value: String) -> String {
+        var out = ""
+        for character in value {
+            if character == "\\" { out += "\\\\\\\\"; continue }
+            if "$^*{}[]'+?.()|".contains(character) { out += "\\\\" }
+            out.append(character)
+        }
+        return out
+    }
+
+    /// A legend: `{{label}}` replaced by the series' values; empty or `__auto` gives the series itself, and a
+    /// series without labels (`sum(...)`) is named by its expression, as Grafana names it.
+    public static func legend(_ format: String, _ labels: Labels, expression: String = "") -> String {
+        guard !format.isEmpty, format != "__auto" else { return labels.labels.isEmpty && !expression.isEmpty ? expression : labels.description }
         var out = format
         while let open = out.range(of: "{{"), let close = out.range(of: "}}", range: open.upperBound..<out.endIndex) {
             let name = out[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)

@@ -19,6 +19,8 @@ public struct SVGChart {
     public var shaded: (from: Int64, to: Int64, label: String)?
     /// A note under the title (an error, or "no data").
     public var note: String?
+    /// The panel's unit (Grafana's `fieldConfig.defaults.unit`), for the axis labels.
+    public var unit: String?
 
     public init(title: String, series: [(legend: String, samples: [Sample])], from: Int64, to: Int64, step: Int64) {
         self.title = title
@@ -55,7 +57,7 @@ public struct SVGChart {
         }
         for tick in ticks {
             out += "<line x1=\"\(f(left))\" x2=\"\(f(right))\" y1=\"\(f(y(tick)))\" y2=\"\(f(y(tick)))\" stroke=\"#e5e5e5\"/>\n"
-            out += "<text x=\"\(f(left - 6))\" y=\"\(f(y(tick) + 4))\" text-anchor=\"end\" fill=\"#555\">\(Self.si(tick))</text>\n"
+            out += "<text x=\"\(f(left - 6))\" y=\"\(f(y(tick) + 4))\" text-anchor=\"end\" fill=\"#555\">\(Markup.escape(unit == nil ? Self.si(tick) : GrafanaUnit.format(tick, unit: unit)))</text>\n"
         }
         for tick in Self.timeTicks(from, to) {
             out += "<line x1=\"\(f(x(tick)))\" x2=\"\(f(x(tick)))\" y1=\"\(f(bottom))\" y2=\"\(f(bottom + 4))\" stroke=\"#555\"/>\n"

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Grading
+import Metrics
 import Reports
 import Store
 import TestSupport
@@ -61,6 +62,40 @@ struct BrowserTests {
         let report = try Self.chromium(["--dump-dom"], page: folder + "/typical-partial/report.html")
         #expect(report.contains("<p class=\"decision\"><strong>Staff decision: 4 / 5 (the grader gave 3), by ta-kim on 2026-12-04T10:00:00Z: quotes the alert</strong></p>"))
         #expect(report.contains("<figure><svg") && report.contains("id=\"dos-dashboard\""))
+    }
+
+    @Test("a dashboard page with its variables resolved and its units on the axes renders in headless Chromium",
+          .enabled(if: Prerequisite.chromium.runnable, Comment(rawValue: Prerequisite.chromium.skipReason)))
+    func dashboardPage() throws {
+        let (store, _) = try MetricStore.load(path: GradingTests.root + "/traces/metrics/lab-attacks.om")
+        let json = """
+        {"title": "Pods", "templating": {"list": [
+          {"name": "namespace", "type": "query", "query": "label_values(container_cpu_usage_seconds_total, namespace)", "current": {"value": "default"}},
+          {"name": "pod", "type": "query", "query": "label_values(container_cpu_usage_seconds_total{namespace=\\"$namespace\\"}, pod)",
+           "multi": true, "includeAll": true, "current": {"value": ["$__all"]}}]},
+         "panels": [
+          {"id": 1, "type": "timeseries", "title": "CPU by pod", "fieldConfig": {"defaults": {"unit": "percentunit"}},
+           "targets": [{"refId": "A", "expr": "sum by (pod) (rate(container_cpu_usage_seconds_total{namespace=\\"$namespace\\", pod=~\\"$pod\\", container!=\\"\\"}[1m]))", "legendFormat": "{{pod}}"}]},
+          {"id": 2, "type": "timeseries", "title": "Memory", "fieldConfig": {"defaults": {"unit": "bytes"}},
+           "targets": [{"refId": "A", "expr": "sum(container_memory_working_set_bytes{namespace=\\"$namespace\\", container!=\\"\\"})"}]}]}
+        """
+        let board = try GrafanaDashboard.parse(Array(json.utf8), name: "pods.json")
+        let folder = try GradingTests.scratch("dashboard-browser")
+        let pages = try DashboardPages.write(board, evaluator: PanelEvaluator(store: store), shaded: nil, to: folder)
+        #expect(pages.panels.map(\.series) == [4, 1] && pages.panels.allSatisfy { $0.errors.isEmpty }, "\(pages.panels)")
+        let cpu = try String(contentsOfFile: folder + "/panel-1.svg", encoding: .utf8)
+        let memory = try String(contentsOfFile: folder + "/panel-2.svg", encoding: .utf8)
+        #expect(cpu.contains("%</text>") && memory.contains("iB</text>"), "axis labels carry the panel's unit")
+        #expect(memory.contains(">sum(container_memory_working_set_bytes{namespace=&quot;default&quot;, container!=&quot;&quot;})<"), "an unlabelled series is named by its query")
+        let dom = try Self.chromium(["--dump-dom"], page: folder + "/index.html")
+        #expect(dom.contains("<span class=\"variable\">namespace = <b>default</b></span>") && dom.contains("<span class=\"variable\">pod = <b>All</b></span>"), "\(dom.prefix(600))")
+        #expect(dom.components(separatedBy: "<img src=\"panel-").count - 1 == 2)
+        // The screenshot shows the charts: the classic palette's first two series colours are drawn.
+        _ = try Self.chromium(["--screenshot=\(folder)/dashboard.png", "--window-size=1000,1000"], page: folder + "/index.html")
+        let image = try PNGImage(Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/dashboard.png"))))
+        #expect(image.width == 1000 && image.height == 1000)
+        #expect(image.count(of: (0x7E, 0xB2, 0x6D)) > 200, "first series (classic palette green)")
+        #expect(image.count(of: (0xEA, 0xB8, 0x39)) > 200, "second series (classic palette yellow)")
     }
 }
 

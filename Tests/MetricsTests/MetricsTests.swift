@@ -346,3 +346,63 @@ struct MetricsTests {
         #expect(leak.first >= 60 * 5000 * 1_000_000 && leak.first <= 100 * 5000 * 1_000_000 && leak.peak >= 500 * 1024 * 1024 && leak.baselineSource == "the pod's first values")
     }
 }
+
+/// Grafana's template variables and units over the lab recording.
+@Suite("Grafana variables and units")
+struct GrafanaVariableTests {
+    static let recording = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/traces/metrics/lab-attacks.om"
+
+    /// A dashboard as Grafana 10 exports it: a chained query variable, a multi-value one with All, a custom one.
+    static let dashboard = """
+    {"title": "Pods", "templating": {"list": [
+      {"name": "namespace", "type": "query", "query": {"query": "label_values(container_cpu_usage_seconds_total, namespace)", "refId": "A"},
+       "current": {"text": "default", "value": "default"}},
+      {"name": "pod", "type": "query", "query": "label_values(container_cpu_usage_seconds_total{namespace=\\"$namespace\\"}, pod)",
+       "multi": true, "includeAll": true, "current": {"text": ["All"], "value": ["$__all"]}, "regex": "/^(d.*|web)$/"},
+      {"name": "gone", "type": "query", "query": "label_values(container_cpu_usage_seconds_total, namespace)", "current": {"text": "old-namespace", "value": "old-namespace"}},
+      {"name": "picked", "type": "custom", "query": "web,client", "multi": true, "current": {"text": ["web", "client"], "value": ["web", "client"]}}
+    ]},
+    "panels": [
+      {"id": 1, "type": "timeseries", "title": "CPU", "fieldConfig": {"defaults": {"unit": "percentunit"}},
+       "targets": [{"refId": "A", "expr": "sum by (pod) (rate(container_cpu_usage_seconds_total{namespace=\\"$namespace\\", pod=~\\"$pod\\"}[$__rate_interval]))", "legendFormat": "{{pod}}"}]},
+      {"id": 2, "type": "graph", "title": "Memory", "yaxes": [{"format": "bytes"}, {"format": "short"}],
+       "targets": [{"refId": "A", "expr": "sum(container_memory_working_set_bytes{pod=~\\"${picked:regex}\\"})"}]}
+    ]}
+    """
+
+    @Test("query variables resolve from the recording (chained, regex-filtered, a stale saved value replaced); multi values regex-escaped")
+    func variables() throws {
+        let (store, _) = try MetricStore.load(path: Self.recording)
+        let evaluator = PanelEvaluator(store: store)
+        let board = try GrafanaDashboard.parse(Array(Self.dashboard.utf8), name: "pods.json").resolvingVariables(with: evaluator)
+        let byName = Dictionary(uniqueKeysWithValues: board.variables.map { ($0.name, $0) })
+        #expect(byName["namespace"]?.options == ["default", "kube-system"] && byName["namespace"]?.values == ["default"])
+        #expect(byName["pod"]?.options == ["dos-attack", "web"] && byName["pod"]?.values == ["$__all"])
+        #expect(byName["gone"]?.values == ["default"], "a saved value no longer offered falls back to the first option")
+        let results = evaluator.evaluate(board.panels[0], variables: board.variables)
+        #expect(results[0].expr.hasPrefix(#"sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="default", pod=~"(dos-attack|web)"}["#), "\(results[0].expr)")
+        #expect(results[0].series.map(\.legend) == ["dos-attack", "web"])
+        let memory = evaluator.evaluate(board.panels[1], variables: board.variables)
+        #expect(memory[0].expr == #"sum(container_memory_working_set_bytes{pod=~"(web|client)"})"#)
+        #expect(memory[0].series.map(\.legend) == [memory[0].expr], "a series without labels is named by its expression")
+        #expect(board.panels.map(\.unit) == ["percentunit", "bytes"])
+        // Grafana's escaping of multi-value variables for Prometheus, and its formats.
+        let dotted = GrafanaDashboard.Variable(name: "v", type: "custom", values: ["a.b", "c|d"], allValue: nil, options: [], multi: true)
+        #expect(PanelEvaluator.substitute(#"x{l=~"$v"} ${v:pipe} ${v:csv} ${v:json} ${v:raw}"#, variables: [dotted], builtins: [:])
+                == #"x{l=~"(a\\.b|c\\|d)"} a.b|c|d a.b,c|d ["a.b","c|d"] a.b,c|d"#)
+    }
+
+    @Test("units as Grafana writes them")
+    func units() {
+        #expect(GrafanaUnit.format(1536, unit: "bytes") == "1.5 KiB")
+        #expect(GrafanaUnit.format(3 * 1024 * 1024, unit: "bytes") == "3 MiB")
+        #expect(GrafanaUnit.format(1500, unit: "decbytes") == "1.5 kB")
+        #expect(GrafanaUnit.format(0.25, unit: "percentunit") == "25%")
+        #expect(GrafanaUnit.format(42, unit: "percent") == "42%")
+        #expect(GrafanaUnit.format(0.5, unit: "s") == "500 ms" && GrafanaUnit.format(90, unit: "s") == "1.5 min")
+        #expect(GrafanaUnit.format(2500, unit: "reqps") == "2.5K req/s")
+        #expect(GrafanaUnit.format(12_000_000, unit: "bps") == "12 Mbps" && GrafanaUnit.format(2048, unit: "Bps") == "2.05 kB/s")
+        #expect(GrafanaUnit.format(1_500_000, unit: "short") == "1.5 Mil" && GrafanaUnit.format(7, unit: "none") == "7")
+        #expect(GrafanaUnit.format(3, unit: "widgets") == "3 widgets")
+    }
+}
