@@ -6,30 +6,34 @@
 public enum GrafanaUnit {
     public static func format(_ value: Double, unit: String?) -> String {
         guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "+Inf" : "-Inf") }
-        switch unit ?? "short" {
+        let unit = unit ?? "short"
+        if let scale = scales[unit] {
+            switch scale {
+            case .binary(let suffix): return binary(value, suffix)
+            case .si(let suffix): return si(value, suffix)
+            case .count(let suffix): return count(value, suffix)
+            }
+        }
+        switch unit {
         case "none", "": return number(value)
         case "short": return scaled(value, base: 1000, suffixes: ["", " K", " Mil", " Bil", " Tri", " Quadr"])
         case "percent": return number(value) + "%"
         case "percentunit": return number(value * 100) + "%"
-        case "bytes": return binary(value, "B")
-        case "bits": return binary(value, "b")
-        case "binBps": return binary(value, "B/s")
-        case "decbytes": return si(value, "B")
-        case "decbits": return si(value, "b")
-        case "bps": return si(value, "bps")
-        case "Bps": return si(value, "B/s")
-        case "pps": return si(value, "p/s")
-        case "hertz": return si(value, "Hz")
-        case "reqps": return count(value, "req/s")
-        case "ops": return count(value, "ops/s")
-        case "cps": return count(value, "c/s")
-        case "iops": return count(value, "io/s")
         case "s": return seconds(value)
         case "ms": return abs(value) < 1000 ? number(value) + " ms" : seconds(value / 1000)
         case "celsius": return number(value) + "°C"
-        case let other: return number(value) + " " + other
+        default: return number(value) + " " + unit
         }
     }
+
+    /// How a scaled unit grows: by 1024 (KiB, MiB), by 1000 with SI prefixes (k, M), or as a count (K, M, B).
+    enum Scale { case binary(String), si(String), count(String) }
+
+    static let scales: [String: Scale] = [
+        "bytes": .binary("B"), "bits": .binary("b"), "binBps": .binary("B/s"),
+        "decbytes": .si("B"), "decbits": .si("b"), "bps": .si("bps"), "Bps": .si("B/s"), "pps": .si("p/s"), "hertz": .si("Hz"),
+        "reqps": .count("req/s"), "ops": .count("ops/s"), "cps": .count("c/s"), "iops": .count("io/s"),
+    ]
 
     /// Three significant digits, trailing zeros dropped.
     static func number(_ value: Double) -> String { SVGChart.trim(value) }
