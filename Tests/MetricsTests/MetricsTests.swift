@@ -1,5 +1,6 @@
 import Foundation
 @testable import Metrics
+import TestSupport
 import Testing
 import TraceModel
 
@@ -404,5 +405,24 @@ struct GrafanaVariableTests {
         #expect(GrafanaUnit.format(12_000_000, unit: "bps") == "12 Mbps" && GrafanaUnit.format(2048, unit: "Bps") == "2.05 kB/s")
         #expect(GrafanaUnit.format(1_500_000, unit: "short") == "1.5 Mil" && GrafanaUnit.format(7, unit: "none") == "7")
         #expect(GrafanaUnit.format(3, unit: "widgets") == "3 widgets")
+    }
+}
+
+/// Grafana's "Node Exporter Full" over a recording of the real node_exporter scraped by the real Prometheus.
+@Suite("Node Exporter Full", .enabled(if: Prerequisite.shared.runnable, Comment(rawValue: Prerequisite.shared.skipReason)))
+struct NodeExporterFullTests {
+    @Test("the dashboard's variables resolve from the recording and 106 of its 125 query panels draw data (85%)")
+    func panelsWithData() throws {
+        let recording = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/traces/metrics/node-exporter.om"
+        let (store, outcome) = try MetricStore.load(path: recording)
+        #expect(outcome.problems.isEmpty, "\(outcome.problems.prefix(3))")
+        let evaluator = PanelEvaluator(store: store)
+        let dashboard = try Repository.shared("upstream/dashboards/node-exporter-full-1860.json")
+        let board = try GrafanaDashboard.parse(Array(try Data(contentsOf: URL(fileURLWithPath: dashboard))), name: dashboard).resolvingVariables(with: evaluator)
+        let byName = Dictionary(uniqueKeysWithValues: board.variables.map { ($0.name, $0) })
+        #expect(byName["job"]?.values == ["node"] && byName["nodename"]?.options == ["node-a", "node-b"] && byName["node"]?.values == ["198.51.100.2:9100"])
+        let panels = board.panels.filter { GrafanaDashboard.seriesPanelTypes.contains($0.type) && !$0.targets.isEmpty }
+        let drawn = panels.filter { panel in evaluator.evaluate(panel, variables: board.variables).contains { $0.error == nil && !$0.series.isEmpty } }
+        #expect(panels.count == 125 && drawn.count == 106, "\(drawn.count) of \(panels.count)")
     }
 }

@@ -8,13 +8,14 @@
 # every SCRAPE seconds for DURATION seconds. Meanwhile node-a burns one CPU for a third of the run and node-b
 # serves a bounded number of HTTP requests to node-a, so CPU, load and network panels move. At the end Prometheus
 # stops, `promtool tsdb dump` reads its blocks and write-ahead log, and the samples are written series by series
-# (timestamps in seconds, as OpenMetrics has them), then gzip-compressed. Everything made here is removed.
+# as OpenMetrics has them (labels joined by a bare comma, timestamps in seconds, `# EOF` last). Everything made
+# here is removed.
 #
 # Run as root from the repository root: traces/record/record-node-exporter.sh [OUT]
-# (default traces/metrics/node-exporter.om.gz; DURATION=300 SCRAPE=15 by default).
+# (default traces/metrics/node-exporter.om; DURATION=300 SCRAPE=15 by default).
 set -euo pipefail
 
-OUT="${1:-traces/metrics/node-exporter.om.gz}"
+OUT="${1:-traces/metrics/node-exporter.om}"
 DURATION="${DURATION:-300}"
 SCRAPE="${SCRAPE:-15}"
 WORK="$(mktemp -d /tmp/tracelab-node-exporter.XXXXXX)"
@@ -92,8 +93,8 @@ for line in sys.stdin:
         continue
     labels, value, ms = match.groups()
     name = re.search(r"__name__=\"([^\"]*)\"", labels).group(1)
-    rest = ", ".join(part for part in re.findall(r"[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\"", labels) if not part.startswith("__name__="))
+    rest = ",".join(part for part in re.findall(r"[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\"", labels) if not part.startswith("__name__="))
     out.write("%s{%s} %s %d.%03d\n" % (name, rest, value, int(ms) // 1000, int(ms) % 1000))
 out.write("# EOF\n")
-' | gzip -n -9 >"$OUT"
-echo "wrote $OUT: $(zcat "$OUT" | wc -l) lines"
+'  >"$OUT"
+echo "wrote $OUT: $(wc -l <"$OUT") lines"
