@@ -45,6 +45,9 @@ public struct GrafanaDashboard: Sendable {
         public var regex: String? = nil
         public var multi = false
         public var includeAll = false
+        /// An interval variable's `auto` option: the range divided into `autoCount` steps, at least `autoMinimum`.
+        public var autoCount: Int? = nil
+        public var autoMinimum: String? = nil
     }
 
     /// Panel types that draw Prometheus series; others (text, news, dashlist...) have no queries to run.
@@ -120,6 +123,8 @@ public struct GrafanaDashboard: Sendable {
                     default: break
                     }
                 }
+                // An interval variable offering `auto` lists it first: without a saved value, it is the one taken.
+                if values.isEmpty, Self.string(item, "type") == "interval", Self.bool(item, "auto") == true { values = ["auto"] }
                 if values.isEmpty, let query = Self.string(item, "query"), ["constant", "textbox", "custom", "interval"].contains(Self.string(item, "type") ?? "") {
                     values = [query.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? query]
                 }
@@ -131,7 +136,9 @@ public struct GrafanaDashboard: Sendable {
                 let query = Self.string(item, "query") ?? item["query"].flatMap { Self.string($0, "query") }
                 variables.append(Variable(name: variableName, type: Self.string(item, "type") ?? "query", values: values, allValue: Self.string(item, "allValue"),
                                           options: options, query: query, regex: Self.string(item, "regex").flatMap { $0.isEmpty ? nil : $0 },
-                                          multi: Self.bool(item, "multi") ?? false, includeAll: Self.bool(item, "includeAll") ?? false))
+                                          multi: Self.bool(item, "multi") ?? false, includeAll: Self.bool(item, "includeAll") ?? false,
+                                          autoCount: Self.bool(item, "auto") == true ? Self.integer(item, "auto_count") ?? 30 : nil,
+                                          autoMinimum: Self.string(item, "auto_min")))
             }
         }
         return GrafanaDashboard(title: Self.string(dashboard, "title") ?? name, schemaVersion: Self.integer(dashboard, "schemaVersion"),

@@ -5,10 +5,19 @@ import TraceModel
 /// `query_result(expr)` over the dashboard's time range (after the variables before it are substituted),
 /// filtered or extracted by its `regex`, sorted as Prometheus's label-values API returns them; the saved
 /// `current` value is kept when it is one of them (or All), else the first option is taken, as Grafana does
-/// on load.
+/// on load. An interval variable set to `auto` takes the range divided into its `auto_count` steps, rounded as
+/// Grafana rounds intervals, and at least its `auto_min`.
 extension GrafanaDashboard {
     public func resolvingVariables(with evaluator: PanelEvaluator) -> GrafanaDashboard {
         var resolved = self
+        for index in resolved.variables.indices where resolved.variables[index].type == "interval" {
+            let variable = resolved.variables[index]
+            guard let count = variable.autoCount,
+                  variable.values.isEmpty || variable.values == ["auto"] || variable.values == ["$__auto_interval_\(variable.name)"] else { continue }
+            let minimum = variable.autoMinimum.flatMap(PromQLParser.duration) ?? 10_000
+            let interval = max(PanelEvaluator.roundInterval((evaluator.to - evaluator.from) / Int64(max(1, count))), minimum)
+            resolved.variables[index].values = [PanelEvaluator.durationText(interval)]
+        }
         for index in resolved.variables.indices where resolved.variables[index].type == "query" {
             var variable = resolved.variables[index]
             guard let query = variable.query?.trimmingCharacters(in: .whitespaces), !query.isEmpty else { continue }

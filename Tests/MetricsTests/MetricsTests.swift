@@ -393,6 +393,22 @@ struct GrafanaVariableTests {
                 == #"x{l=~"(a\\.b|c\\|d)"} a.b|c|d a.b,c|d ["a.b","c|d"] a.b,c|d"#)
     }
 
+    @Test("interval variables: a saved value as it is; auto from the range, its step count and its minimum")
+    func intervals() throws {
+        let (store, _) = try MetricStore.load(path: Self.recording)
+        let evaluator = PanelEvaluator(store: store)
+        let json = """
+        {"title": "i", "panels": [], "templating": {"list": [
+          {"name": "fixed", "type": "interval", "query": "1m,10m,30m", "current": {"value": "10m"}},
+          {"name": "picked", "type": "interval", "query": "1m,10m,30m", "auto": true, "auto_count": 30, "auto_min": "10s", "current": {"value": "$__auto_interval_picked"}},
+          {"name": "fresh", "type": "interval", "query": "1m,10m", "auto": true, "auto_count": 10, "auto_min": "5m"},
+          {"name": "plain", "type": "interval", "query": "5m,1h"}]}}
+        """
+        let board = try GrafanaDashboard.parse(Array(json.utf8), name: "i.json").resolvingVariables(with: evaluator)
+        // The recording spans 16 minutes: 960 s / 30 = 32 s, rounded as Grafana rounds it to 30 s; / 10 = 96 s, under the 5 m minimum.
+        #expect(board.variables.map(\.values) == [["10m"], ["30s"], ["5m"], ["5m"]])
+    }
+
     @Test("units as Grafana writes them")
     func units() {
         #expect(GrafanaUnit.format(1536, unit: "bytes") == "1.5 KiB")
