@@ -19,6 +19,11 @@ extension GrafanaDashboard {
             resolved.variables[index].values = [PanelEvaluator.durationText(interval)]
         }
         for index in resolved.variables.indices where resolved.variables[index].type == "query" {
+            // Each query sees the variables before it: a bound keeps a hostile dashboard's chain from growing quadratically.
+            guard index < Self.maximumResolvedVariables else {
+                resolved.notes.append("variables past the first \(Self.maximumResolvedVariables) are not resolved from the recording; their saved values are used")
+                break
+            }
             var variable = resolved.variables[index]
             guard let query = variable.query?.trimmingCharacters(in: .whitespaces), !query.isEmpty else { continue }
             let text = PanelEvaluator.substitute(query, variables: Array(resolved.variables[..<index]), builtins: evaluator.builtins(step: evaluator.scrapeInterval))
@@ -41,6 +46,9 @@ extension GrafanaDashboard {
         }
         return resolved
     }
+
+    /// Variables resolved from the recording at most (Grafana's own dashboards have a few dozen).
+    public static let maximumResolvedVariables = 200
 
     /// `/pattern/flags` → `pattern` (Grafana writes variable regexes as JavaScript literals).
     static func regexBody(_ text: String) -> String? {

@@ -53,8 +53,9 @@ enum Target: String, CaseIterable {
             _ = try? engine.instant(expr, at: 60_000)
             if expr.type == .vector || expr.type == .scalar { _ = try? engine.range(expr, start: 0, end: 120_000, step: 15_000) }
         case .dashboard:
-            guard let board = try? GrafanaDashboard.parse(bytes, name: "fuzz.json") else { return }
+            guard let parsed = try? GrafanaDashboard.parse(bytes, name: "fuzz.json") else { return }
             let evaluator = PanelEvaluator(store: Self.metrics)
+            let board = parsed.resolvingVariables(with: evaluator)
             for panel in board.panels.prefix(4) { _ = evaluator.evaluate(panel, variables: board.variables) }
         case .archive:
             if SubmissionArchive.kind(bytes) != nil { _ = try? SubmissionArchive.read(bytes, name: "fuzz.zip") }
