@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 import FalcoRules
 import TraceModel
@@ -120,7 +121,7 @@ struct BadInputTests {
 
     @Test("trace lines that are not JSON or have wrong types are located errors")
     func badTraceLines() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-bad-\(getpid())")
+        let directory = Scratch.directory.appendingPathComponent("tracelab-bad-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let cases: [(String, String)] = [

@@ -40,7 +40,7 @@ struct ScapDifferentialTests {
     /// The recordings of traces/syscalls written as scap, once for the suite.
     static let exports = Result { () throws -> [(recording: String, capture: String)] in
         let recordings = SharedData.repositoryRoot.appendingPathComponent("traces/syscalls").path
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-scap-differential-\(getpid())").path
+        let output = Scratch.directory.appendingPathComponent("tracelab-scap-differential-\(getpid())").path
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         return try FileManager.default.contentsOfDirectory(atPath: recordings).filter { $0.hasSuffix(".strace") }.sorted().map { name in
             let source = recordings + "/" + name, target = output + "/" + name.replacingOccurrences(of: ".strace", with: ".scap")

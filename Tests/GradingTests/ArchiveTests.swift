@@ -1,5 +1,6 @@
 import Foundation
 import Grading
+import TestSupport
 import Testing
 import TraceModel
 
@@ -67,7 +68,7 @@ struct ArchiveTests {
         #expect(contents.entries.count == 200 && contents.entries.contains { $0.path == "zzz/values.yaml" })
         #expect(contents.problems == ["more than 200 files; files of the kinds the lab asks for are kept first, the rest are not read"])
 
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-junk-\(getpid())").path
+        let folder = Scratch.directory.appendingPathComponent("tracelab-junk-\(getpid())").path
         try? FileManager.default.removeItem(atPath: folder)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder + "/aaa", withIntermediateDirectories: true)

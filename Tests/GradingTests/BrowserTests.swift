@@ -13,7 +13,7 @@ import TraceModel
 struct BrowserTests {
     /// Runs headless Chromium on a file and returns what it prints (the DOM with `--dump-dom`).
     static func chromium(_ arguments: [String], page: String) throws -> String {
-        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-chromium-\(getpid())").path
+        let profile = Scratch.directory.appendingPathComponent("tracelab-chromium-\(getpid())").path
         let (status, output) = try Subprocess.run(try Prerequisite.chromium.path(),
                                                   ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=\(profile)", "--hide-scrollbars"] + arguments + ["file://" + page])
         #expect(status == 0)

@@ -29,7 +29,7 @@ struct GradingTests {
 
     /// A fresh folder under the temporary directory.
     static func scratch(_ name: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-grading-\(getpid())-\(name)").path
+        let path = Scratch.directory.appendingPathComponent("tracelab-grading-\(getpid())-\(name)").path
         try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path

@@ -68,7 +68,7 @@ struct PrometheusDifferentialTests {
         _ = try Prerequisite.promtool.path()
         let (store, outcome) = try MetricStore.load(path: Self.recording)
         #expect(outcome.problems.isEmpty, "\(outcome.problems)")
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-prometheus-\(getpid())").path
+        let work = Scratch.directory.appendingPathComponent("tracelab-prometheus-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: work) }
         let prometheus = try LocalPrometheus(recording: Self.recording, work: work, port: 19_000 + Int(getpid() % 1000))
         defer { prometheus.stop() }
@@ -118,7 +118,7 @@ struct PrometheusDifferentialTests {
     func errors() throws {
         _ = try Prerequisite.prometheus.path()
         _ = try Prerequisite.promtool.path()
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-prometheus-errors-\(getpid())").path
+        let work = Scratch.directory.appendingPathComponent("tracelab-prometheus-errors-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: work) }
         let prometheus = try LocalPrometheus(recording: Self.recording, work: work, port: 20_000 + Int(getpid() % 1000))
         defer { prometheus.stop() }
@@ -214,7 +214,7 @@ struct PromQLRegressionTests {
     func promtoolAgrees() throws {
         let promtool = try Prerequisite.promtool.path()
         let input = Self.series.map { "      - series: '\($0.0)'\n        values: '\(Int($0.1)) \(Int($0.1))'" }.joined(separator: "\n")
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-promtool-\(getpid()).yml").path
+        let file = Scratch.directory.appendingPathComponent("tracelab-promtool-\(getpid()).yml").path
         defer { try? FileManager.default.removeItem(atPath: file) }
         try """
         tests:

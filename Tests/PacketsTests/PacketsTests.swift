@@ -126,7 +126,7 @@ struct PacketsTests {
     }
 
     static func write(_ bytes: [UInt8], _ name: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-pcap-\(getpid())-\(name)").path
+        let path = Scratch.directory.appendingPathComponent("tracelab-pcap-\(getpid())-\(name)").path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
     }
@@ -175,7 +175,7 @@ struct PacketsTests {
 
     @Test("a pcapng timestamp past what nanoseconds since 1970 can hold is skipped with a problem, not a trap")
     func timestampOverflow() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-pcapng-\(getpid())-overflow.pcapng").path
+        let path = Scratch.directory.appendingPathComponent("tracelab-pcapng-\(getpid())-overflow.pcapng").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Data(Self.pcapng(seconds: [1_764_000_000, 1 << 40, 1_764_000_001, UInt64.max >> 1])).write(to: URL(fileURLWithPath: path))
         let analysis = try CaptureAnalysis.run(path: path)
@@ -284,7 +284,7 @@ struct PacketsTests {
     func gzipPcapng() throws {
         let editcap = try Prerequisite.editcap.path()
         let plain = try CaptureAnalysis.run(path: Self.path("nmap-syn"))
-        let pcapng = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-pcap-\(getpid())-syn.pcapng").path
+        let pcapng = Scratch.directory.appendingPathComponent("tracelab-pcap-\(getpid())-syn.pcapng").path
         _ = try Self.run(editcap, ["-F", "pcapng", Self.path("nmap-syn"), pcapng])
         let ng = try Self.write(Array(try Self.gzip(try Data(contentsOf: URL(fileURLWithPath: pcapng)))), "syn.pcapng.gz")
         let fromNG = try CaptureAnalysis.run(path: ng)

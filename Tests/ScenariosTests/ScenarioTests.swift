@@ -41,7 +41,7 @@ struct ScenarioTests {
 
     @Test("checked against a database, every scenario gives the report it gives from its files, as one stored run; a re-check ingests nothing again")
     func checkThroughStore() throws {
-        let database = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-check-\(getpid()).sqlite").path
+        let database = Scratch.directory.appendingPathComponent("tracelab-check-\(getpid()).sqlite").path
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) } }
         let store = try TraceStore(path: database)
@@ -71,7 +71,7 @@ struct ScenarioTests {
 
     @Test("a wrong expectation gives a readable diff")
     func readableDiff() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-scenario-\(getpid()).yaml").path
+        let path = Scratch.directory.appendingPathComponent("tracelab-scenario-\(getpid()).yaml").path
         try """
         scenario: wrong
         traces: [\(Self.root.appendingPathComponent("traces/syscalls/q1-cat-shadow.strace").path)]
@@ -94,7 +94,7 @@ struct ScenarioTests {
 
     @Test("capture scenarios: a wrong expected detection and an unexpected one are reported readably")
     func captureDiff() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-scenario-capture-\(getpid()).yaml").path
+        let path = Scratch.directory.appendingPathComponent("tracelab-scenario-capture-\(getpid()).yaml").path
         try """
         scenario: wrong-capture
         captures: [\(Self.root.appendingPathComponent("traces/pcaps/nmap-syn-subnet.pcap").path)]
@@ -134,7 +134,7 @@ struct ScenarioTests {
                 text += writer.lines(for: event)
                 direct += engine.process(event).map { AlertFormatting.json($0).rendered }
             }
-            let exported = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-export-\(getpid())-\(name).jsonl").path
+            let exported = Scratch.directory.appendingPathComponent("tracelab-export-\(getpid())-\(name).jsonl").path
             try text.write(toFile: exported, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: exported) }
             let replayEngine = Self.engine([rules])
@@ -147,7 +147,7 @@ struct ScenarioTests {
 
     @Test("replaying a recording from the file and from the store gives identical alerts")
     func fileAndStore() throws {
-        let database = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-scenarios-\(getpid()).sqlite").path
+        let database = Scratch.directory.appendingPathComponent("tracelab-scenarios-\(getpid()).sqlite").path
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
         let store = try TraceStore(path: database)
         let rules = Self.root.appendingPathComponent("rules/default_rules.yaml").path

@@ -3,6 +3,7 @@ import GRDB
 import Packets
 import Replay
 import Store
+import TestSupport
 import Testing
 import TraceModel
 
@@ -55,7 +56,7 @@ struct CaptureStoreTests {
     func badCapture() throws {
         let path = temporaryDatabase()
         let store = try TraceStore(path: path)
-        let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-store-\(getpid())-garbage.pcap").path
+        let garbage = Scratch.directory.appendingPathComponent("tracelab-store-\(getpid())-garbage.pcap").path
         try Data([0xA1, 0xB2, 0xC3, 0xD4] + [UInt8](repeating: 0x5A, count: 40)).write(to: URL(fileURLWithPath: garbage))
         #expect { _ = try CaptureIngest.run(garbage, into: store) } throws: { "\($0)".contains("nothing was written") }
         #expect { _ = try CaptureIngest.run("/nonexistent.pcap", into: store) } throws: { "\($0)".contains("/nonexistent.pcap") }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Replay
+import TestSupport
 import Testing
 import FalcoRules
 import Store
@@ -10,7 +11,7 @@ import TraceReaders
 /// A fresh database file in the temporary folder.
 func temporaryDatabase(_ name: String = #function) -> String {
     let safe = name.filter { $0.isLetter || $0.isNumber }
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-store-\(getpid())-\(safe).sqlite").path
+    let path = Scratch.directory.appendingPathComponent("tracelab-store-\(getpid())-\(safe).sqlite").path
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     return path
 }
@@ -99,7 +100,7 @@ struct StoreTests {
         let linesAgain = try store.ingest(path: lines) { _ in parsed += 1 }
         #expect(linesAgain.status == .alreadyPresent && parsed == 0)
         // Same first and last MiB and size, other content in between: the fingerprint matches, the hash does not.
-        let big = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-quick-\(getpid()).jsonl").path
+        let big = Scratch.directory.appendingPathComponent("tracelab-quick-\(getpid()).jsonl").path
         defer { try? FileManager.default.removeItem(atPath: big) }
         let text = try String(contentsOfFile: lines, encoding: .utf8)
         try (text + String(repeating: " \n", count: 1_200_000)).write(toFile: big, atomically: true, encoding: .utf8)
@@ -140,7 +141,7 @@ struct StoreTests {
     @Test("same inputs twice: byte-identical alerts; runs differ only in id and timestamps")
     func determinism() throws {
         let store = try TraceStore(path: temporaryDatabase())
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-determinism-\(getpid()).jsonl").path
+        let path = Scratch.directory.appendingPathComponent("tracelab-determinism-\(getpid()).jsonl").path
         var writer = JSONLinesWriter()
         var text = writer.header(TraceHeader(hostname: "bench"))
         for event in SyntheticTrace(count: 20_000) { text += writer.lines(for: event) }
@@ -212,7 +213,7 @@ struct StoreBadInputTests {
         _ = try store.ingest(path: example("cat-etc-shadow.jsonl"))
         let before = try counts(store)
         let text = try String(contentsOfFile: example("shell-in-container.jsonl"), encoding: .utf8)
-        let cut = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cut-\(getpid()).jsonl").path
+        let cut = Scratch.directory.appendingPathComponent("tracelab-cut-\(getpid()).jsonl").path
         try String(text.dropLast(40)).write(toFile: cut, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: cut) }
         #expect {
@@ -227,7 +228,7 @@ struct StoreBadInputTests {
     @Test("other formats and unreadable paths are named clearly")
     func otherFormats() throws {
         let store = try TraceStore(path: temporaryDatabase())
-        let pcap = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-\(getpid()).pcap").path
+        let pcap = Scratch.directory.appendingPathComponent("tracelab-\(getpid()).pcap").path
         try Data([0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0] + [UInt8](repeating: 0, count: 16)).write(to: URL(fileURLWithPath: pcap))
         defer { try? FileManager.default.removeItem(atPath: pcap) }
         #expect { _ = try store.ingest(path: pcap) } throws: { "\($0)".contains("a packet capture") }
@@ -241,7 +242,7 @@ struct StoreBadInputTests {
         let store = try TraceStore(path: path)
         _ = try store.ingest(path: example("cat-etc-shadow.jsonl"))
         let before = try counts(store)
-        let big = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-big-\(getpid()).jsonl").path
+        let big = Scratch.directory.appendingPathComponent("tracelab-big-\(getpid()).jsonl").path
         var writer = JSONLinesWriter()
         var text = ""
         for event in SyntheticTrace(count: 30_000) { text += writer.lines(for: event) }

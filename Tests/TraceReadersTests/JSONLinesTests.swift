@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TraceModel
 import TraceReaders
@@ -7,7 +8,7 @@ import TraceReaders
 @Suite("JSON Lines traces")
 struct JSONLinesTests {
     private func temporaryFile(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-\(getpid())-\(name)").path
+        Scratch.directory.appendingPathComponent("tracelab-\(getpid())-\(name)").path
     }
 
     @Test("written traces read back with the same events, threads, fds and containers")

@@ -43,7 +43,7 @@ struct ScapFileTests {
 
     @Test("bad captures: not scap, cut mid-block, a lying block length, a cut gzip stream — errors with byte offsets")
     func badCaptures() throws {
-        let temporary = FileManager.default.temporaryDirectory.path + "/tracelab-scap-\(getpid())"
+        let temporary = Scratch.directory.path + "/tracelab-scap-\(getpid())"
         var written: [String] = []
         defer { for path in written { try? FileManager.default.removeItem(atPath: path) } }
         func write(_ bytes: [UInt8], _ name: String) throws -> String {

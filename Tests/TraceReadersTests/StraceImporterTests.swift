@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TraceModel
 import TraceReaders
@@ -11,7 +12,7 @@ struct StraceImporterTests {
 
     @Test("an strace log opened without its sidecar says so, naming the file it looked for")
     func missingSidecarIsAWarning() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-strace-\(getpid())-alone.strace").path
+        let path = Scratch.directory.appendingPathComponent("tracelab-strace-\(getpid())-alone.strace").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try FileManager.default.copyItem(atPath: Self.root.path + "/traces/syscalls/q1-cat-shadow.strace", toPath: path)
         let (alone, _) = try TraceFiles.open(path)
@@ -24,7 +25,7 @@ struct StraceImporterTests {
 
     /// Imports a fragment of log lines with an optional sidecar.
     static func importLines(_ lines: [String], sidecar: StraceSidecar = StraceSidecar()) throws -> (events: [Event], warnings: [String]) {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-strace-\(getpid())-\(UUID().uuidString).strace").path
+        let path = Scratch.directory.appendingPathComponent("tracelab-strace-\(getpid())-\(UUID().uuidString).strace").path
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let reader = try StraceReader(path: path, sidecar: sidecar)

@@ -40,7 +40,7 @@ struct CLITests {
     }
 
     static func temporary(_ name: String, _ content: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-\(name)").path
+        let path = Scratch.directory.appendingPathComponent("tracelab-cli-\(getpid())-\(name)").path
         try content.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -56,7 +56,7 @@ struct CLITests {
 
     @Test("grade review: a staff decision is recorded, applied on re-grade in every report, and flagged once the submission changes")
     func staffDecisionRoundTrip() throws {
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-review").path
+        let work = Scratch.directory.appendingPathComponent("tracelab-cli-\(getpid())-review").path
         try? FileManager.default.removeItem(atPath: work)
         defer { try? FileManager.default.removeItem(atPath: work) }
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -138,7 +138,7 @@ struct CLITests {
         #expect(strict.status == 1 && strict.stderr.contains("--strict makes this an error"), "\(strict.stderr)")
 
         // An strace log without its sidecar: replay says so; --strict fails on it.
-        let alone = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-alone.strace").path
+        let alone = Scratch.directory.appendingPathComponent("tracelab-cli-\(getpid())-alone.strace").path
         try? FileManager.default.removeItem(atPath: alone)
         try FileManager.default.copyItem(atPath: Self.root.path + "/traces/syscalls/q1-cat-shadow.strace", toPath: alone)
         defer { try? FileManager.default.removeItem(atPath: alone) }
@@ -149,7 +149,7 @@ struct CLITests {
 
     @Test("grade: a class in one command, each submission in its own process; a bad one does not stop the batch")
     func gradeBatch() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-grades").path
+        let out = Scratch.directory.appendingPathComponent("tracelab-cli-\(getpid())-grades").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let junk = try Self.temporary("junk.zip", "PK\u{03}\u{04} not really a zip")
         defer { try? FileManager.default.removeItem(atPath: junk) }
@@ -178,7 +178,7 @@ struct CLITests {
 
     @Test("grade: a submission that uses more than --timeout seconds of CPU is stopped and reported; the others are graded")
     func gradeTimeout() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-slow").path
+        let folder = Scratch.directory.appendingPathComponent("tracelab-cli-\(getpid())-slow").path
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -199,7 +199,7 @@ struct CLITests {
 
     @Test("gradescope: the package has Gradescope's layout, and run writes results.json from /autograder/submission")
     func gradescope() throws {
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-gradescope").path
+        let work = Scratch.directory.appendingPathComponent("tracelab-cli-\(getpid())-gradescope").path
         try? FileManager.default.removeItem(atPath: work)
         defer { try? FileManager.default.removeItem(atPath: work) }
         try FileManager.default.createDirectory(atPath: work + "/autograder/results", withIntermediateDirectories: true)
@@ -360,7 +360,7 @@ struct CLITests {
         #expect(lines.first?.contains(#""alerts":{"Read sensitive file untrusted":1}"#) == true)
         let own = try Self.run(["grade", "--self", "--format", "json", "examples/submissions/full-marks"])
         #expect(own.status == 0 && own.stdout.hasPrefix(#"{"submission":"full-marks","key":"runtime-monitoring-lab","key_version":1,"score":31.0,"max_score":31.0,"#))
-        let db = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-diff.sqlite").path
+        let db = Scratch.directory.appendingPathComponent("tracelab-cli-\(getpid())-diff.sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
         _ = try Self.run(["ingest", "--db", db, "traces/examples"])
         _ = try Self.run(["replay", "--db", db, "-r", "rules/default_rules.yaml"])
@@ -374,7 +374,7 @@ struct CLITests {
           .enabled(if: Prerequisite.runnable(.unzip), Comment(rawValue: Prerequisite.skipReason(.unzip))))
     func gradescopePackageLayout() throws {
         _ = try Prerequisite.unzip.path()
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-package").path
+        let work = Scratch.directory.appendingPathComponent("tracelab-cli-\(getpid())-package").path
         try? FileManager.default.removeItem(atPath: work)
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }

@@ -11,7 +11,7 @@ import TraceModel
 /// every round's flows new.
 @Suite("enlarged captures", .serialized)
 struct EnlargerTests {
-    static let work = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-enlarger-\(getpid())").path
+    static let work = Scratch.directory.appendingPathComponent("tracelab-enlarger-\(getpid())").path
 
     @Test("a public scap capture repeated 3 times: TraceLab shows the events, threads and fds sysdig shows (threads leave after procexit; container events show libsinsp's container thread)",
           .enabled(if: Prerequisite.runnable(.shared, .sysdig), Comment(rawValue: Prerequisite.skipReason(.shared, .sysdig))))

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 /// `tracelab grade --db` keeps the replays each grade rests on (issue 15): one run per replay role and
@@ -20,7 +21,7 @@ struct GradeRunsTests {
     @Test("grade --db stores three runs per loadable submission, linked by role; diff and the documented SQL read them")
     func gradeLeavesRuns() throws {
         let db = StoreCommandTests.database("grade-runs")
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-grade-runs-\(getpid())").path
+        let out = Scratch.directory.appendingPathComponent("tracelab-grade-runs-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let submissions = ["full-marks", "q5-on-default-macros", "broken"].map { "examples/submissions/" + $0 }
         let grade = try CLITests.run(["grade", "--db", db, "--out", out] + submissions)

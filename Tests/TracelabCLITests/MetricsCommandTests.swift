@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `tracelab query`, `dashboard`, `detect` on metric files, and metric files in the database.
@@ -18,7 +19,7 @@ struct MetricsCommandTests {
 
     @Test("dashboard: an SVG per panel, index.html and results.json; detect names the DoS pod")
     func dashboardAndDetect() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-dashboard").path
+        let out = Scratch.directory.appendingPathComponent("tracelab-cli-\(getpid())-dashboard").path
         try? FileManager.default.removeItem(atPath: out)
         let result = try CLITests.run(["dashboard", "--out", out, "answers/dashboards/dos-attack.json", Self.recording])
         #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
@@ -33,7 +34,7 @@ struct MetricsCommandTests {
 
     @Test("ingest stores a metric file once; query --db reads the stored series")
     func ingestAndQueryDatabase() throws {
-        let db = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-metrics.sqlite").path
+        let db = Scratch.directory.appendingPathComponent("tracelab-cli-\(getpid())-metrics.sqlite").path
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
         let first = try CLITests.run(["ingest", "--db", db, Self.recording])
         #expect(first.status == 0 && first.stdout.contains("ingested"), "\(first.stdout) \(first.stderr)")

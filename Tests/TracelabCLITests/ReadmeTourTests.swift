@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The README's CLI tour runs as written in a fresh clone: every command of its first `sh` block, in order, from a
@@ -23,7 +24,7 @@ struct ReadmeTourTests {
     func tourRunsAsWritten() throws {
         let commands = try Self.tourCommands()
         #expect(commands.count >= 40, "the tour was not found in README.md")
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-readme-\(getpid())")
+        let scratch = Scratch.directory.appendingPathComponent("tracelab-readme-\(getpid())")
         try? FileManager.default.removeItem(at: scratch)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }

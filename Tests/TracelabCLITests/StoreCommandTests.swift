@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TraceModel
 import TraceReaders
@@ -7,14 +8,14 @@ import TraceReaders
 @Suite("tracelab store commands", .serialized)
 struct StoreCommandTests {
     static func database(_ name: String) -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-\(name).sqlite").path
+        let path = Scratch.directory.appendingPathComponent("tracelab-cli-\(getpid())-\(name).sqlite").path
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         return path
     }
 
     /// A generated trace of `count` events in the native format.
     static func largeTrace(_ count: Int) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-large-\(count).jsonl").path
+        let path = Scratch.directory.appendingPathComponent("tracelab-cli-\(getpid())-large-\(count).jsonl").path
         if FileManager.default.fileExists(atPath: path) { return path }
         var writer = JSONLinesWriter()
         guard let file = fopen(path, "wb") else { throw CocoaError(.fileWriteUnknown) }
@@ -82,7 +83,7 @@ struct StoreCommandTests {
     @Test("alerts --format csv keeps a student's rule name that starts with = as text, not a spreadsheet formula")
     func csvFormulaGuard() throws {
         let db = Self.database("csv-formula")
-        let rules = FileManager.default.temporaryDirectory.appendingPathComponent("tracelab-cli-\(getpid())-formula.yaml").path
+        let rules = Scratch.directory.appendingPathComponent("tracelab-cli-\(getpid())-formula.yaml").path
         try #"""
             - rule: =HYPERLINK("http://example.invalid","x")
               desc: a rule name a spreadsheet would run
