@@ -25,8 +25,14 @@ struct Validate: ParsableCommand {
     @Option(name: .customLong("config"), help: "A falco.yaml or Helm values.yaml to check; the rules it names are loaded too (repeatable).")
     var configs: [String] = []
 
+    @Option(name: .customShort("V"), help: "A rules file to validate, as falco -V takes it (repeatable; loaded before the arguments).")
+    var validateFlags: [String] = []
+
     @Argument(help: "Rules files, loaded in the order given.")
-    var rules: [String] = []
+    var ruleArguments: [String] = []
+
+    /// The rules files, `-V` ones first, as given.
+    var rules: [String] { validateFlags + ruleArguments }
 
     @Option(help: "text (like falco -V) or json (like falco -o json_output=true -V).")
     var format: OutputStyle = .text

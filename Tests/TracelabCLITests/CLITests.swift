@@ -225,6 +225,8 @@ struct CLITests {
         let ok = try Self.run(["validate", good])
         #expect(ok.status == 0)
         #expect(ok.stdout == "\(good): Ok\n")
+        let falcoStyle = try Self.run(["validate", "-V", good, "-V", good])
+        #expect(falcoStyle.status == 0 && falcoStyle.stdout == "\(good): Ok\n\(good): Ok\n", "\(falcoStyle.stdout)")
         let bad = try Self.temporary("bad.yaml", "- rule: r\n  desc: d\n  condition: evt.type = openat and\n  output: o\n  priority: INFO\n")
         let failed = try Self.run(["validate", "--format", "json", good, bad])
         #expect(failed.status == 1)
