@@ -1,11 +1,11 @@
+import CPcap
+
 /// An index from hashed keys to slots of the caller's storage: open addressing with linear probing, at most
 /// half full. Each bucket holds the low 32 bits of the key's hash above `slot + 1` (0 is empty), so a probe
 /// compares hashes before it asks the caller to compare keys, a deletion (backward shift, which keeps every
 /// probe sequence unbroken) never reads the caller's storage, and growing rehashes from the buckets alone.
 ///
 /// Hashes come from `SeededHash`, seeded per process, so a capture cannot be crafted to make keys collide.
-import CPcap
-
 struct OpenAddressIndex {
     private var buckets = [UInt64](repeating: 0, count: 1024)
     private(set) var count = 0
