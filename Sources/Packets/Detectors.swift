@@ -166,6 +166,8 @@ public final class Detectors {
             forgetSingleProbes()
             found = sourceIndex.find(hash: hash) { sourceAddresses[$0] == flow.originator }
         }
+        // Reserved whole at the first probe: the list never moves as it grows (its pages are touched only as used).
+        if singleProbeFlows.capacity == 0 { singleProbeFlows.reserveCapacity(maximumSingleProbeSources) }
         sourceIndex.insert(hash: hash, slot: sourceAddresses.count, at: found.bucket)
         sourceAddresses.append(flow.originator)
         sourceProbes.append(Int32(singleProbeFlows.count))
