@@ -106,7 +106,7 @@ public struct AnswerKey: Sendable {
 
     /// A path with `.` and `dir/..` steps removed, so one file has one name (a scenario's
     /// `../traces/x.strace` and the key's own path to it).
-    static func normalized(_ path: String) -> String {
+    public static func normalized(_ path: String) -> String {
         var parts: [Substring] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
             if part == "." { continue }

@@ -218,10 +218,7 @@ public struct PanelEvaluator {
             let interval = max(Self.roundInterval((to - from) / maxDataPoints), minimum)
             // Prometheus refuses more than 11,000 points: Grafana raises the step to stay under it.
             let step = max(interval, (to - from) / 11_000 + 1)
-            let rateInterval = max(interval + scrapeInterval, 4 * scrapeInterval)
-            var builtins = builtins(step: interval)
-            builtins["__rate_interval"] = Self.durationText(rateInterval)
-            let expr = Self.substitute(target.expr, variables: variables, builtins: builtins)
+            let expr = Self.substitute(target.expr, variables: variables, builtins: builtins(step: interval))
             do {
                 let parsed = try PromQLParser.parse(expr)
                 let start = from / step * step, end = to / step * step

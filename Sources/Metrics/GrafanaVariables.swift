@@ -18,6 +18,9 @@ extension GrafanaDashboard {
             let interval = max(PanelEvaluator.roundInterval((evaluator.to - evaluator.from) / Int64(max(1, count))), minimum)
             resolved.variables[index].values = [PanelEvaluator.durationText(interval)]
         }
+        // The series with a sample in the range, found once, when the first query variable needs them.
+        let store = evaluator.engine.store
+        var inRange: [Int]?
         for index in resolved.variables.indices where resolved.variables[index].type == "query" {
             // Each query sees the variables before it: a bound keeps a hostile dashboard's chain from growing quadratically.
             guard index < Self.maximumResolvedVariables else {
@@ -27,7 +30,9 @@ extension GrafanaDashboard {
             var variable = resolved.variables[index]
             guard let query = variable.query?.trimmingCharacters(in: .whitespaces), !query.isEmpty else { continue }
             let text = PanelEvaluator.substitute(query, variables: Array(resolved.variables[..<index]), builtins: evaluator.builtins(step: evaluator.scrapeInterval))
-            guard var options = Self.options(of: text, evaluator: evaluator) else {
+            let series = inRange ?? store.series.indices.filter { store.series[$0].timestamps.contains { $0 >= evaluator.from && $0 <= evaluator.to } }
+            inRange = series
+            guard var options = Self.options(of: text, evaluator: evaluator, inRange: series) else {
                 resolved.notes.append("variable \(variable.name): query \(query) is not one TraceLab evaluates (label_values, metrics, query_result); its saved value is used")
                 continue
             }
@@ -59,13 +64,13 @@ extension GrafanaDashboard {
     }
 
     /// The options a variable query gives over the evaluator's range; nil for a query TraceLab does not evaluate.
-    static func options(of query: String, evaluator: PanelEvaluator) -> [String]? {
+    /// - Parameter inRange: the positions of the store's series with a sample in the evaluator's range.
+    static func options(of query: String, evaluator: PanelEvaluator, inRange: [Int]) -> [String]? {
         func arguments(_ function: String) -> String? {
             guard query.hasPrefix(function + "("), query.hasSuffix(")") else { return nil }
             return String(query.dropFirst(function.count + 1).dropLast())
         }
         let store = evaluator.engine.store
-        let inRange = store.series.indices.filter { store.series[$0].timestamps.contains { $0 >= evaluator.from && $0 <= evaluator.to } }
         if let inside = arguments("label_values") {
             // label_values(label) or label_values(selector, label): the label is after the last comma outside braces.
             var depth = 0, split: String.Index?

@@ -162,26 +162,25 @@ struct KeyLayout {
             throw TraceLabError("the key names files that are not here: \(Set(missing).sorted().joined(separator: ", "))", at: SourceLocation(file: key, line: 0, column: 0))
         }
         let current = FileManager.default.currentDirectoryPath
-        let absolute = wanted.map { Self.normalized($0.hasPrefix("/") ? $0 : current + "/" + $0) }
-        let folders = absolute.map { ($0 as NSString).deletingLastPathComponent }
-        var base = folders.first ?? current
-        for folder in folders { while !(folder == base || folder.hasPrefix(base.hasSuffix("/") ? base : base + "/")) { base = (base as NSString).deletingLastPathComponent } }
+        let absolute = wanted.map { AnswerKey.normalized($0.hasPrefix("/") ? $0 : current + "/" + $0) }
+        let base = Self.commonFolder(absolute.map { ($0 as NSString).deletingLastPathComponent }) ?? current
         let prefix = base.hasSuffix("/") ? base : base + "/"
         var seen: Set<String> = []
         for (given, path) in zip(wanted, absolute) where seen.insert(path).inserted {
             files.append((given, String(path.dropFirst(prefix.count))))
         }
         files.sort { $0.1 < $1.1 }
-        keyInPackage = String(Self.normalized(key.hasPrefix("/") ? key : current + "/" + key).dropFirst(prefix.count))
+        keyInPackage = String(AnswerKey.normalized(key.hasPrefix("/") ? key : current + "/" + key).dropFirst(prefix.count))
     }
 
-    /// An absolute path with `.` and `..` segments resolved.
-    static func normalized(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") where part != "." {
-            if part == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(part) }
+    /// The deepest folder holding every one of these absolute folders (nil for none).
+    static func commonFolder(_ folders: [String]) -> String? {
+        guard var common = folders.first?.split(separator: "/") else { return nil }
+        for folder in folders.dropFirst() {
+            let parts = folder.split(separator: "/")
+            common = Array(zip(common, parts).prefix { $0 == $1 }.map(\.0))
         }
-        return "/" + parts.joined(separator: "/")
+        return "/" + common.joined(separator: "/")
     }
 }
 
@@ -215,8 +214,7 @@ struct PackageCheck {
             let environment = ["PATH": "/usr/bin:/bin", "TRACELAB_AUTOGRADER_SOURCE": work + "/unpacked/source", "TRACELAB_AUTOGRADER_ROOT": root]
             let graded = try Subprocess.execute("/bin/bash", [work + "/unpacked/run_autograder"], environment: environment)
             let expected = try Subprocess.execute("/proc/self/exe", ["grade", "--self", "--format", "json", "--key", key, submission])
-            let results = FileBytes.read(root + "/results/results.json").map { String(decoding: $0, as: UTF8.self) } ?? ""
-            let score = Self.number(after: #""score":"#, in: results), wanted = Self.number(after: #""score":"#, in: expected.stdout)
+            let score = FileBytes.read(root + "/results/results.json").flatMap(Self.score), wanted = Self.score(Array(expected.stdout.utf8))
             let ok = graded.status == 0 && score != nil && score == wanted
             if !ok { failures += 1 }
             print("\((submission as NSString).lastPathComponent): \(ok ? "ok" : "FAILED"), score \(score.map { String($0) } ?? "none") (this checkout: \(wanted.map { String($0) } ?? "none"))"
@@ -226,9 +224,14 @@ struct PackageCheck {
         if failures > 0 { throw ExitCode(1) }
     }
 
-    static func number(after marker: String, in text: String) -> Double? {
-        guard let range = text.range(of: marker) else { return nil }
-        return Double(text[range.upperBound...].prefix { "0123456789.-eE".contains($0) })
+    /// The `score` of a results.json or report.json.
+    static func score(_ bytes: [UInt8]) -> Double? {
+        switch (try? JSONParser.parse(bytes))?["score"] {
+        case .double(let value)?: value
+        case .integer(let value)?: Double(value)
+        case .unsigned(let value)?: Double(value)
+        default: nil
+        }
     }
 }
 

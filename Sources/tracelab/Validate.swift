@@ -52,7 +52,7 @@ struct Validate: ParsableCommand {
             problems += checked.problems
             notes += checked.notes
             for file in checked.rulesFiles { results += loadRulesInput(file, into: loader) }
-            if let values = checked.valuesRules { results += values(loader) }
+            results += loadCustomRules(checked.customRules, into: loader)
         }
         switch format {
         case .text:
@@ -97,7 +97,12 @@ struct Validate: ParsableCommand {
 /// customRules entries in the chart's order (positions moved to values.yaml's lines).
 func loadRulesInput(_ path: String, into loader: RulesLoader) -> [LoadResult] {
     guard let bytes = FileBytes.read(path), let files = try? Submission.customRules(ofValues: bytes, path: path) else { return [loader.load(path: path)] }
-    return files.map { file in
+    return loadCustomRules(files, into: loader)
+}
+
+/// Loads a values.yaml's customRules entries in order, their messages placed in values.yaml's lines.
+func loadCustomRules(_ files: [Submission.RulesFile], into loader: RulesLoader) -> [LoadResult] {
+    files.map { file in
         var result = loader.load(bytes: file.bytes, name: file.name)
         result.errors = result.errors.map(file.located)
         result.warnings = result.warnings.map(file.located)
@@ -126,8 +131,8 @@ enum ConfigValidation {
         var notes: [String] = []
         /// The `rules_files` of a falco.yaml that exist here, files of a directory expanded.
         var rulesFiles: [String] = []
-        /// A values.yaml's customRules, loaded in the chart's order.
-        var valuesRules: ((RulesLoader) -> [LoadResult])?
+        /// A values.yaml's customRules entries, in the chart's order.
+        var customRules: [Submission.RulesFile] = []
     }
 
     static func check(_ path: String) -> Checked {
@@ -144,8 +149,8 @@ enum ConfigValidation {
                                               location: SourceLocation(file: path, line: 1, column: 1)))
             }
             let directory = (path as NSString).deletingLastPathComponent
-            if (try? Submission.customRules(ofValues: bytes, path: path)) != nil {
-                checked.valuesRules = { loader in loadRulesInput(path, into: loader) }
+            if let files = try? Submission.customRules(ofValues: bytes, path: path) {
+                checked.customRules = files
             } else {
                 for entry in config.rulesFiles {
                     let resolved = entry.hasPrefix("/") ? entry : (directory.isEmpty ? entry : directory + "/" + entry)
