@@ -18,13 +18,15 @@ public final class CaptureReader: @unchecked Sendable {
         let magic = Self.firstBytes(path, count: 4)
         return (magic == [0x0A, 0x0D, 0x0D, 0x0A] ? "pcapng" : "pcap") + (compressed ? ".gz" : "")
     }
+    /// The 5-tuple hash the flow table uses.
+    private let hasher = SeededHash.process
     private let handle: OpaquePointer
     /// Packets read so far (after the filter).
-    public private(set) var count = 0
+    @exclusivity(unchecked) public private(set) var count = 0
     /// What went wrong without stopping the reading at once (a cut last record, say).
     public private(set) var problems: [String] = []
     /// Packets skipped because their timestamp does not fit nanoseconds since 1970 in 64 bits.
-    public private(set) var skippedTimestamps = 0
+    @exclusivity(unchecked) public private(set) var skippedTimestamps = 0
 
     public init(path: String, filter: String? = nil) throws(TraceLabError) {
         self.path = path
@@ -139,7 +141,7 @@ public final class CaptureReader: @unchecked Sendable {
         packet.capturedLength = Int(header.pointee.caplen)
         PacketDecoder.decode(UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)), linkType: linkType, into: &packet)
         if packet.capturedLength < packet.wireLength && packet.truncated == false && packet.network == .other { packet.truncated = true }
-        if packet.isTCP || packet.isUDP { packet.flowHash = SeededHash.hash(FlowKey(packet)) }
+        if packet.isTCP || packet.isUDP { packet.flowHash = hasher.flowHash(packet) }
         return true
     }
 }

@@ -121,7 +121,8 @@ public final class Detectors {
     /// A flood from spoofed sources is one probe per source: when `maximumSingleProbeSources` single probes have
     /// been kept, the sources still at one probe are forgotten at once (counted in `forgottenSources`), so
     /// memory is bounded whatever the capture.
-    @exclusivity(unchecked) private var sourceIndex = OpenAddressIndex()
+    private let hasher = SeededHash.process
+    private let sourceIndex = OpenAddressIndex()
     @exclusivity(unchecked) private var sourceAddresses: [PacketAddress] = []
     @exclusivity(unchecked) private var sourceProbes: [Int32] = []
     @exclusivity(unchecked) private var singleProbeFlows: [Flow] = []
@@ -150,7 +151,7 @@ public final class Detectors {
         }
         // A probe: no data either way (Zeek counts such attempts as failed; an answered SYN counts too).
         guard flow.carriedNoData, flow.ipProtocol == 6 || flow.ipProtocol == 17 else { return }
-        let hash = SeededHash.hash(flow.originator)
+        let hash = hasher.hash(flow.originator)
         var found = sourceIndex.find(hash: hash) { sourceAddresses[$0] == flow.originator }
         if let slot = found.slot {
             let first = sourceProbes[slot]
@@ -175,10 +176,15 @@ public final class Detectors {
         singleProbeSources += 1
     }
 
-    /// Brings the part of the source table `observe` will read for this flow into the processor's cache.
-    public func prefetch(for flow: Flow) {
-        guard flow.carriedNoData else { return }
-        sourceIndex.prefetch(hash: SeededHash.hash(flow.originator))
+    /// Sees finished flows in order. The source table is too large for the processor's cache in a flood: the
+    /// bucket of the flow 8 ahead is asked for while this one is looked at.
+    public func observe(_ flows: [Flow]) {
+        for position in flows.indices {
+            if position + 8 < flows.count, flows[position + 8].carriedNoData {
+                sourceIndex.prefetch(hash: hasher.hash(flows[position + 8].originator))
+            }
+            observe(flows[position])
+        }
     }
 
     /// Forgets the sources seen with a single probe, keeping the candidates.
@@ -191,7 +197,7 @@ public final class Detectors {
         sourceAddresses = candidates
         sourceProbes = [Int32](repeating: -1, count: candidates.count)
         for (slot, address) in candidates.enumerated() {
-            let hash = SeededHash.hash(address)
+            let hash = hasher.hash(address)
             sourceIndex.insert(hash: hash, slot: slot, at: sourceIndex.find(hash: hash) { _ in false }.bucket)
         }
     }
@@ -394,13 +400,13 @@ public struct CaptureAnalysis: Sendable {
         let metrics = options.metricsCapture == nil ? nil : PacketMetrics()
         var kept: [Flow] = []
         let keepFlows = options.keepFlows
-        let table = FlowTable { flow in
-            detectors.observe(flow)
-            metrics?.observe(flow)
-            options.onFlow?(flow)
-            if keepFlows { kept.append(flow) }
+        let onFlow = options.onFlow
+        let table = FlowTable { flows in
+            detectors.observe(flows)
+            if let metrics { for flow in flows { metrics.observe(flow) } }
+            if let onFlow { for flow in flows { onFlow(flow) } }
+            if keepFlows { kept.append(contentsOf: flows) }
         }
-        table.willFinish = { detectors.prefetch(for: $0) }
         // Two threads: libpcap reads and decodes ahead on its own thread; this one runs the flow table and detectors.
         let channel = BatchChannel<Packet>.startProducer(batchSize: 2048) { emit in
             var packet = Packet()

@@ -20,7 +20,12 @@ public final class FlowTable {
     @exclusivity(unchecked) public private(set) var evicted = 0
     @exclusivity(unchecked) public private(set) var finishedCount = 0
 
-    private let sink: (Flow) -> Void
+    /// Receives finished flows in order, a chunk at a time (a flood finishes thousands at once: one call each
+    /// would cost a closure call and its reference counting per flow).
+    private let sink: ([Flow]) -> Void
+    /// The chunk being filled for `sink` (kept between calls to reuse its storage).
+    @exclusivity(unchecked) private var finishing: [Flow] = []
+    static let chunkSize = 1024
     /// A flow in its slot, with its key's hash and a generation that changes each time the slot is freed.
     private struct Slot {
         var flow: Flow
@@ -28,9 +33,11 @@ public final class FlowTable {
         var generation: UInt32
         var live: Bool
     }
+    /// The 5-tuple hash, the same the reader computes.
+    private let hasher = SeededHash.process
     @exclusivity(unchecked) private var slots: [Slot] = []
     @exclusivity(unchecked) private var freeSlots: [Int32] = []
-    @exclusivity(unchecked) private var index = OpenAddressIndex()
+    private let index = OpenAddressIndex()
     /// Slots in the order a sweep last looked at them (new flows at the back), with their generation and the
     /// earliest time they can expire, as far as was known then: a sweep only looks at the front.
     @exclusivity(unchecked) private var expiryQueue: [(slot: Int32, generation: UInt32, deadline: UInt64)] = []
@@ -39,12 +46,13 @@ public final class FlowTable {
     /// The slots a sweep finishes (kept between sweeps to reuse its storage).
     @exclusivity(unchecked) private var idleSlots: [Int32] = []
 
-    /// Told of a flow a few flows before a sweep hands it to `sink`, so the consumer can ask for what it will
-    /// read to be brought into the processor's cache (a flood finishes thousands of flows at once, each touching
-    /// tables too large for the cache).
-    @exclusivity(unchecked) public var willFinish: ((Flow) -> Void)?
+    /// `sink` gets every finished flow, in chunks of at most `chunkSize`, in order of first packet within a sweep.
+    public init(sink: @escaping ([Flow]) -> Void) { self.sink = sink }
 
-    public init(sink: @escaping (Flow) -> Void) { self.sink = sink }
+    /// One flow at a time, for callers that do not care about the chunks.
+    public convenience init(eachFlow: @escaping (Flow) -> Void) {
+        self.init { flows in for flow in flows { eachFlow(flow) } }
+    }
 
     public var activeCount: Int { index.count }
 
@@ -56,12 +64,12 @@ public final class FlowTable {
             (quoted.source, quoted.destination) = (packet.destination, packet.source)
             quoted.sourcePort = packet.quotedSourcePort
             quoted.destinationPort = packet.quotedDestinationPort
-            if let slot = find(quoted, hash: SeededHash.hash(FlowKey(quoted))).slot { slots[slot].flow.unreachable += 1 }
+            if let slot = find(quoted, hash: hasher.flowHash(quoted)).slot { slots[slot].flow.unreachable += 1 }
             return
         }
         guard packet.isTCP || packet.isUDP else { return }
         if packet.timestamp > lastSweep &+ attemptTimeout { sweep(now: packet.timestamp) }
-        let hash = packet.flowHash != 0 ? packet.flowHash : SeededHash.hash(FlowKey(packet))
+        let hash = packet.flowHash != 0 ? packet.flowHash : hasher.flowHash(packet)
         let found = find(packet, hash: hash)
         if let slot = found.slot {
             slots[slot].flow.update(with: packet)
@@ -90,15 +98,25 @@ public final class FlowTable {
         let remaining = slots.filter(\.live).map(\.flow).sorted { $0.firstPacket < $1.firstPacket }
         slots.removeAll()
         freeSlots.removeAll()
-        index = OpenAddressIndex()
+        index.removeAll()
         expiryQueue.removeAll()
         queueHead = 0
         for flow in remaining { emit(flow) }
+        flush()
     }
 
+    /// Queues a finished flow for `sink`.
     private func emit(_ flow: Flow) {
         finishedCount += 1
-        sink(flow)
+        finishing.append(flow)
+        if finishing.count >= Self.chunkSize { flush() }
+    }
+
+    /// Hands the queued flows to `sink`.
+    private func flush() {
+        guard !finishing.isEmpty else { return }
+        sink(finishing)
+        finishing.removeAll(keepingCapacity: true)
     }
 
     /// How long a flow may stay idle (see the type's comment).
@@ -144,19 +162,14 @@ public final class FlowTable {
         }
         // The queue is mostly in order of first packet already: sort the slots only when it is not.
         if !inOrder { idleSlots.sort { slots[Int($0)].flow.firstPacket < slots[Int($1)].flow.firstPacket } }
-        let sink = self.sink, willFinish = self.willFinish
         for (position, slot) in idleSlots.enumerated() {
-            // Bring in the slot 16 flows ahead, and what finishing the one 8 ahead will touch.
+            // Bring in the slot 16 flows ahead, and the index bucket removing the one 8 ahead will touch.
             if position + 16 < idleSlots.count { prefetchSlot(storage, Int(idleSlots[position + 16])) }
-            if position + 8 < idleSlots.count {
-                let ahead = Int(idleSlots[position + 8])
-                index.prefetch(hash: slots[ahead].hash)
-                willFinish?(slots[ahead].flow)
-            }
-            finishedCount += 1
-            sink(slots[Int(slot)].flow)
+            if position + 8 < idleSlots.count { index.prefetch(hash: slots[Int(idleSlots[position + 8])].hash) }
+            emit(slots[Int(slot)].flow)
             remove(Int(slot))
         }
+        flush()
     }
 
     /// Asks for the cache lines of a slot's flow.
@@ -177,6 +190,7 @@ public final class FlowTable {
             emit(slots[slot].flow)
             remove(slot)
         }
+        flush()
     }
 
     // MARK: The index

@@ -104,24 +104,6 @@ public struct Flow: Sendable {
     }
 }
 
-/// A flow key that is the same for both directions.
-struct FlowKey {
-    var ipProtocol: UInt8
-    var lowAddress: PacketAddress
-    var lowPort: UInt16
-    var highAddress: PacketAddress
-    var highPort: UInt16
-
-    init(_ packet: Packet) {
-        ipProtocol = packet.ipProtocol
-        if (packet.source, packet.sourcePort) < (packet.destination, packet.destinationPort) {
-            (lowAddress, lowPort, highAddress, highPort) = (packet.source, packet.sourcePort, packet.destination, packet.destinationPort)
-        } else {
-            (lowAddress, lowPort, highAddress, highPort) = (packet.destination, packet.destinationPort, packet.source, packet.sourcePort)
-        }
-    }
-}
-
 extension Flow {
     /// The packet belongs to this flow (either direction).
     func carries(_ packet: Packet) -> Bool {

@@ -6,16 +6,27 @@ import CPcap
 /// probe sequence unbroken) never reads the caller's storage, and growing rehashes from the buckets alone.
 ///
 /// Hashes come from `SeededHash`, seeded per process, so a capture cannot be crafted to make keys collide.
-struct OpenAddressIndex {
-    private var buckets = [UInt64](repeating: 0, count: 1024)
+///
+/// A class over memory it allocates itself: the owners' hot loops then reach the buckets with plain loads, with
+/// no reference counting, uniqueness or bounds checks per access (every index is masked into range).
+final class OpenAddressIndex {
+    private var buckets: UnsafeMutablePointer<UInt64>
+    private var mask: Int
     private(set) var count = 0
+
+    init() {
+        mask = 1023
+        buckets = .allocate(capacity: mask + 1)
+        buckets.initialize(repeating: 0, count: mask + 1)
+    }
+
+    deinit { buckets.deallocate() }
 
     /// The bucket part of a hash, which also gives its home bucket.
     @inline(__always) static func tag(_ hash: UInt64) -> UInt64 { hash & 0xFFFF_FFFF }
 
     /// The slot whose key has this hash and `matches`, or the empty bucket where it would go.
     @inline(__always) func find(hash: UInt64, matches: (Int) -> Bool) -> (slot: Int?, bucket: Int) {
-        let mask = buckets.count - 1
         let tag = Self.tag(hash)
         var bucket = Int(truncatingIfNeeded: tag) & mask
         while true {
@@ -31,19 +42,19 @@ struct OpenAddressIndex {
 
     /// Asks the processor to bring the home bucket of a hash into its cache ahead of a `find` or `remove`.
     @inline(__always) func prefetch(hash: UInt64) {
-        buckets.withUnsafeBufferPointer { tracelab_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: Self.tag(hash)) & ($0.count - 1))) }
+        tracelab_prefetch(buckets + (Int(truncatingIfNeeded: Self.tag(hash)) & mask))
     }
 
     /// Puts a slot in the empty bucket `find` returned for its hash.
-    mutating func insert(hash: UInt64, slot: Int, at bucket: Int) {
+    func insert(hash: UInt64, slot: Int, at bucket: Int) {
+        precondition(bucket >= 0 && bucket <= mask && buckets[bucket] == 0, "insert at a bucket find did not give")
         buckets[bucket] = Self.tag(hash) << 32 | UInt64(slot + 1)
         count += 1
-        if count * 2 > buckets.count { resize(to: buckets.count * 2) }
+        if count * 2 > mask + 1 { resize(to: (mask + 1) * 2) }
     }
 
     /// Deletes a slot put in with this hash.
-    mutating func remove(hash: UInt64, slot: Int) {
-        let mask = buckets.count - 1
+    func remove(hash: UInt64, slot: Int) {
         let entry = Self.tag(hash) << 32 | UInt64(slot + 1)
         var hole = Int(truncatingIfNeeded: Self.tag(hash)) & mask
         while buckets[hole] != entry { hole = (hole + 1) & mask }
@@ -63,27 +74,32 @@ struct OpenAddressIndex {
     }
 
     /// Empties the index, keeping its storage.
-    mutating func removeAll() {
-        for bucket in buckets.indices { buckets[bucket] = 0 }
+    func removeAll() {
+        buckets.update(repeating: 0, count: mask + 1)
         count = 0
     }
 
-    private mutating func resize(to size: Int) {
-        let entries = buckets.filter { $0 != 0 }
-        buckets = [UInt64](repeating: 0, count: size)
-        let mask = size - 1
-        for entry in entries {
-            var bucket = Int(truncatingIfNeeded: entry >> 32) & mask
+    private func resize(to size: Int) {
+        let old = buckets, oldSize = mask + 1
+        buckets = .allocate(capacity: size)
+        buckets.initialize(repeating: 0, count: size)
+        mask = size - 1
+        for position in 0..<oldSize where old[position] != 0 {
+            var bucket = Int(truncatingIfNeeded: old[position] >> 32) & mask
             while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
-            buckets[bucket] = entry
+            buckets[bucket] = old[position]
         }
+        old.deallocate()
     }
 }
 
 /// A 64-bit multiply-mix hash (MurmurHash3's finalizer) over words, started from a random seed drawn once per
 /// process (as Swift's `Hasher` is): no output depends on it, only where keys land in an `OpenAddressIndex`.
-enum SeededHash {
-    static let seed = UInt64.random(in: .min ... .max)
+/// Hot loops keep a copy (`SeededHash.process`) in a stored property, so reading the seed is a plain load
+/// rather than a lazily initialized global's check.
+struct SeededHash: Sendable {
+    static let process = SeededHash(seed: UInt64.random(in: .min ... .max))
+    let seed: UInt64
 
     @inline(__always) static func mix(_ value: UInt64) -> UInt64 {
         var x = value
@@ -95,17 +111,16 @@ enum SeededHash {
         return x
     }
 
-    @inline(__always) static func hash(_ address: PacketAddress) -> UInt64 {
-        mix(mix(seed ^ address.low) ^ address.high ^ (address.isV4 ? 0 : 1 << 63))
+    @inline(__always) func hash(_ address: PacketAddress) -> UInt64 {
+        Self.mix(Self.mix(seed ^ address.low) ^ address.high ^ (address.isV4 ? 0 : 1 << 63))
     }
 
-    /// The hash of a flow's 5-tuple, the same for both directions.
-    static func hash(_ key: FlowKey) -> UInt64 {
-        var h = mix(seed ^ UInt64(key.ipProtocol) << 32 ^ UInt64(key.lowPort) << 16 ^ UInt64(key.highPort)
-                    ^ (key.lowAddress.isV4 ? 1 << 40 : 0) ^ (key.highAddress.isV4 ? 1 << 41 : 0))
-        h = mix(h ^ key.lowAddress.low)
-        h = mix(h ^ key.lowAddress.high)
-        h = mix(h ^ key.highAddress.low)
-        return mix(h ^ key.highAddress.high)
+    /// The hash of a packet's 5-tuple, the same for both directions: each endpoint is mixed alone and the two
+    /// are added (addition does not care which comes first), then mixed with the protocol.
+    @inline(__always) func flowHash(_ packet: Packet) -> UInt64 {
+        @inline(__always) func endpoint(_ address: PacketAddress, _ port: UInt16) -> UInt64 {
+            Self.mix(Self.mix(seed ^ address.low ^ UInt64(port) << 48 ^ (address.isV4 ? 0 : 1 << 47)) ^ address.high)
+        }
+        return Self.mix(endpoint(packet.source, packet.sourcePort) &+ endpoint(packet.destination, packet.destinationPort) ^ UInt64(packet.ipProtocol))
     }
 }

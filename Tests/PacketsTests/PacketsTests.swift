@@ -43,7 +43,7 @@ struct PacketsTests {
     func floodOfFlows() throws {
         var finished: [Int] = []
         var peak = 0
-        let table = FlowTable { finished.append($0.firstPacket) }
+        let table = FlowTable(eachFlow: { finished.append($0.firstPacket) })
         table.maximumFlows = 5_000
         let reader = try CaptureReader(path: Self.path("hping3-rand-source-flood"))
         var packet = Packet(), last = Packet()
@@ -66,7 +66,7 @@ struct PacketsTests {
         #expect(finished.count == 20_001 && Set(finished).count == 20_001, "\(finished.count) flows")
         // An answered connection keeps its flow past 5 s idle (Zeek's tcp_inactivity_timeout, 5 min).
         var flows: [Flow] = []
-        let connections = FlowTable { flows.append($0) }
+        let connections = FlowTable(eachFlow: { flows.append($0) })
         let web = try CaptureReader(path: Self.path("benign-health-probe"))
         var first: Packet?
         while web.next(&packet) {
@@ -195,7 +195,7 @@ struct PacketsTests {
     @Test("a million one-packet flows keep memory bounded by the flow table")
     func manyFlows() {
         var finished = 0
-        let table = FlowTable { _ in finished += 1 }
+        let table = FlowTable(eachFlow: { _ in finished += 1 })
         table.maximumFlows = 10_000
         var packet = Packet()
         packet.network = .ipv4
