@@ -79,12 +79,7 @@ public final class FlowTable {
             evictOldest()
             return add(packet)
         }
-        var flow = Flow(ipProtocol: packet.ipProtocol, originator: packet.source, originatorPort: packet.sourcePort, responder: packet.destination,
-                        responderPort: packet.destinationPort, first: packet.timestamp, last: packet.timestamp, firstPacket: packet.number,
-                        firstFlags: packet.tcpFlags, firstWindow: packet.window, firstOptions: packet.tcpOptions,
-                        firstAckWithoutFlag: packet.tcpFlags & Packet.ack == 0 && packet.acknowledgment != 0)
-        flow.update(with: packet)
-        insert(flow, hash: hash, bucket: found.bucket)
+        insertFlow(startedBy: packet, hash: hash, bucket: found.bucket)
     }
 
     /// Asks the processor to bring the index bucket of this packet's flow into its cache, a few packets before
@@ -200,7 +195,12 @@ public final class FlowTable {
         index.find(hash: hash) { slots[$0].flow.carries(packet) }
     }
 
-    private func insert(_ flow: Flow, hash: UInt64, bucket: Int) {
+    /// Starts a flow at its first packet, built in its slot (a flow is too large to copy in for free).
+    private func insertFlow(startedBy packet: Packet, hash: UInt64, bucket: Int) {
+        let flow = Flow(ipProtocol: packet.ipProtocol, originator: packet.source, originatorPort: packet.sourcePort, responder: packet.destination,
+                        responderPort: packet.destinationPort, first: packet.timestamp, last: packet.timestamp, firstPacket: packet.number,
+                        firstFlags: packet.tcpFlags, firstWindow: packet.window, firstOptions: packet.tcpOptions,
+                        firstAckWithoutFlag: packet.tcpFlags & Packet.ack == 0 && packet.acknowledgment != 0)
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = Int(free)
@@ -211,8 +211,9 @@ public final class FlowTable {
             slot = slots.count
             slots.append(Slot(flow: flow, hash: hash, generation: 0, live: true))
         }
+        slots[slot].flow.update(with: packet)
         index.insert(hash: hash, slot: slot, at: bucket)
-        expiryQueue.append((Int32(slot), slots[slot].generation, flow.last &+ min(attemptTimeout, udpTimeout, idleTimeout)))
+        expiryQueue.append((Int32(slot), slots[slot].generation, packet.timestamp &+ min(attemptTimeout, udpTimeout, idleTimeout)))
     }
 
     /// Frees a slot and takes it out of the index.

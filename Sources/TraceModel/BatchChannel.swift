@@ -47,21 +47,21 @@ public final class BatchChannel<Element>: @unchecked Sendable {
         return batch
     }
 
-    /// Hands a consumed batch back so the producer frees it: memory then returns to the thread that
-    /// allocated it, which is cheaper for malloc than freeing it here.
+    /// Hands a consumed batch back to the producer, which fills it again: its memory is neither freed on this
+    /// thread nor allocated (and faulted in) anew on the producer's. Keep no other reference to it.
     public func recycle(_ batch: [Element]) {
         condition.lock()
         consumed.append(batch)
         condition.unlock()
     }
 
-    /// Drops the batches the consumer handed back (on the calling, producing thread).
-    public func releaseConsumed() {
+    /// A batch the consumer handed back, emptied with its storage kept, or nil (on the producing thread).
+    @usableFromInline func takeConsumed() -> [Element]? {
         condition.lock()
-        let batches = consumed
-        consumed.removeAll()
+        var batch = consumed.popLast()
         condition.unlock()
-        _ = batches
+        batch?.removeAll(keepingCapacity: true)
+        return batch
     }
 
     /// The consumer stops; the producer's next send returns false.
@@ -99,9 +99,13 @@ public final class BatchChannel<Element>: @unchecked Sendable {
                     batch.append(element)
                     if batch.count == batchSize {
                         beforeSend()
-                        channel.releaseConsumed()
                         guard channel.send(batch) else { throw Cancelled() }
-                        batch.removeAll(keepingCapacity: true)
+                        if let recycled = channel.takeConsumed() {
+                            batch = recycled
+                        } else {
+                            batch = []
+                            batch.reserveCapacity(batchSize)
+                        }
                     }
                 }
                 beforeSend()
