@@ -202,4 +202,24 @@ struct StraceImporterTests {
             #expect(reader.warnings.isEmpty, "\(log): \(reader.warnings.prefix(3))")
         }
     }
+
+    @Test("the evasion corpus imports without warnings, and its labels name every recording once")
+    func evasionCorpus() throws {
+        let folder = Self.root.appendingPathComponent("traces/syscalls/evasions").path
+        let logs = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".strace") }.sorted()
+        #expect(logs.count == 61)
+        let labels = try String(contentsOfFile: folder + "/variants.yaml", encoding: .utf8)
+        let labelled = labels.split(separator: "\n").compactMap { line in
+            line.range(of: "trace: ").map { String(line[$0.upperBound...].prefix { $0 != "," }) }
+        }
+        #expect(labelled.sorted() == logs)
+        for log in logs {
+            let path = folder + "/" + log
+            let reader = try StraceReader(path: path, sidecar: try StraceSidecar.load(path: path + ".sidecar.json"))
+            var count = 0
+            while try reader.next() != nil { count += 1 }
+            #expect(count > 50, "\(log)")
+            #expect(reader.warnings.isEmpty, "\(log): \(reader.warnings.prefix(3))")
+        }
+    }
 }
