@@ -23,28 +23,13 @@ need perl perl; need less less
 WORK=$(mktemp -d /tmp/tracelab-record.XXXXXX)
 trap 'pkill -f "tracelab-evasion-http" 2>/dev/null || true; rm -rf "$WORK" /tmp/sensitive.txt /tmp/sensitive-link /tmp/sensitive-hard' EXIT
 mkdir -p "$WORK/bin" "$WORK/www" "$WORK/home"
-for launcher in containerd-shim runc; do
-  printf '#!/bin/sh\n# stands for the container runtime: starts its arguments as a child\n"$@"\n' > "$WORK/bin/$launcher"
-  chmod +x "$WORK/bin/$launcher"
-done
+source traces/record/common.sh
+make_launchers
 SHIM="$WORK/bin/containerd-shim $WORK/bin/runc"
 CLEAN_ENV="env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=xterm HOSTNAME=minikube"
 STRACE="strace -f -ttt -yy -s 4096 -v"
 NGINX='{"id": "9b8c7d6e5f4a", "name": "nginx-pod", "image": "docker.io/library/nginx:latest", "pod": {"name": "nginx-pod", "namespace": "default", "labels": {"run": "nginx-pod"}, "ip": "10.244.0.15"}, "commands": ["runc"]}'
 
-sidecar() { # sidecar NAME CONTAINERS_JSON DESCRIPTION
-  cat > "$OUT/$1.strace.sidecar.json" <<JSON
-{
-  "hostname": "minikube",
-  "description": "$3",
-  "uid": 0,
-  "loginuid": -1,
-  "users": {"0": "root", "101": "nginx", "65534": "nobody"},
-  "groups": {"0": "root", "101": "nginx"},
-  "containers": [$2]
-}
-JSON
-}
 
 # variant NAME DESCRIPTION SCRIPT: runs the shell script (sh -c) in nginx-pod, without a terminal.
 variant() {

@@ -27,10 +27,8 @@ need strace strace; need nginx nginx-light; need nmap nmap; need curl curl; need
 WORK=$(mktemp -d /tmp/tracelab-record.XXXXXX)
 trap 'ip netns del tl-target 2>/dev/null || true; pkill -f "tracelab-record-http" 2>/dev/null || true; nginx -s stop -c "$WORK/nginx.conf" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/bin" "$WORK/www"
-for launcher in containerd-shim runc; do
-  printf '#!/bin/sh\n# stands for the container runtime: starts its arguments as a child\n"$@"\n' > "$WORK/bin/$launcher"
-  chmod +x "$WORK/bin/$launcher"
-done
+source traces/record/common.sh
+make_launchers
 SHIM="$WORK/bin/containerd-shim $WORK/bin/runc"
 CLEAN_ENV="env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=xterm HOSTNAME=minikube"
 STRACE="strace -f -ttt -yy -s 4096 -v"
@@ -41,19 +39,6 @@ record() { # record NAME COMMAND...
   $STRACE -o "$OUT/$name.strace" $CLEAN_ENV "$@" >/dev/null 2>&1 || true
 }
 
-sidecar() { # sidecar NAME CONTAINER_JSON DESCRIPTION
-  cat > "$OUT/$1.strace.sidecar.json" <<JSON
-{
-  "hostname": "minikube",
-  "description": "$3",
-  "uid": 0,
-  "loginuid": -1,
-  "users": {"0": "root", "101": "nginx", "65534": "nobody"},
-  "groups": {"0": "root", "101": "nginx"},
-  "containers": [$2]
-}
-JSON
-}
 
 FALCO='{"id": "3f2a9c1b7d4e", "full_id": "3f2a9c1b7d4e5a6b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b", "name": "falco", "image": "docker.io/falcosecurity/falco:0.40.0", "privileged": true, "pod": {"name": "falco-wmmt2", "namespace": "default", "labels": {"app.kubernetes.io/name": "falco"}}, "commands": ["runc"]}'
 NGINX='{"id": "9b8c7d6e5f4a", "name": "nginx-pod", "image": "docker.io/library/nginx:latest", "pod": {"name": "nginx-pod", "namespace": "default", "labels": {"run": "nginx-pod"}, "ip": "10.244.0.15"}, "commands": ["runc"]}'
