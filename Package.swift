@@ -51,7 +51,7 @@ let package = Package(
         // What the tests share: prerequisites (../shared, oracle tools) and the pinned conformance baselines.
         .target(name: "TestSupport", dependencies: ["TraceModel"], path: "Tests/TestSupport"),
         .testTarget(name: "FalcoRulesTests", dependencies: ["TestSupport", "FalcoRules", "Replay", "TraceModel", "TraceReaders"], exclude: ["scap-conditions.txt"]),
-        .testTarget(name: "TraceReadersTests", dependencies: ["TestSupport", "TraceReaders", "TraceModel"]),
+        .testTarget(name: "TraceReadersTests", dependencies: ["TestSupport", "TraceReaders", "TraceModel", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "StoreTests", dependencies: ["TestSupport", "Store", "Replay", "TraceReaders", "TraceModel", "FalcoRules", "Packets", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ScenariosTests", dependencies: ["TestSupport", "Scenarios", "Replay", "FalcoRules", "TraceReaders", "TraceModel", "Store"]),
         .testTarget(name: "PacketsTests", dependencies: ["TestSupport", "Packets", "TraceModel"]),

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import Yams
 import TraceModel
 import TraceReaders
 
@@ -208,11 +209,9 @@ struct StraceImporterTests {
         let folder = Self.root.appendingPathComponent("traces/syscalls/evasions").path
         let logs = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".strace") }.sorted()
         #expect(logs.count == 61)
-        let labels = try String(contentsOfFile: folder + "/variants.yaml", encoding: .utf8)
-        let labelled = labels.split(separator: "\n").compactMap { line in
-            line.range(of: "trace: ").map { String(line[$0.upperBound...].prefix { $0 != "," }) }
-        }
-        #expect(labelled.sorted() == logs)
+        let labels = try Yams.load(yaml: String(contentsOfFile: folder + "/variants.yaml", encoding: .utf8)) as? [String: Any]
+        let variants = labels?["variants"] as? [[String: Any]] ?? []
+        #expect(variants.compactMap { $0["trace"] as? String }.sorted() == logs)
         for log in logs {
             let path = folder + "/" + log
             let reader = try StraceReader(path: path, sidecar: try StraceSidecar.load(path: path + ".sidecar.json"))

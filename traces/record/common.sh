@@ -1,5 +1,11 @@
-# Shared by the strace recording scripts (sourced, not run): the container-runtime launchers and the sidecar
-# writer. Needs WORK (a scratch folder) and OUT (the output folder) set by the caller.
+# Shared by the strace recording scripts (sourced, not run): the strace command, the clean environment, the
+# container-runtime launchers, nginx-pod's container and the sidecar writer. Needs WORK (a scratch folder) and
+# OUT (the output folder) set by the caller; call make_launchers before using SHIM.
+
+STRACE="strace -f -ttt -yy -s 4096 -v"
+CLEAN_ENV="env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=xterm HOSTNAME=minikube"
+SHIM="$WORK/bin/containerd-shim $WORK/bin/runc"
+NGINX='{"id": "9b8c7d6e5f4a", "name": "nginx-pod", "image": "docker.io/library/nginx:latest", "pod": {"name": "nginx-pod", "namespace": "default", "labels": {"run": "nginx-pod"}, "ip": "10.244.0.15"}, "commands": ["runc"]}'
 
 # containerd-shim and runc stand-ins in $WORK/bin: each starts its arguments as a child.
 make_launchers() {

@@ -5,9 +5,10 @@
 #
 #   sudo traces/record/record-evasions.sh        # from the repository root; rewrites traces/syscalls/evasions/
 #
-# strace itself starts in the clean environment, so no recorded process sees this machine's. Same strace flags, container launchers and sidecar format as record-syscalls.sh; every
-# variant runs in nginx-pod (an attacker in a compromised web container). Which behaviour each variant
-# performs and whether a correct rule should catch it is written in scenarios/evasions.yaml, not here.
+# Same strace flags, launchers and sidecars as record-syscalls.sh (traces/record/common.sh), but strace itself
+# starts in the clean environment, so no recorded process sees this machine's. Every variant but one runs in
+# nginx-pod (an attacker in a compromised web container). Which behaviour each variant performs and whether a
+# correct rule should catch it is written in traces/syscalls/evasions/variants.yaml, not here.
 # Network traffic goes only to a python web server on 127.0.0.1:18082.
 set -euo pipefail
 
@@ -21,15 +22,10 @@ need strace strace; need curl curl; need wget wget; need busybox busybox; need n
 need perl perl; need less less
 
 WORK=$(mktemp -d /tmp/tracelab-record.XXXXXX)
-trap 'pkill -f "tracelab-evasion-http" 2>/dev/null || true; rm -rf "$WORK" /tmp/sensitive.txt /tmp/sensitive-link /tmp/sensitive-hard' EXIT
-mkdir -p "$WORK/bin" "$WORK/www" "$WORK/home"
+trap 'pkill -f "tracelab-evasion-http" 2>/dev/null || true; rm -rf "$WORK" /tmp/sensitive.txt /tmp/sensitive.txt-link /tmp/shadow-link /tmp/sensitive-hard /tmp/new-sensitive /tmp/copy-shadow /tmp/copy-sensitive.txt' EXIT
+mkdir -p "$WORK/www" "$WORK/home"
 source traces/record/common.sh
 make_launchers
-SHIM="$WORK/bin/containerd-shim $WORK/bin/runc"
-CLEAN_ENV="env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=xterm HOSTNAME=minikube"
-STRACE="strace -f -ttt -yy -s 4096 -v"
-NGINX='{"id": "9b8c7d6e5f4a", "name": "nginx-pod", "image": "docker.io/library/nginx:latest", "pod": {"name": "nginx-pod", "namespace": "default", "labels": {"run": "nginx-pod"}, "ip": "10.244.0.15"}, "commands": ["runc"]}'
-
 
 # variant NAME DESCRIPTION SCRIPT: runs the shell script (sh -c) in nginx-pod, without a terminal.
 variant() {

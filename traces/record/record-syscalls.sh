@@ -26,12 +26,9 @@ need strace strace; need nginx nginx-light; need nmap nmap; need curl curl; need
 
 WORK=$(mktemp -d /tmp/tracelab-record.XXXXXX)
 trap 'ip netns del tl-target 2>/dev/null || true; pkill -f "tracelab-record-http" 2>/dev/null || true; nginx -s stop -c "$WORK/nginx.conf" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/bin" "$WORK/www"
+mkdir -p "$WORK/www"
 source traces/record/common.sh
 make_launchers
-SHIM="$WORK/bin/containerd-shim $WORK/bin/runc"
-CLEAN_ENV="env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=xterm HOSTNAME=minikube"
-STRACE="strace -f -ttt -yy -s 4096 -v"
 
 record() { # record NAME COMMAND...
   local name=$1; shift
@@ -39,9 +36,7 @@ record() { # record NAME COMMAND...
   $STRACE -o "$OUT/$name.strace" $CLEAN_ENV "$@" >/dev/null 2>&1 || true
 }
 
-
 FALCO='{"id": "3f2a9c1b7d4e", "full_id": "3f2a9c1b7d4e5a6b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b", "name": "falco", "image": "docker.io/falcosecurity/falco:0.40.0", "privileged": true, "pod": {"name": "falco-wmmt2", "namespace": "default", "labels": {"app.kubernetes.io/name": "falco"}}, "commands": ["runc"]}'
-NGINX='{"id": "9b8c7d6e5f4a", "name": "nginx-pod", "image": "docker.io/library/nginx:latest", "pod": {"name": "nginx-pod", "namespace": "default", "labels": {"run": "nginx-pod"}, "ip": "10.244.0.15"}, "commands": ["runc"]}'
 DOS='{"id": "5e4d3c2b1a09", "name": "dos-attack", "image": "docker.io/library/alpine:latest", "pod": {"name": "dos-attack", "namespace": "default", "labels": {"run": "dos-attack"}}, "commands": ["runc"]}'
 NMAP='{"id": "7a6b5c4d3e2f", "name": "nmap-scan", "image": "docker.io/library/alpine:latest", "pod": {"name": "nmap-scan", "namespace": "default", "labels": {"run": "nmap-scan"}}, "commands": ["runc"]}'
 
