@@ -10,7 +10,7 @@ struct GradeRunsTests {
     /// The SQL statement docs/database.md gives for "which submissions alert on event N of the Q5 recording".
     static func documentedQuery() throws -> String {
         let docs = try String(contentsOf: CLITests.root.appendingPathComponent("docs/database.md"), encoding: .utf8)
-        let marker = "-- Which submissions' own Falco alerts on event 313"
+        let marker = "-- Which submissions' own Falco alerts on event 207"
         let start = try #require(docs.range(of: marker))
         let rest = docs[start.upperBound...]
         let body = try #require(rest.firstIndex(of: "\n"))
@@ -53,7 +53,7 @@ struct GradeRunsTests {
         // The student's macro change shows as alerts their rules add to the default rules' run.
         let diff = try CLITests.run(["diff", "--db", db, "1", "4"])
         #expect(diff.status == 0)
-        #expect(diff.stdout.contains(#/\+ trace \d+ event 313: Sensitive file accessed \(Warning\)/#))
+        #expect(diff.stdout.contains(#/\+ trace \d+ event 207: Sensitive file accessed \(Warning\)/#))
 
         let rows = try queue.read { db in try Row.fetchAll(db, sql: Self.documentedQuery()).map { "\($0[0] as String) \($0[1] as String)" } }
         #expect(rows == ["full-marks Read sensitive file untrusted", "q5-on-default-macros Read sensitive file untrusted"])

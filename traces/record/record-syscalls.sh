@@ -9,7 +9,8 @@
 #   -yy      decorate descriptors with their path, socket tuple or device (what Falco calls fd.name)
 #   -s 4096  print strings up to 4096 bytes (buffers, long command lines)
 #   -v       print structures unabbreviated (argv and envp of execve in full)
-# Processes get a fixed, minimal environment (no secrets or machine details in the recordings).
+# strace itself starts under `env -i` with a fixed, minimal environment, so no process in a recording (the first
+# one included) carries this machine's variables.
 # The process tree a cluster shows is reproduced with launchers named as the container runtime's
 # processes: `containerd-shim` starts `runc`, and `runc` starts the container's command. The sidecar
 # next to each recording (FILE.sidecar.json) says which tree stands for which container and pod.
@@ -33,7 +34,7 @@ make_launchers
 record() { # record NAME COMMAND...
   local name=$1; shift
   echo "recording $name: $*" >&2
-  $STRACE -o "$OUT/$name.strace" $CLEAN_ENV "$@" >/dev/null 2>&1 || true
+  $CLEAN_ENV $STRACE -o "$OUT/$name.strace" "$@" >/dev/null 2>&1 || true
 }
 
 FALCO='{"id": "3f2a9c1b7d4e", "full_id": "3f2a9c1b7d4e5a6b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b", "name": "falco", "image": "docker.io/falcosecurity/falco:0.40.0", "privileged": true, "pod": {"name": "falco-wmmt2", "namespace": "default", "labels": {"app.kubernetes.io/name": "falco"}}, "commands": ["runc"]}'
@@ -51,7 +52,7 @@ sidecar q1-cat-shadow "$FALCO" "Q1: kubectl exec into the Falco pod runs cat /et
 
 # Q2: kubectl exec -it nginx-pod -- bash; a few commands; exit (an interactive shell on a pty).
 mkdir -p "$WORK/home"
-printf 'ls /\nid\ncat /etc/hostname\nexit\n' | script -qfec "$STRACE -o $OUT/q2-shell-in-nginx.strace ${CLEAN_ENV/HOME=\/root/HOME=$WORK/home} $SHIM bash -i" /dev/null >/dev/null 2>&1 || true
+printf 'ls /\nid\ncat /etc/hostname\nexit\n' | script -qfec "${CLEAN_ENV/HOME=\/root/HOME=$WORK/home} $STRACE -o $OUT/q2-shell-in-nginx.strace $SHIM bash -i" /dev/null >/dev/null 2>&1 || true
 sidecar q2-shell-in-nginx "$NGINX" "Q2: kubectl exec -it nginx-pod -- bash, then ls, id, cat, exit on a terminal"
 
 # The curl rule and Q3: curl in nginx-pod against a server on loopback; curl on the host; another downloader.
@@ -102,7 +103,7 @@ worker_processes 1; daemon off; pid $WORK/nginx.pid; error_log $WORK/nginx-error
 events { worker_connections 64; }
 http { access_log $WORK/access.log; server { listen 127.0.0.1:18081; root $WORK/www; location /healthz { return 200 "ok"; } } }
 CONF
-( $STRACE -o "$OUT/benign-nginx-serving.strace" $CLEAN_ENV $SHIM timeout 4 nginx -c "$WORK/nginx.conf" >/dev/null 2>&1 & )
+( $CLEAN_ENV $STRACE -o "$OUT/benign-nginx-serving.strace" $SHIM timeout 4 nginx -c "$WORK/nginx.conf" >/dev/null 2>&1 & )
 sleep 1.5
 for i in 1 2 3 4 5; do curl -s -o /dev/null http://127.0.0.1:18081/; curl -s -o /dev/null http://127.0.0.1:18081/healthz; done
 sleep 3
