@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "Replay", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Packets", "Metrics", "Store"]),
         .target(name: "Scenarios", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Replay", "Store", "Packets", "Metrics", .product(name: "Yams", package: "Yams")]),
         .target(name: "Grading", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Scenarios", "Metrics", "Store", "Replay", "CZlib", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Reports", dependencies: ["Grading", "Metrics", "TraceModel"]),
+        .target(name: "Reports", dependencies: ["Grading", "Scenarios", "Metrics", "TraceModel"]),
         // The benchmarks `tracelab bench` runs, each beside its anchor tool (the CLI only parses and prints).
         .target(name: "Benchmarking", dependencies: ["TraceModel", "TraceReaders", "FalcoRules", "Replay", "Store", "Packets", "Metrics", "Grading", "CGzipStream"]),
         .executableTarget(

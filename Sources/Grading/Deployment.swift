@@ -120,7 +120,7 @@ extension Grader {
         }
         let recordingNames = key.recordings.map(Self.fileName)
         func describe(_ reference: DeploymentReview.EventReference) -> String {
-            "\(recordingNames[reference.recording]) \(Self.describe(recordings[reference.recording][reference.index]))"
+            "\(recordingNames[reference.recording]) \(recordings[reference.recording][reference.index].reference)"
         }
         func sample(_ references: [DeploymentReview.EventReference], _ count: Int = 3) -> String {
             references.prefix(count).map(describe).joined(separator: "; ") + (references.count > count ? "; …" : "")

@@ -297,10 +297,6 @@ public final class Grader {
         return try? ConditionCompiler().resolve(operand).1
     }
 
-    static func describe(_ event: Event) -> String {
-        let process = event.thread.map { "\($0.name)[\($0.pid)]" } ?? "?"
-        return "event \(event.number) \(event.type) by \(process)" + (event.fd.map { " on \($0.name)" } ?? "")
-    }
 
     /// True when an output format refers to the field, or to one of `a|b` alternatives.
     private static func formatMentions(_ rule: CompiledRule, _ field: String) -> Bool {
@@ -338,7 +334,7 @@ public final class Grader {
         }
         guard let best else {
             return result(item, fraction: 0, feedback: ["None of your rules fires on \(spec.fireOn) in \(spec.fireTraces.map(Self.fileName).joined(separator: ", "))."],
-                          evidence: Array(targets.prefix(3).map { "expected an alert on \(Self.describe($0))" }))
+                          evidence: Array(targets.prefix(3).map { "expected an alert on \($0.reference)" }))
         }
         // A rule that fires on nearly every event is not a detection: no credit, and no rule for later items.
         var firedAnywhere = 0
@@ -351,7 +347,7 @@ public final class Grader {
         }
         context.chosenRules[item.id] = (best.rule, best.fired)
         var feedback: [String] = []
-        var evidence: [String] = best.fired.prefix(3).map { "\"\(best.rule.name)\" fires on \(Self.describe($0))" }
+        var evidence: [String] = best.fired.prefix(3).map { "\"\(best.rule.name)\" fires on \($0.reference)" }
         // Coverage: each distinct `per` value (a process, say), and with `per_access` each kind of access of it,
         // needs an alert.
         var coverage = 1.0
@@ -363,7 +359,7 @@ public final class Grader {
             if !missed.isEmpty {
                 let what = spec.perAccess ? "accesses" : "cases (\(spec.per ?? ""))"
                 feedback.append("\"\(best.rule.name)\" misses \(missed.count) of \(groups.count) \(what): \(missed.prefix(6).map(\.label).joined(separator: ", ")).")
-                evidence += missed.prefix(3).map { "no alert on \(Self.describe($0.event))" }
+                evidence += missed.prefix(3).map { "no alert on \($0.event.reference)" }
             }
         }
         // Silence elsewhere.
@@ -373,7 +369,7 @@ public final class Grader {
         }
         if !falseAlerts.isEmpty {
             feedback.append("\"\(best.rule.name)\" also fires where it should not: \(falseAlerts.count) alert\(falseAlerts.count == 1 ? "" : "s") on \(spec.silentTraces.map(Self.fileName).joined(separator: ", ")).")
-            evidence += falseAlerts.prefix(3).map { "unexpected alert on \(Self.describe($0))" }
+            evidence += falseAlerts.prefix(3).map { "unexpected alert on \($0.reference)" }
         }
         // Precision: among the rule's alerts on these recordings (events of its own types only, so a trace full of
         // reads does not hide a rule that fires on every exec), most must be on targets, or the rule does not
@@ -387,7 +383,7 @@ public final class Grader {
         if precision <= 0.5 && coverage > 0 {
             let programs = Array(Set(offTarget.compactMap { $0.thread?.name })).sorted()
             feedback.insert("\"\(best.rule.name)\" does not single out \(spec.fireOn): \(offTarget.count) of its \(best.fired.count + offTarget.count) alerts on these recordings are on other events (\(programs.prefix(8).joined(separator: ", "))), so firing on the targets earns nothing.", at: 0)
-            evidence += beside.prefix(3).map { "alert beside the targets: \(Self.describe($0))" }
+            evidence += beside.prefix(3).map { "alert beside the targets: \($0.reference)" }
             coverage = 0
         }
         let silence = falseAlerts.isEmpty ? 1.0 : 0.0
@@ -451,7 +447,7 @@ public final class Grader {
             let value = extractor.render(event) ?? "<NA>"
             let message = rule.output.render(event)
             if message.contains(value) { rendered += 1 } else { feedback.append("The alert does not show \(field) (\(value)).") }
-            evidence.append("\(field) of \(Self.describe(event)) = \(value)")
+            evidence.append("\(field) of \(event.reference) = \(value)")
         }
         if let event = chosen.targets.first { evidence.append("alert: \(rule.output.render(event))") }
         let missing = fields.filter { !mentioned.contains($0) }
@@ -499,7 +495,7 @@ public final class Grader {
         if wrong.isEmpty { feedback.append("\(macro) is true exactly where expected (\(total) events tried).") }
         if missed > 0 { feedback.append("\(macro) misses \(missed) access\(missed == 1 ? "" : "es") it should match\(matchesSome ? "" : " (all of them), so it earns nothing for matching nothing else").") }
         if extra > 0 { feedback.append("\(macro) also matches \(extra) event\(extra == 1 ? "" : "s") it should not.") }
-        let evidence = wrong.prefix(5).map { "\(Self.describe($0.0)): expected \($0.1 ? "a match" : "no match")" }
+        let evidence = wrong.prefix(5).map { "\($0.0.reference): expected \($0.1 ? "a match" : "no match")" }
         return result(item, fraction: fraction, feedback: feedback, evidence: evidence)
     }
 
@@ -537,7 +533,7 @@ public final class Grader {
         let right = marks.filter { $0.1 == .right }.count
         let review = marks.contains { $0.1 == .needsReview }
         let feedback = marks.map { "\($0.0): \($0.1.rawValue) — \($0.2)" }
-        let evidence = truth.map { alert, event, _ in "\(alert.priority.name) \(alert.rule) on \(Self.describe(event)): \(alert.message)" }
+        let evidence = truth.map { alert, event, _ in "\(alert.priority.name) \(alert.rule) on \(event.reference): \(alert.message)" }
         return result(item, fraction: Double(right) / Double(marks.count), feedback: feedback, evidence: evidence, review: review)
     }
 

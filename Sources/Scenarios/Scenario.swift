@@ -26,6 +26,40 @@ public struct Scenario: Sendable {
     public var silent: Bool
     /// The file it was read from.
     public var path: String
+    /// A corpus scenario's variants (`variants:`, the evasion corpus of issue 20): each a recording of one
+    /// behaviour done one way, replayed on its own. `traces` lists their recordings in the same order.
+    public var variants: [Variant] = []
+
+    /// One way of performing a behaviour, recorded, and whether a correct rule for the behaviour should
+    /// catch it.
+    public struct Variant: Sendable {
+        /// Whether a correct rule for the behaviour should alert on the recording.
+        public enum Catch: String, Sendable, CaseIterable {
+            case yes, no
+            /// The lab's wording does not decide (GNU touch opens the file for writing but writes nothing).
+            case either
+        }
+
+        public var name: String
+        /// What the variant does, in the corpus's words: `read-file`, `write-file`, `shell-in-container`,
+        /// `fetch-url-in-container`.
+        public var behaviour: String
+        /// The file the behaviour is aimed at, for the file behaviours.
+        public var target: String?
+        public var expectation: Catch
+        /// The recording, as written in the scenario (relative to the scenario's folder when not absolute).
+        public var trace: String
+        /// What was run.
+        public var does: String
+        /// Why rules commonly miss this variant and what catches it; shown beside a miss.
+        public var hint: String?
+        /// The rules each rule set raises on the recording, by rule set (rules file names without extension,
+        /// as `tracelab check` names them): checked exactly, so a change in what a rule set catches shows.
+        public var alerts: [String: [String]]
+
+        /// The behaviour and its target, the unit coverage is counted in: `read-file /etc/shadow`.
+        public var attack: String { target.map { "\(behaviour) \($0)" } ?? behaviour }
+    }
 
     /// An alert the rules must raise.
     public struct ExpectedAlert: Sendable {
@@ -150,10 +184,12 @@ public struct Scenario: Sendable {
                 dos.append(ExpectedDoS(pod: pod, namespace: try string(item, "namespace", required: false), signal: signal))
             }
         }
+        let variants = try loadVariants(root["variants"], fields)
         let silentText = try string(root, "silent", required: false) ?? "true"
         guard let silent = ["true": true, "false": false][silentText.lowercased()] else { throw fail("'silent' must be true or false", root["silent"]) }
         let name = try string(root, "scenario") ?? ""
-        let traces = try strings(root, "traces")
+        let traces = variants.isEmpty ? try strings(root, "traces") : variants.map(\.trace)
+        if !variants.isEmpty && root["traces"] != nil { throw fail("a corpus scenario lists its recordings under 'variants', not 'traces'", root["traces"]) }
         let captures = try strings(root, "captures")
         let metrics = try strings(root, "metrics")
         if traces.isEmpty && captures.isEmpty && metrics.isEmpty { throw fail("a scenario needs at least one file in 'traces', 'captures' or 'metrics'", root) }
@@ -162,8 +198,41 @@ public struct Scenario: Sendable {
         if !detections.isEmpty && captures.isEmpty { throw fail("'expect_detections' lists detections but the scenario has no captures", root["expect_detections"]) }
         return Scenario(name: name, description: try string(root, "description", required: false) ?? "",
                         questions: try strings(root, "questions"), traces: traces, captures: captures, metrics: metrics, expectedDoS: dos, expectedAlerts: expected,
-                        expectedDetections: detections, silent: silent, path: path)
+                        expectedDetections: detections, silent: silent, path: path, variants: variants)
     }
+
+    /// Reads `variants:`: a list of mappings with `variant`, `behaviour`, `catch` (yes, no or either), `trace`,
+    /// `does`, and optionally `target`, `hint` and `alerts` (rule set → rule names). Names are unique.
+    private static func loadVariants(_ node: Node?, _ fields: YAMLFields) throws(TraceLabError) -> [Variant] {
+        guard let node else { return [] }
+        guard case .sequence(let items) = node else { throw fields.fail("'variants' must be a list of variants", node) }
+        var variants: [Variant] = []
+        var seen: Set<String> = []
+        for item in items {
+            guard case .mapping = item else { throw fields.fail("a variant is a mapping (variant, behaviour, catch, trace, does)", item) }
+            let name = try fields.string(item, "variant") ?? ""
+            guard seen.insert(name).inserted else { throw fields.fail("variant '\(name)' is listed twice", item["variant"]) }
+            let catchText = try fields.string(item, "catch") ?? ""
+            guard let expectation = Variant.Catch(rawValue: catchText) else {
+                throw fields.fail("'catch' is yes, no or either, not '\(catchText)'", item["catch"])
+            }
+            var alerts: [String: [String]] = [:]
+            if let map = item["alerts"] {
+                guard case .mapping(let pairs) = map else { throw fields.fail("'alerts' maps rule sets to the rules they raise", map) }
+                for (key, _) in pairs {
+                    guard let ruleSet = key.string else { throw fields.fail("'alerts' keys are rule set names", key) }
+                    alerts[ruleSet] = try fields.strings(map, ruleSet)
+                }
+            }
+            variants.append(Variant(name: name, behaviour: try fields.string(item, "behaviour") ?? "", target: try fields.string(item, "target", required: false),
+                                    expectation: expectation, trace: try fields.string(item, "trace") ?? "", does: try fields.string(item, "does") ?? "",
+                                    hint: try fields.string(item, "hint", required: false), alerts: alerts))
+        }
+        return variants
+    }
+
+    /// A variant's recording, resolved against the scenario's folder.
+    public func tracePath(of variant: Variant) -> String { resolve([variant.trace])[0] }
 
     /// The trace paths, resolved against the scenario's folder.
     public var tracePaths: [String] { resolve(traces) }

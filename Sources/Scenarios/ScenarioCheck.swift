@@ -46,7 +46,21 @@ extension Scenario {
         var events = 0
         var warnings: [String] = []
         var runID: Int64?
-        if let store, let setup, !tracePaths.isEmpty {
+        // A corpus scenario: each variant's recording on its own, compared below with the rules it names.
+        var variantRules: [Set<String>] = []
+        if !variants.isEmpty {
+            // Every matching rule alerts, so a variant's rules do not depend on which rule loads first.
+            let matching = engine.matching
+            engine.matching = .all
+            defer { engine.matching = matching }
+            for variant in variants {
+                let first = raised.count
+                let replay = try replayFile(tracePath(of: variant), through: engine) { alert, event in raised.append((event, alert)) }
+                events += replay.events
+                warnings += replay.warnings
+                variantRules.append(Set(raised[first...].map(\.1.rule)))
+            }
+        } else if let store, let setup, !tracePaths.isEmpty {
             do {
                 let traceIDs = try tracePaths.map { path throws(StoreError) in try store.ingest(path: path).traceID }
                 let run = try TraceReplay.run(traceIDs: traceIDs, from: store, through: engine, setup: setup) { alert, event in raised.append((event, alert)) }
@@ -57,15 +71,9 @@ extension Scenario {
             }
         } else {
             for path in tracePaths {
-                let (stream, _) = try TraceFiles.open(path)
-                do {
-                    events += try TraceReplay.run(stream, through: engine) { alert, event in raised.append((event, alert)) }
-                } catch let error as TraceLabError {
-                    throw error
-                } catch {
-                    throw TraceLabError("\(error)", at: SourceLocation(file: path, line: 0, column: 0))
-                }
-                warnings += stream.warnings.map(\.description)
+                let replay = try replayFile(path, through: engine) { alert, event in raised.append((event, alert)) }
+                events += replay.events
+                warnings += replay.warnings
             }
         }
         var unmatched = Array(raised.indices)
@@ -106,10 +114,16 @@ extension Scenario {
                 missing.append("\(expectation.rule) (\(expectation.priority.name)) on \(expectation.on)" + (near.map { ": an alert differs: \($0)" } ?? ": not raised"))
             }
         }
-        var unexpected = silent ? unmatched.map { index -> String in
+        var unexpected = silent && variants.isEmpty ? unmatched.map { index -> String in
             let (event, alert) = raised[index]
             return "\(alert.rule) (\(alert.priority.name)) on event \(event.number) \(event.type) by \(event.thread?.name ?? "<NA>")"
         } : []
+        // Each variant raises exactly the rules it lists for this rule set (none listed: not compared).
+        for (variant, rules) in zip(variants, variantRules) {
+            guard let expected = variant.alerts[ruleSet].map(Set.init) else { continue }
+            missing += expected.subtracting(rules).sorted().map { "\(variant.name): \($0) not raised" }
+            if silent { unexpected += rules.subtracting(expected).sorted().map { "\(variant.name): \($0) raised" } }
+        }
         // Captures: every expected detection met by one detection of its own; with `silent`, no others.
         var detections: [(capture: String, detection: Detection)] = []
         var packets = 0
@@ -149,5 +163,19 @@ extension Scenario {
         if silent { unexpected += unclaimedDoS.map { "DoS: \(dos[$0].summary)" } }
         return ScenarioResult(scenario: name, ruleSet: ruleSet, events: events, alerts: raised.map(\.1), packets: packets, detections: detections,
                               dos: dos, missing: missing, unexpected: unexpected, warnings: warnings, runID: runID)
+    }
+
+    /// Replays one recording through the engine from its file; its events and the reader's warnings.
+    private func replayFile(_ path: String, through engine: RuleEngine,
+                            onAlert: (Alert, Event) -> Void) throws(TraceLabError) -> (events: Int, warnings: [String]) {
+        let (stream, _) = try TraceFiles.open(path)
+        do {
+            let events = try TraceReplay.run(stream, through: engine, onAlert: onAlert)
+            return (events, stream.warnings.map(\.description))
+        } catch let error as TraceLabError {
+            throw error
+        } catch {
+            throw TraceLabError("\(error)", at: SourceLocation(file: path, line: 0, column: 0))
+        }
     }
 }

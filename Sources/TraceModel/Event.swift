@@ -444,3 +444,11 @@ public struct PodInfo: Sendable, Equatable {
             && lhs.labels.map { "\($0.key)=\($0.value)" } == rhs.labels.map { "\($0.key)=\($0.value)" }
     }
 }
+
+extension Event {
+    /// The event as feedback and reports name it: `event 151 openat by cat[9950] on /etc/shadow`.
+    public var reference: String {
+        let process = thread.map { "\($0.name)[\($0.pid)]" } ?? "?"
+        return "event \(number) \(type) by \(process)" + (fd.map { " on \($0.name)" } ?? "")
+    }
+}

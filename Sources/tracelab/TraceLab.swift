@@ -15,7 +15,7 @@ struct TraceLab: ParsableCommand {
         discussion: "Replays recorded syscall traces through a Falco-compatible rule engine.",
         version: versionText,
         subcommands: [Validate.self, ReplayCommand.self, Filter.self, Fields.self, Check.self, Grade.self, GradeOne.self, GradescopeCommand.self, Detect.self, Flows.self, Query.self, Dashboard.self, Scap.self, Export.self, Ingest.self, Traces.self, Runs.self, Alerts.self,
-                      Diff.self, DatabaseCommand.self, CompareRules.self, Bench.self, Completions.self])
+                      Diff.self, DatabaseCommand.self, CompareRules.self, Probe.self, Bench.self, Completions.self])
 }
 
 extension TraceLab {

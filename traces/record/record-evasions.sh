@@ -8,7 +8,7 @@
 # Same strace flags, launchers and sidecars as record-syscalls.sh (traces/record/common.sh), but strace itself
 # starts in the clean environment, so no recorded process sees this machine's. Every variant but one runs in
 # nginx-pod (an attacker in a compromised web container). Which behaviour each variant performs and whether a
-# correct rule should catch it is written in traces/syscalls/evasions/variants.yaml, not here.
+# correct rule should catch it is written in scenarios/evasions.yaml, not here.
 # Network traffic goes only to a python web server on 127.0.0.1:18082.
 set -euo pipefail
 
