@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "ScenariosTests", dependencies: ["TestSupport", "Scenarios", "Replay", "FalcoRules", "TraceReaders", "TraceModel", "Store"]),
         .testTarget(name: "PacketsTests", dependencies: ["TestSupport", "Packets", "TraceModel"]),
         .testTarget(name: "MetricsTests", dependencies: ["TestSupport", "Metrics", "TraceModel"]),
-        .testTarget(name: "GradingTests", dependencies: ["TestSupport", "Grading", "Reports", "Metrics", "Packets", "Store", "TraceModel"]),
+        .testTarget(name: "GradingTests", dependencies: ["TestSupport", "Grading", "Reports", "Scenarios", "FalcoRules", "Metrics", "Packets", "Store", "TraceModel"]),
         .testTarget(name: "TracelabCLITests", dependencies: ["TestSupport", "tracelab", "TraceReaders", "TraceModel", "Grading", "Benchmarking", "Packets", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]

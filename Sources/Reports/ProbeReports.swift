@@ -10,6 +10,17 @@ public enum ProbeReports {
         row.byProbed.contains { $0.rule == rule } ? "X" : "."
     }
 
+    /// The HTML class of an in-scope cell: right or wrong against what should be caught.
+    static func cellClass(_ expectation: Scenario.Variant.Catch, caught: Bool) -> String {
+        switch (expectation, caught) {
+        case (.yes, true): "caught"
+        case (.yes, false): "missed"
+        case (.no, true): "false"
+        case (.no, false): "right"
+        case (.either, _): "either"
+        }
+    }
+
     /// What the probed rules did with a variant, against what they should have done.
     static func verdict(_ row: RobustnessProbe.Row) -> String {
         switch (row.variant.expectation, row.caught) {
@@ -127,7 +138,8 @@ public enum ProbeReports {
         let style = """
         body{font-family:system-ui,sans-serif;max-width:80rem;margin:2rem auto;padding:0 1rem;color:#222}
         table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}
-        td.caught{background:#d3f3dc}td.missed{background:#fbd5d2}td.default{background:#fff1c2}td.n{text-align:right}
+        td.caught,td.right{background:#d3f3dc}td.missed,td.false{background:#fbd5d2}td.out,td.either{background:#f2f2f2;color:#888}
+        td.default{background:#fff1c2}td.n{text-align:right}
         th.rule{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:normal;max-height:14rem}
         .MISSED,.FALSE{color:#b42318}.hint{color:#555}
         """
@@ -138,13 +150,15 @@ public enum ProbeReports {
             body += "<tr><td>\(Markup.escape(attack.name))</td><td class=\"n\">\(attack.caught) of \(attack.shouldCatch)</td><td class=\"n\">\(percent(attack.coverage))</td>"
                 + "<td>\(Markup.escape(attack.falseAlarms.joined(separator: ", ")))</td><td>\(attack.inScope ? "yes" : "no")</td></tr>\n"
         }
-        body += "</table>\n<h2>Matrix</h2>\n<p>Green: the rule caught the variant. Red: it missed it. Yellow, last column: default rules that caught it.</p>\n"
+        body += "</table>\n<h2>Matrix</h2>\n<p>Green: right (caught what should be caught, or left alone what should not). Red: a miss or a false alarm. Grey: an attack not in scope, or a variant either answer suits. Yellow, last column: default rules that caught it.</p>\n"
         body += "<table id=\"matrix\"><tr><th>variant</th><th>should catch</th>" + columns.map { "<th class=\"rule\">\(Markup.escape($0))</th>" }.joined() + "<th>default rules</th></tr>\n"
+        let inScope = Set(probe.attacks.filter(\.inScope).map(\.name))
         for row in probe.rows {
             body += "<tr><td><a href=\"#\(Markup.escape(row.variant.name))\">\(Markup.escape(row.variant.name))</a></td><td>\(row.variant.expectation.rawValue)</td>"
             for rule in columns {
                 let caught = row.byProbed.first { $0.rule == rule }
-                body += "<td class=\"\(caught == nil ? "missed" : "caught")\" title=\"\(Markup.escape(caught?.event ?? "missed"))\">\(symbol(row, rule))</td>"
+                let state = inScope.contains(row.variant.attack) ? cellClass(row.variant.expectation, caught: caught != nil) : "out"
+                body += "<td class=\"\(state)\" title=\"\(Markup.escape(caught?.event ?? "missed"))\">\(symbol(row, rule))</td>"
             }
             body += "<td\(row.byDefault.isEmpty ? "" : " class=\"default\"")>\(Markup.escape(row.byDefault.map(\.rule).joined(separator: ", ")))</td></tr>\n"
         }

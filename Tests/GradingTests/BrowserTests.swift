@@ -2,6 +2,8 @@ import Foundation
 @testable import Grading
 import Metrics
 import Reports
+import FalcoRules
+import Scenarios
 import Store
 import TestSupport
 import Testing
@@ -96,6 +98,39 @@ struct BrowserTests {
         #expect(image.width == 1000 && image.height == 1000)
         #expect(image.count(of: (0x7E, 0xB2, 0x6D)) > 200, "first series (classic palette green)")
         #expect(image.count(of: (0xEA, 0xB8, 0x39)) > 200, "second series (classic palette yellow)")
+    }
+
+    @Test("the probe's page renders in headless Chromium: one matrix row per variant, coloured cells, the hints",
+          .enabled(if: Prerequisite.chromium.runnable, Comment(rawValue: Prerequisite.chromium.skipReason)))
+    func probePage() throws {
+        let loader = RulesLoader()
+        try #require(loader.load(path: GradingTests.root + "/rules/default_rules.yaml").successful)
+        let defaultItems = loader.itemLog.count
+        let rule = """
+        - rule: Curl run in a pod
+          desc: curl started inside a container
+          condition: spawned_process and container and proc.name = curl
+          output: "curl in %container.name"
+          priority: WARNING
+        """
+        try #require(loader.load(bytes: Array(rule.utf8), name: "curl.yaml").successful)
+        let probe = try RobustnessProbe.run(corpus: try Scenario.load(path: GradingTests.root + "/scenarios/evasions.yaml"), loader: loader,
+                                            probed: RobustnessProbe.rules(loadedAfter: defaultItems, in: loader))
+        let folder = try GradingTests.scratch("probe-browser")
+        try ProbeReports.html(probe, rulesFiles: ["curl.yaml"]).write(toFile: folder + "/probe.html", atomically: true, encoding: .utf8)
+        let dom = try Self.chromium(["--dump-dom"], page: folder + "/probe.html")
+        let matrix = try #require(dom.components(separatedBy: "<table id=\"matrix\">").dropFirst().first?.components(separatedBy: "</table>").first)
+        #expect(matrix.components(separatedBy: "<tr>").count - 2 == 61, "a row per variant")
+        #expect(matrix.components(separatedBy: "<td class=\"caught\"").count - 1 == 1, "curl alone is caught")
+        #expect(matrix.components(separatedBy: "<td class=\"missed\"").count - 1 == 6, "the six other downloaders are missed")
+        #expect(matrix.components(separatedBy: "<td class=\"right\"").count - 1 == 1, "curl on the host is rightly left alone")
+        #expect(matrix.components(separatedBy: "<td class=\"out\"").count - 1 == 53, "the other attacks are out of scope")
+        #expect(matrix.components(separatedBy: "<td class=\"default\"").count - 1 == probe.rows.filter { !$0.byDefault.isEmpty }.count)
+        #expect(dom.contains("<p class=\"hint\">Hint: a copy of curl named kfetch: proc.name = curl misses it;"))
+        _ = try Self.chromium(["--screenshot=\(folder)/probe.png", "--window-size=1000,2400"], page: folder + "/probe.html")
+        let image = try PNGImage(Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/probe.png"))))
+        #expect(image.count(of: (0xFB, 0xD5, 0xD2)) > 1000, "missed cells (red)")
+        #expect(image.count(of: (0xD3, 0xF3, 0xDC)) > 300, "the caught cell and the host's curl (green)")
     }
 }
 

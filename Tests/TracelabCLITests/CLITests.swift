@@ -478,4 +478,37 @@ struct CLITests {
         let json = try Self.run(["fields", "--format", "json"])
         #expect(json.stdout.contains(#"{"name":"fd.name","class":"fd","type":"FSPATH""#))
     }
+
+    @Test("probe: the matrix and hints as text, JSON, an HTML file; --min-coverage as a rule author's CI gate; usage errors")
+    func probe() throws {
+        let rules = try Self.temporary("probe-curl.yaml", """
+            - rule: Curl run in a pod
+              desc: curl started inside a container
+              condition: spawned_process and container and proc.name = curl
+              output: "curl in %container.name"
+              priority: WARNING
+            """)
+        defer { try? FileManager.default.removeItem(atPath: rules) }
+        let text = try Self.run(["probe", "--rules", rules, "--behaviour", "fetch-url-in-container"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("fetch-url-in-container: 1 of 7 caught (14.3%)"))
+        #expect(text.stdout.contains("  fetch-curl-renamed   yes    .    .\n"))
+        #expect(text.stdout.contains("  fetch-bash-dev-tcp   yes    .    d\n"))
+        #expect(text.stdout.contains("MISSED: fetch-curl-renamed (a copy of curl named kfetch)\n    no default rule alerts either\n    hint: a copy of curl named kfetch"))
+        let gate = try Self.run(["probe", "--rules", rules, "--min-coverage", "50%"])
+        #expect(gate.status == 1 && gate.stderr.contains("fetch-url-in-container: coverage 1 of 7 is below --min-coverage 0.5"))
+        #expect(try Self.run(["probe", "--rules", rules, "--min-coverage", "0.1"]).status == 0)
+        let json = try Self.run(["probe", "--rules", rules, "--format", "json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((object?["variants"] as? [Any])?.count == 61 && object?["probed_rules"] as? [String] == ["Curl run in a pod"])
+        let page = Scratch.directory.appendingPathComponent("probe.html").path
+        let html = try Self.run(["probe", "--rules", rules, "--format", "html", "-o", page])
+        #expect(html.status == 0 && html.stdout.isEmpty)
+        #expect(try String(contentsOfFile: page, encoding: .utf8).contains("<table id=\"matrix\">"))
+        #expect(try Self.run(["probe", "--rules", rules, "--min-coverage", "150%"]).status == 64)
+        let unknown = try Self.run(["probe", "--rules", rules, "--behaviour", "shell"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no variant performs 'shell'"))
+        let nothing = try Self.run(["probe", "--rules", rules, "--behaviour", "shell-in-container", "--min-coverage", "0.5"])
+        #expect(nothing.status == 1)
+    }
 }
