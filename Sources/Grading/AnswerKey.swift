@@ -23,6 +23,20 @@ public struct AnswerKey: Sendable {
         public var title: String
         public var points: Double
         public var check: Check
+        /// What the item's rule (rule_fires) or macro (macro_probe) catches of an evasion corpus, as feedback.
+        public var robustness: Robustness?
+    }
+
+    /// An item's `robustness:`: the corpus variants its rule or macro is tried on (by `behaviour` and `target`, or
+    /// named in `variants`), and the points of the item, if any, that follow the share caught.
+    public struct Robustness: Sendable {
+        /// The corpus scenario (scenarios/evasions.yaml), resolved.
+        public var corpus: String
+        public var behaviours: [String]
+        public var target: String?
+        public var variants: [String]
+        /// Points of the item's `points` given in proportion to the variants caught; 0 (the default): feedback only.
+        public var marks: Double
     }
 
     /// How an item is checked; the parameters come from the key, so a new item needs no code.
@@ -83,6 +97,10 @@ public struct AnswerKey: Sendable {
             case .dashboard(let spec): paths.append(spec.recording)
             case .rulesLoad, .ruleOutput, .rubric: break
             }
+        }
+        for spec in items.compactMap(\.robustness) {
+            paths.append(spec.corpus)
+            if let corpus = try? Scenario.load(path: spec.corpus) { paths += corpus.variants.map { Self.normalized(corpus.tracePath(of: $0)) } }
         }
         var seen: Set<String> = []
         return paths.filter { seen.insert($0).inserted }.flatMap { [$0, $0 + ".sidecar.json"] }
@@ -222,7 +240,25 @@ public struct AnswerKey: Sendable {
             default:
                 throw fail("unknown check '\(kind)' (rules_load, rule_fires, rule_output, macro_probe, written_alert, rubric, config, dashboard)", node["check"])
             }
-            items.append(Item(id: id, question: node["question"]?.string ?? id, title: try string(node, "title"), points: points, check: check))
+            var robustness: Robustness?
+            if let spec = node["robustness"] {
+                guard case .mapping = spec else { throw fail("'robustness' is a mapping: corpus, behaviour, target, variants, marks", spec) }
+                switch check {
+                case .ruleFires, .macroProbe: break
+                default: throw fail("'robustness' applies to rule_fires and macro_probe items", spec)
+                }
+                let marks = try fields.string(spec, "marks", required: false).map { text throws(TraceLabError) -> Double in
+                    guard let value = Double(text), value >= 0, value <= points else { throw fail("'marks' must be a number from 0 to the item's points", spec["marks"]) }
+                    return value
+                } ?? 0
+                var behaviours = try strings(spec, "behaviours")
+                if let behaviour = spec["behaviour"]?.string { behaviours.append(behaviour) }
+                let variants = try strings(spec, "variants")
+                if behaviours.isEmpty && variants.isEmpty { throw fail("'robustness' names a 'behaviour' or 'variants'", spec) }
+                robustness = Robustness(corpus: resolve(try fields.string(spec, "corpus", required: false) ?? "../scenarios/evasions.yaml"),
+                                        behaviours: behaviours, target: try fields.string(spec, "target", required: false), variants: variants, marks: marks)
+            }
+            items.append(Item(id: id, question: node["question"]?.string ?? id, title: try string(node, "title"), points: points, check: check, robustness: robustness))
         }
         var seen: Set<String> = []
         for item in items where !seen.insert(item.id).inserted { throw fail("item id '\(item.id)' is used twice", root["items"]) }

@@ -102,6 +102,8 @@ public final class Grader {
     var baseline: DeploymentReview.Outcome?
     /// Ground truth of written_alert items: the alerts the default rules raise, with their events.
     private var truths: [String: [(Alert, Event, CompiledRule)]] = [:]
+    /// The corpus variants each item with `robustness:` is tried on, with their recordings' paths.
+    private var robustnessVariants: [String: [(variant: Scenario.Variant, path: String)]] = [:]
 
     public init(key: AnswerKey) throws(TraceLabError) {
         self.key = key
@@ -113,6 +115,20 @@ public final class Grader {
         defaultLoader = loader
         defaultRuleNames = Set(loader.compiledRules.map(\.name))
         missingDefaultNames = FalcoDefaultNames.missing(from: loader)
+        for item in key.items {
+            guard let spec = item.robustness else { continue }
+            let corpus = try Scenario.load(path: spec.corpus)
+            let known = Set(corpus.variants.map(\.name))
+            if let unknown = spec.variants.first(where: { !known.contains($0) }) {
+                throw TraceLabError("item \(item.id): the corpus has no variant '\(unknown)'", at: SourceLocation(file: key.path, line: 0, column: 0))
+            }
+            let chosen = corpus.variants.filter { variant in
+                spec.variants.contains(variant.name)
+                    || spec.behaviours.contains(variant.behaviour) && (spec.target == nil || variant.target == spec.target)
+            }
+            if chosen.isEmpty { throw TraceLabError("item \(item.id): no variant of \(spec.corpus) fits its robustness selection", at: SourceLocation(file: key.path, line: 0, column: 0)) }
+            robustnessVariants[item.id] = chosen.map { ($0, corpus.tracePath(of: $0)) }
+        }
         for item in key.items {
             guard case .writtenAlert(let written) = item.check else { continue }
             let scenario = try Scenario.load(path: written.scenario)
@@ -393,9 +409,46 @@ public final class Grader {
             parts.append((Double(spec.outputFields.count - missing.count) / Double(spec.outputFields.count), 1.0))
             if !missing.isEmpty { feedback.append("The output of \"\(best.rule.name)\" lacks \(missing.map(Self.placeholder).joined(separator: ", ")).") }
         }
-        let fraction = parts.reduce(0) { $0 + $1.0 * $1.1 } / parts.reduce(0) { $0 + $1.1 }
+        var fraction = parts.reduce(0) { $0 + $1.0 * $1.1 } / parts.reduce(0) { $0 + $1.1 }
         if fraction >= 1 { feedback.insert("\"\(best.rule.name)\" fires where expected and nowhere else.", at: 0) }
+        if let robustness = try robustness(item, what: "\"\(best.rule.name)\"", catches: { best.rule.eventTypes.contains($0.type) && best.rule.predicate($0) }) {
+            feedback.append(robustness.feedback)
+            fraction = robustness.fraction(fraction)
+        }
         return result(item, fraction: fraction, feedback: feedback, evidence: evidence)
+    }
+
+    /// What a rule or macro catches of the item's corpus variants (its `robustness:`): a feedback line naming the
+    /// variants it misses, with their hints, and the fraction with the item's `marks` given for the share caught.
+    private func robustness(_ item: AnswerKey.Item, what: String,
+                            catches: (Event) -> Bool) throws(TraceLabError) -> (feedback: String, fraction: (Double) -> Double)? {
+        guard let spec = item.robustness, let chosen = robustnessVariants[item.id] else { return nil }
+        var missed: [Scenario.Variant] = [], falseAlarms: [Scenario.Variant] = []
+        var shouldCatch = 0
+        for (variant, path) in chosen {
+            let caught = try events(path).contains(where: catches)
+            switch variant.expectation {
+            case .yes:
+                shouldCatch += 1
+                if !caught { missed.append(variant) }
+            case .no: if caught { falseAlarms.append(variant) }
+            case .either: break
+            }
+        }
+        let share = shouldCatch == 0 ? 1 : Double(shouldCatch - missed.count) / Double(shouldCatch)
+        let attacks = chosen.map(\.variant.attack).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        var line = "Robustness\(spec.marks > 0 ? "" : " (feedback, not marked)"): \(what) catches \(shouldCatch - missed.count) of the \(shouldCatch) recorded ways of \(attacks.joined(separator: ", ")) in \(Self.fileName(spec.corpus))"
+        if missed.isEmpty {
+            line += "."
+        } else {
+            let named = missed.prefix(3).map { variant in "\(variant.name) (\(variant.does))" + (variant.hint.map { ": \($0)" } ?? "") }
+            line += "; it misses " + named.joined(separator: "; ")
+            if missed.count > 3 { line += "; and \(missed.count - 3) more: " + missed.dropFirst(3).map(\.name).joined(separator: ", ") }
+            line += ". `tracelab probe --rules YOUR_FILE` shows every variant."
+        }
+        if !falseAlarms.isEmpty { line += " It also fires on \(falseAlarms.map { "\($0.name) (\($0.does))" }.joined(separator: ", ")), which it should not." }
+        let weight = item.points > 0 ? spec.marks / item.points : 0
+        return (line, { base in (1 - weight) * base + weight * share })
     }
 
     /// The coverage groups of events: one per `per` value (all events in one group without it), split with
@@ -496,6 +549,10 @@ public final class Grader {
         if missed > 0 { feedback.append("\(macro) misses \(missed) access\(missed == 1 ? "" : "es") it should match\(matchesSome ? "" : " (all of them), so it earns nothing for matching nothing else").") }
         if extra > 0 { feedback.append("\(macro) also matches \(extra) event\(extra == 1 ? "" : "s") it should not.") }
         let evidence = wrong.prefix(5).map { "\($0.0.reference): expected \($0.1 ? "a match" : "no match")" }
+        if let robustness = try robustness(item, what: macro, catches: { selector($0) && macroPredicate($0) }) {
+            feedback.append(robustness.feedback)
+            return result(item, fraction: robustness.fraction(fraction), feedback: feedback, evidence: evidence)
+        }
         return result(item, fraction: fraction, feedback: feedback, evidence: evidence)
     }
 

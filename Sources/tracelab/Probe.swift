@@ -37,13 +37,13 @@ struct Probe: ParsableCommand {
     @Option(name: .customLong("min-coverage"), help: "Fail (exit 1) when an attack in scope is caught below this share: 0.9 or 90%.")
     var minCoverage: String?
 
-    @Option(help: "text, json or html.")
+    @Option(help: "text, json, html, or markdown (docs/robustness.md's tables).")
     var format: ProbeFormat = .text
 
     @Option(name: [.short, .customLong("output")], help: "Write the report to this file instead of standard output.")
     var output: String?
 
-    enum ProbeFormat: String, ExpressibleByArgument, CaseIterable { case text, json, html }
+    enum ProbeFormat: String, ExpressibleByArgument, CaseIterable { case text, json, html, markdown }
 
     /// `0.9`, `90%` or `90` as a share between 0 and 1.
     static func share(_ text: String) -> Double? {
@@ -93,6 +93,7 @@ struct Probe: ParsableCommand {
         case .text: ProbeReports.text(probe, rulesFiles: rules)
         case .json: ProbeReports.json(probe, rulesFiles: rules).rendered + "\n"
         case .html: ProbeReports.html(probe, rulesFiles: rules)
+        case .markdown: ProbeReports.markdown(probe)
         }
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: Data(report.utf8)) else {

@@ -90,6 +90,23 @@ struct GradingTests {
         for line in expected.deployment { #expect(review.contains(line), "\(name) deployment review lacks: \(line)\n\(review)") }
     }
 
+    @Test("robustness: feedback only unless the key gives it marks; a key naming a variant the corpus lacks does not load")
+    func robustnessMarks() throws {
+        let folder = Self.root + "/examples/submissions/full-marks"
+        let feedbackOnly = try Self.grade(folder)
+        let q5 = try #require(feedbackOnly.checks.first { $0.itemID == "q5" })
+        #expect(q5.score == 3 && q5.feedback.contains { $0.hasPrefix("Robustness (feedback, not marked): \"Sensitive file read or written\" catches 20 of the 25 recorded ways") })
+        // One of q5's 3 points for the share of the 25 variants caught (20): 2 + 20/25 = 2.8.
+        var key = try AnswerKey.load(path: Self.root + "/answers/key.yaml")
+        let index = try #require(key.items.firstIndex { $0.id == "q5" })
+        key.items[index].robustness?.marks = 1
+        let marked = try #require(try Self.grade(folder, with: try Grader(key: key)).checks.first { $0.itemID == "q5" })
+        #expect(abs(marked.score - 2.8) < 1e-9 && marked.status == .partial)
+        #expect(marked.feedback.contains { $0.hasPrefix("Robustness: \"Sensitive file read or written\" catches 20 of the 25") })
+        key.items[index].robustness?.variants = ["fetch-curl-copied"]
+        #expect(throws: TraceLabError.self) { try Grader(key: key) }
+    }
+
     @Test("Falco's own 3.2.0 rules as --default-rules give every example the same verdicts as the shipped default rules",
           .enabled(if: Prerequisite.shared.runnable, Comment(rawValue: Prerequisite.shared.skipReason)))
     func upstreamDefaultRulesGiveSameVerdicts() throws {
