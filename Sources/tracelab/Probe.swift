@@ -74,13 +74,7 @@ struct Probe: ParsableCommand {
         let defaults = noDefaultRules ? [] : [try Self.shipped(defaultRules, "rules/default_rules.yaml")]
         let loader = try loadRules(defaults)
         let defaultItems = loader.itemLog.count
-        var results: [LoadResult] = []
-        for path in rules { results += loadRulesInput(path, into: loader) }
-        let failed = results.filter { !$0.successful }
-        if !failed.isEmpty {
-            printError(LoadResultFormatting.text(failed))
-            throw ExitCode(1)
-        }
+        try loadRules(rules, into: loader)
         let probed = RobustnessProbe.rules(loadedAfter: defaultItems, in: loader)
         let probe: RobustnessProbe
         do {

@@ -110,9 +110,10 @@ func loadCustomRules(_ files: [Submission.RulesFile], into loader: RulesLoader) 
     }
 }
 
-/// Loads rules for the commands that evaluate them (rules files or values.yaml); prints diagnostics and exits 1 on errors.
-func loadRules(_ paths: [String]) throws -> RulesLoader {
-    let loader = RulesLoader()
+/// Loads rules for the commands that evaluate them (rules files or values.yaml), into `loader` when given (after what
+/// it holds); prints diagnostics and exits 1 on errors.
+@discardableResult
+func loadRules(_ paths: [String], into loader: RulesLoader = RulesLoader()) throws -> RulesLoader {
     var results: [LoadResult] = []
     for path in paths { results += loadRulesInput(path, into: loader) }
     let failed = results.filter { !$0.successful }
