@@ -71,8 +71,7 @@ public struct RobustnessProbe: Sendable {
         let known = Set(corpus.variants.map(\.behaviour))
         if let unknown = behaviours.first(where: { !known.contains($0) }) {
             let suggestion = Suggestion.closest(to: unknown, among: known.sorted()).map { " (did you mean '\($0)'?)" } ?? ""
-            throw TraceLabError("no variant performs '\(unknown)'\(suggestion); the corpus has \(known.sorted().joined(separator: ", "))",
-                                at: SourceLocation(file: corpus.path, line: 1, column: 1))
+            throw TraceLabError("no variant performs '\(unknown)'\(suggestion); the variants of \(corpus.path) perform \(known.sorted().joined(separator: ", "))")
         }
         let probedSet = Set(probed)
         let engine = RuleEngine(loader: loader, matching: .all)
