@@ -190,7 +190,11 @@ extension Grader {
 
         // 2. The student's rules in their own deployment: priority threshold, rules[] selections, rule_matching: first.
         let deployedEngine = RuleEngine(loader: context.loader)
-        settings.configure(deployedEngine)
+        do {
+            try settings.configure(deployedEngine)
+        } catch {
+            lines.append("Your settings would stop Falco from loading the rules: \(error.description). The review below leaves that entry out.")
+        }
         let deployed = loadsStudentRules ? DeploymentReview.replay(deployedEngine, recordings: recordings) : baseline
         context.runs.append(run(.deployment, deployed, rulesFiles: loadsStudentRules ? rulesFiles : defaultRulesIdentity, config: settings))
         let loadOrder = Dictionary(context.loader.compiledRules.map { ($0.name, $0.index) }, uniquingKeysWith: { first, _ in first })

@@ -61,6 +61,10 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .customShort("e"), help: "A capture to replay (Falco 0.36's -e); repeatable, the same as giving it as an argument.")
     var captures: [String] = []
 
+    @Option(name: [.customShort("p", allowingJoined: true), .customLong("print")],
+            help: "Append this output format to every rule's output (Falco's deprecated -p; append_output in falco.yaml is the current way). -pc and -pk are accepted and change nothing, as in current Falco.")
+    var printAdditional: String?
+
     @Flag(name: .customLong("no-summary"), help: "Do not print Falco's end-of-run summary.")
     var noSummary = false
 
@@ -75,7 +79,10 @@ struct ReplayCommand: ParsableCommand {
         if rulesFiles.isEmpty { throw ValidationError("no rules: give --rules files or a --config with rules_files") }
         let loader = try loadRules(rulesFiles)
         let engine = RuleEngine(loader: loader)
-        settings.configure(engine)
+        do { try settings.configure(engine) } catch {
+            printError("tracelab: \(error)")
+            throw ExitCode(1)
+        }
         if !enableTag.isEmpty {
             engine.setEnabled(false, ruleNamePattern: "*")
             for tag in enableTag { engine.setEnabled(true, tag: tag) }
@@ -141,6 +148,13 @@ struct ReplayCommand: ParsableCommand {
         if let format { assignments.append(("json_output", format == .json ? "true" : "false")) }
         for (key, value) in assignments {
             do { try settings.set(key, value) } catch { throw ValidationError(error.message) }
+        }
+        if let printAdditional {
+            printError("tracelab: warning: the -p/--print option is deprecated in Falco; append_output in falco.yaml is the current way")
+            // Current Falco leaves container and Kubernetes details to the container plugin's suggested fields.
+            if !["c", "container", "k", "kubernetes"].contains(printAdditional) {
+                settings.appendOutput.append(FalcoConfig.AppendOutput(extraOutput: printAdditional))
+            }
         }
         return settings
     }

@@ -82,7 +82,7 @@ struct FalcoConfigTests {
           priority: WARNING
         """)
         let engine = RuleEngine(loader: loader, matching: .all)
-        config.configure(engine)
+        try config.configure(engine)
         #expect(engine.process(TestEvents.open("/etc/shadow")).map(\.rule) == ["file rule"])
         #expect(engine.matching == .first)
         #expect(throws: FalcoConfig.SettingError.self) { try config.set("priority", "loud") }

@@ -511,4 +511,32 @@ struct CLITests {
         let nothing = try Self.run(["probe", "--rules", rules, "--behaviour", "shell-in-container", "--min-coverage", "0.5"])
         #expect(nothing.status == 1)
     }
+
+    @Test("Falco's -p FORMAT and append_output: the format appended to the outputs the entry matches; -pc and -pk change nothing, as in current Falco; an unknown field stops the run")
+    func appendedOutput() throws {
+        let trace = "traces/syscalls/q1-cat-shadow.strace"
+        let plain = try Self.run(["replay", "-r", "rules/default_rules.yaml", trace, "--no-summary"])
+        #expect(plain.status == 0 && plain.stdout.hasSuffix("container_id=3f2a9c1b7d4e container_name=falco)\n"), "\(plain.stdout)")
+        for flag in ["-pc", "-pk"] {
+            let same = try Self.run(["replay", "-r", "rules/default_rules.yaml", flag, trace, "--no-summary"])
+            #expect(same.status == 0 && same.stdout == plain.stdout && same.stderr.contains("the -p/--print option is deprecated"))
+        }
+        let printed = try Self.run(["replay", "-r", "rules/default_rules.yaml", "-p", "pid=%proc.pid ns=%k8s.ns.name", trace, "--no-summary"])
+        #expect(printed.stdout == plain.stdout.dropLast() + " pid=9949 ns=default\n")
+        let config = try Self.temporary("append-output.yaml", """
+            append_output:
+              - match: {rule: Read sensitive file untrusted}
+                extra_output: "pid=%proc.pid"
+              - match: {tags: [container, no_rule_has_this]}
+                extra_output: "never=%proc.name"
+              - extra_output: "host=%evt.hostname"
+            """)
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let json = try Self.run(["replay", "-r", "rules/default_rules.yaml", "-c", config, "-o", "json_output=true", trace, "--no-summary"])
+        let alert = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((alert?["output"] as? String)?.hasSuffix("container_name=falco) pid=9949 host=minikube") == true, "\(json.stdout)")
+        #expect((alert?["output_fields"] as? [String: Any])?["proc.pid"] as? Int == 9949)
+        let bad = try Self.run(["replay", "-r", "rules/default_rules.yaml", "-p", "x=%proc.nam", trace])
+        #expect(bad.status == 1 && bad.stderr.contains("append_output 'x=%proc.nam': invalid formatting token proc.nam"))
+    }
 }

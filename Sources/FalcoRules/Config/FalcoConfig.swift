@@ -19,6 +19,26 @@ public struct FalcoConfig: Sendable, Equatable {
     /// `rules[]` selections, applied in order after loading.
     public var ruleSelections: [RuleSelection] = []
     public var syscallEventDrops = SyscallEventDrops()
+    /// `append_output` entries with an `extra_output` (and Falco's deprecated `-p FORMAT`), in order.
+    public var appendOutput: [AppendOutput] = []
+
+    /// Text appended to the outputs of the rules an `append_output` entry's `match` selects (every rule without one).
+    public struct AppendOutput: Sendable, Equatable {
+        public var rule: String?
+        public var source: String?
+        public var tags: [String] = []
+        public var extraOutput: String
+        /// Where the entry is, for errors.
+        public var location: SourceLocation?
+
+        public init(rule: String? = nil, source: String? = nil, tags: [String] = [], extraOutput: String, location: SourceLocation? = nil) {
+            self.rule = rule
+            self.source = source
+            self.tags = tags
+            self.extraOutput = extraOutput
+            self.location = location
+        }
+    }
 
     public init() {}
 
@@ -154,6 +174,25 @@ public struct FalcoConfig: Sendable, Equatable {
                 }
             }
         }
+        if let entries = YAMLValue.mappingValue(settings, "append_output") {
+            guard case .sequence(let items) = entries else {
+                throw Failure(message: "'append_output' must be a list of entries (match, extra_output, extra_fields)", location: FalcoConfig.location(entries, name))
+            }
+            for item in items {
+                guard case .mapping = item else { throw Failure(message: "an append_output entry is a mapping", location: FalcoConfig.location(item, name)) }
+                guard let extra = YAMLValue.mappingValue(item, "extra_output")?.string, !extra.isEmpty else { continue }
+                let match = YAMLValue.mappingValue(item, "match")
+                var tags: [String] = []
+                switch match.flatMap({ YAMLValue.mappingValue($0, "tags") }) {
+                case .sequence(let values)?: tags = values.compactMap(\.string)
+                case .scalar(let value)?: tags = [value.string]
+                default: break
+                }
+                appendOutput.append(AppendOutput(rule: match.flatMap { YAMLValue.mappingValue($0, "rule")?.string },
+                                                 source: match.flatMap { YAMLValue.mappingValue($0, "source")?.string },
+                                                 tags: tags, extraOutput: extra, location: FalcoConfig.location(item, name)))
+            }
+        }
         if let selections = YAMLValue.mappingValue(settings, "rules") {
             guard case .sequence(let entries) = selections else {
                 throw Failure(message: "'rules' must be a list of enable/disable entries", location: FalcoConfig.location(selections, name))
@@ -229,19 +268,32 @@ public struct FalcoConfig: Sendable, Equatable {
         }
     }
 
-    /// Applies the rule selections and alert settings to an engine.
-    public func configure(_ engine: RuleEngine) {
+    /// Applies the rule selections, appended outputs and alert settings to an engine. An appended output naming a
+    /// field the catalog lacks is an error at its entry, as Falco refuses to load it.
+    public func configure(_ engine: RuleEngine) throws(Failure) {
         engine.minimumPriority = priority
         engine.matching = ruleMatching
         for selection in ruleSelections {
             if let rule = selection.rule { engine.setEnabled(selection.enable, ruleNamePattern: rule) }
             if let tag = selection.tag { engine.setEnabled(selection.enable, tag: tag) }
         }
+        for entry in appendOutput {
+            do {
+                try engine.appendOutput(entry.extraOutput, rule: entry.rule, source: entry.source, tags: entry.tags)
+            } catch {
+                throw Failure(message: "append_output '\(entry.extraOutput)': \(error.message)", location: entry.location)
+            }
+        }
     }
 
     /// The settings as JSON with sorted keys, recorded with replay runs.
     public var json: JSONValue {
-        .object([
+        // append_output only when set, so the settings recorded before it existed are unchanged.
+        let appended: [(String, JSONValue)] = appendOutput.isEmpty ? [] : [("append_output", .array(appendOutput.map { entry in
+            .object([("extra_output", .string(entry.extraOutput))] + (entry.rule.map { [("rule", JSONValue.string($0))] } ?? [])
+                    + (entry.source.map { [("source", JSONValue.string($0))] } ?? []) + (entry.tags.isEmpty ? [] : [("tags", .array(entry.tags.map(JSONValue.string)))]))
+        }))]
+        return .object(appended + [
             ("json_include_message_property", .bool(jsonIncludeMessage)),
             ("json_include_output_fields_property", .bool(jsonIncludeOutputFields)),
             ("json_include_output_property", .bool(jsonIncludeOutput)),

@@ -48,6 +48,21 @@ public final class RuleEngine {
         invalidate()
     }
 
+    /// Appends ` format` to the output of every rule that `rule` (a name), `source` and `tags` (all of them) select,
+    /// as Falco's `append_output[].extra_output` and deprecated `-p FORMAT` do; nil selects every rule. The formats are
+    /// compiled against the field catalog; an unknown field is an error.
+    public func appendOutput(_ format: String, rule: String? = nil, source: String? = nil, tags: [String] = []) throws(ConditionCompileError) {
+        for index in rules.indices {
+            let candidate = rules[index]
+            if let rule, candidate.name != rule { continue }
+            if let source, candidate.source != source { continue }
+            if !tags.allSatisfy(candidate.tags.contains) { continue }
+            let text = candidate.outputText + " " + format
+            rules[index].output = try OutputFormat(text)
+            rules[index].outputText = text
+        }
+    }
+
     /// Enables or disables rules that carry a tag (`-t`, `-T`, `rules[].enable.tag`).
     public func setEnabled(_ enabled: Bool, tag: String) {
         for index in rules.indices where rules[index].tags.contains(tag) { rules[index].enabled = enabled }
