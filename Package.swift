@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "PacketsTests", dependencies: ["TestSupport", "Packets", "TraceModel"]),
         .testTarget(name: "MetricsTests", dependencies: ["TestSupport", "Metrics", "TraceModel"]),
         .testTarget(name: "GradingTests", dependencies: ["TestSupport", "Grading", "Reports", "Scenarios", "FalcoRules", "Metrics", "Packets", "Store", "TraceModel"]),
-        .testTarget(name: "TracelabCLITests", dependencies: ["TestSupport", "tracelab", "TraceReaders", "TraceModel", "Grading", "Benchmarking", "Packets", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "TracelabCLITests", dependencies: ["TestSupport", "tracelab", "TraceReaders", "TraceModel", "FalcoRules", "Grading", "Benchmarking", "Packets", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,8 +15,9 @@ struct Validate: ParsableCommand {
         positions given in values.yaml's lines. With --config, a falco.yaml or a values.yaml (its falco: section) is checked against \
         Falco's settings: every unknown key (with the closest known one: syscall_event_drops.action, did you mean \
         actions?) and every value of the wrong type, all in one run; then the rules it names load (the rules_files \
-        that exist on this machine, a values.yaml's customRules), after --default-rules. Exit status: 0 when every \
-        file loads and every configuration is valid, 1 otherwise.
+        that exist on this machine, a values.yaml's customRules), after --default-rules. Unlike falco -V, which stops \
+        at a file's first error, every error of every file is reported. Exit status: 0 when every file loads and \
+        every configuration is valid, 1 otherwise.
         """)
 
     @Option(name: .customLong("default-rules"), help: "Default rules loaded first (e.g. rules/default_rules.yaml or Falco's falco_rules.yaml); repeat for several.")
@@ -43,6 +44,8 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         let loader = RulesLoader()
+        // Every error of a file in one run (Falco stops at a file's first).
+        loader.reportsEveryError = true
         var results: [LoadResult] = []
         for path in defaultRules + rules { results += loadRulesInput(path, into: loader) }
         var problems: [FalcoConfigSchema.Problem] = []

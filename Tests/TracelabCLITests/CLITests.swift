@@ -1,4 +1,5 @@
 import Foundation
+import FalcoRules
 import Grading
 import TestSupport
 import Testing
@@ -538,5 +539,45 @@ struct CLITests {
         #expect((alert?["output_fields"] as? [String: Any])?["proc.pid"] as? Int == 9949)
         let bad = try Self.run(["replay", "-r", "rules/default_rules.yaml", "-p", "x=%proc.nam", trace])
         #expect(bad.status == 1 && bad.stderr.contains("append_output 'x=%proc.nam': invalid formatting token proc.nam"))
+    }
+
+    @Test("validate reports every error of a file in one run (falco -V stops at the first); a macro that does not parse adds no errors to the rules using it")
+    func everyError() throws {
+        let rules = try Self.temporary("every-error.yaml", """
+            - macro: bad_macro
+              condition: (proc.name = x
+            - rule: uses bad macro
+              desc: d
+              condition: bad_macro and evt.type = open
+              output: o
+              priority: WARNING
+            - rule: bad priority
+              desc: d
+              condition: evt.type = open
+              output: o
+              priority: SEVERE
+            - rule: unknown field
+              desc: d
+              condition: proc.nam = cat
+              output: o
+              priority: WARNING
+            - rule: undefined macro
+              desc: d
+              condition: open_reed
+              output: o
+              priority: WARNING
+            """)
+        defer { try? FileManager.default.removeItem(atPath: rules) }
+        let run = try Self.run(["validate", rules])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("4 Errors:"), "\(run.stdout)")
+        for expected in ["Invalid priority", "expected a ')' token", "nonexistent field proc.nam", "Undefined macro 'open_reed' used in filter."] {
+            #expect(run.stdout.contains(expected), "\(expected)")
+        }
+        #expect(!run.stdout.contains("In rule 'uses bad macro'"))
+        // Falco's own loading (replay, grade) stops at the first error, as falco does.
+        let loader = RulesLoader()
+        let result = loader.load(path: rules)
+        #expect(result.errors.count == 1 && loader.compiledRules.isEmpty)
     }
 }

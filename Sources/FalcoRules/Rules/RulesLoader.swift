@@ -36,6 +36,10 @@ public final class RulesLoader {
     public let availablePlugins: [String: SemanticVersion]
     /// Whether `required_plugin_versions` is checked after loading (Falco checks it at startup and in -V).
     public let checkPluginRequirements: Bool
+    /// Report every error of a file instead of stopping at the first, as Falco does (`tracelab validate`): later
+    /// items are still read and every rule still compiled, a macro that does not parse standing in as never true
+    /// so the rules using it add no error of their own. A file with errors still loads no rule.
+    public var reportsEveryError = false
 
     public init(availablePlugins: [String: SemanticVersion] = RulesLoader.builtinPlugins, checkPluginRequirements: Bool = true) {
         self.availablePlugins = availablePlugins
@@ -158,9 +162,10 @@ public final class RulesLoader {
                 guard case .mapping = item else {
                     result.errors.append(message(.yamlValidate, "Unexpected element type. Each element should be a yaml associative array.",
                                                  itemType: "rules content item", itemName: "", origin: origin))
+                    if reportsEveryError { continue }
                     return result
                 }
-                if !collect(item, origin: origin, into: &result) { return result }
+                if !collect(item, origin: origin, into: &result) && !reportsEveryError { return result }
             }
         }
         compile(into: &result)

@@ -337,6 +337,10 @@ extension RulesLoader {
     }
 
     /// Compiles everything collected so far, reporting into the result of the file just loaded.
+    /// Stands in for a macro that does not parse when every error is reported: true of no event, so the rules
+    /// using it compile and add no error of their own.
+    static let neverTrue = try? ConditionParser.parse("evt.num < 0")
+
     func compile(into result: inout LoadResult) {
         let (expanded, oversized) = expandLists()
         if let oversized {
@@ -350,6 +354,14 @@ extension RulesLoader {
             for item in list.items where listIndex[item].map({ $0 < list.index }) == true { usedLists.insert(item) }
         }
         let table = MacroTable(loader: self, lists: expanded)
+        // Falco stops at the first error; with reportsEveryError the others are reported too, and nothing compiles.
+        func stops() -> Bool {
+            guard reportsEveryError else {
+                compiledRules = []
+                return true
+            }
+            return false
+        }
         var referencedMacros: Set<String> = []
         for macro in macros {
             let text = substituteLists(macro.condition, lists: expanded, used: &usedLists)
@@ -360,8 +372,9 @@ extension RulesLoader {
             } catch {
                 result.errors.append(conditionError(.compileCondition, error.message, itemType: "macro", name: macro.name,
                                                     origin: macro.origin, condition: text, position: error.position))
-                compiledRules = []
-                return
+                if stops() { return }
+                table.parsed[macro.index] = Self.neverTrue
+                continue
             }
         }
         // Every macro reference must name a macro defined before it (macros) or anywhere (rules).
@@ -370,8 +383,8 @@ extension RulesLoader {
             if let undefined = undefinedMacro(in: node, visibility: macro.index) {
                 let text = undefined == macro.name ? "reference loop in macro '\(undefined)'" : "Undefined macro '\(undefined)' used in filter."
                 result.errors.append(message(.validate, text, itemType: "macro", itemName: macro.name, origin: macro.origin))
-                compiledRules = []
-                return
+                if stops() { return }
+                continue
             }
         }
         var compiled: [CompiledRule] = []
@@ -385,8 +398,8 @@ extension RulesLoader {
                 conditionText = substituteLists(try conditionWithExceptions(rule, catalog: .standard), lists: expanded, used: &usedLists)
             } catch {
                 result.errors.append(message(error.code, error.message, itemType: "rule", itemName: rule.name, origin: rule.origin, extra: error.extra))
-                compiledRules = []
-                return
+                if stops() { return }
+                continue
             }
             let node: ConditionNode
             do {
@@ -394,14 +407,14 @@ extension RulesLoader {
             } catch {
                 result.errors.append(conditionError(.compileCondition, error.message, itemType: "rule", name: rule.name,
                                                     origin: rule.origin, condition: conditionText, position: error.position))
-                compiledRules = []
-                return
+                if stops() { return }
+                continue
             }
             collectIdentifiers(node, into: &referencedMacros)
             if let undefined = undefinedMacro(in: node, visibility: nil) {
                 result.errors.append(message(.validate, "Undefined macro '\(undefined)' used in filter.", itemType: "rule", itemName: rule.name, origin: rule.origin))
-                compiledRules = []
-                return
+                if stops() { return }
+                continue
             }
             var compiler = table.makeCompiler(visibility: nil)
             let predicate: EventPredicate
@@ -415,8 +428,8 @@ extension RulesLoader {
                     continue
                 }
                 result.errors.append(ruleConditionError(error, rule: rule, conditionText: conditionText, failingMacro: table.failingMacro))
-                compiledRules = []
-                return
+                if stops() { return }
+                continue
             }
             do {
                 output = try OutputFormat(rule.output)
@@ -428,8 +441,8 @@ extension RulesLoader {
                 result.errors.append(message(.compileOutput, error.message, itemType: "rule", itemName: rule.name, origin: rule.outputOrigin,
                                              extra: [LoadLocation(itemType: "rule output", itemName: "", positionName: rule.outputOrigin.file,
                                                                   line: rule.outputOrigin.line, column: rule.outputOrigin.column, offset: 0)]))
-                compiledRules = []
-                return
+                if stops() { return }
+                continue
             }
             for warning in compiler.warnings {
                 result.warnings.append(conditionError(.compileConditionWarning, warning.message, itemType: "rule", name: rule.name,
@@ -473,7 +486,7 @@ extension RulesLoader {
             }
         }
         macroTable = table
-        compiledRules = compiled
+        compiledRules = result.errors.isEmpty ? compiled : []
     }
 
     /// Falco's `describe_rule` condition: macros inlined, printed as libsinsp prints an AST.
