@@ -122,6 +122,11 @@ public final class Grader {
             if let unknown = spec.variants.first(where: { !known.contains($0) }) {
                 throw TraceLabError("item \(item.id): the corpus has no variant '\(unknown)'", at: SourceLocation(file: key.path, line: 0, column: 0))
             }
+            let behaviours = Set(corpus.variants.map(\.behaviour))
+            if let unknown = spec.behaviours.first(where: { !behaviours.contains($0) }) {
+                throw TraceLabError("item \(item.id): no variant of the corpus performs '\(unknown)' (it has \(behaviours.sorted().joined(separator: ", ")))",
+                                    at: SourceLocation(file: key.path, line: 0, column: 0))
+            }
             let chosen = corpus.variants.filter { variant in
                 spec.variants.contains(variant.name)
                     || spec.behaviours.contains(variant.behaviour) && (spec.target == nil || variant.target == spec.target)
@@ -312,7 +317,6 @@ public final class Grader {
         guard let node = try? ConditionParser.parse(field + " exists"), case .unary(let operand, _, _) = node else { return nil }
         return try? ConditionCompiler().resolve(operand).1
     }
-
 
     /// True when an output format refers to the field, or to one of `a|b` alternatives.
     private static func formatMentions(_ rule: CompiledRule, _ field: String) -> Bool {

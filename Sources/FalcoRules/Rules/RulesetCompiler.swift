@@ -336,11 +336,11 @@ extension RulesLoader {
         }
     }
 
-    /// Compiles everything collected so far, reporting into the result of the file just loaded.
     /// Stands in for a macro that does not parse when every error is reported: true of no event, so the rules
     /// using it compile and add no error of their own.
     static let neverTrue = try? ConditionParser.parse("evt.num < 0")
 
+    /// Compiles everything collected so far, reporting into the result of the file just loaded.
     func compile(into result: inout LoadResult) {
         let (expanded, oversized) = expandLists()
         if let oversized {
