@@ -64,6 +64,23 @@ public struct Submission: Sendable {
         files.sorted { ($0.mountName, $0.name) < ($1.mountName, $1.name) }
     }
 
+    /// Keeps the rules the student's Falco loads, in the chart's order. With a values.yaml's customRules, those are
+    /// all the chart mounts in rules.d: a standalone rules file beside it (a scratch copy, Falco's own rules file
+    /// downloaded to read) never reached that Falco, so it is said in `found` and left out.
+    mutating func keepDeployedRules() {
+        let fromChart = rulesFiles.filter { $0.name != $0.path }
+        if !fromChart.isEmpty {
+            let chartFile = fromChart[0].path
+            for file in rulesFiles where file.name == file.path {
+                if let index = found.firstIndex(of: "\(file.path): a Falco rules file") {
+                    found[index] = "\(file.path): a Falco rules file that the chart does not deploy (your Falco loads \(chartFile)'s customRules); not used"
+                }
+            }
+            rulesFiles = fromChart
+        }
+        rulesFiles = Self.chartOrder(rulesFiles)
+    }
+
     /// Limits on what a submission may hold; beyond them files are skipped with a message.
     public struct Limits: Sendable {
         public var maximumFileBytes = 1 << 20
@@ -98,7 +115,7 @@ public struct Submission: Sendable {
         let contents = try SubmissionArchive.read(bytes, name: path, limits: archiveLimits)
         var submission = Submission(name: Submission.name(of: path), path: path, rulesFiles: [], configFile: nil, answers: [:], dashboards: [], found: [], problems: contents.problems)
         submission.recognise(contents, under: nil)
-        submission.rulesFiles = chartOrder(submission.rulesFiles)
+        submission.keepDeployedRules()
         return submission
     }
 
@@ -175,7 +192,7 @@ public struct Submission: Sendable {
             }
             submission.recognise(relative, bytes, openingArchives: limits.archive)
         }
-        submission.rulesFiles = chartOrder(submission.rulesFiles)
+        submission.keepDeployedRules()
         return submission
     }
 

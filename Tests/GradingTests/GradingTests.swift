@@ -90,6 +90,24 @@ struct GradingTests {
         for line in expected.deployment { #expect(review.contains(line), "\(name) deployment review lacks: \(line)\n\(review)") }
     }
 
+    @Test("beside a values.yaml with customRules, standalone rules files (a scratch try, a copy of Falco's rules) are said and not used: the chart deploys customRules only")
+    func strayRulesFiles() throws {
+        let folder = try Self.scratch("stray-rules")
+        for name in ["values.yaml", "answers.md", "dashboards"] {
+            try FileManager.default.copyItem(atPath: Self.root + "/examples/submissions/full-marks/" + name, toPath: folder + "/" + name)
+        }
+        try FileManager.default.copyItem(atPath: Self.root + "/rules/default_rules.yaml", toPath: folder + "/falco_rules.yaml")
+        try "- rule: scratch\n  desc: an early try\n  condition: evt.type = open\n  output: o\n  priority: WARNING\n".write(toFile: folder + "/old-try.yaml", atomically: true, encoding: .utf8)
+        let submission = try Submission.load(directory: folder)
+        #expect(submission.rulesFiles.map(\.path) == ["values.yaml", "values.yaml"])
+        #expect(submission.found.contains("old-try.yaml: a Falco rules file that the chart does not deploy (your Falco loads values.yaml's customRules); not used"))
+        #expect(submission.found.contains { $0.hasPrefix("falco_rules.yaml: a Falco rules file that the chart does not deploy") })
+        let report = try Self.grade(folder)
+        #expect(report.score == (try Self.grade(Self.root + "/examples/submissions/full-marks")).score)
+        // Without customRules, standalone rules files are the rules.
+        #expect(try Submission.load(directory: Self.root + "/examples/submissions/typical-partial").rulesFiles.map(\.path) == ["rules/my_rules.yaml"])
+    }
+
     @Test("robustness: feedback only unless the key gives it marks; a key naming a variant the corpus lacks does not load")
     func robustnessMarks() throws {
         let folder = Self.root + "/examples/submissions/full-marks"
