@@ -90,13 +90,14 @@ public final class FlowTable {
 
     /// Finishes every flow (at the end of a capture), in order of first packet.
     public func finish() {
-        let remaining = slots.filter(\.live).map(\.flow).sorted { $0.firstPacket < $1.firstPacket }
+        // The live slots sorted by first packet (indices, not copies of the flows, which a flood holds by the million).
+        let remaining = slots.indices.filter { slots[$0].live }.sorted { slots[$0].flow.firstPacket < slots[$1].flow.firstPacket }
+        for slot in remaining { emit(slots[slot].flow) }
         slots.removeAll()
         freeSlots.removeAll()
         index.removeAll()
         expiryQueue.removeAll()
         queueHead = 0
-        for flow in remaining { emit(flow) }
         flush()
     }
 
@@ -209,6 +210,12 @@ public final class FlowTable {
             slots[slot].live = true
         } else {
             slot = slots.count
+            // Reserved whole at the first flow, for the most flows the table keeps: the slots never move (a growing
+            // array would copy them, faulting in every page of the copy), and their pages are touched only as used.
+            if slots.capacity == 0 {
+                slots.reserveCapacity(maximumFlows)
+                slots.withUnsafeBufferPointer { HugePages.advise($0.baseAddress, byteCount: slots.capacity * MemoryLayout<Slot>.stride) }
+            }
             slots.append(Slot(flow: flow, hash: hash, generation: 0, live: true))
         }
         slots[slot].flow.update(with: packet)

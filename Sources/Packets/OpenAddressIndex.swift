@@ -82,6 +82,7 @@ final class OpenAddressIndex {
     private func resize(to size: Int) {
         let old = buckets, oldSize = mask + 1
         buckets = .allocate(capacity: size)
+        HugePages.advise(buckets, byteCount: size * MemoryLayout<UInt64>.stride)
         buckets.initialize(repeating: 0, count: size)
         mask = size - 1
         for position in 0..<oldSize where old[position] != 0 {

@@ -74,7 +74,7 @@ extension TraceReplay {
                     }
                 }
                 events += Int64(batch.count)
-                channel.recycle(batch)
+                channel.recycle(consume batch)
             }
             if let failure = channel.failure { throw failure }
             return try recorder.finish(eventCount: events)

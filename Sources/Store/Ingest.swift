@@ -92,8 +92,9 @@ extension TraceStore {
                 var writer = try TraceWriter(db: db, sourcePath: path, format: format, totalBytes: totalBytes)
                 while let batch = channel.receive() {
                     for event in batch { try writer.append(event) }
-                    channel.recycle(batch)
-                    if writer.events % 16_384 < batch.count {
+                    let count = batch.count
+                    channel.recycle(consume batch)
+                    if writer.events % 16_384 < count {
                         progress?(IngestProgress(path: path, bytesRead: bytesRead.load(ordering: .relaxed), totalBytes: totalBytes, events: writer.events))
                     }
                 }

@@ -41,6 +41,8 @@ public final class BatchChannel<Element>: @unchecked Sendable {
         while head == queue.count && !finished { condition.wait() }
         guard head < queue.count else { return nil }
         let batch = queue[head]
+        // The queue lets go of it, so that the batch, once recycled, is the producer's alone to refill in place.
+        queue[head] = []
         head += 1
         if head > 64 { queue.removeFirst(head); head = 0 }
         condition.broadcast()
@@ -48,8 +50,10 @@ public final class BatchChannel<Element>: @unchecked Sendable {
     }
 
     /// Hands a consumed batch back to the producer, which fills it again: its memory is neither freed on this
-    /// thread nor allocated (and faulted in) anew on the producer's. Keep no other reference to it.
-    public func recycle(_ batch: [Element]) {
+    /// thread nor allocated (and faulted in) anew on the producer's. Pass it with `consume`: a reference the consumer
+    /// still holds when the producer takes the batch makes the producer's emptying copy it into new storage.
+    public func recycle(_ batch: consuming [Element]) {
+        guard batch.capacity > 0 else { return }
         condition.lock()
         consumed.append(batch)
         condition.unlock()

@@ -160,7 +160,9 @@ public final class StraceReader: @unchecked Sendable {
         self.channel = channel
         while queued.isEmpty {
             if batchIndex == batch.count {
-                channel.recycle(batch)
+                let done = batch
+                batch = []
+                channel.recycle(consume done)
                 guard let next = channel.receive() else {
                     if let failure = channel.failure { throw TraceLabError("\(failure)", at: location(line)) }
                     if !finished { finish() }
