@@ -167,12 +167,7 @@ public final class Detectors {
             forgetSingleProbes()
             found = sourceIndex.find(hash: hash) { sourceAddresses[$0] == flow.originator }
         }
-        // Reserved whole at the first probe: the list never moves as it grows (its pages are touched only as used,
-        // 2 MiB at a time where the kernel gives huge pages).
-        if singleProbeFlows.capacity == 0 {
-            singleProbeFlows.reserveCapacity(maximumSingleProbeSources)
-            singleProbeFlows.withUnsafeBufferPointer { HugePages.advise($0.baseAddress, byteCount: singleProbeFlows.capacity * MemoryLayout<Flow>.stride) }
-        }
+        if singleProbeFlows.count == singleProbeFlows.capacity { singleProbeFlows = HugePages.grown(singleProbeFlows) }
         sourceIndex.insert(hash: hash, slot: sourceAddresses.count, at: found.bucket)
         sourceAddresses.append(flow.originator)
         sourceProbes.append(Int32(singleProbeFlows.count))

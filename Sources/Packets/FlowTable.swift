@@ -210,12 +210,7 @@ public final class FlowTable {
             slots[slot].live = true
         } else {
             slot = slots.count
-            // Reserved whole at the first flow, for the most flows the table keeps: the slots never move (a growing
-            // array would copy them, faulting in every page of the copy), and their pages are touched only as used.
-            if slots.capacity == 0 {
-                slots.reserveCapacity(maximumFlows)
-                slots.withUnsafeBufferPointer { HugePages.advise($0.baseAddress, byteCount: slots.capacity * MemoryLayout<Slot>.stride) }
-            }
+            if slot == slots.capacity { slots = HugePages.grown(slots) }
             slots.append(Slot(flow: flow, hash: hash, generation: 0, live: true))
         }
         slots[slot].flow.update(with: packet)

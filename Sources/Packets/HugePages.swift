@@ -13,4 +13,15 @@ enum HugePages {
         guard end > first, let aligned = UnsafeMutableRawPointer(bitPattern: first) else { return }
         _ = madvise(aligned, Int(end - first), MADV_HUGEPAGE)
     }
+
+    /// A copy of a full array with four times its capacity (4,096 elements at least), its new storage advised
+    /// before the elements are copied in, so the copy faults huge pages. Growing by four, a table that reaches a
+    /// million flows is copied five times instead of eight.
+    static func grown<Element>(_ array: [Element]) -> [Element] {
+        var grown: [Element] = []
+        grown.reserveCapacity(max(4096, array.count * 4))
+        grown.withUnsafeBufferPointer { advise($0.baseAddress, byteCount: grown.capacity * MemoryLayout<Element>.stride) }
+        grown.append(contentsOf: array)
+        return grown
+    }
 }
