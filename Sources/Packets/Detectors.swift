@@ -169,7 +169,9 @@ public final class Detectors {
         }
         if singleProbeFlows.count == singleProbeFlows.capacity { singleProbeFlows = HugePages.grown(singleProbeFlows) }
         sourceIndex.insert(hash: hash, slot: sourceAddresses.count, at: found.bucket)
+        if sourceAddresses.count == sourceAddresses.capacity { sourceAddresses = HugePages.grown(sourceAddresses) }
         sourceAddresses.append(flow.originator)
+        if sourceProbes.count == sourceProbes.capacity { sourceProbes = HugePages.grown(sourceProbes) }
         sourceProbes.append(Int32(singleProbeFlows.count))
         singleProbeFlows.append(flow)
         singleProbeSources += 1
