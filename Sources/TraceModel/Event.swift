@@ -305,10 +305,13 @@ public final class FDInfo: @unchecked Sendable {
         self.inode = inode
         self.isUpperLayer = isUpperLayer
         self.nameChanged = nameChanged
+        // As libsinsp: a directory is its own fd.directory and has no fd.filename; a file's name splits at its last
+        // slash (no slash, or only the leading one: directory "/"; no slash: filename "/"; a trailing slash keeps the
+        // whole name on both sides).
         switch type {
         case .directory:
             directory = name
-            filename = FDInfo.lastComponent(name)
+            filename = nil
         case .file:
             directory = FDInfo.parentDirectory(name)
             filename = FDInfo.lastComponent(name)
@@ -318,14 +321,15 @@ public final class FDInfo: @unchecked Sendable {
         }
     }
 
-    private static func parentDirectory(_ path: String) -> String? {
-        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
-        if slash == path.utf8.startIndex { return "/" }
+    private static func parentDirectory(_ path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.utf8.startIndex else { return "/" }
+        if path.utf8.index(after: slash) == path.utf8.endIndex { return path }
         return String(path[..<slash])
     }
 
     private static func lastComponent(_ path: String) -> String {
-        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "/" }
+        if path.utf8.index(after: slash) == path.utf8.endIndex { return path }
         return String(path[path.utf8.index(after: slash)...])
     }
 }
