@@ -384,6 +384,7 @@ extension RulesLoader {
                 let text = undefined == macro.name ? "reference loop in macro '\(undefined)'" : "Undefined macro '\(undefined)' used in filter."
                 result.errors.append(message(.validate, text, itemType: "macro", itemName: macro.name, origin: macro.origin))
                 if stops() { return }
+                table.parsed[macro.index] = Self.neverTrue
                 continue
             }
         }
