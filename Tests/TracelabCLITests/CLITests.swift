@@ -531,12 +531,21 @@ struct CLITests {
               - match: {tags: [container, no_rule_has_this]}
                 extra_output: "never=%proc.name"
               - extra_output: "host=%evt.hostname"
+              - match: {rule: Read sensitive file untrusted}
+                extra_fields:
+                  - proc.ppid
+                  - who: "%user.name ran %proc.name"
             """)
         defer { try? FileManager.default.removeItem(atPath: config) }
         let json = try Self.run(["replay", "-r", "rules/default_rules.yaml", "-c", config, "-o", "json_output=true", trace, "--no-summary"])
         let alert = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect((alert?["output"] as? String)?.hasSuffix("container_name=falco) pid=9949 host=minikube") == true, "\(json.stdout)")
-        #expect((alert?["output_fields"] as? [String: Any])?["proc.pid"] as? Int == 9949)
+        let fields = alert?["output_fields"] as? [String: Any]
+        #expect(fields?["proc.pid"] as? Int == 9949)
+        // extra_fields go to output_fields only: the field by name with its typed value, a key with its format rendered.
+        #expect(fields?["who"] as? String == "root ran cat" && fields?["proc.ppid"] as? Int != nil, "\(fields ?? [:])")
+        let output = alert?["output"] as? String ?? ""
+        #expect(output.hasSuffix("pid=9949 host=minikube") && !output.contains("root ran cat"))
         let bad = try Self.run(["replay", "-r", "rules/default_rules.yaml", "-p", "x=%proc.nam", trace])
         #expect(bad.status == 1 && bad.stderr.contains("append_output 'x=%proc.nam': invalid formatting token proc.nam"))
     }

@@ -27,15 +27,26 @@ public struct FalcoConfig: Sendable, Equatable {
         public var rule: String?
         public var source: String?
         public var tags: [String] = []
+        /// Appended to the message ("" for none).
         public var extraOutput: String
+        /// Keys added to JSON `output_fields`: a field by name (`raw`), or a key with a format.
+        public var extraFields: [ExtraField] = []
         /// Where the entry is, for errors.
         public var location: SourceLocation?
 
-        public init(rule: String? = nil, source: String? = nil, tags: [String] = [], extraOutput: String, location: SourceLocation? = nil) {
+        public struct ExtraField: Sendable, Equatable {
+            public var key: String
+            public var format: String
+            public var raw: Bool
+        }
+
+        public init(rule: String? = nil, source: String? = nil, tags: [String] = [], extraOutput: String, extraFields: [ExtraField] = [],
+                    location: SourceLocation? = nil) {
             self.rule = rule
             self.source = source
             self.tags = tags
             self.extraOutput = extraOutput
+            self.extraFields = extraFields
             self.location = location
         }
     }
@@ -180,7 +191,30 @@ public struct FalcoConfig: Sendable, Equatable {
             }
             for item in items {
                 guard case .mapping = item else { throw Failure(message: "an append_output entry is a mapping", location: FalcoConfig.location(item, name)) }
-                guard let extra = YAMLValue.mappingValue(item, "extra_output")?.string, !extra.isEmpty else { continue }
+                let extra = YAMLValue.mappingValue(item, "extra_output")?.string ?? ""
+                var fields: [AppendOutput.ExtraField] = []
+                if let list = YAMLValue.mappingValue(item, "extra_fields") {
+                    guard case .sequence(let definitions) = list else {
+                        throw Failure(message: "'extra_fields' must be a list of field names or {key: format} entries", location: FalcoConfig.location(list, name))
+                    }
+                    for definition in definitions {
+                        let field: AppendOutput.ExtraField
+                        switch definition {
+                        case .scalar(let value): field = AppendOutput.ExtraField(key: value.string, format: "%" + value.string, raw: true)
+                        case .mapping(let pairs) where pairs.count == 1:
+                            guard let key = pairs.first?.key.string, let format = pairs.first?.value.string else { fallthrough }
+                            field = AppendOutput.ExtraField(key: key, format: format, raw: false)
+                        default:
+                            throw Failure(message: "an extra_fields entry is a field name or one {key: format}", location: FalcoConfig.location(definition, name))
+                        }
+                        // As Falco: a key defined twice in one entry is an error.
+                        guard !fields.contains(where: { $0.key == field.key }) else {
+                            throw Failure(message: "extra_fields defines '\(field.key)' twice", location: FalcoConfig.location(definition, name))
+                        }
+                        fields.append(field)
+                    }
+                }
+                guard !extra.isEmpty || !fields.isEmpty else { continue }
                 let match = YAMLValue.mappingValue(item, "match")
                 var tags: [String] = []
                 switch match.flatMap({ YAMLValue.mappingValue($0, "tags") }) {
@@ -190,7 +224,7 @@ public struct FalcoConfig: Sendable, Equatable {
                 }
                 appendOutput.append(AppendOutput(rule: match.flatMap { YAMLValue.mappingValue($0, "rule")?.string },
                                                  source: match.flatMap { YAMLValue.mappingValue($0, "source")?.string },
-                                                 tags: tags, extraOutput: extra, location: FalcoConfig.location(item, name)))
+                                                 tags: tags, extraOutput: extra, extraFields: fields, location: FalcoConfig.location(item, name)))
             }
         }
         if let selections = YAMLValue.mappingValue(settings, "rules") {
@@ -279,9 +313,13 @@ public struct FalcoConfig: Sendable, Equatable {
         }
         for entry in appendOutput {
             do {
-                try engine.appendOutput(entry.extraOutput, rule: entry.rule, source: entry.source, tags: entry.tags)
+                if !entry.extraOutput.isEmpty { try engine.appendOutput(entry.extraOutput, rule: entry.rule, source: entry.source, tags: entry.tags) }
+                for field in entry.extraFields {
+                    try engine.addExtraField(key: field.key, format: field.format, raw: field.raw, rule: entry.rule, source: entry.source, tags: entry.tags)
+                }
             } catch {
-                throw Failure(message: "append_output '\(entry.extraOutput)': \(error.message)", location: entry.location)
+                let what = entry.extraOutput.isEmpty ? "extra_fields" : "'\(entry.extraOutput)'"
+                throw Failure(message: "append_output \(what): \(error.message)", location: entry.location)
             }
         }
     }
@@ -290,7 +328,8 @@ public struct FalcoConfig: Sendable, Equatable {
     public var json: JSONValue {
         // append_output only when set, so the settings recorded before it existed are unchanged.
         let appended: [(String, JSONValue)] = appendOutput.isEmpty ? [] : [("append_output", .array(appendOutput.map { entry in
-            .object([("extra_output", .string(entry.extraOutput))] + (entry.rule.map { [("rule", JSONValue.string($0))] } ?? [])
+            .object([("extra_fields", .array(entry.extraFields.map { .object([("key", .string($0.key)), ("format", .string($0.format)), ("raw", .bool($0.raw))]) })),
+                     ("extra_output", .string(entry.extraOutput))] + (entry.rule.map { [("rule", JSONValue.string($0))] } ?? [])
                     + (entry.source.map { [("source", JSONValue.string($0))] } ?? []) + (entry.tags.isEmpty ? [] : [("tags", .array(entry.tags.map(JSONValue.string)))]))
         }))]
         return .object(appended + [

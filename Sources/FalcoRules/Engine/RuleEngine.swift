@@ -52,14 +52,29 @@ public final class RuleEngine {
     /// as Falco's `append_output[].extra_output` and deprecated `-p FORMAT` do; nil selects every rule. The formats are
     /// compiled against the field catalog; an unknown field is an error.
     public func appendOutput(_ format: String, rule: String? = nil, source: String? = nil, tags: [String] = []) throws(ConditionCompileError) {
-        for index in rules.indices {
-            let candidate = rules[index]
-            if let rule, candidate.name != rule { continue }
-            if let source, candidate.source != source { continue }
-            if !tags.allSatisfy(candidate.tags.contains) { continue }
-            let text = candidate.outputText + " " + format
+        for index in selected(rule: rule, source: source, tags: tags) {
+            let text = rules[index].outputText + " " + format
             rules[index].output = try OutputFormat(text)
             rules[index].outputText = text
+        }
+    }
+
+    /// Adds a key to the JSON `output_fields` of the rules selected as for `appendOutput`, as Falco's
+    /// `append_output[].extra_fields` does: `raw`, the typed value of the field the key names; otherwise `format`
+    /// rendered to a string.
+    public func addExtraField(key: String, format: String, raw: Bool, rule: String? = nil, source: String? = nil, tags: [String] = []) throws(ConditionCompileError) {
+        let compiled = try OutputFormat(raw ? "%" + key : format)
+        for index in selected(rule: rule, source: source, tags: tags) {
+            rules[index].extraFields.removeAll { $0.key == key }
+            rules[index].extraFields.append(ExtraField(key: key, format: compiled, raw: raw))
+        }
+    }
+
+    /// The rules a name (exact), a source and tags (all of them) select; nil and empty select every rule.
+    private func selected(rule: String?, source: String?, tags: [String]) -> [Int] {
+        rules.indices.filter { index in
+            (rule.map { rules[index].name == $0 } ?? true) && (source.map { rules[index].source == $0 } ?? true)
+                && tags.allSatisfy(rules[index].tags.contains)
         }
     }
 
@@ -105,8 +120,13 @@ public final class RuleEngine {
     }
 
     private func makeAlert(_ rule: CompiledRule, _ event: Event) -> Alert {
-        Alert(rule: rule.name, priority: rule.priority, source: rule.source, tags: rule.tags.sorted(),
-              time: event.timestamp, hostname: event.hostname ?? hostname, message: rule.output.render(event),
-              outputFields: rule.output.fields(event), eventNumber: event.number)
+        var fields = rule.output.fields(event)
+        for extra in rule.extraFields {
+            fields.removeAll { $0.key == extra.key }
+            fields.append((extra.key, extra.raw ? extra.format.fields(event).first?.value ?? .null : .string(extra.format.render(event))))
+        }
+        return Alert(rule: rule.name, priority: rule.priority, source: rule.source, tags: rule.tags.sorted(),
+                     time: event.timestamp, hostname: event.hostname ?? hostname, message: rule.output.render(event),
+                     outputFields: fields, eventNumber: event.number)
     }
 }

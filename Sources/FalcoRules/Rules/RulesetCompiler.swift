@@ -17,6 +17,8 @@ public struct CompiledRule: Sendable {
     public var capture: Bool
     public var captureDuration: Int
     public var output: OutputFormat
+    /// `append_output[].extra_fields` that match this rule: keys added to JSON `output_fields`, not to the message.
+    public var extraFields: [ExtraField] = []
     public var predicate: EventPredicate
     public var eventTypes: EventTypeSet
     /// Load order.
@@ -25,6 +27,20 @@ public struct CompiledRule: Sendable {
 
 /// Tracks macro compilation with Falco's visibility rule: a macro sees the macros defined before it;
 /// rules see every macro. Each macro compiles once and is shared by every reference.
+/// A key Falco's `append_output[].extra_fields` adds to a rule's JSON `output_fields`: a field's typed value
+/// (`raw`, listed by name) or a format rendered to a string.
+public struct ExtraField: Sendable {
+    public var key: String
+    public var format: OutputFormat
+    public var raw: Bool
+
+    public init(key: String, format: OutputFormat, raw: Bool) {
+        self.key = key
+        self.format = format
+        self.raw = raw
+    }
+}
+
 final class MacroTable {
     let loader: RulesLoader
     /// The lists with lists inside them expanded, computed once per compilation.
