@@ -33,12 +33,6 @@ public struct ExtraField: Sendable {
     public var key: String
     public var format: OutputFormat
     public var raw: Bool
-
-    public init(key: String, format: OutputFormat, raw: Bool) {
-        self.key = key
-        self.format = format
-        self.raw = raw
-    }
 }
 
 final class MacroTable {
