@@ -320,7 +320,19 @@ public final class Grader {
 
     /// True when an output format refers to the field, or to one of `a|b` alternatives.
     private static func formatMentions(_ rule: CompiledRule, _ field: String) -> Bool {
-        field.split(separator: "|").contains { alternative in rule.output.fieldKeys.contains(String(alternative)) }
+        let keys = labOutput(rule).fieldKeys
+        return field.split(separator: "|").contains { alternative in keys.contains(String(alternative)) }
+    }
+
+    /// A rule's output as the lab's Falco printed it. In Falco 0.40 (the lab's, March 2025) `%container.info` stood
+    /// for `container_id=%container.id container_name=%container.name` (its rule_loader_compiler.cpp). Current Falco
+    /// replaces it by nothing, but its container plugin appends the same two fields to every rule by default
+    /// (falco.yaml's `append_output: [suggested_output: true]`), so in both a student who wrote it saw the container.
+    static func labOutput(_ rule: CompiledRule) -> OutputFormat {
+        guard rule.outputText.contains("%container.info"),
+              let expanded = try? OutputFormat(rule.outputText.replacingOccurrences(of: "%container.info", with: "container_id=%container.id container_name=%container.name"))
+        else { return rule.output }
+        return expanded
     }
 
     private func ruleFires(_ item: AnswerKey.Item, _ spec: AnswerKey.RuleFires, _ context: SubmissionContext) throws(TraceLabError) -> CheckResult {
@@ -495,6 +507,7 @@ public final class Grader {
             return result(item, fraction: 0, feedback: ["No rule of yours was found for \(ruleOf), so its output cannot be checked."], evidence: [])
         }
         let rule = chosen.rule
+        let output = Self.labOutput(rule)
         let mentioned = fields.filter { Self.formatMentions(rule, $0) }
         var feedback: [String] = []
         var evidence = ["output format: \(rule.outputText)"]
@@ -502,11 +515,11 @@ public final class Grader {
         for field in fields {
             guard let extractor = extractor(String(Self.placeholder(field).dropFirst())), let event = chosen.targets.first else { continue }
             let value = extractor.render(event) ?? "<NA>"
-            let message = rule.output.render(event)
+            let message = output.render(event)
             if message.contains(value) { rendered += 1 } else { feedback.append("The alert does not show \(field) (\(value)).") }
             evidence.append("\(field) of \(event.reference) = \(value)")
         }
-        if let event = chosen.targets.first { evidence.append("alert: \(rule.output.render(event))") }
+        if let event = chosen.targets.first { evidence.append("alert: \(output.render(event))") }
         let missing = fields.filter { !mentioned.contains($0) }
         if !missing.isEmpty { feedback.insert("Add \(missing.map(Self.placeholder).joined(separator: " and ")) to the rule's output.", at: 0) }
         let fraction = (Double(mentioned.count) + Double(rendered)) / Double(2 * max(1, fields.count))

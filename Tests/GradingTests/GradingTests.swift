@@ -90,6 +90,22 @@ struct GradingTests {
         for line in expected.deployment { #expect(review.contains(line), "\(name) deployment review lacks: \(line)\n\(review)") }
     }
 
+    @Test("Q3: %container.info in the curl rule's output counts as the container's id and name, as the lab's Falco 0.40 printed them")
+    func containerInfo() throws {
+        let folder = try Self.scratch("container-info")
+        for name in ["values.yaml", "answers.md", "dashboards"] {
+            try FileManager.default.copyItem(atPath: Self.root + "/examples/submissions/full-marks/" + name, toPath: folder + "/" + name)
+        }
+        let values = folder + "/values.yaml"
+        let text = try String(contentsOfFile: values, encoding: .utf8)
+        let changed = text.replacingOccurrences(of: "(id=%container.id name=%container.name cmd=%proc.cmdline)", with: "(cmd=%proc.cmdline %container.info)")
+        #expect(changed != text)
+        try changed.write(toFile: values, atomically: true, encoding: .utf8)
+        let q3 = try #require(try Self.grade(folder).checks.first { $0.itemID == "q3" })
+        #expect(q3.score == 2, "\(q3.feedback)")
+        #expect(q3.evidence.contains { $0.hasSuffix("cmd=curl -s -o /dev/null http://127.0.0.1:18080/ container_id=9b8c7d6e5f4a container_name=nginx-pod)") }, "\(q3.evidence)")
+    }
+
     @Test("beside a values.yaml with customRules, standalone rules files (a scratch try, a copy of Falco's rules) are said and not used: the chart deploys customRules only")
     func strayRulesFiles() throws {
         let folder = try Self.scratch("stray-rules")
