@@ -118,18 +118,11 @@ public final class Grader {
         for item in key.items {
             guard let spec = item.robustness else { continue }
             let corpus = try Scenario.load(path: spec.corpus)
-            let known = Set(corpus.variants.map(\.name))
-            if let unknown = spec.variants.first(where: { !known.contains($0) }) {
-                throw TraceLabError("item \(item.id): the corpus has no variant '\(unknown)'", at: SourceLocation(file: key.path, line: 0, column: 0))
-            }
-            let behaviours = Set(corpus.variants.map(\.behaviour))
-            if let unknown = spec.behaviours.first(where: { !behaviours.contains($0) }) {
-                throw TraceLabError("item \(item.id): no variant of the corpus performs '\(unknown)' (it has \(behaviours.sorted().joined(separator: ", ")))",
-                                    at: SourceLocation(file: key.path, line: 0, column: 0))
-            }
-            let chosen = corpus.variants.filter { variant in
-                spec.variants.contains(variant.name)
-                    || spec.behaviours.contains(variant.behaviour) && (spec.target == nil || variant.target == spec.target)
+            let chosen: [Scenario.Variant]
+            do {
+                chosen = try corpus.variants(named: spec.variants, behaviours: spec.behaviours, target: spec.target)
+            } catch {
+                throw TraceLabError("item \(item.id): \(error.message)", at: SourceLocation(file: key.path, line: 0, column: 0))
             }
             if chosen.isEmpty { throw TraceLabError("item \(item.id): no variant of \(spec.corpus) fits its robustness selection", at: SourceLocation(file: key.path, line: 0, column: 0)) }
             robustnessVariants[item.id] = chosen.map { ($0, corpus.tracePath(of: $0)) }
@@ -452,7 +445,7 @@ public final class Grader {
             }
         }
         let share = shouldCatch == 0 ? 1 : Double(shouldCatch - missed.count) / Double(shouldCatch)
-        let attacks = chosen.map(\.variant.attack).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let attacks = Scenario.attacks(of: chosen.map(\.variant))
         var line = "Robustness\(spec.marks > 0 ? "" : " (feedback, not marked)"): \(what) catches \(shouldCatch - missed.count) of the \(shouldCatch) recorded ways of \(attacks.joined(separator: ", ")) in \(Self.fileName(spec.corpus))"
         if missed.isEmpty {
             line += "."

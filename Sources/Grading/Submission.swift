@@ -64,6 +64,9 @@ public struct Submission: Sendable {
         files.sorted { ($0.mountName, $0.name) < ($1.mountName, $1.name) }
     }
 
+    /// The `found` line of a standalone rules file.
+    static func foundRulesFile(_ path: String) -> String { "\(path): a Falco rules file" }
+
     /// Keeps the rules the student's Falco loads, in the chart's order. With a values.yaml's customRules, those are
     /// all the chart mounts in rules.d: a standalone rules file beside it (a scratch copy, Falco's own rules file
     /// downloaded to read) never reached that Falco, so it is said in `found` and left out.
@@ -72,7 +75,7 @@ public struct Submission: Sendable {
         if !fromChart.isEmpty {
             let chartFile = fromChart[0].path
             for file in rulesFiles where file.name == file.path {
-                if let index = found.firstIndex(of: "\(file.path): a Falco rules file") {
+                if let index = found.firstIndex(of: Self.foundRulesFile(file.path)) {
                     found[index] = "\(file.path): a Falco rules file that the chart does not deploy (your Falco loads \(chartFile)'s customRules); not used"
                 }
             }
@@ -344,7 +347,7 @@ public struct Submission: Sendable {
         case .sequence?:
             rulesFiles.append(RulesFile(name: relative, bytes: bytes, path: relative,
                                         mountName: relative.split(separator: "/").last.map(String.init) ?? relative))
-            found.append("\(relative): a Falco rules file")
+            found.append(Self.foundRulesFile(relative))
         case .mapping(let pairs)?:
             let keys = pairs.compactMap { $0.key.string }
             var roles: [String] = []

@@ -1,7 +1,5 @@
 import FalcoRules
-import Replay
 import TraceModel
-import TraceReaders
 
 /// What a set of rules catches of a corpus scenario's variants (`tracelab probe`, issue 20): every variant
 /// replayed through the default rules followed by the probed rules, every matching rule alerting
@@ -65,43 +63,30 @@ public struct RobustnessProbe: Sendable {
     /// Replays every variant of `corpus` (restricted to `behaviours` when not empty) through `loader`'s rules.
     /// `probed` names the rules under test; every other rule counts as a default rule.
     public static func run(corpus: Scenario, loader: RulesLoader, probed: [String], behaviours: [String] = []) throws(TraceLabError) -> RobustnessProbe {
-        guard !corpus.variants.isEmpty else {
-            throw TraceLabError("not a corpus scenario: it has no 'variants'", at: SourceLocation(file: corpus.path, line: 1, column: 1))
-        }
-        let known = Set(corpus.variants.map(\.behaviour))
-        if let unknown = behaviours.first(where: { !known.contains($0) }) {
-            let suggestion = Suggestion.closest(to: unknown, among: known.sorted()).map { " (did you mean '\($0)'?)" } ?? ""
-            throw TraceLabError("no variant performs '\(unknown)'\(suggestion); the variants of \(corpus.path) perform \(known.sorted().joined(separator: ", "))")
-        }
+        let chosen = try corpus.variants(behaviours: behaviours)
         let probedSet = Set(probed)
         let engine = RuleEngine(loader: loader, matching: .all)
         var rows: [Row] = []
         var events = 0
         var warnings: [String] = []
-        for variant in corpus.variants where behaviours.isEmpty || behaviours.contains(variant.behaviour) {
+        for variant in chosen {
             let path = corpus.tracePath(of: variant)
-            let (stream, _) = try TraceFiles.open(path)
             var first: [String: String] = [:]
             var order: [String] = []
-            do {
-                events += try TraceReplay.run(stream, through: engine) { alert, event in
-                    if first[alert.rule] == nil {
-                        first[alert.rule] = event.reference
-                        order.append(alert.rule)
-                    }
+            let replay = try Scenario.replay(path, through: engine) { alert, event in
+                if first[alert.rule] == nil {
+                    first[alert.rule] = event.reference
+                    order.append(alert.rule)
                 }
-            } catch let error as TraceLabError {
-                throw error
-            } catch {
-                throw TraceLabError("\(error)", at: SourceLocation(file: path, line: 0, column: 0))
             }
-            warnings += stream.warnings.map { "\(path): \($0.description)" }
+            events += replay.events
+            warnings += replay.warnings.map { "\(path): \($0)" }
             let catches = order.map { Catch(rule: $0, event: first[$0] ?? "") }
             rows.append(Row(variant: variant, byProbed: catches.filter { probedSet.contains($0.rule) },
                             byDefault: catches.filter { !probedSet.contains($0.rule) }))
         }
         var attacks: [Attack] = []
-        for name in rows.map(\.variant.attack).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
+        for name in Scenario.attacks(of: rows.map(\.variant)) {
             let group = rows.filter { $0.variant.attack == name }
             let shouldCatch = group.filter { $0.variant.expectation == .yes }
             let caught = shouldCatch.filter(\.caught).count

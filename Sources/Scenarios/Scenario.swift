@@ -234,6 +234,27 @@ public struct Scenario: Sendable {
     /// A variant's recording, resolved against the scenario's folder.
     public func tracePath(of variant: Variant) -> String { resolve([variant.trace])[0] }
 
+    /// The variants named, and those of `behaviours` (aimed at `target` when given); every variant when nothing is
+    /// asked for. A name or behaviour the corpus lacks is an error, with the closest behaviour.
+    public func variants(named names: [String] = [], behaviours: [String] = [], target: String? = nil) throws(TraceLabError) -> [Variant] {
+        guard !variants.isEmpty else { throw TraceLabError("not a corpus scenario: it has no 'variants'", at: SourceLocation(file: path, line: 1, column: 1)) }
+        let known = Set(variants.map(\.name)), performed = Set(variants.map(\.behaviour))
+        if let unknown = names.first(where: { !known.contains($0) }) { throw TraceLabError("the corpus \(path) has no variant '\(unknown)'") }
+        if let unknown = behaviours.first(where: { !performed.contains($0) }) {
+            let suggestion = Suggestion.closest(to: unknown, among: performed.sorted()).map { " (did you mean '\($0)'?)" } ?? ""
+            throw TraceLabError("no variant performs '\(unknown)'\(suggestion); the variants of \(path) perform \(performed.sorted().joined(separator: ", "))")
+        }
+        if names.isEmpty && behaviours.isEmpty { return variants }
+        return variants.filter { variant in
+            names.contains(variant.name) || behaviours.contains(variant.behaviour) && (target == nil || variant.target == target)
+        }
+    }
+
+    /// The attacks (behaviour and target) of variants, each once, in the order they first appear.
+    public static func attacks(of variants: [Variant]) -> [String] {
+        variants.map(\.attack).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+    }
+
     /// The trace paths, resolved against the scenario's folder.
     public var tracePaths: [String] { resolve(traces) }
 

@@ -55,7 +55,7 @@ extension Scenario {
             defer { engine.matching = matching }
             for variant in variants {
                 let first = raised.count
-                let replay = try replayFile(tracePath(of: variant), through: engine) { alert, event in raised.append((event, alert)) }
+                let replay = try Self.replay(tracePath(of: variant), through: engine) { alert, event in raised.append((event, alert)) }
                 events += replay.events
                 warnings += replay.warnings
                 variantRules.append(Set(raised[first...].map(\.1.rule)))
@@ -71,7 +71,7 @@ extension Scenario {
             }
         } else {
             for path in tracePaths {
-                let replay = try replayFile(path, through: engine) { alert, event in raised.append((event, alert)) }
+                let replay = try Self.replay(path, through: engine) { alert, event in raised.append((event, alert)) }
                 events += replay.events
                 warnings += replay.warnings
             }
@@ -166,8 +166,8 @@ extension Scenario {
     }
 
     /// Replays one recording through the engine from its file; its events and the reader's warnings.
-    private func replayFile(_ path: String, through engine: RuleEngine,
-                            onAlert: (Alert, Event) -> Void) throws(TraceLabError) -> (events: Int, warnings: [String]) {
+    static func replay(_ path: String, through engine: RuleEngine,
+                       onAlert: (Alert, Event) -> Void) throws(TraceLabError) -> (events: Int, warnings: [String]) {
         let (stream, _) = try TraceFiles.open(path)
         do {
             let events = try TraceReplay.run(stream, through: engine, onAlert: onAlert)

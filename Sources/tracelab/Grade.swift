@@ -39,9 +39,7 @@ struct GradeBatch: ParsableCommand {
     /// The key given, or the default one found here or beside the executable.
     private func answerKeyPath() throws -> String {
         if let key { return key }
-        let local = "answers/key.yaml"
-        if FileManager.default.fileExists(atPath: local) { return local }
-        if let beside = ExecutableLocation.find(local) { return beside }
+        if let shipped = ExecutableLocation.shipped("answers/key.yaml") { return shipped }
         throw ValidationError("no answer key: answers/key.yaml is neither here nor beside the tracelab executable; give --key PATH (the course's answer key)")
     }
 

@@ -61,17 +61,16 @@ struct Probe: ParsableCommand {
         }
     }
 
-    /// A shipped file: as given, else relative to the current folder, else beside the executable's checkout.
-    static func shipped(_ given: String?, _ relative: String) throws -> String {
-        if let given { return given }
-        if FileManager.default.fileExists(atPath: relative) { return relative }
-        if let found = ExecutableLocation.find(relative) { return found }
-        throw ValidationError("\(relative) is not in this folder or beside the tracelab executable; name it with --\(relative.hasPrefix("scenarios") ? "corpus" : "default-rules")")
+    /// The file given with `--option`, else the shipped one.
+    static func given(_ path: String?, else relative: String, option: String) throws -> String {
+        if let path { return path }
+        if let shipped = ExecutableLocation.shipped(relative) { return shipped }
+        throw ValidationError("\(relative) is not in this folder or beside the tracelab executable; name it with --\(option)")
     }
 
     func run() throws {
-        let corpusPath = try Self.shipped(corpus, "scenarios/evasions.yaml")
-        let defaults = noDefaultRules ? [] : [try Self.shipped(defaultRules, "rules/default_rules.yaml")]
+        let corpusPath = try Self.given(corpus, else: "scenarios/evasions.yaml", option: "corpus")
+        let defaults = noDefaultRules ? [] : [try Self.given(defaultRules, else: "rules/default_rules.yaml", option: "default-rules")]
         let loader = try loadRules(defaults)
         let defaultItems = loader.itemLog.count
         try loadRules(rules, into: loader)

@@ -33,6 +33,12 @@ extension TraceLab {
 
 /// Files found by walking up from the executable (`.build/release/tracelab` sits three levels under its checkout).
 enum ExecutableLocation {
+    /// A file TraceLab ships (`answers/key.yaml`, `scenarios/evasions.yaml`): in the current folder, else in the
+    /// checkout the executable was built in.
+    static func shipped(_ relative: String) -> String? {
+        FileManager.default.fileExists(atPath: relative) ? relative : find(relative)
+    }
+
     /// The first `relative` path that exists in the executable's directory or one of the 8 above it.
     static func find(_ relative: String) -> String? {
         guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
