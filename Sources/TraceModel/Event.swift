@@ -338,6 +338,9 @@ public final class FDInfo: @unchecked Sendable {
 public enum FDType: String, Sendable, CaseIterable {
     case file, directory, ipv4, ipv6, unix, pipe, event, signalfd, eventpoll, inotify, timerfd, netlink, bpf
     case userfaultfd, io_uring, memfd, pidfd, unknown = "<NA>"
+    /// Not a type: the stand-in for an fd the tables never saw, on the exit of a call that used it (libsinsp has no
+    /// entry there, and shows the fd with no name, directory "/" and type character `o`).
+    case untracked
 
     public var typeChar: String {
         switch self {
@@ -358,7 +361,7 @@ public enum FDType: String, Sendable, CaseIterable {
         case .io_uring: "r"
         case .memfd: "m"
         case .pidfd: "P"
-        case .unknown: "o"
+        case .unknown, .untracked: "o"
         }
     }
 

@@ -36,6 +36,32 @@ public enum LinuxNames {
         ETOOSMALL ESERVERFAULT EBADTYPE EJUKEBOX EIOCBQUEUED EIOCBRETRY
         """.split(whereSeparator: \.isWhitespace).map { $0 == "-" ? "" : String($0) }
 
+    /// The value of a socket type, protocol or Ethernet protocol as strace prints it (`SOCK_STREAM|SOCK_CLOEXEC`,
+    /// `IPPROTO_TCP`, `NETLINK_ROUTE`, `htons(ETH_P_ALL)`): the names or'ed together; nil for other text.
+    public static func socketConstant(_ text: String) -> Int64? {
+        if text.hasPrefix("htons("), text.hasSuffix(")") {
+            let inner = text.dropFirst(6).dropLast().split(separator: " ").first.map(String.init) ?? ""
+            guard let value = socketConstants[inner] ?? Int64(inner), (0...0xFFFF).contains(value) else { return nil }
+            return (value & 0xFF) << 8 | value >> 8
+        }
+        var value: Int64 = 0
+        for name in text.split(separator: "|") {
+            guard let part = socketConstants[String(name)] else { return nil }
+            value |= part
+        }
+        return text.isEmpty ? nil : value
+    }
+
+    /// Socket types and their flags, IP and netlink protocols, and Ethernet protocols (x86-64 values).
+    static let socketConstants: [String: Int64] = [
+        "SOCK_STREAM": 1, "SOCK_DGRAM": 2, "SOCK_RAW": 3, "SOCK_RDM": 4, "SOCK_SEQPACKET": 5, "SOCK_DCCP": 6, "SOCK_PACKET": 10,
+        "SOCK_NONBLOCK": 0o4000, "SOCK_CLOEXEC": 0o2000000,
+        "IPPROTO_IP": 0, "IPPROTO_ICMP": 1, "IPPROTO_IGMP": 2, "IPPROTO_TCP": 6, "IPPROTO_UDP": 17, "IPPROTO_IPV6": 41,
+        "IPPROTO_ICMPV6": 58, "IPPROTO_SCTP": 132, "IPPROTO_UDPLITE": 136, "IPPROTO_RAW": 255,
+        "NETLINK_ROUTE": 0, "NETLINK_SOCK_DIAG": 4, "NETLINK_AUDIT": 9, "NETLINK_KOBJECT_UEVENT": 15, "NETLINK_GENERIC": 16,
+        "ETH_P_ALL": 3, "ETH_P_IP": 0x0800, "ETH_P_ARP": 0x0806, "ETH_P_IPV6": 0x86DD,
+    ]
+
     /// Signal names 1...31.
     public static let signalNames: [String] = """
         SIGHUP SIGINT SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV SIGUSR2 SIGPIPE SIGALRM SIGTERM SIGSTKFLT

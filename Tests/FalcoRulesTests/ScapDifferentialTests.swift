@@ -206,10 +206,14 @@ struct ScapDifferentialTests {
     }
 
     /// sysdig's selection for each condition (nil when sysdig refuses the condition), two processes at a time.
+    /// The condition is a display filter (`-d`), run after the parser has seen every event, as Falco's rules run:
+    /// as a capture filter, libsinsp 0.29 skips its per-event cleanup for the events it drops (`sinsp::next` returns
+    /// before `event_cleanup`), so a later exit can read a stale enter event (an fcntl F_SETFD taken for the F_DUPFD
+    /// before it, a dup into fd 0).
     static func runSysdig(_ sysdig: String, capture: String, conditions: [String]) -> [[UInt64]?] {
         let results = ResultBox(count: conditions.count)
         DispatchQueue.concurrentPerform(iterations: conditions.count) { index in
-            let answer = try? Subprocess.run(sysdig, ["-r", capture, "-p", "%evt.num", conditions[index]])
+            let answer = try? Subprocess.run(sysdig, ["-d", "-r", capture, "-p", "%evt.num", conditions[index]])
             results.set(index, answer.flatMap { $0.status == 0 ? $0.output.split(separator: "\n").compactMap { UInt64($0) } : nil })
         }
         return results.values

@@ -333,14 +333,14 @@ extension FieldCatalog {
         [
             field("fd.num", .int64, "the unique number identifying the file descriptor", number { $0.fdNumber }),
             field("fd.type", .string, "type of FD: file, directory, ipv4, ipv6, unix, pipe, event, signalfd, eventpoll, inotify, signalfd, memfd", text { event in
-                event.openedFD.flatMap { $0.type == .unknown ? nil : $0.type.rawValue }
+                event.openedFD?.type.rawValue
             }),
             field("fd.typechar", .string, "type of FD as a single character: f, 4, 6, u, p, e, s, l, i, b, m...", text { event in
-                event.fd?.type.typeChar ?? (event.direction == .enter && event.fdNumber == -1 ? creatorTypeChars[event.type] ?? "o" : nil)
+                event.fdTypeChar
             }),
             field("fd.name", .path, "FD full name: the absolute path for files, the connection tuple for sockets", text { $0.fd?.name }),
             field("fd.nameraw", .path, "FD name as passed by the program, not made absolute", text { $0.fd.map { $0.nameRaw ?? $0.name } }),
-            field("fd.directory", .path, "directory of the file the FD refers to", text { $0.fd?.directory }),
+            field("fd.directory", .path, "directory of the file the FD refers to", text { $0.fdDirectory }),
             field("fd.filename", .string, "file name of the file the FD refers to, without the directory", text { $0.openedFD?.filename }),
             field("fd.ip", .ipAddress, "IP address (client or server) of a socket; matches either", .anyIP { event in
                 guard let fd = event.fd else { return nil }
@@ -409,7 +409,7 @@ extension FieldCatalog {
                 return (event.thread?.container?.name ?? "host") + ":" + fd.name
             }),
             field("fd.containerdirectory", .string, "container name joined with the FD directory", text { event in
-                guard let directory = event.fd?.directory else { return nil }
+                guard let directory = event.fdDirectory else { return nil }
                 return (event.thread?.container?.name ?? "host") + ":" + directory
             }),
             field("fd.is_upper_layer", .bool, "true if the file is in the upper layer of an overlayfs", flag { event in
@@ -557,5 +557,22 @@ extension Event {
     /// one (a failed open, number -1) carries the fd it would have made, whose name and directory libsinsp still
     /// shows (from the call's arguments), and an exit on an fd the tables never saw carries a nameless,
     /// typeless placeholder; neither has a type, file name or connection state there.
-    var openedFD: FDInfo? { fd.flatMap { $0.number < 0 || ($0.type == .unknown && $0.name.isEmpty) ? nil : $0 } }
+    var openedFD: FDInfo? { fd.flatMap { $0.number < 0 || $0.isUntracked ? nil : $0 } }
+
+    /// `fd.directory` as libsinsp 0.29 extracts it: an exit on an fd the tables never saw has the name "", whose
+    /// directory is "/" (its `extract_from_null_fd`).
+    var fdDirectory: String? { fd.flatMap { $0.isUntracked ? "/" : $0.directory } }
+
+    /// `fd.typechar` as libsinsp 0.29 extracts it: with no fd in the tables, the enter event of a call that creates
+    /// one gives the creator's type (any socket counts as IPv4) and any other fd event gives `o`.
+    var fdTypeChar: String? {
+        if let fd { return fd.type.typeChar }
+        guard direction == .enter, let number = fdNumber else { return nil }
+        return number == -1 ? FieldCatalog.creatorTypeChars[type] ?? "o" : "o"
+    }
+}
+
+extension FDInfo {
+    /// The stand-in for an fd the tables never saw, on the exit of a call that used it.
+    var isUntracked: Bool { type == .untracked }
 }

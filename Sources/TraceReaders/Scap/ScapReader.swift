@@ -48,6 +48,8 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     }
     /// Process id → fd number → descriptor.
     @exclusivity(unchecked) private var fdTables: [Int64: [Int64: FDInfo]] = [:]
+    /// Process id → fd number → the layer-4 protocol of a socket that has no role yet (libsinsp shows none).
+    private var unshownProtocols: [Int64: [Int64: L4Proto]] = [:]
     /// Thread id → its last enter event, which its exit event completes.
     @exclusivity(unchecked) private var lastEnter: [Int64: ScapFile.RawEvent] = [:]
     /// Thread id → the fd its last fd-using enter event named (libsinsp keeps it across other events).
@@ -123,8 +125,8 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         /// Exits that change the thread table: clone family, exec family, identity and directory changes.
         static let changesThreads = Traits(rawValue: 1)
         /// Exits that read their enter event: fd creators (paths and domains of old generations), identity and
-        /// directory changes, execve (the executable's path), and calls whose enter event has no parameters
-        /// (their exit names the fd itself).
+        /// directory changes, execve (the executable's path), fcntl (its command), and calls whose enter event has
+        /// no parameters (their exit names the fd itself).
         static let keepsEnter = Traits(rawValue: 2)
         /// Events read in full even when not wanted: they create fds, change threads, read their enter event,
         /// connect, or are internal or container events.
@@ -133,7 +135,15 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         static let destroysFD = Traits(rawValue: 16)
         /// Exits that name an unnamed socket by their tuple (sendto, recvfrom, sendmsg, recvmsg...).
         static let namesSocket = Traits(rawValue: 32)
+        /// Exits of reads and writes (libsinsp's parse_rw_exit).
+        static let readsOrWrites = Traits(rawValue: 64)
+        /// Enter events with no fd whose exit uses one (setsockopt): the thread's last fd becomes -1.
+        static let clearsLastFD = Traits(rawValue: 128)
     }
+
+    /// The calls libsinsp 0.29 parses as reads and writes.
+    static let readsAndWrites: Set<String> = ["read", "write", "recv", "send", "recvfrom", "recvmsg", "sendto", "sendmsg", "readv",
+                                              "writev", "pread", "pwrite", "preadv", "pwritev"]
 
     /// Traits by event code (codes past the table have none).
     static let traits: [Traits] = ScapEventTable.events.indices.map { code in
@@ -142,10 +152,15 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         if threadCreators.contains(call.name) || ["execve", "execveat", "setuid", "setresuid", "setgid", "setresgid", "chdir", "fchdir"].contains(call.name) {
             traits.insert(.changesThreads)
         }
-        if call.flags.contains(.createsFD) || call.params.isEmpty || ["setuid", "setresuid", "setgid", "setresgid", "fchdir", "execve"].contains(call.name) {
+        if call.flags.contains(.createsFD) || call.params.isEmpty || ["setuid", "setresuid", "setgid", "setresgid", "fchdir", "execve", "fcntl"].contains(call.name) {
             traits.insert(.keepsEnter)
         }
         if info.flags.contains(.usesFD) { traits.insert(.usesFD) }
+        if code % 2 == 1, readsAndWrites.contains(info.name) { traits.insert(.readsOrWrites) }
+        if code % 2 == 0, !info.flags.contains(.usesFD), code + 1 < ScapEventTable.events.count,
+           ScapEventTable.events[code + 1].flags.contains(.usesFD) {
+            traits.insert(.clearsLastFD)
+        }
         if info.flags.contains(.destroysFD) { traits.insert(.destroysFD) }
         if code % 2 == 1, info.flags.contains(.usesFD), info.name != "connect", info.params.contains(where: { $0.name == "tuple" }) {
             traits.insert(.namesSocket)
@@ -377,7 +392,10 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         guard let thread = threads[tid] else { return }
         if thread.pid == tid, secondaryThreads[tid] != nil { return }
         forget(tid)
-        if thread.pid == tid { fdTables[tid] = nil }
+        if thread.pid == tid {
+            fdTables[tid] = nil
+            unshownProtocols[tid] = nil
+        }
         lastEnter[tid] = nil
         lastFDs[tid] = nil
         if lastFDThread == tid { lastFDThread = Int64.min; lastFDValue = nil }
@@ -453,25 +471,48 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         // The fd the event acts on: an enter event's first parameter, the exit the one of its enter event.
         var fd: FDInfo?
         var fdNumber: Int64?
+        // The name of the event's table entry when it was looked up: `fd.name_changed` is whether the event
+        // renamed it (libsinsp compares the entry's name after parsing with its name at the lookup; an fd the
+        // call creates starts with no name, a dup with its source's).
+        var nameBefore: String?
         if flags.contains(.usesFD) {
-            // A thread starts with fd 0 as its last fd (libsinsp initialises it so).
-            // An exit whose enter event carries no fd (setsockopt, getsockopt) names its fd itself.
-            let ownFD = !raw.isEnter && (enter.flatMap { ScapEventTable.info($0.type) }?.params.isEmpty ?? false) ? info?.index(of: "fd").flatMap(values.integer) : nil
+            // A thread starts with fd 0 as its last fd (libsinsp initialises it so); every enter event resets it.
+            // getsockopt's exit names its fd itself (libsinsp's parse_getsockopt_exit).
+            let ownFD = !raw.isEnter && name == "getsockopt" ? info?.index(of: "fd").flatMap(values.integer) : nil
             let number = raw.isEnter ? values.integer(0) : ownFD ?? lastFD(raw.tid) ?? 0
             if raw.isEnter { setLastFD(raw.tid, number) }
             if let number {
                 // An fd the tables do not know: absent on the enter event, and on the exit a number with an empty name.
-                fd = fdTables[pid]?[number] ?? (raw.isEnter ? nil : FDInfo(number: number, type: .unknown, name: ""))
+                if let entry = fdTables[pid]?[number] {
+                    fd = entry
+                    nameBefore = entry.name
+                } else if !raw.isEnter {
+                    fd = FDInfo(number: number, type: .untracked, name: "")
+                }
                 fdNumber = number
             }
+        } else if raw.isEnter, traits.contains(.clearsLastFD) {
+            setLastFD(raw.tid, -1)
         } else if flags.contains(.createsFD) && raw.isEnter {
             fdNumber = -1
         }
         if !raw.isEnter, flags.contains(.createsFD) {
-            if let created = createFD(name, values, info: info, enter: enter, thread: thread, pid: pid, used: fd) {
+            if let created = createFD(name, values, info: info, enter: enter, thread: thread, pid: pid, used: nameBefore == nil ? nil : fd) {
+                if name != "dup" { nameBefore = created.number < 0 ? nil : "" }
                 fd = created
                 fdNumber = created.number
             }
+        }
+        // fcntl's F_DUPFD and F_DUPFD_CLOEXEC copy a known fd to their result, which becomes the event's fd
+        // (libsinsp's parse_fcntl_exit).
+        if name == "fcntl", !raw.isEnter, let enter, let source = fd, nameBefore != nil,
+           let command = ScapParams(raw: enter).unsigned(1), command == 1 || command == 26,
+           let res = values.integer(0), res >= 0 {
+            let copy = source.copied(number: res)
+            fdTables[pid, default: [:]][res] = copy
+            setLastFD(raw.tid, res)
+            fd = copy
+            fdNumber = res
         }
         // A connect to a UNIX address names the socket by its path from the enter event on.
         if raw.type == 22, let current = fd, let index = info?.index(of: "addr"), values.bytes(index).first == 1 {
@@ -479,16 +520,36 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             fdTables[pid, default: [:]][current.number] = named
             fd = named
         }
+        // A successful bind names the socket by its address; an IP address with a port makes it a server socket
+        // (libsinsp's parse_bind_exit).
+        if name == "bind", !raw.isEnter, let current = fd, nameBefore != nil, (values.integer(0) ?? -1) >= 0,
+           let index = info?.index(of: "addr"), !values.bytes(index).isEmpty {
+            let bound = Self.bound(current, address: values.bytes(index), l4proto: current.l4proto ?? unshownProtocols[pid]?[current.number])
+            fdTables[pid, default: [:]][current.number] = bound
+            fd = bound
+        }
+        // A successful read or write on an IP socket marks it connected (libsinsp's parse_rw_exit); a server
+        // socket (bound: a server address and no client) is another type there and stays as it is.
+        if !raw.isEnter, traits.contains(.readsOrWrites), let current = fd, nameBefore != nil, current.type == .ipv4 || current.type == .ipv6,
+           current.clientIP != nil || current.serverIP == nil, current.isConnected != true, (values.integer(0) ?? -1) >= 0 {
+            let connected = current.copied(isConnected: true)
+            fdTables[pid, default: [:]][current.number] = connected
+            fd = connected
+        }
         // Tuples name sockets: connect while in progress too, sendto/recvfrom on unconnected sockets.
         if !raw.isEnter, let current = fd, current.type != .file, let index = info?.index(of: "tuple"),
            let tuple = ScapParams.socktuple(values.bytes(index)), name == "connect" || current.name.isEmpty {
-            let named = Self.socket(current.number, tuple, server: false)
+            let named = Self.socket(current.number, tuple, server: false, l4proto: current.l4proto ?? unshownProtocols[pid]?[current.number])
             // A failed connect names the socket on its own event only (in progress counts as connecting).
             let result = values.integer(0) ?? 0
             if name != "connect" || result >= 0 || result == -115 { fdTables[pid, default: [:]][current.number] = named }
             fd = named
         }
 
+        // The entry's name now, not the name shown (a failed connect shows its tuple but keeps the entry's name).
+        if let current = fd, let nameBefore, (fdTables[pid]?[current.number] ?? current).name != nameBefore {
+            fd = current.copied(nameChanged: true)
+        }
         // A successful close drops its fd (the event keeps the entry it acted on).
         if flags.contains(.destroysFD), !raw.isEnter, let fd, (values.integer(0) ?? -1) >= 0 { fdTables[pid]?[fd.number] = nil }
         guard build else { return nil }
@@ -561,11 +622,16 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             guard let number = values.integer(0), number >= 0 else { return nil }
             let domain = enterValues.flatMap { $0.integer(0) } ?? -1
             let type: FDType = [2: .ipv4, 10: .ipv6, 1: .unix, 16: .netlink][domain] ?? .unknown
-            created.append(FDInfo(number: number, type: type, name: ""))
+            let l4proto = type == .ipv4 || type == .ipv6
+                ? Self.l4proto(type: enterValues.flatMap { $0.unsigned(1) } ?? 0, proto: enterValues.flatMap { $0.unsigned(2) } ?? 0) : nil
+            // Until it connects, is accepted or binds (a socket with no role), libsinsp shows a protocol only for
+            // raw sockets; it keeps the protocol for the name the socket gets then.
+            unshownProtocols[pid, default: [:]][number] = l4proto == .raw ? nil : l4proto
+            created.append(FDInfo(number: number, type: type, name: "", l4proto: l4proto == .raw ? .raw : nil))
         case "accept":
             guard let number = values.integer(0), number >= 0 else { return nil }
             if let index = info?.index(of: "tuple"), let tuple = ScapParams.socktuple(values.bytes(index)) {
-                created.append(Self.socket(number, tuple, server: true))
+                created.append(Self.socket(number, tuple, server: true, l4proto: .tcp))
             } else {
                 created.append(FDInfo(number: number, type: .unknown, name: ""))
             }
@@ -576,9 +642,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             }
         case "dup":
             guard let number = values.integer(0), number >= 0, let used else { return nil }
-            created.append(FDInfo(number: number, type: used.type, name: used.name, nameRaw: used.nameRaw, l4proto: used.l4proto,
-                                  clientIP: used.clientIP, clientPort: used.clientPort, serverIP: used.serverIP, serverPort: used.serverPort,
-                                  isServer: used.isServer, isConnected: used.isConnected))
+            created.append(used.copied(number: number))
         default:
             guard let type = Self.fdCreators[name], let number = values.integer(0), number >= 0 else { return nil }
             created.append(FDInfo(number: number, type: type, name: ""))
@@ -587,13 +651,57 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         return created.first
     }
 
+    /// A socket after a successful bind to `address` (a PT_SOCKADDR): named by it, and a server socket when it is
+    /// an IP address with a port (an IPv4-mapped IPv6 address counts as IPv4).
+    static func bound(_ socket: FDInfo, address: ArraySlice<UInt8>, l4proto: L4Proto?) -> FDInfo {
+        let name = ScapParams.sockaddr(address)
+        let body = Array(address.dropFirst())
+        func port(_ at: Int) -> Int64 { Int64(body[at]) | Int64(body[at + 1]) << 8 }
+        switch address.first {
+        case 2 where body.count == 6 && port(4) > 0:
+            return FDInfo(number: socket.number, type: .ipv4, name: name, l4proto: l4proto, serverIP: IPAddress(ScapParams.ipv4(body[0..<4])),
+                          serverPort: port(4), isServer: true, isConnected: socket.isConnected)
+        case 10 where body.count == 18 && port(16) > 0:
+            let mapped = ScapParams.isMappedIPv4(Array(body[0..<16]))
+            let ip = mapped ? ScapParams.ipv4(body[12..<16]) : ScapParams.ipv6(Array(body[0..<16]))
+            return FDInfo(number: socket.number, type: mapped ? .ipv4 : .ipv6, name: name, l4proto: l4proto, serverIP: IPAddress(ip),
+                          serverPort: port(16), isServer: true, isConnected: socket.isConnected)
+        default:
+            return FDInfo(number: socket.number, type: socket.type, name: name, l4proto: socket.l4proto, clientIP: socket.clientIP,
+                          clientPort: socket.clientPort, serverIP: socket.serverIP, serverPort: socket.serverPort, isServer: socket.isServer,
+                          isConnected: socket.isConnected, socketFamily: socket.socketFamily)
+        }
+    }
+
     /// A socket named by its tuple; the accepting side is the server.
-    static func socket(_ number: Int64, _ tuple: SocketTuple, server: Bool) -> FDInfo {
+    /// The layer-4 protocol libsinsp 0.29 gives an IP socket from its type and protocol (its add_socket):
+    /// TCP and UDP by protocol (raw for SOCK_RAW), by type for protocol 0, ICMP, raw; unknown otherwise.
+    static func l4proto(type: UInt64, proto: UInt64) -> L4Proto? {
+        let raw = type == 3
+        switch proto {
+        case 6: return raw ? .raw : .tcp
+        case 17: return raw ? .raw : .udp
+        case 0: return type & 0xFF == 1 ? .tcp : type & 0xFF == 2 ? .udp : nil
+        case 1: return raw ? .raw : .icmp
+        case 255: return .raw
+        default: return nil
+        }
+    }
+
+    static func socket(_ number: Int64, _ tuple: SocketTuple, server: Bool, l4proto: L4Proto?) -> FDInfo {
         switch tuple.family {
         case .unix:
             return FDInfo(number: number, type: .unix, name: tuple.name)
         case .ipv4, .ipv6:
-            return FDInfo(number: number, type: tuple.family == .ipv4 ? .ipv4 : .ipv6, name: tuple.name,
+            // Named as libsinsp's sockinfo_to_str names it by protocol: ports for TCP and UDP, addresses only for
+            // ICMP (and raw IPv4), "<unknown>" for a socket of no known protocol.
+            let name = switch l4proto {
+            case .tcp, .udp: tuple.name
+            case .icmp: "\(tuple.source)->\(tuple.destination)"
+            case .raw where tuple.family == .ipv4: "\(tuple.source)->\(tuple.destination)"
+            default: "<unknown>"
+            }
+            return FDInfo(number: number, type: tuple.family == .ipv4 ? .ipv4 : .ipv6, name: name, l4proto: l4proto,
                           clientIP: IPAddress(tuple.source), clientPort: tuple.sourcePort, serverIP: IPAddress(tuple.destination),
                           serverPort: tuple.destinationPort, isServer: server, isConnected: true)
         }

@@ -202,8 +202,11 @@ struct EventEncoder {
         switch event.type {
         case "open", "openat", "openat2", "creat", "socket", "accept", "accept4":
             return event.param("fd")?.raw ?? event.fd?.number
-        case "dup", "dup2", "dup3", "fcntl":
+        case "dup", "dup2", "dup3":
             return event.param("newfd")?.raw ?? event.returnValue.flatMap { $0 >= 0 ? $0 : nil }
+        case "fcntl":
+            guard event.param("cmd")?.text.hasPrefix("F_DUPFD") ?? false else { return nil }
+            return event.returnValue.flatMap { $0 >= 0 ? $0 : nil }
         default:
             return nil
         }
@@ -342,6 +345,7 @@ struct EventEncoder {
             if matched { return Int64(value) }
         }
         if spec.type == .sigtype, let index = LinuxNames.signalNames.firstIndex(of: text) { return Int64(index + 1) }
+        if spec.name == "type" || spec.name == "proto", let value = LinuxNames.socketConstant(text) { return value }
         if spec.type == .mode, text.hasPrefix("0"), let value = Int64(text, radix: 8) { return value }
         if text.hasPrefix("0x"), let value = UInt64(text.dropFirst(2), radix: 16) { return Int64(bitPattern: value) }
         return Int64(text)

@@ -409,11 +409,13 @@ public final class StraceReader: @unchecked Sendable {
             emit(time: time, type: name, params: [resParam(), fdParam(number), .number("backlog", Int64(string(1)) ?? 0)], process: process, fd: fd)
         case "dup", "dup2", "dup3", "fcntl":
             let (old, fd) = descriptor(0)
-            if name == "fcntl", !(argument(1)?.hasPrefix("F_DUPFD") ?? false) {
+            let duplicates = name != "fcntl" || (argument(1)?.hasPrefix("F_DUPFD") ?? false)
+            if duplicates, res >= 0, let fd { process.fds.set(res, fd.copied(number: res)) }
+            if name == "fcntl" {
+                // Falco's fcntl event keeps the fd and the command whatever the command; F_DUPFD's new fd is its result.
                 emit(time: time, type: name, params: [resParam(), fdParam(old), Param(name: "cmd", text: string(1))], process: process, fd: fd)
                 return
             }
-            if res >= 0, let fd { process.fds.set(res, fd.renumbered(res)) }
             emit(time: time, type: name, params: [resParam(), .number("oldfd", old), .number("newfd", res)], process: process, fd: fd)
         case "pipe", "pipe2":
             if res == 0, let pair = argument(0) {
