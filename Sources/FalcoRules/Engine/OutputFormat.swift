@@ -42,13 +42,30 @@ public struct OutputFormat: Sendable {
                 throw ConditionCompileError(message: "invalid formatting token \(token)", position: ConditionPosition(index: index))
             }
             if !literal.isEmpty { segments.append(.text(literal)); literal = "" }
-            segments.append(.field(key: token.key, extractor: token.extractor, width: width))
+            let extractor = OutputFormat.sanitizedFields.contains(token.key) ? OutputFormat.printable(token.extractor) : token.extractor
+            segments.append(.field(key: token.key, extractor: extractor, width: width))
             if !keys.contains(token.key) { keys.append(token.key) }
             index += length
         }
         if !literal.isEmpty { segments.append(.text(literal)) }
         self.segments = segments
         self.fieldKeys = keys
+    }
+
+    /// The fields libsinsp 0.29's formatter prints without control characters (its sanitize_string runs on fd
+    /// names, directories and file names; conditions compare them as they are). A socket path from a capture's fd
+    /// list can end in the newline /proc/net/unix gave it. (falcosecurity/libs 06db7c557, 2026, dropped these calls.)
+    static let sanitizedFields: Set<String> = ["fd.name", "fd.directory", "fd.filename", "fd.containername", "fd.containerdirectory"]
+
+    /// A string extractor whose values lose their ASCII control characters.
+    static func printable(_ extractor: Extractor) -> Extractor {
+        guard case .string(let get) = extractor else { return extractor }
+        return .string { event in
+            get(event).map { text in
+                guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return text }
+                return String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
+            }
+        }
     }
 
     /// The longest prefix at `start` that compiles as a field, a field with argument, or a transformer.

@@ -453,7 +453,7 @@ public final class ScapFile {
             process.uid = try cursor.u32()
             process.gid = try cursor.u32()
             if version >= 2 { try cursor.skip(4 + 4 + 4 + 8 + 8) }
-            if version >= 3 { process.env = Self.list(try cursor.string()) }
+            if version >= 3 { process.env = Self.environment(Array(try cursor.string().utf8)[...]) }
             if version >= 4 {
                 process.vtid = try cursor.i64()
                 process.vpid = try cursor.i64()
@@ -503,13 +503,13 @@ public final class ScapFile {
                 entry.name = "\(address):\(port)"
             case 8:
                 try cursor.skip(16)
-                // Socket paths can carry the NUL and newline the kernel keeps; libsinsp shows the path alone.
-                entry.name = try cursor.string().trimmingCharacters(in: .controlCharacters)
+                // A socket path keeps the newline /proc/net/unix gave it (libsinsp's conditions see it; outputs drop it).
+                entry.name = try cursor.name()
             case 16:
                 try cursor.skip(4)
-                entry.name = try cursor.string()
+                entry.name = try cursor.name()
             default:
-                entry.name = try cursor.string()
+                entry.name = try cursor.name()
             }
             if version >= 2, entryLength > 0 {
                 guard entryStart + entryLength <= cursor.count else { throw cursor.fail("fd entry runs past its block") }
@@ -575,6 +575,13 @@ public final class ScapFile {
         return items
     }
 
+    /// An environment as libsinsp reads one (its set_env): a NUL-separated list that ends where only NULs remain,
+    /// so a buffer of NULs is an empty environment (empty items before other text are kept).
+    static func environment(_ bytes: ArraySlice<UInt8>) -> [String] {
+        guard let last = bytes.lastIndex(where: { $0 != 0 }) else { return [] }
+        return list(bytes[...last] + [0])
+    }
+
     /// An address of 4 or 16 bytes in network order as text (IPv4-mapped IPv6 shown as IPv4, as libsinsp does).
     static func address(_ bytes: [UInt8]) -> String {
         if bytes.count == 16, ScapParams.isMappedIPv4(bytes) { return ScapParams.ipv4(bytes[12..<16]) }
@@ -628,6 +635,11 @@ public final class ScapFile {
         mutating func string() throws(TraceLabError) -> String {
             let length = Int(try u16())
             return String(decoding: try take(length), as: UTF8.self)
+        }
+        /// A length-prefixed name, up to the first NUL among its bytes (libscap reads fd names into C strings).
+        mutating func name() throws(TraceLabError) -> String {
+            let length = Int(try u16())
+            return String(decoding: try take(length).prefix { $0 != 0 }, as: UTF8.self)
         }
         /// A fixed-size field, up to its first NUL.
         mutating func fixedString(_ size: Int) throws(TraceLabError) -> String {

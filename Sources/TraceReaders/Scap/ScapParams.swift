@@ -189,9 +189,10 @@ struct ScapParamRenderer: Sendable {
             switch spec.type {
             case .uid, .gid:
                 guard let bits = values.unsigned(index) else { return Param(name: name, text: "") }
+                // libsinsp resolves the id to its name, "<NA>" for an id the capture's lists lack and "<NONE>" for -1.
+                if bits == 0xFFFF_FFFF { return Param(name: name, text: "<NONE>", raw: -1, argument: "-1") }
                 let value = Int64(bits)
-                if let known = (spec.type == .uid ? users : groups)[value] { return Param(name: name, text: known, raw: value, argument: String(value)) }
-                return .number(name, value)
+                return Param(name: name, text: (spec.type == .uid ? users : groups)[value] ?? "<NA>", raw: value, argument: String(value))
             case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .port, .l4proto, .sockfamily, .bool, .abstime:
                 guard let value = values.integer(index), let bits = values.unsigned(index) else { return Param(name: name, text: "") }
                 let signed: Bool = [.int8, .int16, .int32, .int64, .uint64].contains(spec.type)

@@ -477,10 +477,12 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         var nameBefore: String?
         if flags.contains(.usesFD) {
             // A thread starts with fd 0 as its last fd (libsinsp initialises it so); every enter event resets it.
-            // getsockopt's exit names its fd itself (libsinsp's parse_getsockopt_exit).
-            let ownFD = !raw.isEnter && name == "getsockopt" ? info?.index(of: "fd").flatMap(values.integer) : nil
+            // getsockopt's exit names its fd itself (libsinsp's parse_getsockopt_exit), and copy_file_range's exit
+            // acts on its output fd (libsinsp's reset).
+            let ownFD = raw.isEnter ? nil : name == "getsockopt" ? info?.index(of: "fd").flatMap(values.integer)
+                : name == "copy_file_range" ? info?.index(of: "fdout").flatMap(values.integer) : nil
             let number = raw.isEnter ? values.integer(0) : ownFD ?? lastFD(raw.tid) ?? 0
-            if raw.isEnter { setLastFD(raw.tid, number) }
+            if raw.isEnter || ownFD != nil { setLastFD(raw.tid, number) }
             if let number {
                 // An fd the tables do not know: absent on the enter event, and on the exit a number with an empty name.
                 if let entry = fdTables[pid]?[number] {
@@ -560,11 +562,15 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         if let info, raw.type > 1 {
             var fds: [(Int64, FDInfo)] = []
             var names: [(Int64, String)] = []
-            if thread != nil {
-                for index in info.stateParams where index < raw.parameterCount {
+            // Pids name their thread on any event (a scheduler switch has no thread of its own); fds need the event's
+            // process.
+            for index in info.stateParams where index < raw.parameterCount {
+                switch info.params[index].type {
+                case .pid:
+                    if let value = values.integer(index), let target = threads[value] { names.append((value, target.name)) }
+                default:
+                    guard thread != nil else { continue }
                     switch info.params[index].type {
-                    case .pid:
-                        if let value = values.integer(index), let target = threads[value] { names.append((value, target.name)) }
                     case .fdlist:
                         for number in ScapParams.fdList(values.bytes(index)).map(\.fd) {
                             if let entry = fdTables[pid]?[number] { fds.append((number, entry)) }
@@ -615,8 +621,9 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                let directory = fdTables[pid]?[dirfd]?.name, directory.hasPrefix("/") { base = directory }
             let openFlags = flagsIndex.flatMap(source.unsigned) ?? 0
             let opened = FDInfo(number: number, type: openFlags & (1 << 10) != 0 ? .directory : .file, name: PathNames.resolve(path, against: base), nameRaw: path)
-            // A failed open still names its file (with fd.num -1, the enter's), but adds nothing to the table.
-            if number < 0 { return FDInfo(number: -1, type: opened.type, name: opened.name, nameRaw: path) }
+            // A failed open still names its file (with fd.num -1, the enter's), but adds nothing to the table; libsinsp
+            // takes its directory from the path, O_DIRECTORY or not.
+            if number < 0 { return FDInfo(number: -1, type: .file, name: opened.name, nameRaw: path) }
             created.append(opened)
         case "socket":
             guard let number = values.integer(0), number >= 0 else { return nil }
@@ -648,7 +655,8 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             created.append(FDInfo(number: number, type: type, name: ""))
         }
         for entry in created { fdTables[pid, default: [:]][entry.number] = entry }
-        return created.first
+        // The last fd made is the event's (a pipe's or socketpair's second end: libsinsp's add_fd sets the last event fd).
+        return created.last
     }
 
     /// A socket after a successful bind to `address` (a PT_SOCKADDR): named by it, and a server socket when it is
@@ -790,7 +798,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         let exe = info?.index(of: "exe").map(values.string) ?? ""
         let args = info?.index(of: "args").map { list(values.bytes($0)) } ?? []
         let comm = info?.index(of: "comm").map(values.string) ?? (exe.split(separator: "/").last.map(String.init) ?? "")
-        let env = info?.index(of: "env").map { list(values.bytes($0)) } ?? previous?.env ?? []
+        let env = info?.index(of: "env").map { ScapFile.environment(values.bytes($0)) } ?? previous?.env ?? []
         store(ThreadInfo(tid: tid, pid: info?.index(of: "pid").flatMap(values.integer) ?? previous?.pid ?? tid,
                                   ptid: info?.index(of: "ptid").flatMap(values.integer) ?? previous?.ptid ?? 0, vtid: previous?.vtid ?? -1, vpid: previous?.vpid ?? -1,
                                   sid: previous?.sid, name: comm, exe: exe, exepath: exepath, args: args, cwd: previous?.cwd ?? "",

@@ -38,6 +38,7 @@ public struct ScapWriter {
         "brk": ["addr"], "access": ["name", "mode"], "lseek": ["fd", "offset", "whence"], "getdents": ["fd"], "getdents64": ["fd"],
         "futex": ["addr", "op", "val"], "socketpair": ["domain", "type", "proto"], "eventfd2": ["initval", "flags"], "fstat": ["fd"],
         "epoll_wait": ["", "", "maxevents"], "setpgid": ["pid", "pgid"], "prctl": [], "umask": [],
+        "copy_file_range": ["fdin", "offin", "fdout", "offout", "len"],
     ]
 
     /// Calls recorded as one event with no exit (process exit, signal delivery).
