@@ -235,9 +235,10 @@ public final class ThreadInfo: @unchecked Sendable {
     /// The same thread with some fields changed (a reader following chdir, setuid, a parent's execve or a
     /// container's details learnt later); nil leaves a field as it is, and for the parent and the container a
     /// `.some(nil)` clears it.
-    public func replacing(cwd: String? = nil, uid: Int64? = nil, gid: Int64? = nil, userName: String? = nil, groupName: String? = nil,
-                          container: ContainerInfo?? = nil, parent: ThreadInfo?? = nil) -> ThreadInfo {
-        ThreadInfo(tid: tid, pid: pid, ptid: ptid, vtid: vtid, vpid: vpid, sid: sid, pgid: pgid, vpgid: vpgid, name: name, exe: exe,
+    public func replacing(vtid: Int64? = nil, vpid: Int64? = nil, cwd: String? = nil, uid: Int64? = nil, gid: Int64? = nil,
+                          userName: String? = nil, groupName: String? = nil, container: ContainerInfo?? = nil,
+                          parent: ThreadInfo?? = nil) -> ThreadInfo {
+        ThreadInfo(tid: tid, pid: pid, ptid: ptid, vtid: vtid ?? self.vtid, vpid: vpid ?? self.vpid, sid: sid, pgid: pgid, vpgid: vpgid, name: name, exe: exe,
                    exepath: exepath, args: args, cwd: cwd ?? self.cwd, env: env, uid: uid ?? self.uid, gid: gid ?? self.gid,
                    euid: uid ?? euid, egid: gid ?? egid, userName: userName ?? self.userName, groupName: groupName ?? self.groupName,
                    homedir: homedir, shell: shell, loginuid: loginuid, loginName: loginName, tty: tty, capPermitted: capPermitted,

@@ -24,11 +24,11 @@ struct ScapDifferentialTests {
     static var verbose: Bool { ProcessInfo.processInfo.environment["TRACELAB_VERBOSE"] == "1" }
     static let conditionsFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("scap-conditions.txt").path
 
-    /// Fields compared value by value.
-    static let fields = ["evt.type", "evt.dir", "evt.cpu", "evt.res", "evt.rawres", "evt.args", "evt.arg.fd", "evt.arg.name", "evt.arg.flags",
+    /// Fields compared value by value (`evt.args` last: a tab inside an argument would shift the fields after it).
+    static let fields = ["evt.type", "evt.dir", "evt.cpu", "evt.res", "evt.rawres", "evt.arg.fd", "evt.arg.name", "evt.arg.flags",
                          "evt.arg.mode", "evt.arg.res", "proc.name", "proc.pid", "proc.ppid", "proc.pname", "proc.exe", "proc.args",
                          "proc.cmdline", "proc.cwd", "thread.tid", "user.uid", "user.name", "fd.num", "fd.name", "fd.type",
-                         "fd.typechar", "fd.directory", "fd.filename", "fd.sip", "fd.sport", "fd.cip", "fd.cport", "fd.l4proto"]
+                         "fd.typechar", "fd.directory", "fd.filename", "fd.sip", "fd.sport", "fd.cip", "fd.cport", "fd.l4proto", "evt.args"]
 
     /// Every capture to compare: the public ones, then our recordings written as scap.
     static func captures() throws -> [String] {

@@ -245,8 +245,9 @@ extension FieldCatalog {
                 return number { $0.thread?.ancestor(level)?.pid }
             },
             field("proc.duration", .relTime, "ns since the process started", number { event in
-                guard let start = event.thread?.startTimestamp, event.timestamp >= start else { return nil }
-                return Int64(event.timestamp - start)
+                // libsinsp subtracts without a guard: an event stamped before the clone that made its thread is negative.
+                guard let start = event.thread?.startTimestamp else { return nil }
+                return Int64(bitPattern: event.timestamp &- start)
             }),
             field("proc.ppid.duration", .relTime, "ns since the parent process started", number { event in
                 guard let start = event.thread?.parent?.startTimestamp, event.timestamp >= start else { return nil }
@@ -276,7 +277,7 @@ extension FieldCatalog {
                 return vpgid == (thread.vpid ?? thread.pid)
             }),
             field("proc.pgid", .int64, "process group id of the process", number { $0.thread?.pgid ?? $0.thread?.vpgid }),
-            field("proc.vpid", .int64, "id of the process as seen from its pid namespace", number { $0.thread.flatMap { thread in thread.vpid.map { $0 >= 0 ? $0 : nil } ?? thread.pid } }),
+            field("proc.vpid", .int64, "id of the process as seen from its pid namespace", number { $0.thread.flatMap { thread in thread.vpid.map { $0 != -1 ? $0 : nil } ?? thread.pid } }),
             field("proc.pvpid", .int64, "id of the parent process as seen from its pid namespace", number { $0.thread?.parent.map { $0.vpid ?? $0.pid } }),
             field("proc.is_container_healthcheck", .bool, "true if the process runs a container health check", flag { _ in false }),
             field("proc.is_container_liveness_probe", .bool, "true if the process runs a liveness probe", flag { _ in false }),
@@ -296,7 +297,7 @@ extension FieldCatalog {
                 return Int64(start - ctime)
             }),
             field("thread.tid", .int64, "id of the thread generating the event", number { $0.threadID }),
-            field("thread.vtid", .int64, "id of the thread as seen from its pid namespace", number { $0.thread.flatMap { thread in thread.vtid.map { $0 >= 0 ? $0 : nil } ?? thread.tid } }),
+            field("thread.vtid", .int64, "id of the thread as seen from its pid namespace", number { $0.thread.flatMap { thread in thread.vtid.map { $0 != -1 ? $0 : nil } ?? thread.tid } }),
             field("thread.ismain", .bool, "true if the thread is the main thread of its process", flag { $0.thread.map { $0.tid == $0.pid } }),
             field("thread.cpu", .uint64, "CPU time used by the thread (not recorded in traces)", number { _ in nil }),
             field("thread.cap_permitted", .string, "permitted capabilities set", text { $0.thread?.capPermitted }),

@@ -183,6 +183,32 @@ struct ScapParamRenderer: Sendable {
 
     private func fd(_ number: Int64) -> FDInfo? { fds.first { $0.0 == number }?.1 }
 
+    /// A socket option's value (a PT_DYN of sockopt_dynamic_param): its first byte names the type of the rest, an
+    /// errno, a 32- or 64-bit number, a time in ns, or bytes.
+    private func socketOption(_ name: String, _ bytes: ArraySlice<UInt8>) -> Param {
+        guard let kind = bytes.first else { return Param(name: name, text: "") }
+        let body = bytes.dropFirst()
+        func number(_ width: Int) -> UInt64? {
+            guard body.count >= width else { return nil }
+            return body.prefix(width).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        }
+        switch kind {
+        case 0: return .buffer(name, Array(body))
+        case 1:
+            guard let bits = number(8) else { break }
+            let value = Int64(bitPattern: bits)
+            if value < 0, let error = LinuxNames.errnoName(value) { return Param(name: name, text: error, raw: value, argument: String(value)) }
+            return .number(name, value)
+        case 2: if let bits = number(4) { return .number(name, Int64(bits)) }
+        case 3: if let bits = number(8) { return .number(name, Int64(bitPattern: bits)) }
+        case 4:
+            guard let bits = number(8) else { break }
+            return Param(name: name, text: String(format: "%gs", Double(bits) / 1_000_000_000), raw: Int64(bitPattern: bits), argument: String(bits))
+        default: break
+        }
+        return Param(name: name, text: "INVALID DYNAMIC PARAMETER")
+    }
+
         /// One parameter as `evt.arg.NAME` shows it, with its number for `evt.rawarg.NAME`.
         func render(_ values: ScapParams, _ index: Int, _ spec: ScapEventTable.ParamInfo) -> Param {
             let name = spec.name
@@ -204,7 +230,9 @@ struct ScapParamRenderer: Sendable {
                 if value >= 0, let entry = fd(value) {
                     var tag = entry.type.typeChar
                     if let proto = entry.l4proto { tag += [.tcp: "t", .udp: "u", .icmp: "i", .raw: "r"][proto] ?? "" }
-                    return Param(name: name, text: "<\(tag)>\(entry.name)", raw: value, argument: String(value))
+                    // The name as libsinsp's tostring_clean gives it: without control characters.
+                    let clean = String(String.UnicodeScalarView(entry.name.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
+                    return Param(name: name, text: "<\(tag)>\(clean)", raw: value, argument: String(value))
                 }
                 if value == -100 { return Param(name: name, text: "AT_FDCWD", raw: value, argument: "-100") }
                 if value < 0, let error = LinuxNames.errnoName(value) { return Param(name: name, text: error, raw: value, argument: String(value)) }
@@ -227,6 +255,8 @@ struct ScapParamRenderer: Sendable {
                 if spec.type == .fsrelpath, let dirIndex = info.directoryParameter(for: index), let dirfd = values.integer(dirIndex),
                    dirfd != -100, let directory = fd(dirfd)?.name { base = directory }
                 return Param(name: name, text: PathNames.resolve(path, against: base), argument: path)
+            case .dyn where info.name == "setsockopt" || info.name == "getsockopt":
+                return socketOption(name, values.bytes(index))
             case .bytebuf, .charbufarray, .charbuf_pair_array, .dyn, .sigset, .double, .ipv4addr, .ipv4net, .ipv6addr, .ipv6net, .ipaddr, .ipnet:
                 return .buffer(name, Array(values.bytes(index)))
             case .sockaddr:
@@ -262,7 +292,10 @@ struct ScapParamRenderer: Sendable {
                 return .number(name, Int64(bitPattern: value))
             case .reltime:
                 guard let value = values.unsigned(index) else { return Param(name: name, text: "") }
-                return value == UInt64.max ? Param(name: name, text: "none", raw: -1) : .number(name, Int64(bitPattern: value))
+                if value == UInt64.max { return Param(name: name, text: "none", raw: -1) }
+                // Resolved as seconds, as libsinsp prints them (`%lgs`: 1000000000 is 1s).
+                return Param(name: name, text: String(format: "%gs", Double(value) / 1_000_000_000), raw: Int64(bitPattern: value),
+                             argument: String(value))
             case .fdlist:
                 let entries = ScapParams.fdList(values.bytes(index)).map { entry in
                     "\(entry.fd):\(fd(entry.fd)?.type.typeChar ?? "?")\(String(entry.flags, radix: 16))"

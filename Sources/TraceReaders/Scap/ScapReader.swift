@@ -228,10 +228,10 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     }
 
     /// The thread sysdig 0.29 shows on a container event read after the initial state: tid and pid -1 (vtid and vpid -2), named
-    /// `container:ID`, root, in that container.
+    /// `container:ID`, root with loginuid 0 (a fresh thread entry), in that container (libsinsp's container_info get_tinfo).
     private func containerEventThread(_ id: String) -> ThreadInfo {
         ThreadInfo(tid: -1, pid: -1, ptid: 0, vtid: -2, vpid: -2, name: "container:" + id, exe: "", args: [], cwd: "", uid: 0, gid: 0, userName: users[0],
-                   container: containers[id])
+                   loginuid: 0, container: containers[id])
     }
 
     /// The container a thread's cgroups put it in (docker, CRI-O, containerd and podman layouts), nil on the host.
@@ -406,14 +406,16 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         if !children.isEmpty { relink(children) }
     }
 
-    /// A thread the process list did not have: libsinsp makes an entry with only its id (no namespace ids) and "<NA>" for its name
+    /// A thread the process list did not have: libsinsp makes an entry with only its id (no namespace ids), loginuid -1
+    /// and "<NA>" for its name
     /// (`proc.name = "<NA>"` selects it in sysdig 0.29), except for scheduler switches, which only look threads up.
     /// True when the thread is in the table afterwards.
     @discardableResult
     private func noteThread(_ tid: Int64, type: UInt16) -> Bool {
         guard type != 152 && type != 146, tid >= 0 else { return false }
         if threads[tid] == nil {
-            store(ThreadInfo(tid: tid, pid: tid, ptid: -1, vtid: -1, vpid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF))
+            store(ThreadInfo(tid: tid, pid: tid, ptid: -1, vtid: -1, vpid: -1, name: "<NA>", cwd: "", uid: 0xFFFF_FFFF, gid: 0xFFFF_FFFF,
+                             loginuid: -1))
         }
         return true
     }
@@ -458,7 +460,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             switch name {
             case "setuid", "setresuid", "setgid", "setresgid": identityExit(name, enter: enter, tid: raw.tid)
             case "chdir", "fchdir": directoryExit(name, values, info: info, enter: enter, tid: raw.tid)
-            case _ where Self.threadCreators.contains(name): cloneExit(values, info: info, res: res, tid: raw.tid)
+            case _ where Self.threadCreators.contains(name): cloneExit(values, info: info, res: res, tid: raw.tid, at: raw.timestamp)
             case "execve", "execveat" where res == 0: execveExit(values, info: info, enter: enter, tid: raw.tid)
             default: break
             }
@@ -720,38 +722,47 @@ public final class ScapReader: EventStream, @unchecked Sendable {
     /// child's tid) makes the child anew from the caller, replacing an entry the child did not make itself:
     /// same program (the event's exe, comm and args), the caller's working directory and, for a new process,
     /// a copy of its fd table; the child's pid is its tid unless CLONE_THREAD makes it a thread of the caller.
-    private func cloneExit(_ values: ScapParams, info: ScapEventTable.EventInfo?, res: Int64, tid: Int64) {
+    private func cloneExit(_ values: ScapParams, info: ScapEventTable.EventInfo?, res: Int64, tid: Int64, at timestamp: UInt64) {
         let args = info?.index(of: "args").map { list(values.bytes($0)) } ?? []
         let exe = info?.index(of: "exe").map(values.string) ?? ""
         let flags = info?.index(of: "flags").flatMap(values.unsigned) ?? 0
         let isThread = flags & (1 << 13) != 0
         let cgroupContainer = info?.index(of: "cgroups").flatMap { container(cgroups: list(values.bytes($0))) }
+        // The namespace ids of the thread that returned (none in older generations), and whether the clone happened in
+        // a pid namespace: PPM_CL_CHILD_IN_PIDNS, or a vtid that is not the tid.
+        let eventVTID = info?.index(of: "vtid").flatMap(values.integer), eventVPID = info?.index(of: "vpid").flatMap(values.integer)
+        let inNamespace = flags & (1 << 29) != 0 || eventVTID.map { $0 != tid } ?? false
         if res == 0 {
-            guard threads[tid] == nil || threads[tid]?.name == "<NA>" else { return }
+            if let known = threads[tid], known.name != "<NA>" {
+                // Made by its parent's exit, which could not know the ids inside the namespace.
+                if inNamespace { store(known.replacing(vtid: eventVTID ?? -1, vpid: eventVPID ?? -1)) }
+                return
+            }
             let pid = info?.index(of: "pid").flatMap(values.integer) ?? tid
             let ptid = info?.index(of: "ptid").flatMap(values.integer) ?? 0
             let parent = threads[ptid]
             let comm = info?.index(of: "comm").map(values.string) ?? parent?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
-            // The child's own exit carries its namespace ids (-1 when the event is too old to have them).
-            let vtid = info?.index(of: "vtid").flatMap(values.integer) ?? -1, vpid = info?.index(of: "vpid").flatMap(values.integer) ?? -1
-            store(ThreadInfo(tid: tid, pid: pid, ptid: ptid, vtid: vtid, vpid: vpid, name: comm, exe: exe, exepath: parent?.exepath, args: args,
+            store(ThreadInfo(tid: tid, pid: pid, ptid: ptid, vtid: inNamespace ? eventVTID ?? -1 : tid, vpid: inNamespace ? eventVPID ?? -1 : pid,
+                                      name: comm, exe: exe, exepath: parent?.exepath, args: args,
                                       cwd: parent?.cwd ?? info?.index(of: "cwd").map { Self.directory(values.string($0)) }, env: parent?.env ?? [],
                                       uid: info?.index(of: "uid").flatMap(values.integer) ?? parent?.uid, gid: info?.index(of: "gid").flatMap(values.integer) ?? parent?.gid,
                                       userName: parent?.userName, homedir: parent?.homedir, shell: parent?.shell,
-                                      loginuid: parent?.loginuid ?? -1, tty: parent?.tty ?? 0, container: cgroupContainer ?? parent?.container, parent: parent))
+                                      loginuid: parent?.loginuid ?? -1, tty: parent?.tty ?? 0, startTimestamp: timestamp,
+                                      container: cgroupContainer ?? parent?.container, parent: parent))
             invertedClones.insert(tid)
             if !isThread, fdTables[pid] == nil, let parentPID = parent?.pid, let table = fdTables[parentPID] { fdTables[pid] = table }
             return
         }
-        if invertedClones.contains(res) { return }
+        // A parent in a pid namespace sees only the child's id inside it: the child's own exit makes it.
+        if invertedClones.contains(res) || inNamespace { return }
         let caller = threads[tid]
         let pid = isThread ? (info?.index(of: "pid").flatMap(values.integer) ?? caller?.pid ?? tid) : res
         let comm = info?.index(of: "comm").map(values.string) ?? caller?.name ?? (exe.split(separator: "/").last.map(String.init) ?? exe)
         // The executable's path is the caller's (the clone event carries only `exe`, as argv[0] has it).
-        store(ThreadInfo(tid: res, pid: pid, ptid: tid, name: comm, exe: exe, exepath: caller?.exepath, args: args, cwd: caller?.cwd,
-                                  env: isThread ? [] : caller?.env ?? [], uid: info?.index(of: "uid").flatMap(values.integer) ?? caller?.uid,
+        store(ThreadInfo(tid: res, pid: pid, ptid: tid, vtid: res, vpid: pid, name: comm, exe: exe, exepath: caller?.exepath, args: args,
+                                  cwd: caller?.cwd, env: isThread ? [] : caller?.env ?? [], uid: info?.index(of: "uid").flatMap(values.integer) ?? caller?.uid,
                                   gid: info?.index(of: "gid").flatMap(values.integer) ?? caller?.gid, userName: caller?.userName, homedir: caller?.homedir,
-                                  shell: caller?.shell, loginuid: caller?.loginuid ?? -1, tty: caller?.tty ?? 0,
+                                  shell: caller?.shell, loginuid: caller?.loginuid ?? -1, tty: caller?.tty ?? 0, startTimestamp: timestamp,
                                   container: cgroupContainer ?? caller?.container, parent: caller))
         if !isThread { fdTables[res] = caller.flatMap { fdTables[$0.pid] } ?? [:] }
     }
@@ -805,7 +816,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
                                   env: env, uid: previous?.uid ?? 0xFFFF_FFFF, gid: previous?.gid ?? 0xFFFF_FFFF, userName: previous?.userName,
                                   homedir: previous?.homedir, shell: previous?.shell,
                                   loginuid: info?.index(of: "loginuid").flatMap(values.integer) ?? previous?.loginuid ?? -1,
-                                  tty: info?.index(of: "tty").flatMap(values.integer) ?? previous?.tty ?? 0,
+                                  tty: info?.index(of: "tty").flatMap(values.integer) ?? previous?.tty ?? 0, startTimestamp: previous?.startTimestamp,
                                   container: info?.index(of: "cgroups").flatMap { container(cgroups: list(values.bytes($0))) }
                                       ?? previous?.container,
                                   parent: previous?.parent ?? info?.index(of: "ptid").flatMap(values.integer).flatMap { threads[$0] }))

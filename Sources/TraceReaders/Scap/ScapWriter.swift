@@ -39,6 +39,7 @@ public struct ScapWriter {
         "futex": ["addr", "op", "val"], "socketpair": ["domain", "type", "proto"], "eventfd2": ["initval", "flags"], "fstat": ["fd"],
         "epoll_wait": ["", "", "maxevents"], "setpgid": ["pid", "pgid"], "prctl": [], "umask": [],
         "copy_file_range": ["fdin", "offin", "fdout", "offout", "len"],
+        "setsockopt": ["fd", "level", "optname", "val", "optlen"], "getsockopt": ["fd", "level", "optname", "val", "optlen"],
     ]
 
     /// Calls recorded as one event with no exit (process exit, signal delivery).
@@ -281,6 +282,7 @@ struct EventEncoder {
             return Self.little(UInt64(bitPattern: value), width: 8)
         }
         if spec.name == "filename", call == .exec, let thread { return Self.string(thread.exepath) }
+        if spec.type == .dyn, info.name == "setsockopt" || info.name == "getsockopt" { return Self.socketOption(event) }
         var param = event.param(spec.name)
         // strace-derived events name the arguments of calls TraceLab does not decode by position.
         if param == nil, let position = ScapWriter.straceArguments[event.type]?.firstIndex(of: spec.name), var positional = event.param("arg\(position)") {
@@ -291,11 +293,41 @@ struct EventEncoder {
         return Self.value(spec, param)
     }
 
+    /// A socket option's value as the driver records it (a PT_DYN: the index of its type, then the value): an
+    /// integer option of SOL_SOCKET as a 32-bit number, SO_ERROR as an errno, any other option as its bytes.
+    static func socketOption(_ event: Event) -> [UInt8] {
+        func argument(_ position: Int) -> String { event.param("arg\(position)")?.text ?? "" }
+        let level = argument(1), option = argument(2), length = Int(argument(4)) ?? 0
+        let text = argument(3)
+        let number = text.hasPrefix("[") && text.hasSuffix("]") ? Int64(text.dropFirst().dropLast()) : nil
+        if level == "SOL_SOCKET", let number {
+            if option == "SO_ERROR" { return [1] + little(UInt64(bitPattern: -number), width: 8) }
+            if option == "SO_COOKIE" { return [3] + little(UInt64(bitPattern: number), width: 8) }
+            if option != "SO_RCVTIMEO", option != "SO_SNDTIMEO", integerSocketOptions.contains(option) {
+                return [2] + little(UInt64(bitPattern: number), width: 4)
+            }
+        }
+        guard let number, length == 4 || length == 8 else { return [0] }
+        return [0] + little(UInt64(bitPattern: number), width: length)
+    }
+
+    /// The SOL_SOCKET options the driver records as 32-bit numbers.
+    static let integerSocketOptions: Set<String> = [
+        "SO_DEBUG", "SO_REUSEADDR", "SO_TYPE", "SO_DONTROUTE", "SO_BROADCAST", "SO_SNDBUF", "SO_RCVBUF", "SO_SNDBUFFORCE", "SO_RCVBUFFORCE",
+        "SO_KEEPALIVE", "SO_OOBINLINE", "SO_NO_CHECK", "SO_PRIORITY", "SO_BSDCOMPAT", "SO_REUSEPORT", "SO_PASSCRED", "SO_RCVLOWAT",
+        "SO_SNDLOWAT", "SO_SECURITY_AUTHENTICATION", "SO_SECURITY_ENCRYPTION_TRANSPORT", "SO_SECURITY_ENCRYPTION_NETWORK",
+        "SO_BINDTODEVICE", "SO_DETACH_FILTER", "SO_TIMESTAMP", "SO_ACCEPTCONN", "SO_PEERSEC", "SO_PASSSEC", "SO_TIMESTAMPNS", "SO_MARK",
+        "SO_TIMESTAMPING", "SO_PROTOCOL", "SO_DOMAIN", "SO_RXQ_OVFL", "SO_WIFI_STATUS", "SO_PEEK_OFF", "SO_NOFCS", "SO_LOCK_FILTER",
+        "SO_SELECT_ERR_QUEUE", "SO_BUSY_POLL", "SO_MAX_PACING_RATE", "SO_BPF_EXTENSIONS", "SO_INCOMING_CPU",
+    ]
+
     /// strace's rendering of a string (`"..."`) or an fd (`3</path>`) reduced to the value.
     static func unquoted(_ text: String) -> String {
         if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { return String(text.dropFirst().dropLast()) }
         if let angle = text.firstIndex(of: "<"), angle > text.startIndex, text[..<angle].allSatisfy(\.isNumber) { return String(text[..<angle]) }
         if text == "NULL" { return "0" }
+        // A pointer to an integer (`[4]`) is the integer.
+        if text.hasPrefix("["), text.hasSuffix("]"), Int64(text.dropFirst().dropLast()) != nil { return String(text.dropFirst().dropLast()) }
         return text
     }
 
