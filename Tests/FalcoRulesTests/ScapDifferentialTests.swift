@@ -153,7 +153,7 @@ struct ScapDifferentialTests {
             let name = URL(fileURLWithPath: source).lastPathComponent
             let format = fields.map { "%" + $0 }.joined(separator: "\t")
             // One exit event per recorded call (procexit and signaldeliver are single enter events).
-            let theirs = try Subprocess.run(sysdig, ["-r", target, "-p", "*%evt.num\t" + format, "evt.dir = < or evt.type in (procexit, signaldeliver)"]).output
+            let theirs = try Subprocess.run(sysdig, ["-d", "-r", target, "-p", "*%evt.num\t" + format, "evt.dir = < or evt.type in (procexit, signaldeliver)"]).output
             let sysdigLines = Self.lines(theirs).sorted { $0.key < $1.key }.map { Array($0.value.split(separator: "\t", omittingEmptySubsequences: false).dropFirst()) }
             let renderer = try OutputFormat(format)
             let recorded = try Self.events(source)

@@ -349,6 +349,10 @@ public final class StraceReader: @unchecked Sendable {
                 let info = FDInfo(number: res, type: flags.contains("O_DIRECTORY") ? .directory : .file, name: resolved, nameRaw: raw)
                 process.fds.set(res, info)
                 fd = info
+            } else {
+                // A failed open makes no fd, but libsinsp still names the file it tried (fd.name, fd.directory; fd.num -1).
+                let tried = raw.hasPrefix("/") ? PathNames.resolve(raw, against: "/") : process.absolute(raw)
+                fd = FDInfo(number: -1, type: .file, name: tried, nameRaw: raw)
             }
             var params: [Param] = [fdParam(res >= 0 ? res : res)]
             if base == 1 {
