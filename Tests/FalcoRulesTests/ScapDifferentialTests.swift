@@ -119,7 +119,8 @@ struct ScapDifferentialTests {
         var agreed = [String: Int](), total = [String: Int]()
         for capture in captures {
             let format = "*%evt.num\t" + Self.fields.map { "%" + $0 }.joined(separator: "\t")
-            let theirs = Self.lines(try Subprocess.run(sysdig, ["-r", capture, "-p", format, "evt.num > 0"]).output)
+            // -v: sysdig prints arguments and buffers whole (it cuts them at 80 characters otherwise, for display).
+            let theirs = Self.lines(try Subprocess.run(sysdig, ["-v", "-r", capture, "-p", format, "evt.num > 0"]).output)
             let renderer = try OutputFormat(String(format.dropFirst()))
             let ours = Self.lines(try Self.events(capture).map { renderer.render($0) }.joined(separator: "\n"))
             for (number, line) in ours {
@@ -127,7 +128,12 @@ struct ScapDifferentialTests {
                 let their = theirs[number]?.split(separator: "\t", omittingEmptySubsequences: false) ?? []
                 for (position, field) in Self.fields.enumerated() {
                     total[field, default: 0] += 1
-                    if position + 1 < mine.count, position + 1 < their.count, mine[position + 1] == their[position + 1] { agreed[field, default: 0] += 1 }
+                    if position + 1 < mine.count, position + 1 < their.count, mine[position + 1] == their[position + 1] {
+                        agreed[field, default: 0] += 1
+                    } else if Self.verbose {
+                        let show = { (parts: [Substring]) in position + 1 < parts.count ? String(parts[position + 1].prefix(120)) : "(none)" }
+                        print("  \(URL(fileURLWithPath: capture).lastPathComponent) event \(number) \(field): ours \(show(mine)), sysdig \(show(their))")
+                    }
                 }
             }
         }
@@ -194,9 +200,14 @@ struct ScapDifferentialTests {
     static func lines(_ output: String) -> [UInt64: String] {
         var lines: [UInt64: String] = [:]
         var last: UInt64?
-        for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Split on the newline byte: as Characters, a value ending in "\r" and the newline after it are one "\r\n".
+        var pieces = output.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+        // The newline that ends the output ends the last line; it does not start another.
+        if pieces.last?.isEmpty == true { pieces.removeLast() }
+        for scalars in pieces {
+            let line = String(String.UnicodeScalarView(scalars))
             if let tab = line.firstIndex(of: "\t"), let number = UInt64(line[..<tab]) {
-                lines[number] = String(line)
+                lines[number] = line
                 last = number
             } else if let last {
                 lines[last, default: ""] += "\n" + line
