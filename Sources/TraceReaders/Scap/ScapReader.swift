@@ -546,14 +546,16 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             let named = Self.socket(current.number, tuple, server: false, l4proto: current.l4proto ?? unshownProtocols[pid]?[current.number])
             // A failed connect names the socket on its own event only (in progress counts as connecting).
             let result = values.integer(0) ?? 0
-            if name != "connect" || result >= 0 || result == -115 { fdTables[pid, default: [:]][current.number] = named }
+            if name != "connect" || result >= 0 || result == -115 {
+                fdTables[pid, default: [:]][current.number] = named
+            } else if nameBefore != nil {
+                // The entry keeps its name, so the event did not rename it.
+                nameBefore = named.name
+            }
             fd = named
         }
 
-        // The entry's name now, not the name shown (a failed connect shows its tuple but keeps the entry's name).
-        if let current = fd, let nameBefore, (fdTables[pid]?[current.number] ?? current).name != nameBefore {
-            fd = current.copied(nameChanged: true)
-        }
+        if let current = fd, let nameBefore, current.name != nameBefore { fd = current.copied(nameChanged: true) }
         // A successful close drops its fd (the event keeps the entry it acted on).
         if flags.contains(.destroysFD), !raw.isEnter, let fd, (values.integer(0) ?? -1) >= 0 { fdTables[pid]?[fd.number] = nil }
         guard build else { return nil }
