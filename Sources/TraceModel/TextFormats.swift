@@ -110,3 +110,12 @@ public func textTable(_ header: [String], _ rows: [[String]]) -> String {
     }
     return ([line(header)] + rows.map(line)).joined(separator: "\n")
 }
+
+extension String {
+    /// The text without ASCII control characters (U+0000–U+001F, U+007F), as libsinsp's formatter prints fd names
+    /// (its sanitize_string); the text itself when it has none.
+    public var withoutControlCharacters: String {
+        guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return self }
+        return String(String.UnicodeScalarView(unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
+    }
+}

@@ -60,12 +60,7 @@ public struct OutputFormat: Sendable {
     /// A string extractor whose values lose their ASCII control characters.
     static func printable(_ extractor: Extractor) -> Extractor {
         guard case .string(let get) = extractor else { return extractor }
-        return .string { event in
-            get(event).map { text in
-                guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return text }
-                return String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
-            }
-        }
+        return .string { event in get(event).map(\.withoutControlCharacters) }
     }
 
     /// The longest prefix at `start` that compiles as a field, a field with argument, or a transformer.

@@ -231,8 +231,7 @@ struct ScapParamRenderer: Sendable {
                     var tag = entry.type.typeChar
                     if let proto = entry.l4proto { tag += [.tcp: "t", .udp: "u", .icmp: "i", .raw: "r"][proto] ?? "" }
                     // The name as libsinsp's tostring_clean gives it: without control characters.
-                    let clean = String(String.UnicodeScalarView(entry.name.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
-                    return Param(name: name, text: "<\(tag)>\(clean)", raw: value, argument: String(value))
+                    return Param(name: name, text: "<\(tag)>\(entry.name.withoutControlCharacters)", raw: value, argument: String(value))
                 }
                 if value == -100 { return Param(name: name, text: "AT_FDCWD", raw: value, argument: "-100") }
                 if value < 0, let error = LinuxNames.errnoName(value) { return Param(name: name, text: error, raw: value, argument: String(value)) }

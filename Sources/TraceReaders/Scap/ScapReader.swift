@@ -367,15 +367,32 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         number += 1
         eventsRead += 1
         if glance.type % 2 == 0, traits.contains(.usesFD) { setLastFD(glance.tid, glance.firstParameter) }
+        if glance.type % 2 == 0, traits.contains(.clearsLastFD) { setLastFD(glance.tid, -1) }
         // A successful close drops the fd its enter event named.
         if glance.type % 2 == 1, traits.contains(.destroysFD), let result = glance.firstParameter, result >= 0 {
             fdTables[process(of: glance.tid)]?[lastFD(glance.tid) ?? 0] = nil
+        }
+        // A successful read or write connects an IP socket, as when read in full.
+        if glance.type % 2 == 1, traits.contains(.readsOrWrites), let result = glance.firstParameter, result >= 0 {
+            markConnected(pid: process(of: glance.tid), number: lastFD(glance.tid) ?? 0)
         }
         if glance.tid != lastKnownTID, noteThread(glance.tid, type: glance.type) { lastKnownTID = glance.tid }
         return true
     }
 
     private func process(of tid: Int64) -> Int64 { threads[tid]?.pid ?? tid }
+
+    /// After a successful read or write: an IP socket not yet connected becomes connected (libsinsp's parse_rw_exit);
+    /// a server socket (bound: a server address and no client) is another type there and stays as it is. The new
+    /// entry, nil when nothing changed.
+    @discardableResult
+    private func markConnected(pid: Int64, number: Int64) -> FDInfo? {
+        guard let entry = fdTables[pid]?[number], entry.type == .ipv4 || entry.type == .ipv6, entry.isConnected != true,
+              entry.clientIP != nil || entry.serverIP == nil else { return nil }
+        let connected = entry.copied(isConnected: true)
+        fdTables[pid]?[number] = connected
+        return connected
+    }
 
     /// The scap code of procexit.
     static let procexit: UInt16 = 186
@@ -532,12 +549,8 @@ public final class ScapReader: EventStream, @unchecked Sendable {
             fdTables[pid, default: [:]][current.number] = bound
             fd = bound
         }
-        // A successful read or write on an IP socket marks it connected (libsinsp's parse_rw_exit); a server
-        // socket (bound: a server address and no client) is another type there and stays as it is.
-        if !raw.isEnter, traits.contains(.readsOrWrites), let current = fd, nameBefore != nil, current.type == .ipv4 || current.type == .ipv6,
-           current.clientIP != nil || current.serverIP == nil, current.isConnected != true, (values.integer(0) ?? -1) >= 0 {
-            let connected = current.copied(isConnected: true)
-            fdTables[pid, default: [:]][current.number] = connected
+        if !raw.isEnter, traits.contains(.readsOrWrites), let current = fd, nameBefore != nil, (values.integer(0) ?? -1) >= 0,
+           let connected = markConnected(pid: pid, number: current.number) {
             fd = connected
         }
         // Tuples name sockets: connect while in progress too, sendto/recvfrom on unconnected sockets.
