@@ -322,6 +322,13 @@ public final class FDInfo: @unchecked Sendable {
         }
     }
 
+    /// The same descriptor under another number (a dup), marked connected, or marked for one event as renamed by it.
+    public func copied(number: Int64? = nil, isConnected: Bool? = nil, nameChanged: Bool = false) -> FDInfo {
+        FDInfo(number: number ?? self.number, type: type, name: name, nameRaw: nameRaw, l4proto: l4proto, clientIP: clientIP,
+               clientPort: clientPort, serverIP: serverIP, serverPort: serverPort, isServer: isServer, isConnected: isConnected ?? self.isConnected,
+               socketFamily: socketFamily, device: device, inode: inode, isUpperLayer: isUpperLayer, nameChanged: nameChanged)
+    }
+
     private static func parentDirectory(_ path: String) -> String {
         guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.utf8.startIndex else { return "/" }
         if path.utf8.index(after: slash) == path.utf8.endIndex { return path }

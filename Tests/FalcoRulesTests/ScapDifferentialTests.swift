@@ -149,6 +149,28 @@ struct ScapDifferentialTests {
         #expect(problems.isEmpty, "\(problems)")
     }
 
+    @Test("a public capture written back as scap is one sysdig reads, with every syscall event of the original")
+    func publicCapturesRewritten() throws {
+        let sysdig = try Prerequisite.sysdig.path()
+        let folder = try SharedData.path("upstream/scap")
+        let output = Scratch.directory.appendingPathComponent("tracelab-scap-rewritten-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        var rewritten = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder).filter({ $0.hasSuffix(".scap") }).sorted() {
+            let source = folder + "/" + name, target = output + "/" + name
+            let events = try Self.events(source)
+            // A capture of internal events only has nothing to write (sysdig refuses a capture with no events).
+            guard !events.isEmpty else { continue }
+            _ = try ScapWriter().write(opening: { () throws(TraceLabError) in try TraceFiles.open(source).stream }, to: target)
+            let result = try Subprocess.execute(sysdig, ["-r", target, "-p", "%evt.type"])
+            #expect(result.status == 0 && result.stderr.isEmpty, "\(name): \(result.stderr.prefix(200))")
+            // Each event becomes an enter and an exit event (or stays one), so sysdig sees at least as many.
+            #expect(result.stdout.split(separator: "\n").count >= events.count, "\(name)")
+            rewritten += 1
+        }
+        #expect(rewritten == 9, "captures with syscall events: \(rewritten)")
+    }
+
     @Test("a recording written as scap shows sysdig the recorded process, user, container and fd values")
     func exportedRecordings() throws {
         let sysdig = try Prerequisite.sysdig.path()

@@ -96,7 +96,13 @@ public struct ScapWriter {
         output.machineInfo(hostname: state.hostname ?? "", cpus: state.cpus)
         output.users(state.users)
         output.processes(state.threads)
-        for (tid, fds) in state.fds.sorted(by: { $0.key < $1.key }) where !fds.isEmpty {
+        // An fd list names a listed thread (libscap refuses one that does not): the process's main thread, else the
+        // first of its threads the trace lists (libsinsp gives the fds to the process's table either way).
+        let listedTIDs = Set(state.threads.map(\.tid))
+        var firstListed: [Int64: Int64] = [:]
+        for thread in state.threads where firstListed[thread.pid] == nil { firstListed[thread.pid] = thread.tid }
+        for (pid, fds) in state.fds.sorted(by: { $0.key < $1.key }) where !fds.isEmpty {
+            guard let tid = listedTIDs.contains(pid) ? pid : firstListed[pid] else { continue }
             output.fdList(tid: tid, fds: fds.sorted { $0.key < $1.key }.map(\.value))
             summary.fds += fds.count
         }
@@ -171,8 +177,9 @@ struct InitialState {
                 }
             }
             if let number = EventEncoder.createdFD(event) { created[thread.pid, default: []].insert(number) }
-            // An fd used before the trace created it in this process was open when the trace began.
-            if let fd = event.fd, fd.number >= 0, created[thread.pid]?.contains(fd.number) != true {
+            // An fd used before the trace created it in this process was open when the trace began (one the trace's
+            // own tables never saw was not known there either).
+            if let fd = event.fd, fd.number >= 0, fd.type != .untracked, created[thread.pid]?.contains(fd.number) != true {
                 var owner = thread.pid
                 while !listed.contains(owner), let parent = clonedFrom[owner] { owner = parent }
                 if listed.contains(owner), state.fds[owner]?[fd.number] == nil, created[owner]?.contains(fd.number) != true {

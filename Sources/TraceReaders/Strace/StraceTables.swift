@@ -232,15 +232,6 @@ final class FDTable {
     }
 }
 
-extension FDInfo {
-    /// The same descriptor under another number (a dup), marked connected, or marked for one event as renamed by it.
-    func copied(number: Int64? = nil, isConnected: Bool? = nil, nameChanged: Bool = false) -> FDInfo {
-        FDInfo(number: number ?? self.number, type: type, name: name, nameRaw: nameRaw, l4proto: l4proto, clientIP: clientIP,
-               clientPort: clientPort, serverIP: serverIP, serverPort: serverPort, isServer: isServer, isConnected: isConnected ?? self.isConnected,
-               socketFamily: socketFamily, device: device, inode: inode, isUpperLayer: isUpperLayer, nameChanged: nameChanged)
-    }
-}
-
 extension StraceSyntax {
     /// `["cat", "/etc/shadow"]` → its strings (a `...` for elided items is dropped).
     static func stringList(_ text: Substring) -> [String] {
