@@ -176,16 +176,23 @@ struct InitialState {
                     clonedFrom[child] = thread.pid
                 }
             }
-            if let number = EventEncoder.createdFD(event) { created[thread.pid, default: []].insert(number) }
             // An fd used before the trace created it in this process was open when the trace began (one the trace's
             // own tables never saw was not known there either).
-            if let fd = event.fd, fd.number >= 0, fd.type != .untracked, created[thread.pid]?.contains(fd.number) != true {
+            func noteUsed(_ fd: FDInfo) {
+                guard fd.number >= 0, fd.type != .untracked, created[thread.pid]?.contains(fd.number) != true else { return }
                 var owner = thread.pid
                 while !listed.contains(owner), let parent = clonedFrom[owner] { owner = parent }
                 if listed.contains(owner), state.fds[owner]?[fd.number] == nil, created[owner]?.contains(fd.number) != true {
                     state.fds[owner, default: [:]][fd.number] = fd
                 }
             }
+            // A dup's event fd is the copy; its source is used too, and is the copy's twin.
+            if let copy = event.fd, let old = event.param("oldfd")?.raw ?? (event.type == "fcntl" ? event.param("fd")?.raw : nil),
+               old != copy.number {
+                noteUsed(copy.copied(number: old))
+            }
+            if let number = EventEncoder.createdFD(event) { created[thread.pid, default: []].insert(number) }
+            if let fd = event.fd { noteUsed(fd) }
         }
         state.users.sort { $0.uid < $1.uid }
         return state
@@ -276,7 +283,9 @@ struct EventEncoder {
         }
         // The fd an enter event names: the event's resolved fd, else its own fd parameter.
         if spec.type == .fd, enter, spec.name == "fd" || info.flags.contains(.usesFD) && spec.name == info.params.first?.name {
-            if let number = event.param("oldfd")?.raw ?? event.fd?.number ?? event.fdNumber ?? event.param("fd")?.raw {
+            // A dup's event fd is the new one; its enter event names the old one (`oldfd`, fcntl's `fd`).
+            let source = event.param("oldfd")?.raw ?? (event.type == "fcntl" ? event.param("fd")?.raw : nil)
+            if let number = source ?? event.fd?.number ?? event.fdNumber ?? event.param("fd")?.raw {
                 return Self.little(UInt64(bitPattern: number), width: 8)
             }
         }

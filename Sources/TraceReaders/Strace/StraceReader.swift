@@ -412,9 +412,14 @@ public final class StraceReader: @unchecked Sendable {
             let (number, fd) = descriptor(0)
             emit(time: time, type: name, params: [resParam(), fdParam(number), .number("backlog", Int64(string(1)) ?? 0)], process: process, fd: fd)
         case "dup", "dup2", "dup3", "fcntl":
-            let (old, fd) = descriptor(0)
+            let (old, source) = descriptor(0)
             let duplicates = name != "fcntl" || (argument(1)?.hasPrefix("F_DUPFD") ?? false)
-            if duplicates, res >= 0, let fd { process.fds.set(res, fd.copied(number: res)) }
+            // A dup's exit acts on the new fd, a copy of the old one (libsinsp's add_fd makes it the event's fd).
+            var fd = source
+            if duplicates, res >= 0, let source {
+                fd = source.copied(number: res)
+                process.fds.set(res, source.copied(number: res))
+            }
             if name == "fcntl" {
                 // Falco's fcntl event keeps the fd and the command whatever the command; F_DUPFD's new fd is its result.
                 emit(time: time, type: name, params: [resParam(), fdParam(old), Param(name: "cmd", text: string(1))], process: process, fd: fd)
