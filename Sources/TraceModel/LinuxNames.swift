@@ -4,6 +4,7 @@ public enum LinuxNames {
     /// The name of a negative return value (`-ENOENT` → `ENOENT`), as libsinsp shows it in `evt.res` and
     /// `evt.arg.res`; nil for values without one.
     public static func errnoName(_ code: Int64) -> String? {
+        guard code != .min else { return nil }
         let value = -code
         if value >= 1, value <= Int64(errnoNames.count), !errnoNames[Int(value) - 1].isEmpty { return errnoNames[Int(value) - 1] }
         if value >= 512, value - 512 < Int64(kernelErrnoNames.count), !kernelErrnoNames[Int(value - 512)].isEmpty { return kernelErrnoNames[Int(value - 512)] }

@@ -8,6 +8,15 @@ import Foundation
 /// Hostile and broken inputs: each gets a located diagnostic, never a crash, hang or unbounded memory.
 @Suite("Bad input")
 struct BadInputTests {
+    @Test("a result of -2^63 renders and compares without overflow")
+    func extremeResult() throws {
+        let event = Event(number: 1, timestamp: 0, type: "read", direction: .exit, params: [.number("res", Int64.min)])
+        #expect(try OutputFormat("%evt.res %evt.rawres").render(event) == "E9223372036854775808 -9223372036854775808")
+        var compiler = ConditionCompiler()
+        let failed = try compiler.compile(try ConditionParser.parse("evt.failed = true and evt.res != SUCCESS"))
+        #expect(failed(event))
+    }
+
     @Test("invalid UTF-8 is reported with its byte offset")
     func invalidUTF8() throws {
         let loader = RulesLoader()

@@ -190,6 +190,30 @@ struct StraceImporterTests {
         #expect(warnings[3].contains("the sidecar puts pid 4242 in container 'c', but no such process is in the log"))
     }
 
+    @Test("socket calls written as scap: type and protocol as numbers, socket options as the driver records them, extreme values kept")
+    func socketCallsWritten() throws {
+        let lines = [
+            #"3001  1795769863.100000 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 5<TCP:[1]>"#,
+            #"3001  1795769863.100100 setsockopt(5<TCP:[1]>, SOL_SOCKET, SO_KEEPALIVE, [1], 4) = 0"#,
+            #"3001  1795769863.100200 getsockopt(5<TCP:[1]>, SOL_SOCKET, SO_ERROR, [-9223372036854775808], [8]) = 0"#,
+            #"3001  1795769863.100300 setsockopt(5<TCP:[1]>, SOL_TCP, TCP_NODELAY, [1], 4) = 0"#,
+        ]
+        let source = Scratch.directory.appendingPathComponent("tracelab-sockopt-\(getpid()).strace").path
+        let target = source + ".scap"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: source, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: source); try? FileManager.default.removeItem(atPath: target) }
+        _ = try ScapWriter().write(opening: { () throws(TraceLabError) in try TraceFiles.open(source).stream }, to: target)
+        let (stream, _) = try TraceFiles.open(target)
+        var exits: [Event] = []
+        while let event = try stream.next() { if event.direction == .exit { exits.append(event) } }
+        #expect(exits.map(\.type) == ["socket", "setsockopt", "getsockopt", "setsockopt"])
+        #expect(exits[0].fd?.l4proto == nil && exits[1].param("optname")?.text == "SO_KEEPALIVE" && exits[1].param("val")?.text == "1")
+        // SO_ERROR is an errno, negated as the driver negates it (no overflow on the most negative value).
+        #expect(exits[2].param("val")?.raw == Int64.min)
+        // An option of another level is its bytes.
+        #expect(exits[3].param("level")?.text == "SOL_TCP" && exits[3].param("val")?.bytes == [1, 0, 0, 0])
+    }
+
     @Test("whole recordings import without warnings")
     func recordings() throws {
         let folder = Self.root.appendingPathComponent("traces/syscalls").path

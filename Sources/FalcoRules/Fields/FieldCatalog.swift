@@ -78,7 +78,7 @@ private func openFlags(_ event: Event) -> Int64? {
 
 /// `evt.res` text: `SUCCESS`, or the errno name of a failure.
 func resultText(_ value: Int64) -> String {
-    value >= 0 ? "SUCCESS" : LinuxNames.errnoName(value) ?? "E\(-value)"
+    value >= 0 ? "SUCCESS" : LinuxNames.errnoName(value) ?? "E\(value.magnitude)"
 }
 
 private func ancestorIndex(_ argument: String?) -> Int? { argument.flatMap { Int($0) } }

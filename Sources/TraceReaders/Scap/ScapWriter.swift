@@ -317,7 +317,7 @@ struct EventEncoder {
         let text = argument(3)
         let number = text.hasPrefix("[") && text.hasSuffix("]") ? Int64(text.dropFirst().dropLast()) : nil
         if level == "SOL_SOCKET", let number {
-            if option == "SO_ERROR" { return [1] + little(UInt64(bitPattern: -number), width: 8) }
+            if option == "SO_ERROR" { return [1] + little(UInt64(bitPattern: 0 &- number), width: 8) }
             if option == "SO_COOKIE" { return [3] + little(UInt64(bitPattern: number), width: 8) }
             if option != "SO_RCVTIMEO", option != "SO_SNDTIMEO", integerSocketOptions.contains(option) {
                 return [2] + little(UInt64(bitPattern: number), width: 4)
