@@ -567,11 +567,11 @@ extension Event {
     /// `fd.typechar` as libsinsp 0.29 extracts it: with no fd in the tables, the enter event of a call that creates
     /// one gives the creator's type (any socket counts as IPv4) and any other fd event gives `o`.
     var fdTypeChar: String? {
-        // A failed creator (fd -1) is typed by its call alone, whatever its flags say (O_DIRECTORY too).
-        if let fd, fd.number < 0 { return FieldCatalog.creatorTypeChars[type] ?? "o" }
-        if let fd { return fd.type.typeChar }
-        guard direction == .enter, let number = fdNumber else { return nil }
-        return number == -1 ? FieldCatalog.creatorTypeChars[type] ?? "o" : "o"
+        if let fd, fd.number >= 0 { return fd.type.typeChar }
+        // A failed creator (fd -1, whatever its flags say: O_DIRECTORY too) and a creator's enter event are typed by
+        // the call alone.
+        if fd != nil || direction == .enter && fdNumber == -1 { return FieldCatalog.creatorTypeChars[type] ?? "o" }
+        return direction == .enter && fdNumber != nil ? "o" : nil
     }
 }
 

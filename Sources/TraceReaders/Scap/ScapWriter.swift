@@ -187,8 +187,7 @@ struct InitialState {
                 }
             }
             // A dup's event fd is the copy; its source is used too, and is the copy's twin.
-            if let copy = event.fd, let old = event.param("oldfd")?.raw ?? (event.type == "fcntl" ? event.param("fd")?.raw : nil),
-               old != copy.number {
+            if let copy = event.fd, let old = EventEncoder.dupSource(event), old != copy.number {
                 noteUsed(copy.copied(number: old))
             }
             if let number = EventEncoder.createdFD(event) { created[thread.pid, default: []].insert(number) }
@@ -212,6 +211,12 @@ struct EventRecord {
 struct EventEncoder {
     /// Children whose clone is written as a generic event (see `InitialState`).
     var childrenSeenFirst: Set<Int64> = []
+
+    /// The fd a dup-family call copies (`oldfd`, fcntl's `fd`): its enter event names it, while its event's fd is the
+    /// copy.
+    static func dupSource(_ event: Event) -> Int64? {
+        event.param("oldfd")?.raw ?? (event.type == "fcntl" ? event.param("fd")?.raw : nil)
+    }
 
     /// The fd a call created, from its exit: the fd of open-family calls, socket and accept, `res` of dup-family calls.
     static func createdFD(_ event: Event) -> Int64? {
@@ -284,8 +289,7 @@ struct EventEncoder {
         // The fd an enter event names: the event's resolved fd, else its own fd parameter.
         if spec.type == .fd, enter, spec.name == "fd" || info.flags.contains(.usesFD) && spec.name == info.params.first?.name {
             // A dup's event fd is the new one; its enter event names the old one (`oldfd`, fcntl's `fd`).
-            let source = event.param("oldfd")?.raw ?? (event.type == "fcntl" ? event.param("fd")?.raw : nil)
-            if let number = source ?? event.fd?.number ?? event.fdNumber ?? event.param("fd")?.raw {
+            if let number = Self.dupSource(event) ?? event.fd?.number ?? event.fdNumber ?? event.param("fd")?.raw {
                 return Self.little(UInt64(bitPattern: number), width: 8)
             }
         }

@@ -417,8 +417,9 @@ public final class StraceReader: @unchecked Sendable {
             // A dup's exit acts on the new fd, a copy of the old one (libsinsp's add_fd makes it the event's fd).
             var fd = source
             if duplicates, res >= 0, let source {
-                fd = source.copied(number: res)
-                process.fds.set(res, source.copied(number: res))
+                let copy = source.copied(number: res)
+                fd = copy
+                process.fds.set(res, copy)
             }
             if name == "fcntl" {
                 // Falco's fcntl event keeps the fd and the command whatever the command; F_DUPFD's new fd is its result.
