@@ -78,6 +78,31 @@ struct ScapFileTests {
         #expect { let file = try ScapFile(path: cutGzip); while try file.next() != nil {} } throws: { "\($0)".contains("cut") }
     }
 
+    @Test("damaged numbers: a uid wider than 32 bits is cut to 32, as libsinsp reads it; a generic event's syscall id of 2^64-1 names no syscall")
+    func damagedNumbers() throws {
+        let path = Scratch.directory.path + "/tracelab-scap-uid-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        func little(_ value: UInt64, _ width: Int) -> [UInt8] { (0..<width).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) } }
+        // Section header; setuid's enter event with an 8-byte uid of all ones and its exit (res 0); a generic event with
+        // syscall id 2^64-1. All on thread 7.
+        let header = little(0x0A0D_0D0A, 4) + little(28, 4) + little(0x1A2B_3C4D, 4) + [1, 0, 2, 0] + [UInt8](repeating: 0xFF, count: 8) + little(28, 4)
+        func block(type: UInt64, parameter: [UInt8]) -> [UInt8] {
+            let event = little(0, 2) + little(1_000, 8) + little(7, 8) + little(UInt64(26 + 2 + parameter.count), 4) + little(type, 2) + little(1, 4)
+                + little(UInt64(parameter.count), 2) + parameter
+            let padded = event + [UInt8](repeating: 0, count: (4 - event.count % 4) % 4)
+            return little(0x216, 4) + little(UInt64(8 + padded.count + 4), 4) + padded + little(UInt64(8 + padded.count + 4), 4)
+        }
+        let capture = header + block(type: 198, parameter: little(UInt64.max, 8)) + block(type: 199, parameter: little(0, 8))
+            + block(type: 1, parameter: little(UInt64.max, 8))
+        try Data(capture).write(to: URL(fileURLWithPath: path))
+        let reader = try ScapReader(path: path)
+        var events: [Event] = []
+        while let event = try reader.next() { events.append(event) }
+        #expect(events.map(\.type) == ["setuid", "setuid", "syscall"])
+        #expect(events.first?.param("uid")?.text == "<NONE>" && events.first?.param("uid")?.raw == -1)
+        #expect(events[1].thread?.uid == 0xFFFF_FFFF)
+    }
+
     @Test("scap events as TraceLab events: the events sysdig prints; number, type, direction, process, thread and fd as sysdig shows them",
           .enabled(if: Prerequisite.runnable(.shared, .sysdig), Comment(rawValue: Prerequisite.skipReason(.shared, .sysdig))))
     func eventsAgainstSysdig() throws {

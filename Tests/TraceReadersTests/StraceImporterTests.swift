@@ -190,6 +190,23 @@ struct StraceImporterTests {
         #expect(warnings[3].contains("the sidecar puts pid 4242 in container 'c', but no such process is in the log"))
     }
 
+    @Test("bad input: a pid or clock past Int64 or 2554 is refused as a line, not trapped on")
+    func numbersOutOfRange() throws {
+        let (events, warnings) = try Self.importLines([
+            #"[pid 9223372036854775808] 1795770198.620000 getpid() = 1"#,
+            #"[pid 99999999999999999999] 1795770198.620000 getpid() = 1"#,
+            #"99999999999999999999  1795770198.621000 getpid() = 1"#,
+            #"5656  99999999999.622000 getpid() = 1"#,
+            #"5656  18446744073.709551616 getpid() = 1"#,
+            #"5656  1795770198.623000 getpid() = 5656"#,
+        ])
+        #expect(events.count == 1 && events.first?.timestamp == 1_795_770_198_623_000_000)
+        #expect(warnings.count == 5)
+        for (index, warning) in warnings.enumerated() {
+            #expect(warning.contains(":\(index + 1):1: not a line of strace -f -ttt output (skipped)"))
+        }
+    }
+
     @Test("socket calls written as scap: type and protocol as numbers, socket options as the driver records them, extreme values kept")
     func socketCallsWritten() throws {
         let lines = [

@@ -21,6 +21,11 @@ struct ScapParams {
         return value
     }
 
+    /// A uid or gid parameter: 32 bits, as libsinsp reads it (the rest of a wider field in a damaged file is dropped).
+    func identity(_ index: Int) -> UInt32? {
+        unsigned(index).map { UInt32(truncatingIfNeeded: $0) }
+    }
+
     /// The parameter as a signed number, sign-extended from its width.
     func integer(_ index: Int) -> Int64? {
         guard let value = unsigned(index) else { return nil }
@@ -214,9 +219,9 @@ struct ScapParamRenderer: Sendable {
             let name = spec.name
             switch spec.type {
             case .uid, .gid:
-                guard let bits = values.unsigned(index) else { return Param(name: name, text: "") }
+                guard let bits = values.identity(index) else { return Param(name: name, text: "") }
                 // libsinsp resolves the id to its name, "<NA>" for an id the capture's lists lack and "<NONE>" for -1.
-                if bits == 0xFFFF_FFFF { return Param(name: name, text: "<NONE>", raw: -1, argument: "-1") }
+                if bits == UInt32.max { return Param(name: name, text: "<NONE>", raw: -1, argument: "-1") }
                 let value = Int64(bits)
                 return Param(name: name, text: (spec.type == .uid ? users : groups)[value] ?? "<NA>", raw: value, argument: String(value))
             case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .port, .l4proto, .sockfamily, .bool, .abstime:

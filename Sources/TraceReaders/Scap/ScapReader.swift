@@ -603,7 +603,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         var type = name
         // Interned codes by scap code, and by syscall id for generic events (no string hashing per event).
         var cacheIndex = Int(raw.type)
-        if raw.type <= 1, let id = values.unsigned(0), Int(id) < ScapEventTable.syscallNames.count {
+        if raw.type <= 1, let id = values.unsigned(0), id < UInt64(ScapEventTable.syscallNames.count) {
             type = ScapEventTable.syscallNames[Int(id)]
             cacheIndex = 1024 + Int(id)
         }
@@ -789,7 +789,7 @@ public final class ScapReader: EventStream, @unchecked Sendable {
         let info = ScapEventTable.info(enter.type)
         let values = ScapParams(raw: enter)
         let field = name.hasPrefix("setres") ? (name.hasSuffix("uid") ? "euid" : "egid") : (name.hasSuffix("uid") ? "uid" : "gid")
-        guard let index = info?.index(of: field), let bits = values.unsigned(index) else { return }
+        guard let index = info?.index(of: field), let bits = values.identity(index) else { return }
         let value = Int64(bits)
         let isUser = name.hasSuffix("uid")
         threads[tid] = isUser ? thread.replacing(uid: value, userName: users[value]) : thread.replacing(gid: value, groupName: groups[value])

@@ -22,10 +22,14 @@ enum StraceLine: Equatable {
             return bytes[index]
         }
         func skipSpaces() { while peek() == 0x20 { cursor = bytes.index(after: cursor) } }
-        func number() -> (value: UInt64, digits: Int)? {
-            var value: UInt64 = 0, digits = 0
+        /// A run of digits; nil when there is none or its value does not fit an Int64 (no pid or time does).
+        func number() -> (value: Int64, digits: Int)? {
+            var value: Int64 = 0, digits = 0
             while let byte = peek(), byte >= 0x30, byte <= 0x39 {
-                value = value &* 10 &+ UInt64(byte - 0x30)
+                let (tens, overflowTens) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflowSum) = tens.addingReportingOverflow(Int64(byte - 0x30))
+                guard !overflowTens, !overflowSum else { return nil }
+                value = sum
                 digits += 1
                 cursor = bytes.index(after: cursor)
             }
@@ -45,7 +49,7 @@ enum StraceLine: Equatable {
             advance(4)
             skipSpaces()
             guard let value = number(), peek() == UInt8(ascii: "]") else { return nil }
-            pid = Int64(value.value)
+            pid = value.value
             advance(1)
             skipSpaces()
         }
@@ -53,7 +57,7 @@ enum StraceLine: Equatable {
         guard let first = number() else { return nil }
         var seconds = first.value
         if peek() == 0x20 {
-            pid = Int64(first.value)
+            pid = first.value
             skipSpaces()
             guard let stamp = number() else { return nil }
             seconds = stamp.value
@@ -63,7 +67,10 @@ enum StraceLine: Equatable {
         guard let fraction = number(), fraction.digits <= 9 else { return nil }
         var scale: UInt64 = 1
         for _ in 0..<(9 - fraction.digits) { scale *= 10 }
-        let time = seconds &* 1_000_000_000 &+ fraction.value &* scale
+        // A time past 2554 (UInt64 nanoseconds) is no strace clock.
+        let (whole, overflowWhole) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        let (time, overflowTime) = whole.addingReportingOverflow(UInt64(fraction.value) * scale)
+        guard !overflowWhole, !overflowTime else { return nil }
         guard peek() == 0x20 else { return nil }
         skipSpaces()
         let rest = text[cursor...]
