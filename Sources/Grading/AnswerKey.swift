@@ -181,7 +181,9 @@ public struct AnswerKey: Sendable {
         guard case .sequence(let itemNodes)? = root["items"] else { throw fail("'items' must be a list", root["items"]) }
         for node in itemNodes {
             let id = try string(node, "id")
-            guard let points = Double(try string(node, "points")), points >= 0 else { throw fail("'points' must be a non-negative number", node["points"]) }
+            guard let points = Double(try string(node, "points")), points >= 0, points <= 1_000_000 else {
+                throw fail("'points' must be a number from 0 to 1000000", node["points"])
+            }
             let kind = try string(node, "check")
             let check: Check
             switch kind {

@@ -29,7 +29,8 @@ public struct CheckResult: Sendable {
 
     /// Points as a person writes them: `2`, `1.5`, `0.67` (two decimals at most, without Foundation's locale).
     public static func points(_ value: Double) -> String {
-        let hundredths = Int((abs(value) * 100).rounded())
+        // A score read back from a report can be anything JSON holds (1e999 reads as infinity): shown, never trapped on.
+        guard let hundredths = Int(exactly: (abs(value) * 100).rounded()), hundredths < Int.max / 2 else { return "\(value)" }
         if hundredths % 100 == 0 { return (value < 0 && hundredths > 0 ? "-" : "") + String(hundredths / 100) }
         var fraction = String(hundredths % 100)
         if fraction.count == 1 { fraction = "0" + fraction }

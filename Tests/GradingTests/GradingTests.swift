@@ -124,6 +124,21 @@ struct GradingTests {
         #expect(try Submission.load(directory: Self.root + "/examples/submissions/typical-partial").rulesFiles.map(\.path) == ["rules/my_rules.yaml"])
     }
 
+    @Test("points past any course's scale: a key giving an item infinite points does not load; a score read back as infinity is shown, not trapped on")
+    func pointsOutOfRange() throws {
+        let text = try String(contentsOfFile: Self.root + "/answers/key.yaml", encoding: .utf8)
+        let line = try #require(text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("points:") })
+        let path = Scratch.directory.path + "/key-infinite-points-\(getpid()).yaml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines[line] = lines[line].replacingOccurrences(of: #"points: *[0-9.]+"#, with: "points: inf", options: .regularExpression)
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect { _ = try AnswerKey.load(path: path) } throws: { error in
+            "\(error)".contains("\(path):\(line + 1):") && "\(error)".contains("'points' must be a number from 0 to 1000000")
+        }
+        #expect(CheckResult.points(.infinity) == "inf" && CheckResult.points(-.infinity) == "-inf" && CheckResult.points(1.5) == "1.5")
+    }
+
     @Test("robustness: feedback only unless the key gives it marks; a key naming a variant the corpus lacks does not load")
     func robustnessMarks() throws {
         let folder = Self.root + "/examples/submissions/full-marks"
