@@ -17,6 +17,23 @@ struct BadInputTests {
         #expect(failed(event))
     }
 
+    @Test("macro probes: proc.aname[2000000000] builds no two-billion-deep process tree; an index within the ancestor limit is made true")
+    func deepAncestorProbe() throws {
+        let loader = RulesLoader()
+        let rules = """
+            - macro: deep_parent
+              condition: proc.aname[2000000000] = bash
+            - macro: grandparent
+              condition: proc.aname[2] = sshd
+            """
+        #expect(loader.load(bytes: Array(rules.utf8), name: "deep.yaml").successful)
+        let base = Event(number: 1, timestamp: 0, type: "execve", direction: .exit, thread: ThreadInfo(tid: 42, name: "cat"))
+        let probes = MacroProbes.events(for: loader, bases: [base])
+        var compiler = ConditionCompiler()
+        let grandparent = try compiler.compile(try ConditionParser.parse("proc.aname[2] = sshd"))
+        #expect(probes.count == 1 && probes.allSatisfy { grandparent($0) }, "\(probes.count) probes")
+    }
+
     @Test("invalid UTF-8 is reported with its byte offset")
     func invalidUTF8() throws {
         let loader = RulesLoader()

@@ -6,6 +6,10 @@ public struct FieldCatalog: Sendable {
     public let definitions: [FieldDefinition]
     private let byName: [String: Int]
 
+    /// How far up the process tree ancestor fields look (`proc.aname[N]`, session and group leaders): a bound on what a
+    /// trace's parent links (a cycle in a hostile one) or a condition's index can make a field walk.
+    static let ancestorLimit = 64
+
     /// The catalog with every built-in field.
     public static let standard = FieldCatalog(definitions: FieldCatalog.builtins())
 
@@ -505,7 +509,7 @@ private func ancestors(_ event: Event) -> [ThreadInfo]? {
     guard let thread = event.thread else { return nil }
     var result: [ThreadInfo] = []
     var current = thread.parent
-    while let ancestor = current, result.count < 64 {
+    while let ancestor = current, result.count < FieldCatalog.ancestorLimit {
         result.append(ancestor)
         current = ancestor.parent
     }
@@ -517,7 +521,7 @@ private func sessionLeader(_ event: Event) -> ThreadInfo? {
     guard let thread = event.thread, let sid = thread.sid else { return nil }
     var current: ThreadInfo? = thread
     var steps = 0
-    while let candidate = current, steps < 64 {
+    while let candidate = current, steps < FieldCatalog.ancestorLimit {
         if candidate.pid == sid { return candidate }
         current = candidate.parent
         steps += 1
@@ -529,7 +533,7 @@ private func groupLeader(_ event: Event) -> ThreadInfo? {
     guard let thread = event.thread, let vpgid = thread.vpgid else { return nil }
     var current: ThreadInfo? = thread
     var steps = 0
-    while let candidate = current, steps < 64 {
+    while let candidate = current, steps < FieldCatalog.ancestorLimit {
         if (candidate.vpid ?? candidate.pid) == vpgid { return candidate }
         current = candidate.parent
         steps += 1

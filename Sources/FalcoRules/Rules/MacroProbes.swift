@@ -106,7 +106,6 @@ public enum MacroProbes {
         var applied = false
         for assignment in assignments {
             let value = assignment.value
-            applied = true
             switch (assignment.field, assignment.argument) {
             case ("proc.name", _): thread.name = value
             case ("proc.exe", _): thread.exe = value
@@ -116,7 +115,10 @@ public enum MacroProbes {
             case ("proc.cwd", _): thread.cwd = value
             case ("user.name", _): thread.userName = value
             case ("proc.pname", _), ("proc.aname", nil): thread.setAncestor(1) { $0.name = value }
-            case ("proc.aname", let level?): thread.setAncestor(Int(level) ?? 1) { $0.name = value }
+            case ("proc.aname", let level?):
+                // An index past the fields' ancestor limit selects nothing; a probe does not build that deep a tree.
+                guard let depth = Int(level), (0...FieldCatalog.ancestorLimit).contains(depth) else { continue }
+                thread.setAncestor(depth) { $0.name = value }
             case ("proc.pcmdline", _): thread.setAncestor(1) { parent in (parent.name, parent.args) = split(value) }
             case ("proc.pexe", _): thread.setAncestor(1) { $0.exe = value }
             case ("proc.pexepath", _): thread.setAncestor(1) { $0.exepath = value }
@@ -133,8 +135,9 @@ public enum MacroProbes {
                 let name = String(field.dropFirst("evt.arg.".count))
                 params.removeAll { $0.name == name }
                 params.append(Param(name: name, text: value))
-            default: applied = false
+            default: continue
             }
+            applied = true
         }
         guard applied else { return nil }
         return Event(number: number, timestamp: base.timestamp, type: type, direction: base.direction, cpu: base.cpu, params: params,
