@@ -297,7 +297,14 @@ public struct PromQLParser {
         defer { depth -= 1 }
         guard depth <= Self.maximumDepth else { throw error("expression nested more than \(Self.maximumDepth) deep", at: current.offset) }
         var left = try unary()
+        // Each operator of a left-associative chain (`a or b or c`) nests the tree one level deeper without
+        // recursing here; the evaluator recurses on it, so the chain counts toward the same limit.
+        var chained = 0
         while let op = binaryOperator(current), op.precedence >= minimum {
+            chained += 1
+            guard depth + chained <= Self.maximumDepth else {
+                throw error("expression nested more than \(Self.maximumDepth) deep (counting each binary operator of a chain)", at: current.offset)
+            }
             let operatorToken = advance()
             var returnBool = false
             if case .identifier("bool") = current.kind {

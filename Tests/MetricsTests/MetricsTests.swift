@@ -130,6 +130,14 @@ struct MetricsTests {
         }
         // Hostile nesting is refused, not a stack overflow.
         #expect(throws: PromQLError.self) { try PromQLParser.parse(String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000)) }
+        // So is a chain of 20,000 binary operators, which nests as deep without a parenthesis (it overflowed the
+        // evaluator's stack); a chain within the limit evaluates.
+        let chain = Array(repeating: "up", count: 20_000).joined(separator: " or ")
+        #expect { try PromQLParser.parse(chain) } throws: { error in
+            (error as? PromQLError)?.message == "1:1198: parse error: expression nested more than 200 deep (counting each binary operator of a chain)"
+        }
+        let sum = Array(repeating: "1", count: 150).joined(separator: " + ")
+        #expect(throws: Never.self) { try PromQLEngine(store: MetricStore()).instant(try PromQLParser.parse("(" + sum + ")"), at: 0) }
     }
 
     @Test("range queries evaluated across all steps at once equal step-by-step evaluation, bit for bit")
