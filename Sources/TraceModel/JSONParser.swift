@@ -159,10 +159,13 @@ public struct JSONParser {
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
                 var code = try hex4()
+                // A high surrogate joins the low one that follows; alone (or before anything else, another high one
+                // included) it is U+FFFD, and what follows is read on its own.
                 if code >= 0xD800 && code < 0xDC00, index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                    let next = index
                     index += 2
                     let low = try hex4()
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    if low >= 0xDC00 && low < 0xE000 { code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00) } else { index = next }
                 }
                 let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
                 out += Array(String(Character(scalar)).utf8)

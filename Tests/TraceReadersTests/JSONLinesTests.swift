@@ -77,6 +77,10 @@ struct JSONLinesTests {
         #expect(value["a"] == .string("x\"yé😀"))
         #expect(value["b"] == .array([.integer(1), .integer(-2), .double(3.5), .bool(true), .null]))
         #expect(value["c"] == .unsigned(UInt64.max))
+        // A high surrogate not followed by a low one is U+FFFD, and what follows it is read on its own (found by
+        // fuzzing: a second high surrogate overflowed the pairing arithmetic), as Go's encoding/json reads it.
+        let lone = try JSONParser.parse(Array(#"["\uDAFE\uDAF2", "\uDAFE\u0041", "\uD800 x", "\uDC00"]"#.utf8))
+        #expect(lone == .array([.string("\u{FFFD}\u{FFFD}"), .string("\u{FFFD}A"), .string("\u{FFFD} x"), .string("\u{FFFD}")]))
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array(String(repeating: "[", count: 10_000).utf8)) }
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array("{\"a\":1}x".utf8)) }
     }
