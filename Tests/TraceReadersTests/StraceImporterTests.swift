@@ -198,10 +198,11 @@ struct StraceImporterTests {
             #"99999999999999999999  1795770198.621000 getpid() = 1"#,
             #"5656  99999999999.622000 getpid() = 1"#,
             #"5656  18446744073.709551616 getpid() = 1"#,
+            #"99999999999999999999  1795770198.622000 read(0</dev/pts/0<char 136:0>>, "", 1) = 0"#,
             #"5656  1795770198.623000 getpid() = 5656"#,
         ])
         #expect(events.count == 1 && events.first?.timestamp == 1_795_770_198_623_000_000)
-        #expect(warnings.count == 5)
+        #expect(warnings.count == 6)
         for (index, warning) in warnings.enumerated() {
             #expect(warning.contains(":\(index + 1):1: not a line of strace -f -ttt output (skipped)"))
         }

@@ -59,8 +59,13 @@ public final class StraceReader: @unchecked Sendable {
             // The first argument of a call: "(0<", "(1<" or "(2<".
             guard let open = bytes.firstIndex(of: UInt8(ascii: "(")), open + 2 < bytes.count,
                   (0x30...0x32).contains(bytes[open + 1]), bytes[open + 2] == UInt8(ascii: "<") else { continue }
+            // The pid that starts the line (0 when none does); digits past Int64 are no pid, as the line parser finds.
             var pid: Int64 = 0
-            for byte in bytes.prefix(while: { $0 >= 0x30 && $0 <= 0x39 }) { pid = pid * 10 + Int64(byte - 0x30) }
+            let digits = bytes.prefix(while: { $0 >= 0x30 && $0 <= 0x39 })
+            if !digits.isEmpty {
+                guard let value = Int64(String(decoding: digits, as: UTF8.self)) else { continue }
+                pid = value
+            }
             let fd = Int64(bytes[open + 1] - 0x30)
             guard result[pid]?[fd] == nil else { continue }
             let text = String(decoding: bytes, as: UTF8.self)[...]
