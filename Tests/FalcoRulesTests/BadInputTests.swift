@@ -67,6 +67,13 @@ struct BadInputTests {
         #expect(error.code == .compileCondition)
         #expect(error.message == "exceeded max depth limit of 1000")
         #expect(throws: ConditionSyntaxError.self) { try ConditionParser.parse(condition) }
+        // Just within the limit, a rule loads, compiles and matches (the stack a test thread has is enough).
+        let within = String(repeating: "(", count: 998) + "evt.type = openat" + String(repeating: ")", count: 998)
+        let loaded = load("- rule: deep\n  desc: d\n  condition: \"\(within)\"\n  output: o\n  priority: INFO\n")
+        #expect(loaded.results[0].successful && loaded.compiledRules.count == 1)
+        var compiler = ConditionCompiler()
+        let matches = try compiler.compile(try ConditionParser.parse(within, maxDepth: 1000))
+        #expect(matches(Event(number: 1, timestamp: 0, type: "openat", direction: .exit)))
     }
 
     @Test("100,000 nested YAML sequences are refused before parsing")
