@@ -61,6 +61,7 @@ struct PriorityArgument: ExpressibleByArgument {
 }
 
 extension RuleMatching: ExpressibleByArgument {}
+extension FalcoRelease: ExpressibleByArgument {}
 
 /// A configuration override `-o key=value` (falco's `-o`); the key may not be empty.
 struct ConfigOverrideArgument: ExpressibleByArgument {

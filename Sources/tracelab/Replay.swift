@@ -62,8 +62,12 @@ struct ReplayCommand: ParsableCommand {
     var captures: [String] = []
 
     @Option(name: [.customShort("p", allowingJoined: true), .customLong("print")],
-            help: "Append this output format to every rule's output (Falco's deprecated -p; append_output in falco.yaml is the current way). -pc and -pk are accepted and change nothing, as in current Falco.")
+            help: "Append this output format to every rule's output (Falco's deprecated -p; append_output in falco.yaml is the current way). -pc and -pk change nothing, as in current Falco, unless --falco-version 0.40.")
     var printAdditional: String?
+
+    @Option(name: .customLong("falco-version"),
+            help: "Whose output rules apply: 0.40 (the lab's Falco: %container.info stands for container_id and container_name; -pc/-pk add container and Kubernetes fields) or latest (the default: %container.info is empty, -pc/-pk do nothing).")
+    var falcoRelease: FalcoRelease = .latest
 
     @Flag(name: .customLong("no-summary"), help: "Do not print Falco's end-of-run summary.")
     var noSummary = false
@@ -133,6 +137,25 @@ struct ReplayCommand: ParsableCommand {
         printError("tracelab: run \(run.id): \(run.eventCount) events from \(traceIDs.count) trace(s), \(run.alertCount) alerts")
     }
 
+    /// What `-p OPTION` appends, as the release's init_falco_engine.cpp has it. 0.40: the container shorthands add
+    /// container (and Kubernetes, gVisor) fields in place of `%container.info`; later releases leave container and
+    /// Kubernetes fields to the container plugin and keep only the gVisor ones. Anything else is a format.
+    static func printedFields(_ option: String, release: FalcoRelease) -> FalcoConfig.AppendOutput? {
+        let container = "container_id=%container.id container_image=%container.image.repository container_image_tag=%container.image.tag container_name=%container.name"
+        let kubernetes = "k8s_ns=%k8s.ns.name k8s_pod_name=%k8s.pod.name", gvisor = "vpid=%proc.vpid vtid=%thread.vtid"
+        let shorthands: [String: (falco040: String, latest: String?)] = [
+            "c": (container, nil), "container": (container, nil),
+            "cg": (gvisor + " " + container, gvisor), "container-gvisor": (gvisor + " " + container, gvisor),
+            "k": (container + " " + kubernetes, nil), "kubernetes": (container + " " + kubernetes, nil),
+            "kg": (gvisor + " " + container + " " + kubernetes, gvisor), "kubernetes-gvisor": (gvisor + " " + container + " " + kubernetes, gvisor),
+        ]
+        guard let shorthand = shorthands[option] else { return FalcoConfig.AppendOutput(extraOutput: option) }
+        switch release {
+        case .falco040: return FalcoConfig.AppendOutput(source: "syscall", extraOutput: shorthand.falco040, replacesContainerInfo: true)
+        case .latest: return shorthand.latest.map { FalcoConfig.AppendOutput(source: "syscall", extraOutput: $0) }
+        }
+    }
+
     /// The configuration file, then `-o` overrides, then the dedicated flags.
     private func resolvedConfig() throws -> FalcoConfig {
         var settings = FalcoConfig()
@@ -149,12 +172,10 @@ struct ReplayCommand: ParsableCommand {
         for (key, value) in assignments {
             do { try settings.set(key, value) } catch { throw ValidationError(error.message) }
         }
+        settings.release = falcoRelease
         if let printAdditional {
             printError("tracelab: warning: the -p/--print option is deprecated in Falco; append_output in falco.yaml is the current way")
-            // Current Falco leaves container and Kubernetes details to the container plugin's suggested fields.
-            if !["c", "container", "k", "kubernetes"].contains(printAdditional) {
-                settings.appendOutput.append(FalcoConfig.AppendOutput(extraOutput: printAdditional))
-            }
+            if let entry = Self.printedFields(printAdditional, release: falcoRelease) { settings.appendOutput.append(entry) }
         }
         return settings
     }

@@ -550,6 +550,36 @@ struct CLITests {
         #expect(bad.status == 1 && bad.stderr.contains("append_output 'x=%proc.nam': invalid formatting token proc.nam"))
     }
 
+    @Test("--falco-version 0.40, the lab's Falco: %container.info stands for the container's id and name; -pc and -pk add container and Kubernetes fields in its place or at the end; -pcg keeps the gVisor fields in both")
+    func falco040Outputs() throws {
+        let trace = "traces/syscalls/q1-cat-shadow.strace"
+        let rules = try Self.temporary("container-info.yaml", """
+            - rule: Shadow read
+              desc: reads /etc/shadow
+              condition: evt.type in (open, openat) and fd.name = /etc/shadow
+              output: "shadow read by %proc.name %container.info"
+              priority: WARNING
+            - rule: Cat run
+              desc: cat runs
+              condition: evt.type = execve and proc.name = cat
+              output: "cat ran"
+              priority: NOTICE
+            """)
+        defer { try? FileManager.default.removeItem(atPath: rules) }
+        func alerts(_ options: [String]) throws -> [String] {
+            let run = try Self.run(["replay", "-r", rules] + options + [trace, "--no-summary"])
+            #expect(run.status == 0, "\(run.stderr)")
+            return run.stdout.split(separator: "\n").map { String($0.drop { $0 != " " }.dropFirst()) }
+        }
+        #expect(try alerts([]) == ["Notice cat ran", "Warning shadow read by cat "])
+        #expect(try alerts(["--falco-version", "0.40"]) == ["Notice cat ran", "Warning shadow read by cat container_id=3f2a9c1b7d4e container_name=falco"])
+        let container = "container_id=3f2a9c1b7d4e container_image=docker.io/falcosecurity/falco container_image_tag=0.40.0 container_name=falco"
+        #expect(try alerts(["--falco-version", "0.40", "-pc"]) == ["Notice cat ran " + container, "Warning shadow read by cat " + container])
+        #expect(try alerts(["--falco-version", "0.40", "-pk"]).last == "Warning shadow read by cat " + container + " k8s_ns=default k8s_pod_name=falco-wmmt2")
+        #expect(try alerts(["--falco-version", "0.40", "-p", "pid=%proc.pid"]).last == "Warning shadow read by cat container_id=3f2a9c1b7d4e container_name=falco pid=9949")
+        #expect(try alerts(["-pcg"]) == ["Notice cat ran vpid=9949 vtid=9949", "Warning shadow read by cat  vpid=9949 vtid=9949"])
+    }
+
     @Test("validate reports every error of a file in one run (falco -V stops at the first); a macro that does not parse adds no errors to the rules using it")
     func everyError() throws {
         let rules = try Self.temporary("every-error.yaml", """

@@ -21,6 +21,8 @@ public struct FalcoConfig: Sendable, Equatable {
     public var syscallEventDrops = SyscallEventDrops()
     /// `append_output` entries with an `extra_output` (and Falco's deprecated `-p FORMAT`), in order.
     public var appendOutput: [AppendOutput] = []
+    /// The Falco whose output rules apply (`%container.info`, `-pc`/`-pk`); not a falco.yaml key.
+    public var release: FalcoRelease = .latest
 
     /// Text appended to the outputs of the rules an `append_output` entry's `match` selects (every rule without one).
     public struct AppendOutput: Sendable, Equatable {
@@ -33,6 +35,8 @@ public struct FalcoConfig: Sendable, Equatable {
         public var extraFields: [ExtraField] = []
         /// Where the entry is, for errors.
         public var location: SourceLocation?
+        /// Falco 0.40's -pc/-pk: the text goes where an output names `%container.info`, appended elsewhere.
+        public var replacesContainerInfo = false
 
         public struct ExtraField: Sendable, Equatable {
             public var key: String
@@ -41,7 +45,8 @@ public struct FalcoConfig: Sendable, Equatable {
         }
 
         public init(rule: String? = nil, source: String? = nil, tags: [String] = [], extraOutput: String, extraFields: [ExtraField] = [],
-                    location: SourceLocation? = nil) {
+                    location: SourceLocation? = nil, replacesContainerInfo: Bool = false) {
+            self.replacesContainerInfo = replacesContainerInfo
             self.rule = rule
             self.source = source
             self.tags = tags
@@ -313,7 +318,10 @@ public struct FalcoConfig: Sendable, Equatable {
         }
         for entry in appendOutput {
             do {
-                if !entry.extraOutput.isEmpty { try engine.appendOutput(entry.extraOutput, rule: entry.rule, source: entry.source, tags: entry.tags) }
+                if !entry.extraOutput.isEmpty {
+                    try engine.appendOutput(entry.extraOutput, rule: entry.rule, source: entry.source, tags: entry.tags,
+                                            replacingContainerInfo: entry.replacesContainerInfo)
+                }
                 for field in entry.extraFields {
                     try engine.addExtraField(key: field.key, format: field.format, raw: field.raw, rule: entry.rule, source: entry.source, tags: entry.tags)
                 }
@@ -321,6 +329,9 @@ public struct FalcoConfig: Sendable, Equatable {
                 let what = entry.extraOutput.isEmpty ? "extra_fields" : "'\(entry.extraOutput)'"
                 throw Failure(message: "append_output \(what): \(error.message)", location: entry.location)
             }
+        }
+        if release == .falco040 {
+            do { try engine.expandContainerInfo() } catch { throw Failure(message: "%container.info: \(error.message)", location: nil) }
         }
     }
 
@@ -332,6 +343,8 @@ public struct FalcoConfig: Sendable, Equatable {
                      ("extra_output", .string(entry.extraOutput))] + (entry.rule.map { [("rule", JSONValue.string($0))] } ?? [])
                     + (entry.source.map { [("source", JSONValue.string($0))] } ?? []) + (entry.tags.isEmpty ? [] : [("tags", .array(entry.tags.map(JSONValue.string)))]))
         }))]
+        // The release only when it is not the default, for the same reason.
+        let release: [(String, JSONValue)] = self.release == .latest ? [] : [("tracelab_falco_release", .string(self.release.rawValue))]
         return .object(appended + [
             ("json_include_message_property", .bool(jsonIncludeMessage)),
             ("json_include_output_fields_property", .bool(jsonIncludeOutputFields)),
@@ -347,7 +360,7 @@ public struct FalcoConfig: Sendable, Equatable {
             ("rules_files", .array(rulesFiles.map { .string($0) })),
             ("syscall_event_drops", .object([("actions", .array(syscallEventDrops.actions.map { .string($0) }))])),
             ("time_format_iso_8601", .bool(timeFormatISO8601)),
-        ])
+        ] + release)
     }
 
     /// How alerts are printed under this configuration.

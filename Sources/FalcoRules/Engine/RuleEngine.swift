@@ -8,6 +8,16 @@ public enum RuleMatching: String, Sendable, CaseIterable {
     case all
 }
 
+/// The Falco release whose output rules apply where releases differ.
+public enum FalcoRelease: String, Sendable, CaseIterable {
+    /// Falco 0.40 (the lab's): `%container.info` in an output stands for `container_id=%container.id
+    /// container_name=%container.name`, and `-pc`/`-pk` append container (and Kubernetes) fields, in place of
+    /// `%container.info` where an output has it (its rule_loader_compiler.cpp and init_falco_engine.cpp).
+    case falco040 = "0.40"
+    /// Falco 0.41 and later (the container plugin): `%container.info` is replaced by nothing, `-pc`/`-pk` do nothing.
+    case latest
+}
+
 /// The rule engine: compiled rules indexed by event type, evaluated in load order. An event meets only
 /// the rules whose event-type set contains its type.
 public final class RuleEngine {
@@ -51,12 +61,32 @@ public final class RuleEngine {
     /// Appends ` format` to the output of every rule that `rule` (a name), `source` and `tags` (all of them) select,
     /// as Falco's `append_output[].extra_output` and deprecated `-p FORMAT` do; nil selects every rule. The formats are
     /// compiled against the field catalog; an unknown field is an error.
-    public func appendOutput(_ format: String, rule: String? = nil, source: String? = nil, tags: [String] = []) throws(ConditionCompileError) {
+    public func appendOutput(_ format: String, rule: String? = nil, source: String? = nil, tags: [String] = [],
+                             replacingContainerInfo: Bool = false) throws(ConditionCompileError) {
         for index in selected(rule: rule, source: source, tags: tags) {
-            let text = rules[index].outputText + " " + format
-            rules[index].output = try OutputFormat(text)
-            rules[index].outputText = text
+            let current = rules[index].outputText
+            // Falco 0.40's -pc/-pk put their fields where the output names %container.info, else at the end.
+            let text = replacingContainerInfo && current.contains(Self.containerInfo)
+                ? current.replacingOccurrences(of: Self.containerInfo, with: format) : current + " " + format
+            try setOutput(text, of: index)
         }
+    }
+
+    /// `%container.info`, which Falco 0.40 expanded in outputs and current Falco replaces by nothing.
+    public static let containerInfo = "%container.info"
+    /// What Falco 0.40 put in place of `%container.info` in an output that `-pc`/`-pk` had not already filled.
+    public static let falco040ContainerInfo = "container_id=%container.id container_name=%container.name"
+
+    /// Expands `%container.info` in every rule's output as Falco 0.40 did, after any appended outputs.
+    public func expandContainerInfo() throws(ConditionCompileError) {
+        for index in rules.indices where rules[index].outputText.contains(Self.containerInfo) {
+            try setOutput(rules[index].outputText.replacingOccurrences(of: Self.containerInfo, with: Self.falco040ContainerInfo), of: index)
+        }
+    }
+
+    private func setOutput(_ text: String, of index: Int) throws(ConditionCompileError) {
+        rules[index].output = try OutputFormat(text)
+        rules[index].outputText = text
     }
 
     /// Adds a key to the JSON `output_fields` of the rules selected as for `appendOutput`, as Falco's
