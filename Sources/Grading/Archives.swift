@@ -21,8 +21,15 @@ public enum SubmissionArchive {
     public struct Limits: Sendable {
         public var maximumTotalBytes = 64 << 20
         public var maximumEntryBytes = 1 << 20
+        /// A .docx or .odt of written answers carries its screenshots: it may be this large.
+        public var maximumDocumentBytes = 32 << 20
         public var maximumEntries = 200
         public init() {}
+
+        /// The size an entry of this name may have.
+        func maximumBytes(of path: String) -> Int {
+            DocumentText.kind(ofName: path) == nil ? maximumEntryBytes : max(maximumEntryBytes, maximumDocumentBytes)
+        }
     }
 
     /// True when the bytes start like a zip or gzip file.
@@ -194,14 +201,14 @@ public enum SubmissionArchive {
         if contents.entries.count >= limits.maximumEntries {
             let message = "more than \(limits.maximumEntries) files; files of the kinds the lab asks for are kept first, the rest are not read"
             if !contents.problems.contains(message) { contents.problems.append(message) }
-            guard Submission.isLabFile(path), bytes.count <= limits.maximumEntryBytes,
+            guard Submission.isLabFile(path), bytes.count <= limits.maximumBytes(of: path),
                   let evicted = contents.entries.lastIndex(where: { !Submission.isLabFile($0.path) }) else { return true }
             contents.entries.remove(at: evicted)
             contents.entries.append(Entry(path: path, bytes: bytes))
             return true
         }
-        if bytes.count > limits.maximumEntryBytes {
-            contents.problems.append("\(path): \(bytes.count) bytes, over the \(limits.maximumEntryBytes)-byte limit; not read")
+        if bytes.count > limits.maximumBytes(of: path) {
+            contents.problems.append("\(path): \(bytes.count) bytes, over the \(limits.maximumBytes(of: path))-byte limit; not read")
             return true
         }
         contents.entries.append(Entry(path: path, bytes: bytes))
@@ -245,8 +252,8 @@ public enum SubmissionArchive {
                 contents.problems.append("\(safe): encrypted; not read")
                 continue
             }
-            if size > limits.maximumEntryBytes {
-                contents.problems.append("\(safe): \(size) bytes, over the \(limits.maximumEntryBytes)-byte limit; not read")
+            if size > limits.maximumBytes(of: safe) {
+                contents.problems.append("\(safe): \(size) bytes, over the \(limits.maximumBytes(of: safe))-byte limit; not read")
                 continue
             }
             // Past the total budget the remaining entries are left out and the ones read are graded.
@@ -263,7 +270,7 @@ public enum SubmissionArchive {
             let bytes: [UInt8]
             switch method {
             case 0: bytes = data
-            case 8: bytes = try inflate(data, windowBits: -15, limit: limits.maximumEntryBytes, name: "\(name):\(safe)")
+            case 8: bytes = try inflate(data, windowBits: -15, limit: limits.maximumBytes(of: safe), name: "\(name):\(safe)")
             default:
                 contents.problems.append("\(safe): compression method \(method) is not supported; not read")
                 continue

@@ -581,7 +581,7 @@ public final class Grader {
     private func writtenAlert(_ item: AnswerKey.Item, _ spec: AnswerKey.WrittenAlert, _ context: SubmissionContext) -> CheckResult {
         guard let truth = truths[item.id] else { return result(item, fraction: 0, feedback: ["no ground truth"], evidence: []) }
         guard let answer = context.submission.answers[item.question], !answer.isEmpty else {
-            return result(item, fraction: 0, feedback: ["No answer to \(item.question) was found (a heading such as \"## \(item.question)\" in answers.md, or a key \(item.question) in answers.yaml)."], evidence: [])
+            return result(item, fraction: 0, feedback: ["No answer to \(item.question) was found (a heading such as \"## \(item.question)\" in answers.md or in a .docx or .odt, or a key \(item.question) in answers.yaml)."], evidence: [])
         }
         var marks: [(String, WrittenAnswers.Mark, String)] = []
         for (alert, event, rule) in truth {

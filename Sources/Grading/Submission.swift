@@ -7,7 +7,7 @@ import Glibc
 
 /// What a student handed in, recognised by content as well as by name: rules files (plain, or the
 /// `customRules` of a Helm values.yaml), Falco settings (falco.yaml or the values.yaml `falco:` section),
-/// written answers (answers.md or answers.yaml) and Grafana dashboards.
+/// written answers (answers.md, a .docx or .odt document, or answers.yaml) and Grafana dashboards.
 public struct Submission: Sendable {
     public var name: String
     public var path: String
@@ -153,7 +153,7 @@ public struct Submission: Sendable {
                 var size = stat()
                 guard lstat(base + "/" + relative, &size) == 0 else { continue }
                 hash.update(Array("\u{0}\(relative)\u{0}\(size.st_size)\u{0}".utf8))
-                if Int(size.st_size) <= limits.maximumFileBytes, let bytes = FileBytes.read(base + "/" + relative) { hash.update(bytes) }
+                if Int(size.st_size) <= limits.archive.maximumBytes(of: relative), let bytes = FileBytes.read(base + "/" + relative) { hash.update(bytes) }
             }
             hash.update(Array(problems.joined(separator: "\n").utf8))
         } else {
@@ -179,7 +179,7 @@ public struct Submission: Sendable {
             // A course site's bulk download puts each student's archive in a folder of its own: it is opened.
             let lower = relative.lowercased()
             let archiveName = lower.hasSuffix(".zip") || lower.hasSuffix(".tar.gz") || lower.hasSuffix(".tgz")
-            let limit = archiveName ? limits.archive.maximumTotalBytes : limits.maximumFileBytes
+            let limit = archiveName ? limits.archive.maximumTotalBytes : limits.archive.maximumBytes(of: relative)
             var size = stat()
             if lstat(fullPath, &size) == 0, Int(size.st_size) > limit {
                 submission.problems.append("\(relative): \(size.st_size) bytes, over the \(limit)-byte limit; not read")
@@ -287,7 +287,18 @@ public struct Submission: Sendable {
     /// JSON, or an archive holding them): kept first when a submission holds more files than are read.
     public static func isLabFile(_ path: String) -> Bool {
         let lower = path.lowercased()
-        return [".yaml", ".yml", ".md", ".markdown", ".txt", ".json", ".zip", ".tar.gz", ".tgz"].contains { lower.hasSuffix($0) }
+        return [".yaml", ".yml", ".md", ".markdown", ".txt", ".docx", ".odt", ".json", ".zip", ".tar.gz", ".tgz"].contains { lower.hasSuffix($0) }
+    }
+
+    /// The answers a text or document gives under question headings; the first file to answer a question keeps it.
+    private mutating func takeWrittenAnswers(_ relative: String, text: String, kind: String) {
+        let parsed = WrittenAnswers.parseMarkdown(text)
+        if parsed.isEmpty {
+            found.append("\(relative): \(kind) without question headings; not used")
+        } else {
+            for (question, answer) in parsed where answers[question] == nil { answers[question] = answer }
+            found.append("\(relative): written answers to \(parsed.keys.sorted(by: WrittenAnswers.questionOrder).joined(separator: ", "))")
+        }
     }
 
     /// Dot files (`.DS_Store`) and macOS's resource forks (`__MACOSX/`), at any depth: never the student's work.
@@ -299,6 +310,24 @@ public struct Submission: Sendable {
     /// without them (an archive inside an archive) it is not.
     private mutating func recognise(_ relative: String, _ bytes: [UInt8], openingArchives archiveLimits: SubmissionArchive.Limits?) {
         let lower = relative.lowercased()
+        if let kind = DocumentText.kind(ofName: relative) {
+            // A document is a zip too, but its own: read at any depth, for its text only.
+            guard SubmissionArchive.kind(bytes) == "zip" else {
+                found.append("\(relative): named as a document but not one (not a zip); not used")
+                return
+            }
+            do {
+                takeWrittenAnswers(relative, text: try DocumentText.text(of: bytes, kind: kind, name: relative), kind: "a document")
+            } catch {
+                problems.append("\(error)")
+                found.append("\(relative): a document that could not be read; not used")
+            }
+            return
+        }
+        if lower.hasSuffix(".pdf") || lower.hasSuffix(".doc") || lower.hasSuffix(".rtf") || lower.hasSuffix(".pages") {
+            found.append("\(relative): written answers are read from Markdown, text, .docx or .odt; save this file as one of those; not used")
+            return
+        }
         if SubmissionArchive.kind(bytes) != nil {
             guard let archiveLimits else {
                 found.append("\(relative): an archive inside an archive; not opened")
@@ -316,13 +345,7 @@ public struct Submission: Sendable {
             return
         }
         if lower.hasSuffix(".md") || lower.hasSuffix(".txt") || lower.hasSuffix(".markdown") {
-            let parsed = WrittenAnswers.parseMarkdown(String(decoding: bytes, as: UTF8.self))
-            if parsed.isEmpty {
-                found.append("\(relative): text without question headings; not used")
-            } else {
-                for (question, text) in parsed where answers[question] == nil { answers[question] = text }
-                found.append("\(relative): written answers to \(parsed.keys.sorted(by: WrittenAnswers.questionOrder).joined(separator: ", "))")
-            }
+            takeWrittenAnswers(relative, text: String(decoding: bytes, as: UTF8.self), kind: "text")
             return
         }
         if lower.hasSuffix(".json") {

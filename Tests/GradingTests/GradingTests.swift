@@ -371,6 +371,63 @@ struct GradingTests {
         #expect(GradeReports.classSummary([first, second]) == GradeReports.classSummary([first, second]))
     }
 
+    @Test("written answers in a .docx and an .odt (pandoc 2.17 made them from written-answers/answers.md) grade item for item as the Markdown does, also inside a zip")
+    func documentAnswers() throws {
+        let grader = try Self.makeGrader()
+        let markdown = try Self.grade(Self.root + "/examples/submissions/written-answers", with: grader)
+        for (folder, file) in [("written-answers-docx", "answers.docx"), ("written-answers-odt", "answers.odt")] {
+            let report = try Self.grade(Self.root + "/examples/documents/" + folder, with: grader)
+            #expect(report.found.contains("\(file): written answers to Q1, Q2, Q8"), "\(report.found)")
+            #expect(report.checks.map(\.itemID) == markdown.checks.map(\.itemID))
+            for (document, text) in zip(report.checks, markdown.checks) {
+                #expect(document.score == text.score && document.status == text.status && document.feedback == text.feedback, "\(file) \(text.itemID)")
+            }
+            #expect(report.checks.contains { $0.score > 0 })
+            // Zipped by the student with the rest of the work: the document inside the archive is read.
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.root + "/examples/documents/\(folder)/\(file)")))
+            let archive = ArchiveTests.zip([("lab/\(file)", bytes, nil)])
+            let path = try Self.scratch("zipped-" + folder) + "/submission.zip"
+            try Data(archive).write(to: URL(fileURLWithPath: path))
+            let zipped = try Submission.load(path: path)
+            #expect(zipped.answers == (try Submission.load(directory: Self.root + "/examples/documents/" + folder)).answers && zipped.answers.count == 3)
+        }
+    }
+
+    @Test("document text as Word and LibreOffice write it: split runs, tabs, breaks, entities, text boxes; deleted text and field codes left out; ODF spaces and headings")
+    func documentText() throws {
+        let word = """
+            <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+            <w:document xmlns:w="x"><w:body>
+            <w:p w:rsidR="00AB"><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>Q</w:t></w:r><w:proofErr w:type="spellStart"/><w:r><w:t>1</w:t></w:r></w:p>
+            <w:p><w:r><w:t xml:space="preserve">Level: </w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>Warning</w:t></w:r><w:r><w:tab/><w:t>&lt;shadow&gt; &amp; &#x263A;</w:t></w:r>
+            <w:del><w:r><w:delText>Notice</w:delText></w:r></w:del><w:r><w:instrText> PAGE </w:instrText></w:r><w:r><w:br/><w:t>line two</w:t></w:r></w:p>
+            <w:p><w:r><w:t>before </w:t></w:r><w:r><w:pict><w:txbxContent><w:p><w:r><w:t>in a text box</w:t></w:r></w:p></w:txbxContent></w:pict></w:r><w:r><w:t>after</w:t></w:r></w:p>
+            <w:p/><w:sdt><w:sdtContent><w:p><w:r><w:t>Question 2: Notice</w:t></w:r></w:p></w:sdtContent></w:sdt>
+            </w:body></w:document>
+            """
+        #expect(DocumentText.officeOpenXML(Array(word.utf8)) == "# Q1\nLevel: Warning\t<shadow> & ☺\nline two\nin a text box\nbefore after\n\nQuestion 2: Notice")
+        let odf = """
+            <office:document-content><office:body><office:text>
+              <text:h text:outline-level="2">Q1</text:h>
+              <text:p text:style-name="P1">Level:<text:s text:c="3"/><text:span text:style-name="T1">Warning</text:span>
+                and  more<text:line-break/>next<text:tab/>tabbed</text:p>
+              <text:p/>
+            </office:text></office:body></office:document-content>
+            """
+        #expect(DocumentText.openDocument(Array(odf.utf8)) == "# Q1\nLevel:   Warning and more\nnext\ttabbed\n")
+        // A broken document: a name that is not a zip, a zip without the body part; each said, the rest graded.
+        let folder = try Self.scratch("broken-documents")
+        try Data("not a zip".utf8).write(to: URL(fileURLWithPath: folder + "/answers.docx"))
+        try Data(ArchiveTests.zip([("mimetype", Array("application/vnd.oasis.opendocument.text".utf8), nil)])).write(to: URL(fileURLWithPath: folder + "/answers.odt"))
+        try Data("%PDF-1.7".utf8).write(to: URL(fileURLWithPath: folder + "/report.pdf"))
+        let submission = try Submission.load(directory: folder)
+        #expect(submission.found.contains("answers.docx: named as a document but not one (not a zip); not used"))
+        #expect(submission.found.contains("answers.odt: a document that could not be read; not used"))
+        #expect(submission.problems.contains("answers.odt: no content.xml inside; not a .odt document"), "\(submission.problems)")
+        #expect(submission.found.contains("report.pdf: written answers are read from Markdown, text, .docx or .odt; save this file as one of those; not used"))
+        #expect(submission.answers.isEmpty)
+    }
+
     @Test("written answers: question headings, priority spellings, pod names with random suffixes")
     func writtenAnswers() {
         let parsed = WrittenAnswers.parseMarkdown("intro\n# Q1\nWarning\n**Question 2:** Notice, nginx\n### q10) text\nQ1a is not a heading\n")

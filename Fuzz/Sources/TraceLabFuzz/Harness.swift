@@ -9,7 +9,7 @@ import TraceReaders
 /// One libFuzzer entry point for every reader a user's or a student's file reaches; `TRACELAB_FUZZ_TARGET` picks it
 /// (`Fuzz/run` sets it per target). An input may be refused with an error; it must never crash, hang or trap.
 enum Target: String, CaseIterable {
-    case rules, condition, scap, pcap, strace, jsonl, openmetrics, promql, dashboard, archive, submission
+    case rules, condition, scap, pcap, strace, jsonl, openmetrics, promql, dashboard, archive, submission, document
 
     static let selected: Target = {
         guard let name = ProcessInfo.processInfo.environment["TRACELAB_FUZZ_TARGET"], let target = Target(rawValue: name) else {
@@ -62,6 +62,15 @@ enum Target: String, CaseIterable {
         case .submission:
             let path = Self.write(bytes, suffix: ".zip")
             _ = try? Submission.load(path: path)
+        case .document:
+            // A .docx or .odt as handed in (a zip), and its body part's XML as it is inside.
+            if SubmissionArchive.kind(bytes) == "zip" {
+                _ = try? DocumentText.text(of: bytes, kind: .officeOpenXML, name: "fuzz.docx")
+                _ = try? DocumentText.text(of: bytes, kind: .openDocument, name: "fuzz.odt")
+            } else {
+                _ = DocumentText.officeOpenXML(bytes)
+                _ = DocumentText.openDocument(bytes)
+            }
         }
     }
 
