@@ -301,6 +301,22 @@ public struct Submission: Sendable {
         }
     }
 
+    /// A text file as editors save it: UTF-8, with or without a byte order mark, or UTF-16 with one (Windows
+    /// Notepad's "Unicode"); line ends CRLF or LF.
+    static func plainText(_ bytes: [UInt8]) -> String {
+        let text: String
+        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
+            let little = bytes[0] == 0xFF
+            let units = stride(from: 2, to: bytes.count - 1, by: 2).map { index in
+                little ? UInt16(bytes[index]) | UInt16(bytes[index + 1]) << 8 : UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1])
+            }
+            text = String(decoding: units, as: UTF16.self)
+        } else {
+            text = String(decoding: bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...], as: UTF8.self)
+        }
+        return text.replacingOccurrences(of: "\r\n", with: "\n")
+    }
+
     /// Dot files (`.DS_Store`) and macOS's resource forks (`__MACOSX/`), at any depth: never the student's work.
     static func isHidden(_ path: String) -> Bool {
         path.split(separator: "/").contains { $0.hasPrefix(".") || $0 == "__MACOSX" }
@@ -345,7 +361,7 @@ public struct Submission: Sendable {
             return
         }
         if lower.hasSuffix(".md") || lower.hasSuffix(".txt") || lower.hasSuffix(".markdown") {
-            takeWrittenAnswers(relative, text: String(decoding: bytes, as: UTF8.self), kind: "text")
+            takeWrittenAnswers(relative, text: Self.plainText(bytes), kind: "text")
             return
         }
         if lower.hasSuffix(".json") {

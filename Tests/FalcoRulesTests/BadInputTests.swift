@@ -42,6 +42,8 @@ struct BadInputTests {
         #expect(error.code == .yamlParse)
         #expect(error.message == "invalid UTF-8 byte 0xff at byte offset 18")
         #expect(error.fileLocation == "binary.yaml:2:9")
+        let utf16 = RulesLoader().load(bytes: [0xFF, 0xFE] + Array("- list: l\n".utf8).flatMap { [$0, 0] }, name: "notepad.yaml")
+        #expect(utf16.errors.first?.message == "invalid UTF-8 byte 0xff at byte offset 0 (the file is UTF-16; save it as UTF-8)")
     }
 
     @Test("a YAML alias bomb is rejected without expanding it")

@@ -428,6 +428,20 @@ struct GradingTests {
         #expect(submission.answers.isEmpty)
     }
 
+    @Test("answers.md as editors save it: UTF-16 with a byte order mark (Notepad's \"Unicode\"), a UTF-8 byte order mark, CRLF line ends")
+    func textEncodings() throws {
+        let text = "\u{FEFF}## Q1\r\nLevel: Warning, pod falco-wmmt2\r\n## Q2\r\nNotice\r\n"
+        let folder = try Self.scratch("encodings")
+        var little: [UInt8] = [], big: [UInt8] = []
+        for unit in text.utf16 { little += [UInt8(unit & 0xFF), UInt8(unit >> 8)]; big += [UInt8(unit >> 8), UInt8(unit & 0xFF)] }
+        for (name, bytes) in [("utf16le", little), ("utf16be", big), ("utf8bom", Array(text.utf8))] {
+            try FileManager.default.createDirectory(atPath: folder + "/" + name, withIntermediateDirectories: true)
+            try Data(bytes).write(to: URL(fileURLWithPath: folder + "/" + name + "/answers.md"))
+            let submission = try Submission.load(directory: folder + "/" + name)
+            #expect(submission.answers == ["Q1": "Level: Warning, pod falco-wmmt2", "Q2": "Notice"], "\(name): \(submission.answers)")
+        }
+    }
+
     @Test("written answers: question headings, priority spellings, pod names with random suffixes")
     func writtenAnswers() {
         let parsed = WrittenAnswers.parseMarkdown("intro\n# Q1\nWarning\n**Question 2:** Notice, nginx\n### q10) text\nQ1a is not a heading\n")

@@ -125,7 +125,10 @@ public final class RulesLoader {
         var result = LoadResult(name: name)
         if let offset = YAMLGuard.firstInvalidUTF8(bytes) {
             let (line, column) = YAMLGuard.lineAndColumn(bytes, offset: offset)
-            result.errors.append(fileMessage(.yamlParse, "invalid UTF-8 byte 0x\(String(bytes[offset], radix: 16)) at byte offset \(offset)",
+            // A UTF-16 byte order mark: the file was saved as "Unicode" (Windows editors); Falco reads UTF-8.
+            let utf16 = offset == 0 && (bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]))
+            result.errors.append(fileMessage(.yamlParse, "invalid UTF-8 byte 0x\(String(bytes[offset], radix: 16)) at byte offset \(offset)"
+                                                + (utf16 ? " (the file is UTF-16; save it as UTF-8)" : ""),
                                              name: name, line: line, column: column, offset: offset))
             return result
         }
