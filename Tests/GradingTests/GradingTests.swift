@@ -371,11 +371,12 @@ struct GradingTests {
         #expect(GradeReports.classSummary([first, second]) == GradeReports.classSummary([first, second]))
     }
 
-    @Test("written answers in a .docx and an .odt (pandoc 2.17 made them from written-answers/answers.md) grade item for item as the Markdown does, also inside a zip")
+    @Test("written answers in .docx and .odt files (pandoc 2.17 and LibreOffice 7.4 made them from written-answers/answers.md) grade item for item as the Markdown does, also inside a zip")
     func documentAnswers() throws {
         let grader = try Self.makeGrader()
         let markdown = try Self.grade(Self.root + "/examples/submissions/written-answers", with: grader)
-        for (folder, file) in [("written-answers-docx", "answers.docx"), ("written-answers-odt", "answers.odt")] {
+        for (folder, file) in [("written-answers-docx", "answers.docx"), ("written-answers-odt", "answers.odt"),
+                               ("written-answers-libreoffice-docx", "answers.docx"), ("written-answers-libreoffice-odt", "answers.odt")] {
             let report = try Self.grade(Self.root + "/examples/documents/" + folder, with: grader)
             #expect(report.found.contains("\(file): written answers to Q1, Q2, Q8"), "\(report.found)")
             #expect(report.checks.map(\.itemID) == markdown.checks.map(\.itemID))
