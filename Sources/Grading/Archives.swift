@@ -36,6 +36,8 @@ public enum SubmissionArchive {
     public static func kind(_ bytes: [UInt8]) -> String? {
         if bytes.count >= 4, bytes[0] == 0x50, bytes[1] == 0x4B, bytes[2] == 0x03 || bytes[2] == 0x05 { return "zip" }
         if bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B { return "tar.gz" }
+        // POSIX and GNU tar: "ustar" at offset 257 of the first header.
+        if bytes.count >= 512, bytes[257..<262].elementsEqual("ustar".utf8) { return "tar" }
         return nil
     }
 
@@ -51,7 +53,8 @@ public enum SubmissionArchive {
                 contents.problems.append("the archive unpacks to more than \(limits.maximumTotalBytes) bytes; only the files within the first \(limits.maximumTotalBytes) are read")
             }
             return contents
-        default: throw TraceLabError("not a zip or gzip file", at: SourceLocation(file: name, line: 0, column: 0, offset: 0))
+        case "tar": return try readTar(bytes, name: name, limits: limits)
+        default: throw TraceLabError("not a zip, tar or gzip file", at: SourceLocation(file: name, line: 0, column: 0, offset: 0))
         }
     }
 

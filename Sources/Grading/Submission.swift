@@ -107,14 +107,14 @@ public struct Submission: Sendable {
         guard lstat(path, &status) == 0 else { throw TraceLabError("no such file or folder", at: SourceLocation(file: path, line: 0, column: 0)) }
         if status.st_mode & S_IFMT == S_IFDIR { return try load(directory: path, limits: limits) }
         guard status.st_mode & S_IFMT == S_IFREG else {
-            throw TraceLabError("not a folder, zip or tar.gz (symbolic links are not followed)", at: SourceLocation(file: path, line: 0, column: 0))
+            throw TraceLabError("not a folder, zip, tar or tar.gz (symbolic links are not followed)", at: SourceLocation(file: path, line: 0, column: 0))
         }
         let archiveLimits = limits.archive
         guard Int(status.st_size) <= archiveLimits.maximumTotalBytes else {
             throw TraceLabError("\(status.st_size) bytes, over the \(archiveLimits.maximumTotalBytes)-byte limit for an archive", at: SourceLocation(file: path, line: 0, column: 0))
         }
         guard let bytes = FileBytes.read(path) else { throw TraceLabError("cannot be read", at: SourceLocation(file: path, line: 0, column: 0)) }
-        guard SubmissionArchive.kind(bytes) != nil else { throw TraceLabError("not a folder, zip or tar.gz", at: SourceLocation(file: path, line: 0, column: 0)) }
+        guard SubmissionArchive.kind(bytes) != nil else { throw TraceLabError("not a folder, zip, tar or tar.gz", at: SourceLocation(file: path, line: 0, column: 0)) }
         let contents = try SubmissionArchive.read(bytes, name: path, limits: archiveLimits)
         var submission = Submission(name: Submission.name(of: path), path: path, rulesFiles: [], configFile: nil, answers: [:], dashboards: [], found: [], problems: contents.problems)
         submission.recognise(contents, under: nil)
@@ -135,7 +135,7 @@ public struct Submission: Sendable {
     public static func name(of path: String) -> String {
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
         var name = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
-        for suffix in [".tar.gz", ".tgz", ".zip"] where name.lowercased().hasSuffix(suffix) { name = String(name.dropLast(suffix.count)) }
+        for suffix in [".tar.gz", ".tgz", ".tar", ".zip"] where name.lowercased().hasSuffix(suffix) { name = String(name.dropLast(suffix.count)) }
         return name
     }
 
@@ -178,7 +178,7 @@ public struct Submission: Sendable {
             let fullPath = base + "/" + relative
             // A course site's bulk download puts each student's archive in a folder of its own: it is opened.
             let lower = relative.lowercased()
-            let archiveName = lower.hasSuffix(".zip") || lower.hasSuffix(".tar.gz") || lower.hasSuffix(".tgz")
+            let archiveName = lower.hasSuffix(".zip") || lower.hasSuffix(".tar.gz") || lower.hasSuffix(".tgz") || lower.hasSuffix(".tar")
             let limit = archiveName ? limits.archive.maximumTotalBytes : limits.archive.maximumBytes(of: relative)
             var size = stat()
             if lstat(fullPath, &size) == 0, Int(size.st_size) > limit {
@@ -287,7 +287,7 @@ public struct Submission: Sendable {
     /// JSON, or an archive holding them): kept first when a submission holds more files than are read.
     public static func isLabFile(_ path: String) -> Bool {
         let lower = path.lowercased()
-        return [".yaml", ".yml", ".md", ".markdown", ".txt", ".docx", ".odt", ".json", ".zip", ".tar.gz", ".tgz"].contains { lower.hasSuffix($0) }
+        return [".yaml", ".yml", ".md", ".markdown", ".txt", ".docx", ".odt", ".json", ".zip", ".tar.gz", ".tgz", ".tar"].contains { lower.hasSuffix($0) }
     }
 
     /// The answers a text or document gives under question headings; the first file to answer a question keeps it.

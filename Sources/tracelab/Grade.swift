@@ -25,7 +25,7 @@ struct GradeBatch: ParsableCommand {
         commandName: "run",
         abstract: "Grade lab submissions against the answer key and write reports (the default of tracelab grade).",
         discussion: """
-        A submission is a folder, .zip or .tar.gz holding values.yaml (customRules, falco:), rules files, falco.yaml, \
+        A submission is a folder, .zip, .tar or .tar.gz holding values.yaml (customRules, falco:), rules files, falco.yaml, \
         answers.md or answers.yaml, and dashboards (docs/submission-format.md). Reports go to OUT/<submission>/ \
         (report.md, report.json, results.json); the class gradebook.csv and summary.md go to OUT/. With --self, the \
         grade of one submission is printed for its author and nothing is written. Exit 1 when a submission could not \
@@ -79,7 +79,7 @@ struct GradeBatch: ParsableCommand {
     @Option(help: "The assignment's name in the course site's gradebook (default: the key's name).")
     var assignment: String?
 
-    @Argument(help: "Submissions: folders, .zip or .tar.gz files.")
+    @Argument(help: "Submissions: folders, .zip, .tar or .tar.gz files.")
     var submissions: [String]
 
     func validate() throws {
@@ -173,7 +173,7 @@ struct GradeReview: ParsableCommand {
 
     @OptionGroup var database: DatabaseOption
 
-    @Argument(help: "The submission: the folder, .zip or .tar.gz that was graded.")
+    @Argument(help: "The submission: the folder, .zip, .tar or .tar.gz that was graded.")
     var submission: String
 
     @Argument(help: "The item's id in the key (e.g. q2).")

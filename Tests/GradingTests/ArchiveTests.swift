@@ -60,6 +60,22 @@ struct ArchiveTests {
                                       "student/link.md: a link or special file in the archive; not read"])
     }
 
+    @Test("a plain .tar, as GNU tar writes it and in POSIX ustar, is read as its .tar.gz is")
+    func plainTar() throws {
+        let posix = Self.tar([("student/values.yaml", Self.values, UInt8(ascii: "0")), ("../escape.yaml", Self.values, UInt8(ascii: "0"))])
+        let contents = try SubmissionArchive.read(posix, name: "s.tar")
+        #expect(contents.entries.map(\.path) == ["student/values.yaml"] && contents.entries.first?.bytes == Self.values)
+        #expect(contents.problems == ["../escape.yaml: the path leaves the submission; not read"])
+        // GNU tar (Debian's /usr/bin/tar, present wherever the toolchain is) packing an example submission.
+        let example = GradingTests.root + "/examples/submissions/typical-partial"
+        let path = try GradingTests.scratch("plain-tar") + "/typical-partial.tar"
+        let (status, _) = try Subprocess.run("/usr/bin/tar", ["-cf", path, "-C", example, "."])
+        try #require(status == 0)
+        let fromTar = try Submission.load(path: path), fromFolder = try Submission.load(directory: example)
+        #expect(fromTar.name == "typical-partial" && fromTar.answers == fromFolder.answers && !fromTar.answers.isEmpty)
+        #expect(fromTar.rulesFiles.map(\.bytes) == fromFolder.rulesFiles.map(\.bytes) && !fromTar.rulesFiles.isEmpty)
+    }
+
     @Test("thousands of junk files do not hide values.yaml: past the file cap, files of the kinds the lab asks for are kept first")
     func junkDoesNotHideTheWork() throws {
         let junk = (0..<1_000).map { (path: String(format: "aaa/junk-%04d.bin", $0), bytes: [UInt8]([0x42]), statedSize: Int?.none) }
