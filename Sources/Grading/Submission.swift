@@ -135,9 +135,12 @@ public struct Submission: Sendable {
     public static func name(of path: String) -> String {
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
         var name = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
-        for suffix in [".tar.gz", ".tgz", ".tar", ".zip"] where name.lowercased().hasSuffix(suffix) { name = String(name.dropLast(suffix.count)) }
+        for suffix in archiveSuffixes where name.lowercased().hasSuffix(suffix) { name = String(name.dropLast(suffix.count)) }
         return name
     }
+
+    /// The names archives go by (their content decides what they are; the name, how large a file may be).
+    static let archiveSuffixes = [".tar.gz", ".tgz", ".tar", ".zip"]
 
     /// SHA-256 of what a submission holds: an archive's bytes, or a folder's file paths and contents (the
     /// files the grader would read). Nil when the path cannot be read.
@@ -178,7 +181,7 @@ public struct Submission: Sendable {
             let fullPath = base + "/" + relative
             // A course site's bulk download puts each student's archive in a folder of its own: it is opened.
             let lower = relative.lowercased()
-            let archiveName = lower.hasSuffix(".zip") || lower.hasSuffix(".tar.gz") || lower.hasSuffix(".tgz") || lower.hasSuffix(".tar")
+            let archiveName = Self.archiveSuffixes.contains { lower.hasSuffix($0) }
             let limit = archiveName ? limits.archive.maximumTotalBytes : limits.archive.maximumBytes(of: relative)
             var size = stat()
             if lstat(fullPath, &size) == 0, Int(size.st_size) > limit {
@@ -287,7 +290,7 @@ public struct Submission: Sendable {
     /// JSON, or an archive holding them): kept first when a submission holds more files than are read.
     public static func isLabFile(_ path: String) -> Bool {
         let lower = path.lowercased()
-        return [".yaml", ".yml", ".md", ".markdown", ".txt", ".docx", ".odt", ".json", ".zip", ".tar.gz", ".tgz", ".tar"].contains { lower.hasSuffix($0) }
+        return ([".yaml", ".yml", ".md", ".markdown", ".txt", ".docx", ".odt", ".json"] + archiveSuffixes).contains { lower.hasSuffix($0) }
     }
 
     /// The answers a text or document gives under question headings; the first file to answer a question keeps it.
