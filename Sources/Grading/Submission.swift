@@ -307,16 +307,8 @@ public struct Submission: Sendable {
     /// A text file as editors save it: UTF-8, with or without a byte order mark, or UTF-16 with one (Windows
     /// Notepad's "Unicode"); line ends CRLF or LF.
     static func plainText(_ bytes: [UInt8]) -> String {
-        let text: String
-        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
-            let little = bytes[0] == 0xFF
-            let units = stride(from: 2, to: bytes.count - 1, by: 2).map { index in
-                little ? UInt16(bytes[index]) | UInt16(bytes[index + 1]) << 8 : UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1])
-            }
-            text = String(decoding: units, as: UTF16.self)
-        } else {
-            text = String(decoding: bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...], as: UTF8.self)
-        }
+        let utf8 = TextEncoding.utf8(bytes)
+        let text = String(decoding: utf8.starts(with: [0xEF, 0xBB, 0xBF]) ? utf8.dropFirst(3) : utf8[...], as: UTF8.self)
         return text.replacingOccurrences(of: "\r\n", with: "\n")
     }
 
@@ -380,6 +372,8 @@ public struct Submission: Sendable {
             found.append("\(relative): not a file the lab asks for; not used")
             return
         }
+        // Helm and Falco read a UTF-16 file with its byte order mark as well: it is kept as UTF-8 from here on.
+        let bytes = TextEncoding.utf8(bytes)
         let node: Node?
         do { node = try YAMLGuard.compose(bytes, name: relative) } catch {
             problems.append("\(error)")

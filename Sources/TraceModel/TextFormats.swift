@@ -119,3 +119,17 @@ extension String {
         return String(String.UnicodeScalarView(unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
     }
 }
+
+/// Text files as editors save them. YAML readers (yaml-cpp in Falco, go-yaml in Helm) and text tools accept UTF-16
+/// with a byte order mark as well as UTF-8; TraceLab reads UTF-8, so such files are transcoded first.
+public enum TextEncoding {
+    /// The bytes as UTF-8: UTF-16 (little or big endian) with its byte order mark transcoded, anything else as it is.
+    public static func utf8(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.count >= 2, bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) else { return bytes }
+        let little = bytes[0] == 0xFF
+        let units = stride(from: 2, to: bytes.count - 1, by: 2).map { index in
+            little ? UInt16(bytes[index]) | UInt16(bytes[index + 1]) << 8 : UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1])
+        }
+        return Array(String(decoding: units, as: UTF16.self).utf8)
+    }
+}

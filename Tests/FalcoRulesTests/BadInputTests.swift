@@ -42,8 +42,10 @@ struct BadInputTests {
         #expect(error.code == .yamlParse)
         #expect(error.message == "invalid UTF-8 byte 0xff at byte offset 18")
         #expect(error.fileLocation == "binary.yaml:2:9")
-        let utf16 = RulesLoader().load(bytes: [0xFF, 0xFE] + Array("- list: l\n".utf8).flatMap { [$0, 0] }, name: "notepad.yaml")
-        #expect(utf16.errors.first?.message == "invalid UTF-8 byte 0xff at byte offset 0 (the file is UTF-16; save it as UTF-8)")
+        // UTF-16 with a byte order mark (Notepad's "Unicode") loads, as yaml-cpp reads it in Falco.
+        let notepad = RulesLoader()
+        let utf16 = notepad.load(bytes: [0xFF, 0xFE] + Array("- list: l\n  items: [café]\n".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, name: "notepad.yaml")
+        #expect(utf16.successful && utf16.errors.isEmpty && notepad.listNames == ["l"], "\(LoadResultFormatting.text([utf16]))")
     }
 
     @Test("a YAML alias bomb is rejected without expanding it")

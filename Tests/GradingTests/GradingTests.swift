@@ -429,7 +429,7 @@ struct GradingTests {
         #expect(submission.answers.isEmpty)
     }
 
-    @Test("answers.md as editors save it: UTF-16 with a byte order mark (Notepad's \"Unicode\"), a UTF-8 byte order mark, CRLF line ends")
+    @Test("files as editors save them: answers.md and values.yaml in UTF-16 with a byte order mark (Notepad's \"Unicode\"), a UTF-8 byte order mark, CRLF line ends")
     func textEncodings() throws {
         let text = "\u{FEFF}## Q1\r\nLevel: Warning, pod falco-wmmt2\r\n## Q2\r\nNotice\r\n"
         let folder = try Self.scratch("encodings")
@@ -441,6 +441,12 @@ struct GradingTests {
             let submission = try Submission.load(directory: folder + "/" + name)
             #expect(submission.answers == ["Q1": "Level: Warning, pod falco-wmmt2", "Q2": "Notice"], "\(name): \(submission.answers)")
         }
+        // values.yaml saved as UTF-16: Helm (go-yaml) reads it, and so does the grader.
+        let values = try String(contentsOfFile: Self.root + "/examples/submissions/full-marks/values.yaml", encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: folder + "/values16", withIntermediateDirectories: true)
+        try Data([0xFF, 0xFE] + values.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }).write(to: URL(fileURLWithPath: folder + "/values16/values.yaml"))
+        let utf16 = try Submission.load(directory: folder + "/values16"), utf8 = try Submission.load(directory: Self.root + "/examples/submissions/full-marks")
+        #expect(utf16.problems.isEmpty && utf16.rulesFiles.map(\.bytes) == utf8.rulesFiles.map(\.bytes) && utf16.configFile?.bytes == utf8.configFile?.bytes)
     }
 
     @Test("written answers: question headings, priority spellings, pod names with random suffixes")

@@ -98,7 +98,9 @@ public struct FalcoConfig: Sendable, Equatable {
         return try parse(bytes, name: path)
     }
 
-    public static func parse(_ bytes: [UInt8], name: String) throws(Failure) -> FalcoConfig {
+    public static func parse(_ original: [UInt8], name: String) throws(Failure) -> FalcoConfig {
+        // Falco's yaml-cpp and Helm's go-yaml read UTF-16 with a byte order mark too.
+        let bytes = TextEncoding.utf8(original)
         if let offset = YAMLGuard.firstInvalidUTF8(bytes) {
             let (line, column) = YAMLGuard.lineAndColumn(bytes, offset: offset)
             throw Failure(message: "invalid UTF-8 at byte offset \(offset)", location: SourceLocation(file: name, line: line, column: column, offset: offset))

@@ -121,14 +121,13 @@ public final class RulesLoader {
         return message
     }
 
-    private func loadItems(bytes: [UInt8], name: String) -> LoadResult {
+    private func loadItems(bytes original: [UInt8], name: String) -> LoadResult {
         var result = LoadResult(name: name)
+        // yaml-cpp reads UTF-16 with a byte order mark too (offsets below are then into its UTF-8 form).
+        let bytes = TextEncoding.utf8(original)
         if let offset = YAMLGuard.firstInvalidUTF8(bytes) {
             let (line, column) = YAMLGuard.lineAndColumn(bytes, offset: offset)
-            // A UTF-16 byte order mark: the file was saved as "Unicode" (Windows editors); Falco reads UTF-8.
-            let utf16 = offset == 0 && (bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]))
-            result.errors.append(fileMessage(.yamlParse, "invalid UTF-8 byte 0x\(String(bytes[offset], radix: 16)) at byte offset \(offset)"
-                                                + (utf16 ? " (the file is UTF-16; save it as UTF-8)" : ""),
+            result.errors.append(fileMessage(.yamlParse, "invalid UTF-8 byte 0x\(String(bytes[offset], radix: 16)) at byte offset \(offset)",
                                              name: name, line: line, column: column, offset: offset))
             return result
         }
