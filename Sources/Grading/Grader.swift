@@ -323,9 +323,7 @@ public final class Grader {
     /// replaces it by nothing, but its container plugin appends the same two fields to every rule by default
     /// (falco.yaml's `append_output: [suggested_output: true]`), so in both a student who wrote it saw the container.
     static func labOutput(_ rule: CompiledRule) -> OutputFormat {
-        guard rule.outputText.contains(RuleEngine.containerInfo),
-              let expanded = try? OutputFormat(rule.outputText.replacingOccurrences(of: RuleEngine.containerInfo, with: RuleEngine.falco040ContainerInfo))
-        else { return rule.output }
+        guard let text = RuleEngine.falco040Output(rule.outputText), let expanded = try? OutputFormat(text) else { return rule.output }
         return expanded
     }
 

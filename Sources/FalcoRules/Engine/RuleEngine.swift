@@ -73,14 +73,19 @@ public final class RuleEngine {
     }
 
     /// `%container.info`, which Falco 0.40 expanded in outputs and current Falco replaces by nothing.
-    public static let containerInfo = "%container.info"
-    /// What Falco 0.40 put in place of `%container.info` in an output that `-pc`/`-pk` had not already filled.
-    public static let falco040ContainerInfo = "container_id=%container.id container_name=%container.name"
+    static let containerInfo = "%container.info"
+
+    /// An output as Falco 0.40 compiled it: `%container.info` stands for `container_id=%container.id
+    /// container_name=%container.name`; nil when the output does not name it.
+    public static func falco040Output(_ text: String) -> String? {
+        guard text.contains(containerInfo) else { return nil }
+        return text.replacingOccurrences(of: containerInfo, with: "container_id=%container.id container_name=%container.name")
+    }
 
     /// Expands `%container.info` in every rule's output as Falco 0.40 did, after any appended outputs.
     public func expandContainerInfo() throws(ConditionCompileError) {
-        for index in rules.indices where rules[index].outputText.contains(Self.containerInfo) {
-            try setOutput(rules[index].outputText.replacingOccurrences(of: Self.containerInfo, with: Self.falco040ContainerInfo), of: index)
+        for index in rules.indices {
+            if let expanded = Self.falco040Output(rules[index].outputText) { try setOutput(expanded, of: index) }
         }
     }
 

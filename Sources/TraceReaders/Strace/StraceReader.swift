@@ -345,21 +345,19 @@ public final class StraceReader: @unchecked Sendable {
                 flags = how.firstMatch(of: /flags=([A-Z_|0-9]+)/).map { String($0.1) } ?? "O_RDONLY"
             }
             let decoded = OpenFlags.value(of: Param(name: "flags", text: flags))
-            var fd: FDInfo?
+            // The path as opened, made absolute lexically (libsinsp does not follow symlinks); strace's -yy
+            // decoration (the real path, only on a success) when a relative path meets an unknown working directory.
+            let resolved = raw.hasPrefix("/") ? PathNames.resolve(raw, against: "/")
+                : result.decoration.map(StraceSyntax.path(ofDecoration:)) ?? process.absolute(raw)
+            let fd: FDInfo
             if res >= 0 {
-                // The path as opened, made absolute lexically (libsinsp does not follow symlinks); strace's -yy
-                // decoration (the real path) only when a relative path meets an unknown working directory.
-                let resolved = raw.hasPrefix("/") ? PathNames.resolve(raw, against: "/")
-                    : result.decoration.map(StraceSyntax.path(ofDecoration:)) ?? process.absolute(raw)
-                let info = FDInfo(number: res, type: flags.contains("O_DIRECTORY") ? .directory : .file, name: resolved, nameRaw: raw)
-                process.fds.set(res, info)
-                fd = info
+                fd = FDInfo(number: res, type: flags.contains("O_DIRECTORY") ? .directory : .file, name: resolved, nameRaw: raw)
+                process.fds.set(res, fd)
             } else {
                 // A failed open makes no fd, but libsinsp still names the file it tried (fd.name, fd.directory; fd.num -1).
-                let tried = raw.hasPrefix("/") ? PathNames.resolve(raw, against: "/") : process.absolute(raw)
-                fd = FDInfo(number: -1, type: .file, name: tried, nameRaw: raw)
+                fd = FDInfo(number: -1, type: .file, name: resolved, nameRaw: raw)
             }
-            var params: [Param] = [fdParam(res >= 0 ? res : res)]
+            var params: [Param] = [fdParam(res)]
             if base == 1 {
                 let (dirfd, _) = descriptor(0)
                 params.append(.number("dirfd", dirfd))
